@@ -1,0 +1,73 @@
+/**
+ * Time as the scheduler sees it. `now()` is a monotonic timeline in ms that
+ * also advances across machine suspend; `wallNow()` is epoch ms. Injected so
+ * that scheduling logic is tested without real time passing.
+ */
+export interface Clock {
+  now(): number;
+  wallNow(): number;
+  /** Resolves after about `ms`, or early when `signal` aborts. Never longer than asked. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** A point the job waits for: on the monotonic timeline, or a wall-clock instant (cron). */
+export type Due = { at: number } | { wall: number };
+
+/**
+ * Longest single timer. Re-reading the clocks at least this often is what
+ * survives suspend, wall-clock changes and Node's 2^31 ms timer limit.
+ */
+export const MAX_TIMER_MS = 1000;
+
+/** Milliseconds from now until `due`, re-evaluated on every call. */
+export function remainingMs(clock: Clock, due: Due): number {
+  return 'at' in due ? due.at - clock.now() : due.wall - clock.wallNow();
+}
+
+/** Sleeps until `due` in capped steps; returns false when aborted first. */
+export async function sleepUntil(clock: Clock, due: Due, signal?: AbortSignal): Promise<boolean> {
+  for (;;) {
+    if (signal?.aborted) return false;
+    const left = remainingMs(clock, due);
+    if (left <= 0) return true;
+    await clock.sleep(Math.min(left, MAX_TIMER_MS), signal);
+  }
+}
+
+/**
+ * The real clock. CLOCK_MONOTONIC stops during suspend, so each reading
+ * compares wall and monotonic progress; a wall jump forward of more than
+ * SUSPEND_SLACK_MS beyond monotonic progress is taken as time asleep and added
+ * to the timeline, so a run due during suspend starts on wake, not later.
+ */
+const SUSPEND_SLACK_MS = 1000;
+
+export function createSystemClock(): Clock {
+  let lastMono = performance.now();
+  let lastWall = Date.now();
+  let asleep = 0;
+  const now = (): number => {
+    const mono = performance.now();
+    const wall = Date.now();
+    const gap = wall - lastWall - (mono - lastMono);
+    if (gap > SUSPEND_SLACK_MS) asleep += gap;
+    lastMono = mono;
+    lastWall = wall;
+    return mono + asleep;
+  };
+  return {
+    now,
+    wallNow: () => Date.now(),
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, ms));
+        signal?.addEventListener('abort', done, { once: true });
+      }),
+  };
+}

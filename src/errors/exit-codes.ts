@@ -1,0 +1,43 @@
+import { constants } from 'node:os';
+import { isRprError, type ErrorCode } from './index.js';
+
+/** The one place where error codes become exit statuses. */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  notExecutable: 126,
+  notFound: 127,
+} as const;
+
+const byCode: Record<ErrorCode, number> = {
+  E_USAGE: EXIT.usage,
+  E_DURATION: EXIT.usage,
+  E_PATTERN: EXIT.usage,
+  E_CRON: EXIT.usage,
+  E_CONFIG: EXIT.usage,
+  E_PORT: EXIT.usage,
+  // A command that cannot be started is a usage problem: nothing could ever run.
+  E_COMMAND_NOT_FOUND: EXIT.usage,
+  E_COMMAND_NOT_EXECUTABLE: EXIT.usage,
+  E_PLUGIN: EXIT.failed,
+  E_PLUGIN_DENIED: EXIT.failed,
+  E_INTERNAL: EXIT.failed,
+};
+
+export function exitCodeFor(error: unknown): number {
+  return isRprError(error) ? byCode[error.code] : EXIT.failed;
+}
+
+/** 128 + n, the shell's convention for "ended by signal n". */
+export function exitCodeForSignal(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? constants.signals.SIGTERM);
+}
+
+/** One line for stderr: message, then the hint, never a stack unless RPR_DEBUG=1. */
+export function formatError(error: unknown): string {
+  if (process.env.RPR_DEBUG === '1' && error instanceof Error) return `rpr: ${error.stack ?? error.message}`;
+  if (isRprError(error)) return `rpr: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `rpr: internal error: ${message} (hint: run again with RPR_DEBUG=1 and report it)`;
+}

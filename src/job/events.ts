@@ -1,0 +1,29 @@
+/** What a job tells its observers (reporters, health, metrics, output plugins). */
+
+export interface RunResult {
+  /** 1-based run number. */
+  run: number;
+  /** Epoch ms the run was due. */
+  dueWall: number;
+  startWall: number;
+  endWall: number;
+  durationMs: number;
+  /** Exit code, or null when ended by a signal or not started. */
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  success: boolean;
+  /** Why the run counts as failed or passed when a pattern decided it. */
+  decidedBy: 'exit-code' | 'success-pattern' | 'failure-pattern' | 'timeout' | 'spawn-error';
+}
+
+export type JobEvent =
+  | { type: 'job-start'; wall: number; name: string }
+  | { type: 'run-start'; run: number; dueWall: number; startWall: number }
+  | { type: 'run-end'; result: RunResult }
+  /** Due slots that passed while a run was still going (--on-overlap skip). */
+  | { type: 'skipped'; count: number }
+  | { type: 'next'; run: number; dueWall: number }
+  | { type: 'job-end'; reason: string; exitCode: number; wall: number };
+
+export type JobObserver = (event: JobEvent) => void;
