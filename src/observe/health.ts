@@ -1,0 +1,49 @@
+import type { JobSnapshot, JobState } from './state.js';
+import { sendJson, serveRoutes, type Listening } from './listen.js';
+
+export interface HealthOptions {
+  host: string;
+  port: number;
+  state: JobState;
+  /** Epoch ms; injected for tests. */
+  wallNow?: () => number;
+}
+
+/**
+ * /health body. `status` is "failing" while the most recent run failed, else
+ * "ok" (also before any run). The HTTP status stays 200 either way: the
+ * command failing is not rpr failing, and a liveness probe must not restart
+ * the scheduler for it. Alert on `status` or on rpr_runs_total instead.
+ */
+export function healthBody(s: JobSnapshot, wallNow: number) {
+  return {
+    status: s.lastRun && !s.lastRun.success ? 'failing' : 'ok',
+    state: s.status,
+    job: s.name,
+    version: s.version,
+    uptime_seconds: Math.max(0, Math.round(wallNow - s.startedWall) / 1000),
+    runs: s.runs,
+    successes: s.successes,
+    failures: s.failures,
+    timeouts: s.timeouts,
+    skipped: s.skipped,
+    last_run: s.lastRun && {
+      time: new Date(s.lastRun.startWall).toISOString(),
+      exit_code: s.lastRun.exitCode,
+      success: s.lastRun.success,
+      duration_ms: s.lastRun.durationMs,
+    },
+    next_run: s.nextDueWall === null ? null : new Date(s.nextDueWall).toISOString(),
+  };
+}
+
+export function startHealthServer({ host, port, state, wallNow = Date.now }: HealthOptions): Promise<Listening> {
+  return serveRoutes('health', host, port, {
+    '/health': (_req, res) => sendJson(res, 200, healthBody(state.snapshot(), wallNow())),
+    '/ready': (_req, res) => {
+      const status = state.snapshot().status;
+      sendJson(res, status === 'running' ? 200 : 503, { ready: status === 'running', state: status });
+    },
+    '/live': (_req, res) => sendJson(res, 200, { live: true }),
+  });
+}

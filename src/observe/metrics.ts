@@ -1,0 +1,83 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { runOutcome, type ObserveEvent, type RunOutcome } from './state.js';
+import { send, serveRoutes, type Listening } from './listen.js';
+
+/** Command durations: from a quick probe (5 ms) to a five-minute batch job. */
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+const OUTCOMES: readonly RunOutcome[] = ['success', 'failure', 'timeout'];
+
+export interface Metrics {
+  observe(event: ObserveEvent): void;
+  /** rpr's own registry; `job` is a default label, so metrics added here get it too. */
+  registry: Registry;
+  /** Adds a counter to the registry (for later ones: plugin failures, HTTP-aware delays, ...). */
+  counter<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
+  gauge<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
+}
+
+export function createMetrics({ job }: { job: string }): Metrics {
+  // Never the global registry: tests and embedders may create several, and
+  // global state would double-register or mix jobs.
+  const registry = new Registry();
+  registry.setDefaultLabels({ job });
+  collectDefaultMetrics({ register: registry, prefix: 'rpr_' });
+  const registers = [registry];
+
+  const runs = new Counter({ name: 'rpr_runs_total', help: 'Finished runs by result.', labelNames: ['result'], registers });
+  // Zero series from the start, so rate() and absent() work before the first failure.
+  for (const result of OUTCOMES) runs.inc({ result }, 0);
+  const duration = new Histogram({
+    name: 'rpr_run_duration_seconds',
+    help: 'Wall time of each finished run.',
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const skipped = new Counter({ name: 'rpr_skipped_runs_total', help: 'Due slots skipped because a run was still going.', registers });
+  skipped.inc(0);
+  const next = new Gauge({
+    name: 'rpr_next_run_timestamp_seconds',
+    help: 'Epoch seconds the next (or current) run is due; 0 when none is scheduled.',
+    registers,
+  });
+  next.set(0);
+  const up = new Gauge({ name: 'rpr_up', help: '1 while the job is running, 0 while starting or shutting down.', registers });
+  up.set(0);
+  let stopping = false;
+
+  return {
+    registry,
+    observe(event) {
+      switch (event.type) {
+        case 'job-start':
+          if (!stopping) up.set(1);
+          break;
+        case 'run-end':
+          runs.inc({ result: runOutcome(event.result) });
+          duration.observe(Math.max(0, event.result.durationMs) / 1000);
+          break;
+        case 'skipped':
+          skipped.inc(event.count);
+          break;
+        case 'next':
+          if (!stopping) next.set(event.dueWall / 1000);
+          break;
+        case 'stopping':
+        case 'job-end':
+          stopping = true;
+          up.set(0);
+          next.set(0);
+          break;
+      }
+    },
+    counter: (name, help, labelNames = []) => new Counter({ name, help, labelNames, registers }),
+    gauge: (name, help, labelNames = []) => new Gauge({ name, help, labelNames, registers }),
+  };
+}
+
+export function startMetricsServer({ host, port, metrics }: { host: string; port: number; metrics: Pick<Metrics, 'registry'> }): Promise<Listening> {
+  const { registry } = metrics;
+  return serveRoutes('metrics', host, port, {
+    '/metrics': async (_req, res) => send(res, 200, registry.contentType, await registry.metrics()),
+  });
+}
