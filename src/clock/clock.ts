@@ -24,13 +24,22 @@ export function remainingMs(clock: Clock, due: Due): number {
   return 'at' in due ? due.at - clock.now() : due.wall - clock.wallNow();
 }
 
-/** Sleeps until `due` in capped steps; returns false when aborted first. */
-export async function sleepUntil(clock: Clock, due: Due, signal?: AbortSignal): Promise<boolean> {
+/**
+ * Sleeps until the earliest of several points (undefined ones ignored) in
+ * capped steps, re-reading the clocks each step. Returns the index of the
+ * point reached, or -1 when aborted first.
+ */
+export async function waitForFirst(clock: Clock, points: (Due | undefined)[], signal?: AbortSignal): Promise<number> {
   for (;;) {
-    if (signal?.aborted) return false;
-    const left = remainingMs(clock, due);
-    if (left <= 0) return true;
-    await clock.sleep(Math.min(left, MAX_TIMER_MS), signal);
+    if (signal?.aborted) return -1;
+    let soonest = Infinity;
+    for (const [i, point] of points.entries()) {
+      if (!point) continue;
+      const left = remainingMs(clock, point);
+      if (left <= 0) return i;
+      soonest = Math.min(soonest, left);
+    }
+    await clock.sleep(Math.min(soonest, MAX_TIMER_MS), signal);
   }
 }
 

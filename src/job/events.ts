@@ -24,6 +24,8 @@ export type JobEvent =
   /** Due slots that passed while a run was still going (--on-overlap skip). */
   | { type: 'skipped'; count: number }
   | { type: 'next'; run: number; dueWall: number }
+  /** Shutdown has begun (a signal): no new runs; running ones are being stopped. */
+  | { type: 'stopping'; wall: number }
   | { type: 'job-end'; reason: string; exitCode: number; wall: number };
 
 export type JobObserver = (event: JobEvent) => void;

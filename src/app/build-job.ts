@@ -1,0 +1,91 @@
+import { usageError } from '../errors/index.js';
+import type { JobSpec } from '../job/spec.js';
+import type { CoreCommand, OverlapPolicy } from '../options/catalog.js';
+import { backToBackSchedule, intervalSchedule, startingAt } from '../schedule/interval.js';
+import type { Schedule } from '../schedule/types.js';
+import { toRegExp, type Pattern } from '../units/pattern.js';
+import { basename } from 'node:path';
+
+/** Resolved option values, keyed as in the catalog. */
+export type OptionValues = Record<string, unknown>;
+
+export const DEFAULT_KILL_AFTER_MS = 5000;
+export const DEFAULT_MAX_PARALLEL = 4;
+
+/** Options that make no sense together: each pair is a usage error. */
+const CONFLICTS: [string, string, string][] = [
+  ['statsOnly', 'quiet', '--stats-only already hides the output'],
+  ['statsOnly', 'verbose', 'choose one output mode'],
+  ['statsOnly', 'json', 'choose one output mode'],
+  ['statsOnly', 'prefix', '--stats-only prints no command output to prefix'],
+  ['json', 'prefix', '--json prints no command output to prefix'],
+  ['quiet', 'prefix', '--quiet prints no command output to prefix'],
+  ['untilSuccess', 'untilFailure', 'together they stop after the first run; use --times 1'],
+  ['delayFirst', 'startAt', 'choose one way to delay the first run'],
+];
+
+const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+export function checkConflicts(values: OptionValues): void {
+  for (const [a, b, hint] of CONFLICTS) {
+    if (values[a] && values[b]) throw usageError(`${flag(a)} and ${flag(b)} cannot be used together`, hint);
+  }
+  const needs: [string, string, boolean][] = [
+    ['maxParallel', '--on-overlap allow', values.onOverlap === 'allow'],
+    ['forKill', '--for', values.for !== undefined],
+    ['caseInsensitive', 'a pattern option', !!(values.successPattern || values.failurePattern || values.untilMatch)],
+  ];
+  for (const [key, what, present] of needs) {
+    if (values[key] !== undefined && values[key] !== false && !present) throw usageError(`${flag(key)} only applies with ${what}`);
+  }
+}
+
+/** The schedule of a core subcommand; cron is built by its own module. */
+export function coreSchedule(command: Exclude<CoreCommand, 'cron'>, values: OptionValues): Schedule {
+  const every = values.every as number | undefined;
+  const delay = (values.delayFirst as number | undefined) ?? 0;
+  if (command === 'interval' && !every) throw usageError('interval needs --every DURATION greater than 0', 'e.g. rpr interval --every 30s -- CMD');
+  if (command === 'count' && !values.times) throw usageError('count needs --times N of at least 1', 'e.g. rpr count --times 5 -- CMD');
+  if (command === 'duration' && !values.for) throw usageError('duration needs --for DURATION greater than 0', 'e.g. rpr duration --for 10m --every 30s -- CMD');
+  if (every === 0) throw usageError('--every must be greater than 0', 'omit --every to run back to back');
+  const schedule = every ? intervalSchedule(every, delay) : backToBackSchedule(delay);
+  return values.startAt !== undefined ? startingAt(values.startAt as number, schedule) : schedule;
+}
+
+export function jobName(argv: readonly string[], shell: boolean): string {
+  const first = shell ? (argv.join(' ').trim().split(/\s+/)[0] ?? 'job') : (argv[0] ?? 'job');
+  return basename(first) || 'job';
+}
+
+/** Turns resolved options and the command into the loop's JobSpec (I/O is added by the caller). */
+export function buildSpec(values: OptionValues, argv: string[], io: JobSpec['io']): JobSpec {
+  checkConflicts(values);
+  if (values.times === 0) throw usageError('--times must be at least 1');
+  const ci = values.caseInsensitive === true;
+  const regex = (key: string): RegExp | undefined => (values[key] ? toRegExp(values[key] as Pattern, ci) : undefined);
+  const shell = values.shell === true;
+  return {
+    name: (values.name as string | undefined) ?? jobName(argv, shell),
+    argv,
+    shell,
+    overlap: (values.onOverlap as OverlapPolicy | undefined) ?? 'skip',
+    maxParallel: (values.maxParallel as number | undefined) ?? DEFAULT_MAX_PARALLEL,
+    jitterMs: (values.jitter as number | undefined) ?? 0,
+    stop: {
+      times: values.times as number | undefined,
+      forMs: values.for as number | undefined,
+      forKill: values.forKill === true,
+      untilSuccess: values.untilSuccess === true,
+      untilFailure: values.untilFailure === true,
+      untilMatch: regex('untilMatch'),
+      untilChanges: values.untilChanges === true,
+      maxFailures: values.maxFailures as number | undefined,
+      untilTimeWall: values.untilTime as number | undefined,
+    },
+    timeoutMs: values.timeout as number | undefined,
+    killAfterMs: (values.killAfter as number | undefined) ?? DEFAULT_KILL_AFTER_MS,
+    successPattern: regex('successPattern'),
+    failurePattern: regex('failurePattern'),
+    io,
+  };
+}

@@ -1,0 +1,78 @@
+import { createSystemClock, type Clock } from '../clock/clock.js';
+import { exitCodeForSignal } from '../errors/exit-codes.js';
+import type { JobObserver } from '../job/events.js';
+import { startJob } from '../job/loop.js';
+import type { JobSpec } from '../job/spec.js';
+import { executeRun } from '../run/execute.js';
+import { reapGroups } from '../run/reap.js';
+import { resolveCommand } from '../run/resolve-command.js';
+import type { Schedule } from '../schedule/types.js';
+import { createStats } from '../report/stats.js';
+import { formatSummary } from '../report/format.js';
+import { onStopSignals, type StopSignal } from './signals.js';
+import { startObservability, type ObservabilityOptions } from './observability.js';
+import type { OutputPlan } from './output.js';
+
+export interface ExecuteOptions {
+  spec: JobSpec;
+  schedule: Schedule;
+  output: OutputPlan;
+  observability: ObservabilityOptions;
+  clock?: Clock;
+}
+
+/** SIGPIPE's exit status: the reader of rpr's output went away. */
+const EXIT_PIPE_CLOSED = 141;
+
+/**
+ * Runs one job as a process: checks the command, starts health and metrics
+ * before the first run, handles signals, prints the summary, and makes sure
+ * no process the job started outlives it. Returns the exit status.
+ */
+export async function executeJob(options: ExecuteOptions): Promise<number> {
+  const { spec, schedule, output } = options;
+  if (!spec.shell) resolveCommand(spec.argv[0]!);
+  const clock = options.clock ?? createSystemClock();
+  const stats = createStats();
+  const observability = await startObservability(options.observability, spec.name);
+  let stoppedBy: StopSignal | 'pipe' | undefined;
+  const pipeWatch: JobObserver = (event) => {
+    // A child writing to rpr's own stdout dies of SIGPIPE when the reader has gone.
+    if (event.type === 'run-end' && event.result.signal === 'SIGPIPE' && !process.stdout.isTTY) closePipe();
+  };
+  const job = startJob(spec, {
+    clock,
+    schedule,
+    startRun: executeRun,
+    observers: [stats.observe, ...observability.observers, ...output.observers, pipeWatch],
+  });
+  const closePipe = (): void => {
+    stoppedBy ??= 'pipe';
+    job.shutdown(spec.killAfterMs);
+  };
+  const onPipeError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') closePipe();
+  };
+  process.stdout.on('error', onPipeError);
+  const removeSignals = onStopSignals(
+    (signal) => {
+      stoppedBy ??= signal;
+      job.shutdown(spec.killAfterMs);
+    },
+    () => job.kill(),
+  );
+  try {
+    const outcome = await job.done;
+    output.stop();
+    if (output.summaryTo && stoppedBy !== 'pipe') {
+      const text = formatSummary(stats.summary(), outcome.reason);
+      (output.summaryTo === 'stdout' ? process.stdout : process.stderr).write(text);
+    }
+    if (stoppedBy === 'pipe') return EXIT_PIPE_CLOSED;
+    return stoppedBy ? exitCodeForSignal(stoppedBy) : outcome.exitCode;
+  } finally {
+    removeSignals();
+    await Promise.all([reapGroups(spec.killAfterMs), observability.close()]);
+    process.stdout.off('error', onPipeError);
+  }
+}

@@ -1,0 +1,30 @@
+import { CommanderError } from 'commander';
+import { RprError, usageError } from '../errors/index.js';
+import { OPTIONS, appliesTo, longFlag } from '../options/catalog.js';
+
+/**
+ * Rewrites commander's multi-line errors as one rpr line with a hint. A flag
+ * that exists for another subcommand is named as such rather than "unknown".
+ */
+export function fromCommanderError(error: CommanderError, subcommand: string | undefined): RprError {
+  const text = error.message.replace(/^error: /, '');
+  const [first = text, second] = text.split('\n');
+  const suggestion = second ? /Did you mean (.+)\?/.exec(second)?.[1] : undefined;
+  switch (error.code) {
+    case 'commander.unknownOption': {
+      const option = /'([^']+)'/.exec(first)?.[1] ?? first;
+      const owner = OPTIONS.find((def) => longFlag(def) === option || def.flags.split(/[ ,]+/).includes(option));
+      if (owner && subcommand && !appliesTo(owner, subcommand)) {
+        const where = owner.scope === 'all' ? 'every subcommand' : owner.scope.join(', ');
+        return usageError(`${option} does not apply to ${subcommand}`, `it is an option of ${where}`);
+      }
+      return usageError(`unknown option ${option}${subcommand ? ` for ${subcommand}` : ''}`, suggestion ? `did you mean ${suggestion}?` : `see rpr ${subcommand ?? ''} --help`.replace('  ', ' '));
+    }
+    case 'commander.unknownCommand':
+      return usageError(first, suggestion ? `did you mean ${suggestion}?` : 'see rpr --help for the subcommands');
+    case 'commander.excessArguments':
+      return usageError(`unexpected argument${subcommand ? ` after ${subcommand}` : ''}: ${first.replace(/^too many arguments.*?\. /, '')}`, 'put the command to repeat after --, e.g. rpr count -t 3 -- echo hi');
+    default:
+      return usageError(first, suggestion ? `did you mean ${suggestion}?` : 'see rpr --help');
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * `rpr config check [FILE]` and `rpr config show`: the two ways to see what
+ * a config file does before trusting a long-running job to it. Errors are
+ * thrown as RprError; the CLI's top level turns them into exit 2.
+ */
+import type { Command } from 'commander';
+import { checkConfigFile, loadConfig } from '../config/load.js';
+import { defaultConfigPath, locateConfig, type Env } from '../config/locate.js';
+import { DEFAULTS_OPTIONS, OBSERVABILITY_OPTIONS } from '../config/schema.js';
+import { RprError } from '../errors/index.js';
+import { formatError } from '../errors/exit-codes.js';
+import type { OptionDef } from '../options/catalog.js';
+import { resolveOptions, type Resolved } from '../options/resolve.js';
+import { formatDuration } from '../units/duration.js';
+import type { Pattern } from '../units/pattern.js';
+
+export interface ConfigCommandIo {
+  /** One line of normal output (stdout). */
+  out(line: string): void;
+  /** One line of diagnostics (stderr). */
+  err(line: string): void;
+  env: Env;
+  now(): number;
+}
+
+const processIo: ConfigCommandIo = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+  get env() {
+    return process.env;
+  },
+  now: () => Date.now(),
+};
+
+export function registerConfigCommands(program: Command, io: Partial<ConfigCommandIo> = {}): void {
+  const { out, err, env, now } = { ...processIo, ...io };
+  const config = program.command('config').description('check a config file, or show the settings in effect');
+
+  config
+    .command('check')
+    .argument('[file]', 'the file to check (default: --config, $RPR_CONFIG, then ~/.config/rpr/config.toml)')
+    .option('--config <file>', 'config file (also accepted before the subcommand)')
+    .description('validate a config file: list every problem (exit 2), or print FILE: ok')
+    .addHelpText('after', '\nExamples:\n  rpr config check\n  rpr config check ./rpr.toml')
+    .action((file: string | undefined, _options: unknown, cmd: Command) => {
+      const location = file !== undefined ? { path: file } : locateConfig({ explicit: configFlag(cmd), env });
+      if (!location) {
+        out(`no config file at ${defaultConfigPath(env)}: nothing to check`);
+        return;
+      }
+      const problems = checkConfigFile(location.path, { nowWall: now() });
+      // A file that cannot be read is one plain error, not a list of one.
+      if (problems.length === 1 && !/:\d+/.test(problems[0]!.message.slice(location.path.length))) throw problems[0]!;
+      if (problems.length > 0) {
+        for (const problem of problems) err(formatError(problem));
+        throw new RprError('E_CONFIG', `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${location.path}`);
+      }
+      out(`${location.path}: ok`);
+    });
+
+  config
+    .command('show')
+    .option('--config <file>', 'config file (also accepted before the subcommand)')
+    .description('print the effective [defaults] and [observability] settings and where each came from')
+    .addHelpText('after', '\nExample:\n  RPR_TIMEOUT=30s rpr config show')
+    .action((_options: unknown, cmd: Command) => {
+      const loaded = loadConfig({ explicit: configFlag(cmd), env, nowWall: now() });
+      const resolved = resolveOptions({ command: null, env, config: loaded, nowWall: now() });
+      out(loaded ? `# config file: ${loaded.path}` : `# no config file (looked for ${defaultConfigPath(env)})`);
+      out('[defaults]');
+      for (const [key, def] of DEFAULTS_OPTIONS) out(settingLine(key, def, resolved));
+      out('');
+      out('[observability]');
+      for (const [key, def] of OBSERVABILITY_OPTIONS) out(settingLine(key, def, resolved));
+      const jobs = Object.values(loaded?.jobs ?? {});
+      if (loaded && jobs.length > 0) {
+        out('');
+        out(`# jobs (rpr run NAME): ${jobs.map((j) => `${j.name} (${j.schedule}, line ${loaded.lineOf(['jobs', j.name]) ?? '?'})`).join(', ')}`);
+      }
+    });
+}
+
+/** --config given before or after the subcommand, whichever command parsed it. */
+function configFlag(cmd: Command): string | undefined {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const value = c.opts().config;
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+/** `timeout = "30s"   # env RPR_TIMEOUT`, or `# jitter: not set`. */
+function settingLine(key: string, def: OptionDef, resolved: Resolved): string {
+  const value = resolved.values[def.key];
+  if (value === undefined) return `# ${key}: not set`;
+  const source = resolved.sources[def.key]!;
+  const where = resolved.where[def.key];
+  const origin = source === 'default' ? 'default' : `${source} ${where}`;
+  return `${`${key} = ${tomlValue(def, value)}`.padEnd(32)} # ${origin}`;
+}
+
+/** A typed value written back as the TOML a user would type for it. */
+function tomlValue(def: OptionDef, value: unknown): string {
+  switch (def.type) {
+    case 'duration':
+      return JSON.stringify(formatDuration(value as number));
+    case 'time':
+      return JSON.stringify(new Date(value as number).toISOString());
+    case 'regex': {
+      const pattern = value as Pattern;
+      return JSON.stringify(`${pattern.flags.includes('i') ? '(?i)' : ''}${pattern.source}`);
+    }
+    case 'boolean':
+    case 'int':
+    case 'number':
+      return String(value);
+    default:
+      return JSON.stringify(value);
+  }
+}

@@ -1,0 +1,68 @@
+import { Command, Option } from 'commander';
+import { buildSpec, coreSchedule, type OptionValues } from '../app/build-job.js';
+import { executeJob } from '../app/execute-job.js';
+import { planOutput } from '../app/output.js';
+import { usageError } from '../errors/index.js';
+import { OPTIONS, appliesTo, type CoreCommand } from '../options/catalog.js';
+import { parseOptionValue } from '../options/values.js';
+import type { Schedule } from '../schedule/types.js';
+import { examplesHelp } from './examples.js';
+import type { CliContext } from './context.js';
+
+const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
+  { name: 'interval', aliases: ['int', 'i'], summary: 'run every --every, start to start, drift-free' },
+  { name: 'count', aliases: ['cnt', 'c'], summary: 'run --times times, back to back or every --every' },
+  { name: 'duration', aliases: ['dur', 'd'], summary: 'run for --for, back to back or every --every' },
+];
+
+/** Adds the catalog's options that apply to `name`, each parsed by the shared value parser. */
+export function addCatalogOptions(command: Command, name: string): Command {
+  for (const def of OPTIONS) {
+    if (!appliesTo(def, name)) continue;
+    const option = new Option(def.flags, def.description);
+    if (def.type !== 'boolean') option.argParser((raw: string) => parseOptionValue(def, raw));
+    if (def.choices) option.choices(def.choices);
+    command.addOption(option);
+  }
+  return command.option('--config <file>', 'config file (also accepted before the subcommand)');
+}
+
+/** The command to repeat: everything after --, required and non-empty. */
+export function requireCommand(ctx: CliContext, subcommand: string): string[] {
+  if (ctx.commandArgv === null) {
+    throw usageError(`${subcommand}: missing -- before the command to repeat`, `e.g. rpr ${subcommand} ... -- echo hi`);
+  }
+  if (ctx.commandArgv.length === 0 || ctx.commandArgv[0] === '') {
+    throw usageError(`${subcommand}: empty command after --`, `e.g. rpr ${subcommand} ... -- echo hi`);
+  }
+  return ctx.commandArgv;
+}
+
+/** Shared tail of every scheduling subcommand: options -> spec -> run. */
+export async function runScheduled(ctx: CliContext, values: OptionValues, argv: string[], schedule: Schedule): Promise<number> {
+  const output = planOutput(values, Date.now);
+  const spec = buildSpec(values, argv, output.io);
+  return executeJob({
+    spec,
+    schedule,
+    output,
+    observability: {
+      healthPort: values.healthPort as number | undefined,
+      healthAddr: values.healthAddr as string | undefined,
+      metricsPort: values.metricsPort as number | undefined,
+      metricsAddr: values.metricsAddr as string | undefined,
+    },
+  });
+}
+
+export function registerCoreCommands(program: Command, ctx: CliContext): void {
+  for (const { name, aliases, summary } of CORE) {
+    const command = program.command(name).aliases(aliases).description(summary).usage('[options] -- <command> [args...]');
+    addCatalogOptions(command, name).addHelpText('after', examplesHelp(name));
+    command.action(async (_opts: unknown, cmd: Command) => {
+      const values = ctx.resolve(name, cmd);
+      const argv = requireCommand(ctx, name);
+      ctx.exitCode = await runScheduled(ctx, values, argv, coreSchedule(name as Exclude<CoreCommand, 'cron'>, values));
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, exitCodeFor, formatError } from '../errors/exit-codes.js';
+import { VERSION } from '../version.js';
+import { fromCommanderError } from './commander-errors.js';
+import type { CliContext } from './context.js';
+import { registerCoreCommands } from './core-commands.js';
+import { resolveValues } from './resolve-values.js';
+
+function buildProgram(ctx: CliContext): Command {
+  const program = new Command('rpr')
+    .description('Run a command again and again on a schedule.')
+    .usage('[global options] <subcommand> [options] -- <command> [args...]')
+    .version(`rpr ${VERSION}`, '-v, --version', 'print the version')
+    .option('--config <file>', 'config file (default $RPR_CONFIG, then ~/.config/rpr/config.toml)')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+  registerCoreCommands(program, ctx);
+  // Subcommands inherit the error handling set on the program.
+  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+  return program;
+}
+
+/** The subcommand a command line names, for error messages (first non-option word). */
+function subcommandOf(program: Command, args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--config') i++;
+    else if (!arg.startsWith('-')) return program.commands.find((c) => c.name() === arg || c.aliases().includes(arg))?.name();
+  }
+  return undefined;
+}
+
+/** Parses and runs one invocation; returns the exit status. Never throws. */
+export async function main(args: string[]): Promise<number> {
+  const dashdash = args.indexOf('--');
+  const ctx: CliContext = {
+    commandArgv: dashdash === -1 ? null : args.slice(dashdash + 1),
+    exitCode: EXIT.ok,
+    resolve: (subcommand, command) => resolveValues(subcommand, command),
+  };
+  const program = buildProgram(ctx);
+  const head = dashdash === -1 ? args : args.slice(0, dashdash);
+  try {
+    if (head.length === 0) {
+      program.outputHelp();
+      return EXIT.usage;
+    }
+    await program.parseAsync(head, { from: 'user' });
+    return ctx.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      error = fromCommanderError(error, subcommandOf(program, head));
+    }
+    process.stderr.write(`${formatError(error)}\n`);
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Which keys each section of the config file takes. Option keys come from
+ * the catalog (snake_case of its camelCase key), so a new flag gets its
+ * config key for free; only the non-option sections are spelled out here.
+ */
+import { appliesTo, OPTIONS, snakeCase, type OptionDef } from '../options/catalog.js';
+
+export const SECTIONS = ['defaults', 'observability', 'plugins', 'jobs'] as const;
+
+/** The four options that live in [observability] rather than [defaults]. */
+export const OBSERVABILITY_KEYS: readonly string[] = ['healthPort', 'healthAddr', 'metricsPort', 'metricsAddr'];
+
+export const configKey = (def: OptionDef): string => snakeCase(def.key);
+
+const byConfigKey = (defs: readonly OptionDef[]): Map<string, OptionDef> => new Map(defs.map((d) => [configKey(d), d]));
+
+export const DEFAULTS_OPTIONS: ReadonlyMap<string, OptionDef> = byConfigKey(
+  OPTIONS.filter((d) => d.defaultable && !OBSERVABILITY_KEYS.includes(d.key)),
+);
+export const OBSERVABILITY_OPTIONS: ReadonlyMap<string, OptionDef> = byConfigKey(
+  OPTIONS.filter((d) => OBSERVABILITY_KEYS.includes(d.key)),
+);
+export const ALL_OPTIONS: ReadonlyMap<string, OptionDef> = byConfigKey(OPTIONS);
+
+export const CORE_SCHEDULES = ['interval', 'count', 'duration', 'cron'] as const;
+
+/** The CLI's subcommand aliases, so `schedule = "i"` means what `rpr i` means. */
+const SCHEDULE_ALIASES: Record<string, string> = {
+  int: 'interval',
+  i: 'interval',
+  cnt: 'count',
+  c: 'count',
+  dur: 'duration',
+  d: 'duration',
+  cr: 'cron',
+};
+export const canonicalSchedule = (name: string): string => SCHEDULE_ALIASES[name] ?? name;
+export const isCoreSchedule = (name: string): boolean => (CORE_SCHEDULES as readonly string[]).includes(name);
+
+/** Options a job with this schedule may set; plugin schedules get the 'all'-scope ones. */
+export function jobOptions(schedule: string): ReadonlyMap<string, OptionDef> {
+  return byConfigKey(OPTIONS.filter((d) => appliesTo(d, schedule)));
+}
+
+/** A core schedule that means nothing without this option (its flag is required too). */
+export const REQUIRED_JOB_OPTION: Record<string, string> = { interval: 'every', cron: 'cron' };
+
+/** Keys of [jobs.NAME] that are not options. */
+export const JOB_KEYS = ['schedule', 'command'] as const;
+
+export type ValueKind = 'string' | 'boolean' | 'strings' | 'positive-int' | 'string-table';
+
+/** [plugins]: settings of the plugin system itself; any table in it is a [plugins.NAME]. */
+export const PLUGINS_KEYS: Record<string, { field: string; kind: ValueKind }> = {
+  dir: { field: 'dir', kind: 'string' },
+  require_signed: { field: 'requireSigned', kind: 'boolean' },
+  trusted_keys: { field: 'trustedKeys', kind: 'strings' },
+  enabled: { field: 'enabled', kind: 'strings' },
+  disabled: { field: 'disabled', kind: 'strings' },
+};
+
+/** [plugins.NAME.permissions]: the manifest's [permissions] keys. */
+export const PERMISSION_KEYS: Record<string, { field: string; kind: ValueKind }> = {
+  network: { field: 'network', kind: 'strings' },
+  filesystem: { field: 'filesystem', kind: 'string-table' },
+  exec: { field: 'exec', kind: 'strings' },
+  host_functions: { field: 'hostFunctions', kind: 'strings' },
+  memory_mb: { field: 'memoryMb', kind: 'positive-int' },
+  timeout_ms: { field: 'timeoutMs', kind: 'positive-int' },
+};

@@ -1,0 +1,208 @@
+import { waitForFirst, type Clock, type Due } from '../clock/clock.js';
+import type { ActiveRun, RunPlan } from '../run/execute.js';
+import type { Schedule, Slot as ScheduleSlot } from '../schedule/types.js';
+import { decideRun } from './decide.js';
+import type { JobObserver, RunResult } from './events.js';
+import type { JobSpec } from './spec.js';
+
+/** A slot as the loop tracks it: startNow marks a queued run for a missed slot. */
+type Slot = ScheduleSlot & { startNow?: boolean };
+
+export interface JobDeps {
+  clock: Clock;
+  schedule: Schedule;
+  startRun: (plan: RunPlan) => ActiveRun;
+  observers: JobObserver[];
+  random?: () => number;
+}
+
+export type EndReason =
+  | 'times' | 'for' | 'until-time' | 'until-success' | 'until-failure' | 'until-match' | 'until-changes'
+  | 'max-failures' | 'schedule-done' | 'signal';
+
+export interface JobOutcome {
+  reason: EndReason;
+  runs: number;
+  failures: number;
+  /** 0 all runs passed or an until-condition was met, 1 some run failed; the CLI turns 'signal' into 128+n. */
+  exitCode: number;
+}
+
+export interface JobHandle {
+  done: Promise<JobOutcome>;
+  /** Stop starting runs; SIGTERM running ones, SIGKILL after graceMs. */
+  shutdown(graceMs: number): void;
+  /** SIGKILL running runs now (a second Ctrl-C). */
+  kill(): void;
+}
+
+const UNTIL_MET: ReadonlySet<EndReason> = new Set(['until-success', 'until-failure', 'until-match', 'until-changes']);
+
+export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
+  const { clock, schedule } = deps;
+  const random = deps.random ?? Math.random;
+  const wake = new AbortController();
+  const active = new Set<ActiveRun>();
+  const emit: JobObserver = (event) => deps.observers.forEach((observe) => observe(event));
+  const patterns = [spec.successPattern, spec.failurePattern, spec.stop.untilMatch].filter((p): p is RegExp => !!p);
+  const patternIndex = (p?: RegExp): number | undefined => (p ? patterns.indexOf(p) : undefined);
+
+  let reason: EndReason | undefined;
+  let runs = 0;
+  let failures = 0;
+  let last: RunResult | undefined;
+  let lastHash: string | null = null;
+
+  const end = (why: EndReason): void => {
+    reason ??= why;
+    wake.abort();
+  };
+  const toWall = (due: Due): number => ('wall' in due ? due.wall : clock.wallNow() + (due.at - clock.now()));
+  const deadline: Due | undefined = spec.stop.forMs !== undefined ? { at: clock.now() + spec.stop.forMs } : undefined;
+  const untilTime: Due | undefined = spec.stop.untilTimeWall !== undefined ? { wall: spec.stop.untilTimeWall } : undefined;
+
+  const onResult = (result: RunResult, stdoutHash: string | null, matchedUntil: boolean): void => {
+    last = result;
+    if (!result.success) failures++;
+    emit({ type: 'run-end', result });
+    const { stop } = spec;
+    if (stop.untilSuccess && result.success) end('until-success');
+    else if (stop.untilFailure && !result.success) end('until-failure');
+    else if (matchedUntil) end('until-match');
+    else if (stop.untilChanges && lastHash !== null && stdoutHash !== lastHash) end('until-changes');
+    else if (stop.maxFailures !== undefined && failures >= stop.maxFailures) end('max-failures');
+    lastHash = stdoutHash;
+  };
+
+  const launch = (dueWall: number): Promise<void> => {
+    const run = ++runs;
+    const startWall = clock.wallNow();
+    emit({ type: 'run-start', run, dueWall, startWall });
+    const handle = deps.startRun({
+      run,
+      argv: spec.argv,
+      shell: spec.shell,
+      env: {
+        RPR_RUN: String(run),
+        RPR_SCHEDULED_AT: new Date(dueWall).toISOString(),
+        RPR_LAST_EXIT_CODE: last?.exitCode?.toString() ?? '',
+        RPR_LAST_DURATION_MS: last ? String(Math.round(last.durationMs)) : '',
+      },
+      timeoutMs: spec.timeoutMs,
+      killAfterMs: spec.killAfterMs,
+      ...spec.io,
+      capture: patterns.length > 0 || spec.stop.untilChanges ? { patterns, hashStdout: spec.stop.untilChanges } : undefined,
+    });
+    active.add(handle);
+    return handle.done.then((outcome) => {
+      active.delete(handle);
+      const decided = decideRun(outcome, { success: patternIndex(spec.successPattern), failure: patternIndex(spec.failurePattern) });
+      const untilIndex = patternIndex(spec.stop.untilMatch);
+      onResult(
+        {
+          run,
+          dueWall,
+          startWall,
+          endWall: clock.wallNow(),
+          durationMs: outcome.durationMs,
+          signal: outcome.signal,
+          timedOut: outcome.timedOut,
+          ...decided,
+        },
+        outcome.capture?.stdoutHash ?? null,
+        untilIndex !== undefined && !!outcome.capture?.matched[untilIndex],
+      );
+    });
+  };
+
+  const serial = spec.overlap === 'skip' || spec.overlap === 'queue';
+  const ctx = (extra: { notBefore?: boolean } = {}) => ({ nowAt: clock.now(), nowWall: clock.wallNow(), last, ...extra });
+
+  const loop = async (): Promise<JobOutcome> => {
+    emit({ type: 'job-start', wall: clock.wallNow(), name: spec.name });
+    let slot: Slot | null = await schedule.first(ctx());
+    const inFlight: Promise<void>[] = [];
+    while (!reason) {
+      if (!slot) {
+        end('schedule-done');
+        break;
+      }
+      if (slot.skipped > 0) emit({ type: 'skipped', count: slot.skipped });
+      if (spec.stop.times !== undefined && runs >= spec.stop.times) {
+        end('times');
+        break;
+      }
+      const jitter = spec.jitterMs > 0 && !slot.startNow ? random() * spec.jitterMs : 0;
+      const due: Due = slot.startNow ? { at: clock.now() } : 'at' in slot.due ? { at: slot.due.at + jitter } : { wall: slot.due.wall + jitter };
+      const dueWall = toWall(due);
+      emit({ type: 'next', run: runs + 1, dueWall });
+      const reached = await waitForFirst(clock, [due, deadline, untilTime], wake.signal);
+      if (reached !== 0) {
+        if (reached === 1) end('for');
+        if (reached === 2) end('until-time');
+        break;
+      }
+      if (spec.overlap === 'kill' && active.size > 0) {
+        await Promise.all([...active].map((run) => run.terminate(spec.killAfterMs)));
+      }
+      if (spec.overlap === 'allow' && active.size >= spec.maxParallel) {
+        emit({ type: 'skipped', count: 1 });
+        slot = await schedule.after(slot.due, ctx({ notBefore: true }));
+        continue;
+      }
+      const finished = launch(dueWall);
+      if (serial) {
+        await waitRunOrDeadline(finished);
+        if (reason) break;
+        slot = await nextSerialSlot(slot);
+      } else {
+        inFlight.push(finished);
+        slot = await schedule.after(slot.due, ctx({ notBefore: true }));
+      }
+    }
+    // Runs still going when the job ends are allowed to finish (or were told to stop).
+    await Promise.all([...inFlight, ...[...active].map((run) => run.done)]);
+    const ended = reason ?? 'schedule-done';
+    const exitCode = UNTIL_MET.has(ended) ? 0 : failures > 0 ? 1 : 0;
+    emit({ type: 'job-end', reason: ended, exitCode, wall: clock.wallNow() });
+    return { reason: ended, runs, failures, exitCode };
+  };
+
+  /** --for / --until-time end the job while a run goes on: it finishes, unless --for-kill. */
+  const waitRunOrDeadline = async (finished: Promise<void>): Promise<void> => {
+    const limits = [deadline, untilTime];
+    if (limits.every((limit) => !limit)) return finished;
+    const racing = new AbortController();
+    const hit = waitForFirst(clock, limits, racing.signal).then((i) => {
+      if (i === -1) return;
+      end(i === 0 ? 'for' : 'until-time');
+      if (spec.stop.forKill) active.forEach((run) => void run.terminate(spec.killAfterMs));
+    });
+    await finished;
+    racing.abort();
+    await hit;
+  };
+
+  /**
+   * skip: the next slot not already past. queue: when slots were missed, one
+   * run starts now standing for the last of them, and the grid goes on from it.
+   */
+  const nextSerialSlot = async (prev: Slot): Promise<Slot | null> => {
+    const next = await schedule.after(prev.due, ctx({ notBefore: true }));
+    if (!next || spec.overlap !== 'queue' || !next.lastSkipped) return next;
+    return { due: next.lastSkipped, skipped: next.skipped - 1, startNow: true };
+  };
+
+  return {
+    done: loop(),
+    shutdown(graceMs) {
+      if (!reason) emit({ type: 'stopping', wall: clock.wallNow() });
+      end('signal');
+      active.forEach((run) => void run.terminate(graceMs));
+    },
+    kill() {
+      end('signal');
+      active.forEach((run) => run.kill());
+    },
+  };
+}

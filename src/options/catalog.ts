@@ -1,0 +1,81 @@
+/**
+ * Every option of the core, once: the CLI builds its flags from this list and
+ * the config loader its keys, so a flag and its config key can never disagree.
+ */
+export type OptionType = 'duration' | 'int' | 'number' | 'string' | 'boolean' | 'regex' | 'time' | 'enum';
+
+export type CoreCommand = 'interval' | 'count' | 'duration' | 'cron';
+
+export interface OptionDef {
+  /** camelCase key used in code; snake_case of it is the config key. */
+  key: string;
+  /** commander flag syntax, e.g. '-e, --every <duration>'. */
+  flags: string;
+  type: OptionType;
+  description: string;
+  /** Subcommands that accept it; 'all' for every scheduling subcommand (plugins included). */
+  scope: 'all' | CoreCommand[];
+  choices?: readonly string[];
+  /** Settable in [defaults] and as RPR_<KEY>; job-shape options (every, times, cron) are not. */
+  defaultable?: boolean;
+}
+
+export const OVERLAP_POLICIES = ['skip', 'queue', 'kill', 'allow'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+const core = (...c: CoreCommand[]): CoreCommand[] => c;
+
+export const OPTIONS: readonly OptionDef[] = [
+  // schedule shape
+  { key: 'every', flags: '-e, --every <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'start a run every DURATION, start to start (count/duration: back to back if omitted)' },
+  { key: 'times', flags: '-t, --times <n>', type: 'int', scope: 'all', description: 'stop after N runs' },
+  { key: 'for', flags: '-f, --for <duration>', type: 'duration', scope: 'all', description: 'stop starting runs after DURATION' },
+  { key: 'cron', flags: '--cron <expr>', type: 'string', scope: core('cron'), description: 'cron expression: 5 fields, or 6 with leading seconds, or @daily etc.' },
+  { key: 'timezone', flags: '--timezone, --tz <zone>', type: 'string', scope: core('cron'), defaultable: true, description: 'IANA time zone for --cron (default: the local zone)' },
+  { key: 'catchUp', flags: '--catch-up', type: 'boolean', scope: core('cron'), defaultable: true, description: 'run a fire time missed while the machine slept, once, on wake' },
+  { key: 'delayFirst', flags: '--delay-first <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'wait DURATION before the first run' },
+  { key: 'startAt', flags: '--start-at <time>', type: 'time', scope: core('interval', 'count', 'duration'), description: 'first run at TIME (HH:MM[:SS] local, or ISO 8601)' },
+  { key: 'onOverlap', flags: '--on-overlap <policy>', type: 'enum', choices: OVERLAP_POLICIES, scope: 'all', defaultable: true, description: 'when a run outlasts its slot: skip (wait for the next slot), queue, kill, allow' },
+  { key: 'maxParallel', flags: '--max-parallel <n>', type: 'int', scope: 'all', defaultable: true, description: 'with --on-overlap allow: at most N runs at once (default 4)' },
+  { key: 'jitter', flags: '--jitter <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'delay each run by a random 0..DURATION' },
+  // stop conditions
+  { key: 'forKill', flags: '--for-kill', type: 'boolean', scope: 'all', description: 'when --for ends, stop the running command too' },
+  { key: 'untilSuccess', flags: '--until-success', type: 'boolean', scope: 'all', description: 'stop after the first successful run' },
+  { key: 'untilFailure', flags: '--until-failure', type: 'boolean', scope: 'all', description: 'stop after the first failed run' },
+  { key: 'untilMatch', flags: '--until-match <regex>', type: 'regex', scope: 'all', description: "stop when a run's output matches REGEX" },
+  { key: 'untilChanges', flags: '--until-changes', type: 'boolean', scope: 'all', description: "stop when a run's output differs from the previous run's" },
+  { key: 'maxFailures', flags: '--max-failures <n>', type: 'int', scope: 'all', defaultable: true, description: 'stop after N failed runs' },
+  { key: 'untilTime', flags: '--until-time <time>', type: 'time', scope: 'all', description: 'stop starting runs at TIME (HH:MM[:SS] local, or ISO 8601)' },
+  // each run
+  { key: 'shell', flags: '--shell', type: 'boolean', scope: 'all', defaultable: true, description: 'run the command through sh -c as one string' },
+  { key: 'timeout', flags: '--timeout <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'fail a run that takes longer than DURATION' },
+  { key: 'killAfter', flags: '--kill-after <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'SIGKILL this long after SIGTERM (default 5s)' },
+  { key: 'successPattern', flags: '--success-pattern <regex>', type: 'regex', scope: 'all', description: 'a run whose output matches passes, whatever its exit code' },
+  { key: 'failurePattern', flags: '--failure-pattern <regex>', type: 'regex', scope: 'all', description: 'a run whose output matches fails (checked before --success-pattern)' },
+  { key: 'caseInsensitive', flags: '--case-insensitive', type: 'boolean', scope: 'all', defaultable: true, description: 'patterns ignore case' },
+  // output
+  { key: 'quiet', flags: '-q, --quiet', type: 'boolean', scope: 'all', defaultable: true, description: "hide the command's output" },
+  { key: 'verbose', flags: '-v, --verbose', type: 'boolean', scope: 'all', defaultable: true, description: "rpr's own lines on stderr: each run's number, exit code, duration, next due time" },
+  { key: 'statsOnly', flags: '--stats-only', type: 'boolean', scope: 'all', defaultable: true, description: 'print only a summary at the end' },
+  { key: 'prefix', flags: '--prefix <template>', type: 'string', scope: 'all', defaultable: true, description: 'prefix each output line; {run} {time} {stream} are replaced' },
+  { key: 'summary', flags: '--summary', type: 'boolean', scope: 'all', defaultable: true, description: 'print a summary on stderr at the end' },
+  { key: 'json', flags: '--json', type: 'boolean', scope: 'all', defaultable: true, description: "one JSON object per run on stdout instead of the command's output" },
+  { key: 'progress', flags: '--no-progress', type: 'boolean', scope: 'all', defaultable: true, description: 'no live status line on a terminal' },
+  { key: 'name', flags: '--name <name>', type: 'string', scope: 'all', description: 'job name for metrics and logs (default: from the command)' },
+  // observability
+  { key: 'healthPort', flags: '--health-port <port>', type: 'int', scope: 'all', defaultable: true, description: 'serve /health, /ready, /live on PORT' },
+  { key: 'healthAddr', flags: '--health-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the health server (default 127.0.0.1)' },
+  { key: 'metricsPort', flags: '--metrics-port <port>', type: 'int', scope: 'all', defaultable: true, description: 'serve Prometheus /metrics on PORT' },
+  { key: 'metricsAddr', flags: '--metrics-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the metrics server (default 127.0.0.1)' },
+];
+
+export function appliesTo(def: OptionDef, command: string): boolean {
+  return def.scope === 'all' || (def.scope as string[]).includes(command);
+}
+
+export const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** The long flag of an option, e.g. '--every'. */
+export function longFlag(def: OptionDef): string {
+  return /--[a-z-]+/.exec(def.flags)![0];
+}

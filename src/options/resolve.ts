@@ -1,0 +1,153 @@
+/**
+ * The one place that decides each option's value:
+ *   flag > environment (RPR_<KEY>) > file > built-in default,
+ * where "file" is, for `rpr run NAME`, the job's own keys, then [defaults] /
+ * [observability]. Pure: everything it reads is passed in, so every layer
+ * can be tested against the next.
+ */
+import { RprError, usageError } from '../errors/index.js';
+import type { LoadedConfig } from '../config/types.js';
+import { appliesTo, longFlag, OPTIONS, snakeCase, type OptionDef } from './catalog.js';
+import { parseOptionValue } from './values.js';
+
+export type ValueSource = 'flag' | 'env' | 'file' | 'default';
+
+export interface ResolveInput {
+  /**
+   * The subcommand: interval, count, duration, cron, or a plugin scheduler.
+   * Options that do not apply to it are left out. null keeps every option
+   * (for `rpr config show`). Ignored when `job` is given: the job's schedule rules.
+   */
+  command: string | null;
+  /** Commander's parsed values (cmd.opts()), camelCase; raw strings are parsed here. */
+  flags?: Readonly<Record<string, unknown>>;
+  /**
+   * Commander's cmd.getOptionValueSource(key). Only 'cli' (and 'implied', set by
+   * another flag) count as flags; a commander 'default' is a built-in default.
+   * Without it, every defined value in `flags` counts as a flag.
+   */
+  flagSource?: (key: string) => string | undefined;
+  env?: Readonly<Record<string, string | undefined>>;
+  config?: LoadedConfig | null;
+  /** For `rpr run NAME`: the job whose options sit between env and [defaults]. */
+  job?: string;
+  /** Wall clock for time-of-day values; defaults to Date.now(). */
+  nowWall?: number;
+  /** Overrides BUILT_IN_DEFAULTS (tests). */
+  builtIns?: Readonly<Record<string, unknown>>;
+}
+
+export interface Resolved {
+  values: Record<string, unknown>;
+  sources: Record<string, ValueSource>;
+  /** Human detail of each source: '--timeout', 'RPR_TIMEOUT', '/etc/rpr.toml:3', 'built-in'. */
+  where: Record<string, string>;
+}
+
+/**
+ * Defaults the catalog's descriptions promise. Options absent here and
+ * everywhere else are simply unset (booleans: off).
+ */
+export const BUILT_IN_DEFAULTS: Readonly<Record<string, unknown>> = {
+  onOverlap: 'skip',
+  maxParallel: 4,
+  killAfter: 5000,
+  healthAddr: '127.0.0.1',
+  metricsAddr: '127.0.0.1',
+  progress: true,
+};
+
+/** RPR_TIMEOUT, RPR_ON_OVERLAP, RPR_HEALTH_PORT... */
+export const envVarName = (def: OptionDef): string => `RPR_${snakeCase(def.key).toUpperCase()}`;
+
+const OBSERVABILITY = new Set(['healthPort', 'healthAddr', 'metricsPort', 'metricsAddr']);
+
+export function resolveOptions(input: ResolveInput): Resolved {
+  const { flags = {}, env = {}, config = null, nowWall = Date.now(), builtIns = BUILT_IN_DEFAULTS } = input;
+  const job = input.job === undefined ? undefined : findJob(config, input.job);
+  const scope = job ? job.schedule : input.command;
+  const out: Resolved = { values: {}, sources: {}, where: {} };
+  const set = (key: string, value: unknown, source: ValueSource, where: string): void => {
+    out.values[key] = value;
+    out.sources[key] = source;
+    out.where[key] = where;
+  };
+  const fileWhere = (path: string[]): string => {
+    const line = config?.lineOf(path);
+    return line === undefined ? config!.path : `${config!.path}:${line}`;
+  };
+
+  for (const def of OPTIONS) {
+    const applies = scope === null || appliesTo(def, scope);
+    const flag = flagValue(input, flags, def.key);
+    if (flag.kind === 'flag') {
+      if (!applies) throw usageError(`${longFlag(def)} does not apply to ${job ? `job ${job.name} (${scope})` : scope}`);
+      const value = typeof flag.value === 'string' ? parseOptionValue(def, flag.value, longFlag(def), nowWall) : flag.value;
+      set(def.key, value, 'flag', longFlag(def));
+      continue;
+    }
+    if (!applies) continue;
+
+    if (job && def.key === 'shell' && job.shell && job.options.shell === undefined) {
+      // A command written as one string is a shell line: no env or default may turn that off.
+      set('shell', true, 'file', fileWhere(['jobs', job.name, 'command']));
+      continue;
+    }
+    const name = envVarName(def);
+    const fromEnv = def.defaultable ? env[name] : undefined;
+    if (fromEnv !== undefined && fromEnv !== '') {
+      set(def.key, parseOptionValue(def, fromEnv, name, nowWall), 'env', name);
+      continue;
+    }
+    if (job && job.options[def.key] !== undefined) {
+      set(def.key, job.options[def.key], 'file', fileWhere(['jobs', job.name, snakeCase(def.key)]));
+      continue;
+    }
+    if (config && def.defaultable) {
+      const section = OBSERVABILITY.has(def.key) ? 'observability' : 'defaults';
+      const table = section === 'observability' ? (config.observability as Record<string, unknown>) : config.defaults;
+      if (table[def.key] !== undefined) {
+        set(def.key, table[def.key], 'file', fileWhere([section, snakeCase(def.key)]));
+        continue;
+      }
+    }
+    if (flag.kind === 'default') set(def.key, flag.value, 'default', 'built-in');
+    else if (builtIns[def.key] !== undefined) set(def.key, builtIns[def.key], 'default', 'built-in');
+    else if (def.key === 'name' && job) set('name', job.name, 'file', fileWhere(['jobs', job.name])); // the job's name labels its metrics
+  }
+
+  // Flags that are not core options (--next, --set, plugin flags...) pass through untouched.
+  const known = new Set(OPTIONS.map((d) => d.key));
+  for (const [key, value] of Object.entries(flags)) {
+    if (known.has(key) || value === undefined) continue;
+    const kind = flagValue(input, flags, key).kind;
+    set(key, value, kind === 'flag' ? 'flag' : 'default', kind === 'flag' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'built-in');
+  }
+  return out;
+}
+
+type FlagValue = { kind: 'flag' | 'default'; value: unknown } | { kind: 'none' };
+
+function flagValue(input: ResolveInput, flags: Readonly<Record<string, unknown>>, key: string): FlagValue {
+  const value = flags[key];
+  if (value === undefined) return { kind: 'none' };
+  if (!input.flagSource) return { kind: 'flag', value };
+  const source = input.flagSource(key);
+  return source === 'cli' || source === 'implied' ? { kind: 'flag', value } : { kind: 'default', value };
+}
+
+function findJob(config: LoadedConfig | null, name: string) {
+  if (!config) {
+    throw new RprError('E_CONFIG', `no job named "${name}": there is no config file`, {
+      hint: 'define [jobs.NAME] in ~/.config/rpr/config.toml, or name a file with --config',
+    });
+  }
+  const job = config.jobs[name];
+  if (!job) {
+    const names = Object.keys(config.jobs);
+    throw new RprError('E_CONFIG', `${config.path}: no job named "${name}"`, {
+      hint: names.length ? `jobs in this file: ${names.join(', ')}` : 'the file defines no [jobs.NAME] tables',
+    });
+  }
+  return job;
+}

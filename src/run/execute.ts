@@ -1,0 +1,103 @@
+import { OutputCapture, type CaptureNeeds, type CaptureResult } from './capture.js';
+import { createPrefixer, expandPrefix } from './prefix.js';
+import { trackGroup } from './process-group.js';
+import { spawnRun, type ProcessEnd, type StdioMode } from './spawn.js';
+
+export type Sink = (chunk: Buffer) => void;
+
+export interface RunPlan {
+  run: number;
+  argv: readonly string[];
+  shell: boolean;
+  env: Record<string, string>;
+  timeoutMs?: number;
+  killAfterMs: number;
+  /** Where each stream's bytes go; undefined discards them. */
+  sinks: { stdout?: Sink; stderr?: Sink };
+  /** When set and a sink is set, the sink is written directly by the child (no copy through rpr). */
+  passthrough: { stdout: boolean; stderr: boolean };
+  prefix?: string;
+  capture?: CaptureNeeds;
+}
+
+export interface RunOutcome extends ProcessEnd {
+  timedOut: boolean;
+  durationMs: number;
+  capture: CaptureResult | null;
+}
+
+export interface ActiveRun {
+  readonly pid: number | undefined;
+  readonly done: Promise<RunOutcome>;
+  /** SIGTERM the run's process group, SIGKILL after the grace period; resolves when it has ended. */
+  terminate(graceMs: number): Promise<void>;
+  /** SIGKILL the process group at once. */
+  kill(): void;
+}
+
+/** After the child exits, how long its pipes may stay open (held by a background grandchild). */
+const STREAM_LINGER_MS = 250;
+
+export function executeRun(plan: RunPlan): ActiveRun {
+  const started = performance.now();
+  const capture = plan.capture ? new OutputCapture(plan.capture) : null;
+  const mode = (stream: 'stdout' | 'stderr'): StdioMode => {
+    const sink = plan.sinks[stream];
+    if (capture || (sink && plan.prefix)) return 'pipe';
+    if (sink) return plan.passthrough[stream] ? 'inherit' : 'pipe';
+    return 'ignore';
+  };
+  const child = spawnRun({ argv: plan.argv, shell: plan.shell, env: plan.env, stdout: mode('stdout'), stderr: mode('stderr') });
+  if (child.pid !== undefined) trackGroup(child.pid);
+
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const readable = child[stream];
+    if (!readable) continue;
+    const sink = plan.sinks[stream];
+    const prefix = plan.prefix
+      ? createPrefixer(() => expandPrefix(plan.prefix!, { run: plan.run, stream, now: new Date() }))
+      : undefined;
+    readable.on('data', (chunk: Buffer) => {
+      capture?.write(stream, chunk);
+      if (sink) sink(prefix ? prefix(chunk) : chunk);
+    });
+  }
+
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const terminate = async (graceMs: number): Promise<void> => {
+    child.signal('SIGTERM');
+    killTimer ??= setTimeout(() => child.signal('SIGKILL'), graceMs);
+    await child.exited;
+  };
+  const timeoutTimer =
+    plan.timeoutMs !== undefined && plan.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          void terminate(plan.killAfterMs);
+        }, plan.timeoutMs)
+      : undefined;
+
+  const done = (async (): Promise<RunOutcome> => {
+    await child.exited;
+    const durationMs = performance.now() - started;
+    clearTimeout(timeoutTimer);
+    let linger: NodeJS.Timeout | undefined;
+    const end = await Promise.race([
+      child.ended,
+      new Promise<null>((resolve) => (linger = setTimeout(() => resolve(null), STREAM_LINGER_MS))),
+    ]);
+    clearTimeout(linger);
+    // Kill escalation only matters while the run is alive; it has ended now.
+    clearTimeout(killTimer);
+    let processEnd = end;
+    if (!processEnd) {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      processEnd = await child.ended;
+    }
+    return { ...processEnd, timedOut, durationMs, capture: capture ? capture.finish() : null };
+  })();
+
+  return { pid: child.pid, done, terminate, kill: () => child.signal('SIGKILL') };
+}

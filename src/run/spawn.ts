@@ -1,0 +1,78 @@
+import { execa } from 'execa';
+import type { Readable } from 'node:stream';
+import { signalGroup } from './process-group.js';
+
+export type StdioMode = 'inherit' | 'pipe' | 'ignore';
+
+export interface SpawnRequest {
+  argv: readonly string[];
+  /** Run argv joined by spaces through sh -c. */
+  shell: boolean;
+  /** Extra variables on top of rpr's own environment. */
+  env: Record<string, string>;
+  stdout: StdioMode;
+  stderr: StdioMode;
+}
+
+export interface ProcessEnd {
+  exitCode: number | null;
+  signal: string | null;
+  /** errno code when the process could not be started (ENOENT, EACCES). */
+  spawnError: string | null;
+}
+
+export interface Spawned {
+  pid: number | undefined;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  /** Settles when the process has exited and its piped streams have ended. */
+  ended: Promise<ProcessEnd>;
+  /** Settles when the process itself has exited (streams may still be open). */
+  exited: Promise<void>;
+  /** Signals the run's whole process group. */
+  signal(name: NodeJS.Signals): void;
+}
+
+/**
+ * Starts one run. The child leads its own process group (detached) so that a
+ * timeout or shutdown reaches every process it started, not just the first;
+ * stdin is /dev/null because nothing is there to answer an unattended job.
+ */
+export function spawnRun(request: SpawnRequest): Spawned {
+  const [file, ...args] = request.shell ? ['/bin/sh', '-c', request.argv.join(' ')] : request.argv;
+  const child = execa(file!, args, {
+    env: request.env,
+    extendEnv: true,
+    stdin: 'ignore',
+    stdout: request.stdout,
+    stderr: request.stderr,
+    detached: true,
+    buffer: false,
+    reject: false,
+    cleanup: false,
+    stripFinalNewline: false,
+  });
+  const pid = child.pid;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  const ended = child.then(
+    (result) => ({
+      exitCode: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      spawnError: result.exitCode === undefined && !result.signal ? (result.code ?? 'ESPAWN') : null,
+    }),
+    (error: { code?: string }) => ({ exitCode: null, signal: null, spawnError: error.code ?? 'ESPAWN' }),
+  );
+  return {
+    pid,
+    stdout: child.stdout ?? null,
+    stderr: child.stderr ?? null,
+    ended,
+    exited,
+    signal: (name) => {
+      if (pid !== undefined) signalGroup(pid, name);
+    },
+  };
+}

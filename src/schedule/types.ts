@@ -1,0 +1,29 @@
+import type { Due } from '../clock/clock.js';
+import type { RunResult } from '../job/events.js';
+
+export interface SlotContext {
+  /** Monotonic and wall "now" when asked. */
+  nowAt: number;
+  nowWall: number;
+  /** The run that just finished, when the schedule is asked after a run (plugins adapt to it). */
+  last?: RunResult;
+}
+
+export interface Slot {
+  due: Due;
+  /** Slots passed over to reach this one (they were due while a run was still going). */
+  skipped: number;
+  /** The last slot passed over, when skipped > 0 (the queue policy runs it late). */
+  lastSkipped?: Due;
+}
+
+/**
+ * Where runs fall in time. Pure: no timers. The job loop owns waiting.
+ * `first` is asked once; `after` is asked for the slot that follows `prev`,
+ * not earlier than `notBefore` (for the skip policy) when given.
+ */
+export interface Schedule {
+  readonly describe: string;
+  first(ctx: SlotContext): Slot | null | Promise<Slot | null>;
+  after(prev: Due, ctx: SlotContext & { notBefore?: boolean }): Slot | null | Promise<Slot | null>;
+}
