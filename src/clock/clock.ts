@@ -51,13 +51,18 @@ export async function waitForFirst(clock: Clock, points: (Due | undefined)[], si
  */
 const SUSPEND_SLACK_MS = 1000;
 
-export function createSystemClock(): Clock {
-  let lastMono = performance.now();
-  let lastWall = Date.now();
+export interface TimeSources {
+  mono: () => number;
+  wall: () => number;
+}
+
+export function createSystemClock(sources: TimeSources = { mono: () => performance.now(), wall: () => Date.now() }): Clock {
+  let lastMono = sources.mono();
+  let lastWall = sources.wall();
   let asleep = 0;
   const now = (): number => {
-    const mono = performance.now();
-    const wall = Date.now();
+    const mono = sources.mono();
+    const wall = sources.wall();
     const gap = wall - lastWall - (mono - lastMono);
     if (gap > SUSPEND_SLACK_MS) asleep += gap;
     lastMono = mono;
@@ -66,7 +71,7 @@ export function createSystemClock(): Clock {
   };
   return {
     now,
-    wallNow: () => Date.now(),
+    wallNow: sources.wall,
     sleep: (ms, signal) =>
       new Promise<void>((resolve) => {
         if (signal?.aborted) return resolve();

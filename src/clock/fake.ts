@@ -30,9 +30,16 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const sleeper = { until: this.time + Math.max(0, ms), resolve };
+      const onAbort = (): void => this.wake(sleeper);
+      const sleeper = {
+        until: this.time + Math.max(0, ms),
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
       this.sleepers.push(sleeper);
-      signal?.addEventListener('abort', () => this.wake(sleeper), { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

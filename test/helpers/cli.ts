@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI, as a user runs it (npm test builds before testing). */
+export const RPR = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Called once the process has started, e.g. to send it signals. */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+/** Runs `rpr ...args` to completion, capturing everything; kills it after timeoutMs. */
+export function rpr(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [RPR, ...args], {
+    env: { ...process.env, RPR_CONFIG: undefined, XDG_CONFIG_HOME: '/nonexistent', ...options.env },
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  options.onSpawn?.(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** True while any process with this exact marker in its command line exists. */
+export async function processesMatching(marker: string): Promise<number[]> {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Zombies count too: a zombie left behind is a bug as well.
+      if (cmd.includes(marker) || (stat.includes(`(${marker.split(' ')[0]})`) && cmd === '')) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** Unique marker for a test's child processes, e.g. a sleep duration nobody else uses. */
+export function uniqueSleep(): string {
+  return `${30 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1000)}`;
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { createSystemClock, MAX_TIMER_MS, waitForFirst } from '../../src/clock/clock.js';
+import { FakeClock } from '../../src/clock/fake.js';
+
+describe('system clock timeline', () => {
+  it('follows the monotonic clock while awake', () => {
+    let mono = 1000;
+    let wall = 5_000_000;
+    const clock = createSystemClock({ mono: () => mono, wall: () => wall });
+    mono += 250;
+    wall += 250;
+    expect(clock.now()).toBe(1250);
+  });
+
+  it('adds time spent in suspend (wall moved, monotonic did not) so due runs start on wake', () => {
+    let mono = 0;
+    let wall = 0;
+    const clock = createSystemClock({ mono: () => mono, wall: () => wall });
+    clock.now();
+    wall += 3_600_000; // an hour asleep: CLOCK_MONOTONIC stood still
+    mono += 5;
+    expect(clock.now()).toBe(3_600_000);
+  });
+
+  it('ignores a wall clock stepped backwards (NTP) and small wobble', () => {
+    let mono = 0;
+    let wall = 10_000;
+    const clock = createSystemClock({ mono: () => mono, wall: () => wall });
+    wall -= 5000;
+    mono += 100;
+    expect(clock.now()).toBe(100);
+    wall += 900;
+    mono += 100;
+    expect(clock.now()).toBe(200);
+  });
+});
+
+describe('waitForFirst', () => {
+  it('never sleeps longer than MAX_TIMER_MS in one timer, so a 30-day wait re-reads the clock', async () => {
+    const clock = new FakeClock();
+    const asked: number[] = [];
+    const sleep = clock.sleep.bind(clock);
+    clock.sleep = (ms, signal) => (asked.push(ms), sleep(ms, signal));
+    const month = 30 * 86_400_000; // far beyond setTimeout's 2^31 ms limit
+    const abort = new AbortController();
+    const reached = waitForFirst(clock, [{ at: month }], abort.signal);
+    await clock.advance(5 * MAX_TIMER_MS);
+    expect(asked.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...asked)).toBeLessThanOrEqual(MAX_TIMER_MS);
+    abort.abort();
+    await expect(reached).resolves.toBe(-1);
+  });
+
+  it('follows a wall-clock due when the wall clock jumps (cron after suspend)', async () => {
+    const clock = new FakeClock();
+    const due = { wall: clock.wallNow() + 3_600_000 };
+    let reached: number | undefined;
+    void waitForFirst(clock, [due]).then((i) => (reached = i));
+    await clock.advance(2000);
+    expect(reached).toBeUndefined();
+    clock.jumpWall(3_600_000);
+    await clock.advance(MAX_TIMER_MS);
+    expect(reached).toBe(0);
+  });
+
+  it('returns the earliest of several points and -1 when aborted', async () => {
+    const clock = new FakeClock();
+    const first = waitForFirst(clock, [{ at: 500 }, undefined, { at: 200 }]);
+    await clock.advance(300);
+    await expect(first).resolves.toBe(2);
+    const abort = new AbortController();
+    const aborted = waitForFirst(clock, [{ at: 10_000 }], abort.signal);
+    abort.abort();
+    await expect(aborted).resolves.toBe(-1);
+  });
+});
