@@ -57,7 +57,8 @@ function readJob(problems: Problems, path: KeyPath, name: string, table: Table, 
 
   const required = REQUIRED_JOB_OPTION[schedule];
   if (required !== undefined && table[required] === undefined) {
-    problems.report(path, `a ${schedule} job needs ${required}`, `add a ${required} = "..." line, as \`rpr ${schedule}\` needs --${required}`);
+    const article = /^[aeiou]/.test(schedule) ? 'an' : 'a';
+    problems.report(path, `${article} ${schedule} job needs ${required}`, `add a ${required} = "..." line, as \`rpr ${schedule}\` needs --${required}`);
   }
   if (command === undefined) return undefined;
 

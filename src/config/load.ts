@@ -1,7 +1,8 @@
 /**
  * Reads and validates a config file. One pass finds every problem:
  * loadConfigFile throws the first (in file order) as an E_CONFIG RprError,
- * checkConfigFile returns them all for `rpr config check`.
+ * checkConfigFile returns them all for `rpr config check`. A file that
+ * cannot be read is thrown by both: it is one problem, not a list.
  */
 import { readFileSync } from 'node:fs';
 import { parse, TomlError } from 'smol-toml';
@@ -11,9 +12,10 @@ import { locateConfig, type LocateOptions } from './locate.js';
 import { readJobs } from './jobs.js';
 import { readPlugins } from './plugins.js';
 import { knownKeysHint, Problems } from './problems.js';
-import { SECTIONS } from './schema.js';
+import { DEFAULTS_OPTIONS, SECTIONS } from './schema.js';
 import { readDefaults, readObservability } from './sections.js';
 import type { LoadedConfig } from './types.js';
+import { isTable } from './values.js';
 
 export interface LoadOptions {
   /** Wall-clock "now" for time-of-day values such as start_at = "09:30". */
@@ -33,16 +35,9 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedC
   return config;
 }
 
-/** Every problem of the file, in line order; empty when it is valid. */
+/** Every problem of the file, in line order; empty when it is valid. Throws if the file cannot be read. */
 export function checkConfigFile(path: string, options: LoadOptions = {}): RprError[] {
-  let text: string;
-  try {
-    text = readConfigText(path);
-  } catch (error) {
-    if (error instanceof RprError) return [error];
-    throw error;
-  }
-  return parseConfig(text, path, options).problems;
+  return parseConfig(readConfigText(path), path, options).problems;
 }
 
 /** Validates config text; `path` is only used in messages. */
@@ -61,10 +56,11 @@ export function parseConfig(text: string, path: string, options: LoadOptions = {
 
   const lines: KeyLines = scanKeyLines(text);
   const problems = new Problems(path, lines);
-  for (const key of Object.keys(doc)) {
-    if (!(SECTIONS as readonly string[]).includes(key)) {
-      problems.report([key], 'unknown section', knownKeysHint(key, SECTIONS, 'sections'));
-    }
+  for (const [key, value] of Object.entries(doc)) {
+    if ((SECTIONS as readonly string[]).includes(key)) continue;
+    // A bare `timeout = "30s"` above every [section] is a common first try.
+    if (!isTable(value) && DEFAULTS_OPTIONS.has(key)) problems.report([key], 'unknown key', `write it under [defaults]`);
+    else problems.report([key], isTable(value) ? 'unknown section' : 'unknown key', knownKeysHint(key, SECTIONS, 'sections'));
   }
   const config: LoadedConfig = {
     path,
