@@ -49,8 +49,6 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
         return;
       }
       const problems = checkConfigFile(location.path, { nowWall: now() });
-      // A file that cannot be read is one plain error, not a list of one.
-      if (problems.length === 1 && !/:\d+/.test(problems[0]!.message.slice(location.path.length))) throw problems[0]!;
       if (problems.length > 0) {
         for (const problem of problems) err(formatError(problem));
         throw new RprError('E_CONFIG', `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${location.path}`);
@@ -80,8 +78,8 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
     });
 }
 
-/** --config given before or after the subcommand, whichever command parsed it. */
-function configFlag(cmd: Command): string | undefined {
+/** --config given before or after the subcommand, whichever command parsed it. The run commands need this too. */
+export function configFlag(cmd: Command): string | undefined {
   for (let c: Command | null = cmd; c; c = c.parent) {
     const value = c.opts().config;
     if (typeof value === 'string') return value;
