@@ -17,12 +17,13 @@ export interface LoadedConfig {
   lineOf(path: KeyPath): number | undefined;
 }
 
-export interface ObservabilityConfig {
+// A type alias, not an interface, so that it also reads as a Record<string, unknown> (options/resolve.ts).
+export type ObservabilityConfig = {
   healthPort?: number;
   healthAddr?: string;
   metricsPort?: number;
   metricsAddr?: string;
-}
+};
 
 export interface PluginsConfig {
   /** Directory of installed plugins (overrides ~/.repeater/plugins). */

@@ -6,11 +6,22 @@
  * can be tested against the next.
  */
 import { RprError, usageError } from '../errors/index.js';
-import type { LoadedConfig } from '../config/types.js';
 import { appliesTo, longFlag, OPTIONS, snakeCase, type OptionDef } from './catalog.js';
 import { parseOptionValue } from './values.js';
 
 export type ValueSource = 'flag' | 'env' | 'file' | 'default';
+
+/**
+ * What resolution needs of a loaded config file. config/'s LoadedConfig fits
+ * it as is; declaring it here keeps options/ from importing config/.
+ */
+export interface ConfigLayer {
+  path: string;
+  defaults: Readonly<Record<string, unknown>>;
+  observability: Readonly<Record<string, unknown>>;
+  jobs: Readonly<Record<string, { name: string; schedule: string; command: readonly string[]; shell: boolean; options: Readonly<Record<string, unknown>> }>>;
+  lineOf(path: readonly string[]): number | undefined;
+}
 
 export interface ResolveInput {
   /**
@@ -28,7 +39,7 @@ export interface ResolveInput {
    */
   flagSource?: (key: string) => string | undefined;
   env?: Readonly<Record<string, string | undefined>>;
-  config?: LoadedConfig | null;
+  config?: ConfigLayer | null;
   /** For `rpr run NAME`: the job whose options sit between env and [defaults]. */
   job?: string;
   /** Wall clock for time-of-day values; defaults to Date.now(). */
@@ -105,7 +116,7 @@ export function resolveOptions(input: ResolveInput): Resolved {
     }
     if (config && def.defaultable) {
       const section = OBSERVABILITY.has(def.key) ? 'observability' : 'defaults';
-      const table = section === 'observability' ? (config.observability as Record<string, unknown>) : config.defaults;
+      const table = section === 'observability' ? config.observability : config.defaults;
       if (table[def.key] !== undefined) {
         set(def.key, table[def.key], 'file', fileWhere([section, snakeCase(def.key)]));
         continue;
@@ -136,7 +147,7 @@ function flagValue(input: ResolveInput, flags: Readonly<Record<string, unknown>>
   return source === 'cli' || source === 'implied' ? { kind: 'flag', value } : { kind: 'default', value };
 }
 
-function findJob(config: LoadedConfig | null, name: string) {
+function findJob(config: ConfigLayer | null, name: string) {
   if (!config) {
     throw new RprError('E_CONFIG', `no job named "${name}": there is no config file`, {
       hint: 'define [jobs.NAME] in ~/.config/rpr/config.toml, or name a file with --config',
