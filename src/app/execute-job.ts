@@ -5,6 +5,7 @@ import { startJob } from '../job/loop.js';
 import type { JobSpec } from '../job/spec.js';
 import { executeRun } from '../run/execute.js';
 import { reapGroups } from '../run/reap.js';
+import { loadRunner } from '../run/spawn.js';
 import { resolveCommand } from '../run/resolve-command.js';
 import type { Schedule } from '../schedule/types.js';
 import { createStats } from '../report/stats.js';
@@ -34,7 +35,7 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   if (!spec.shell) resolveCommand(spec.argv[0]!);
   const clock = options.clock ?? createSystemClock();
   const stats = createStats();
-  const observability = await startObservability(options.observability, spec.name);
+  const [observability] = await Promise.all([startObservability(options.observability, spec.name), loadRunner()]);
   let stoppedBy: StopSignal | 'pipe' | undefined;
   const pipeWatch: JobObserver = (event) => {
     // A child writing to rpr's own stdout dies of SIGPIPE when the reader has gone.

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { Readable } from 'node:stream';
 import { signalGroup } from './process-group.js';
 
@@ -33,6 +32,18 @@ export interface Spawned {
   signal(name: NodeJS.Signals): void;
 }
 
+type Execa = typeof import('execa').execa;
+let execa: Execa | undefined;
+
+/**
+ * Loads execa (a fifth of a second of module loading) only when a job will
+ * really run, so --help, --version and usage errors stay fast. Must be awaited
+ * before the first spawnRun.
+ */
+export async function loadRunner(): Promise<void> {
+  execa ??= (await import('execa')).execa;
+}
+
 /**
  * Starts one run. The child leads its own process group (detached) so that a
  * timeout or shutdown reaches every process it started, not just the first;
@@ -40,6 +51,7 @@ export interface Spawned {
  */
 export function spawnRun(request: SpawnRequest): Spawned {
   const [file, ...args] = request.shell ? ['/bin/sh', '-c', request.argv.join(' ')] : request.argv;
+  if (!execa) throw new Error('loadRunner() must be awaited before spawnRun()');
   const child = execa(file!, args, {
     env: request.env,
     extendEnv: true,

@@ -102,13 +102,14 @@ function compile(fields: readonly string[], syntax: CronSyntax): CronFieldCollec
   }
 }
 
-function fromFields(fields: CronFieldCollection, afterWall: number): number | null {
+function fromFields(fields: CronFieldCollection, afterWall: number, beforeWall?: number): number | null {
   try {
-    return CronExpression.fieldsToExpression(fields, { tz: 'UTC', currentDate: new Date(afterWall) })
-      .next()
-      .getTime();
+    const options = { tz: 'UTC', currentDate: new Date(afterWall) };
+    const bounded = beforeWall === undefined ? options : { ...options, endDate: new Date(beforeWall) };
+    return CronExpression.fieldsToExpression(fields, bounded).next().getTime();
   } catch {
-    return null; // cron-parser's loop limit: no match within its search horizon
+    // cron-parser's loop limit (no match within its search horizon) or, when bounded, nothing before beforeWall
+    return null;
   }
 }
 
@@ -163,7 +164,7 @@ class WallMatcher {
       throw new RprError(
         'E_CRON',
         `cron: day-of-month "${raw[3]}" never occurs in month "${raw[4]}" (${months.map((m) => MONTH_LABELS[m - 1]).join(',')} ` +
-          `have at most ${longest} days) in "${this.syntax.expression}"`,
+          `${months.length === 1 ? 'has' : 'have'} at most ${longest} days) in "${this.syntax.expression}"`,
         { hint: 'use a day that exists in those months, or L for the last day of the month' },
       );
     }
@@ -181,8 +182,9 @@ class WallMatcher {
       if (months.includes(month)) {
         const fields = this.fieldsFor(year, month);
         if (fields !== null) {
-          const found = fromFields(fields, i === 0 ? afterWall : utcMs(year, month, 1) - 1);
-          if (found !== null && found < utcMs(nextYear, nextMonth, 1)) return found;
+          const end = utcMs(nextYear, nextMonth, 1);
+          const found = fromFields(fields, i === 0 ? afterWall : utcMs(year, month, 1) - 1, end - 1);
+          if (found !== null && found < end) return found;
         }
       }
       year = nextYear;

@@ -30,25 +30,36 @@ interface FieldSpec {
   max: number;
   /** Names for min, min+1, ... (month and day-of-week only). */
   names?: readonly string[];
+  /** Allowed values in short, for messages. */
+  range: string;
   /** What the field accepts, for hints. */
   accepts: string;
 }
 
-const SECOND: FieldSpec = { name: 'second', min: 0, max: 59, accepts: '0-59' };
-const MINUTE: FieldSpec = { name: 'minute', min: 0, max: 59, accepts: '0-59' };
-const HOUR: FieldSpec = { name: 'hour', min: 0, max: 23, accepts: '0-23' };
+const SECOND: FieldSpec = { name: 'second', min: 0, max: 59, range: '0-59', accepts: '0-59' };
+const MINUTE: FieldSpec = { name: 'minute', min: 0, max: 59, range: '0-59', accepts: '0-59' };
+const HOUR: FieldSpec = { name: 'hour', min: 0, max: 23, range: '0-23', accepts: '0-23' };
 const DOM: FieldSpec = {
   name: 'day-of-month',
   min: 1,
   max: 31,
+  range: '1-31, L, LW or NW',
   accepts: '1-31, L (last day), LW (last weekday) or NW (weekday nearest day N, e.g. 15W)',
 };
-const MONTH: FieldSpec = { name: 'month', min: 1, max: 12, names: MONTH_NAMES, accepts: '1-12 or JAN-DEC' };
+const MONTH: FieldSpec = {
+  name: 'month',
+  min: 1,
+  max: 12,
+  names: MONTH_NAMES,
+  range: '1-12 or JAN-DEC',
+  accepts: '1-12 or JAN-DEC',
+};
 const DOW: FieldSpec = {
   name: 'day-of-week',
   min: 0,
   max: 7,
   names: DAY_NAMES,
+  range: '0-7 or SUN-SAT, DL or D#N',
   accepts: '0-7 or SUN-SAT (0 and 7 are Sunday), DL (last weekday D of the month, e.g. 5L) or D#N (e.g. FRI#3)',
 };
 
@@ -119,8 +130,8 @@ function outOfRange(spec: FieldSpec, token: string, ctx: Ctx, range = `${spec.mi
 
 function invalid(spec: FieldSpec, token: string, ctx: Ctx, why = ''): RprError {
   return cronError(
-    `${spec.name} "${token}" is not valid${why ? ` (${why})` : ''}, allowed ${spec.accepts}, in "${ctx.expression}"`,
-    `${spec.name} takes ${spec.accepts}, combined with lists (1,5), ranges (1-5) and steps (*/15, 0-30/10); ` +
+    `${spec.name} "${token}" is not valid${why ? `: ${why}` : ''} (allowed ${spec.range}) in "${ctx.expression}"`,
+    `${spec.name} takes ${spec.accepts}, in lists (1,5), ranges (1-5) and steps (*/15, 0-30/10); ` +
       fieldOrder(ctx.hasSeconds),
   );
 }
