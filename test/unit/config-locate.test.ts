@@ -108,3 +108,10 @@ describe('defaultConfigPath', () => {
     expect(defaultConfigPath({ HOME: '/h' })).toBe('/h/.config/rpr/config.toml');
   });
 });
+
+describe('ignoring the default file', () => {
+  it('RPR_CONFIG=/dev/null loads as an empty config', () => {
+    const d = dirs({ home: true });
+    expect(loadConfig({ env: { HOME: d.home, RPR_CONFIG: '/dev/null' } })).toMatchObject({ path: '/dev/null', defaults: {}, jobs: {} });
+  });
+});
