@@ -10,10 +10,11 @@
  *   W (nearest weekday) is resolved per month into plain days for cron-parser,
  *   which lacks it;
  * - this file maps wall times to real instants and applies the DST rule
- *   (see docs/cron.md), because cron-parser's own DST handling does not match
- *   it: it runs a time in the spring gap one hour late (02:30 -> 03:30) instead
- *   of at the end of the gap, and its hasNext() has been reported false across
- *   the gap (cron-parser #404).
+ *   (see docs/cron.md). cron-parser's own `tz` handling is not used: in 5.10
+ *   it runs a time in the spring gap one hour late (02:30 -> 03:30) instead of
+ *   at the end of the gap, and its DST code has a history of bugs (hasNext()
+ *   false across the gap, cron-parser #404). Walking the zone's constant-offset
+ *   segments ourselves makes every result strictly increasing by construction.
  *
  * DST rule:
  * - Expressions whose hour field covers all 24 hours (`*`, `0-23`, `*\/1`)
@@ -28,7 +29,7 @@
  *   repeated hour fires once, on its first occurrence.
  *
  * Assumes a zone changes its offset at most once in any 24 hours and by less
- * than 24 hours, which holds for every zone's present and announced rules.
+ * than 24 hours; true in practice of current rules.
  */
 import { CronExpression, CronExpressionParser } from 'cron-parser';
 import type { CronFieldCollection } from 'cron-parser';
