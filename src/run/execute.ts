@@ -1,6 +1,6 @@
 import { OutputCapture, type CaptureNeeds, type CaptureResult } from './capture.js';
 import { createPrefixer, expandPrefix } from './prefix.js';
-import { trackGroup } from './process-group.js';
+import { groupIsLive, trackGroup } from './process-group.js';
 import { spawnRun, type ProcessEnd, type StdioMode } from './spawn.js';
 
 export type Sink = (chunk: Buffer) => void;
@@ -88,8 +88,11 @@ export function executeRun(plan: RunPlan): ActiveRun {
       new Promise<null>((resolve) => (linger = setTimeout(() => resolve(null), STREAM_LINGER_MS))),
     ]);
     clearTimeout(linger);
-    // Kill escalation only matters while the run is alive; it has ended now.
-    clearTimeout(killTimer);
+    // Kill escalation only matters while something in the run's group is alive. A member that
+    // ignored SIGTERM may outlive the main process: SIGKILL still reaches it when the grace period
+    // ends (unref'd: the job's end reaps leftover groups itself and need not wait for this timer).
+    if (killTimer && child.pid !== undefined && groupIsLive(child.pid)) killTimer.unref();
+    else clearTimeout(killTimer);
     let processEnd = end;
     if (!processEnd) {
       child.stdout?.destroy();
