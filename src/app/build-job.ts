@@ -7,7 +7,10 @@ import { toRegExp, type Pattern } from '../units/pattern.js';
 import { basename } from 'node:path';
 
 /** Resolved option values, keyed as in the catalog. */
-export type OptionValues = Record<string, unknown>;
+export type OptionValues = Record<string, unknown> & { [EXPLICIT]?: Set<string> };
+
+/** Keys of OptionValues set by the user (not built-in defaults); absent means all are. */
+export const EXPLICIT: unique symbol = Symbol('explicit');
 
 export const DEFAULT_KILL_AFTER_MS = 5000;
 export const DEFAULT_MAX_PARALLEL = 4;
@@ -35,7 +38,9 @@ export function checkConflicts(values: OptionValues): void {
     ['forKill', '--for', values.for !== undefined],
     ['caseInsensitive', 'a pattern option', !!(values.successPattern || values.failurePattern || values.untilMatch)],
   ];
+  const explicit = values[EXPLICIT];
   for (const [key, what, present] of needs) {
+    if (explicit && !explicit.has(key)) continue;
     if (values[key] !== undefined && values[key] !== false && !present) throw usageError(`${flag(key)} only applies with ${what}`);
   }
 }

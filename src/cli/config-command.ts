@@ -4,7 +4,6 @@
  * thrown as RprError; the CLI's top level turns them into exit 2.
  */
 import type { Command } from 'commander';
-import { checkConfigFile, loadConfig } from '../config/load.js';
 import { defaultConfigPath, locateConfig, type Env } from '../config/locate.js';
 import { DEFAULTS_OPTIONS, OBSERVABILITY_OPTIONS } from '../config/schema.js';
 import { RprError } from '../errors/index.js';
@@ -42,7 +41,8 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
     .option('--config <file>', 'config file (also accepted before the subcommand)')
     .description('validate a config file: list every problem (exit 2), or print FILE: ok')
     .addHelpText('after', '\nExamples:\n  rpr config check\n  rpr config check ./rpr.toml')
-    .action((file: string | undefined, _options: unknown, cmd: Command) => {
+    .action(async (file: string | undefined, _options: unknown, cmd: Command) => {
+      const { checkConfigFile } = await import('../config/load.js');
       const location = file !== undefined ? { path: file } : locateConfig({ explicit: configFlag(cmd), env });
       if (!location) {
         out(`no config file at ${defaultConfigPath(env)}: nothing to check`);
@@ -61,7 +61,8 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
     .option('--config <file>', 'config file (also accepted before the subcommand)')
     .description('print the effective [defaults] and [observability] settings and where each came from')
     .addHelpText('after', '\nExample:\n  RPR_TIMEOUT=30s rpr config show')
-    .action((_options: unknown, cmd: Command) => {
+    .action(async (_options: unknown, cmd: Command) => {
+      const { loadConfig } = await import('../config/load.js');
       const loaded = loadConfig({ explicit: configFlag(cmd), env, nowWall: now() });
       const resolved = resolveOptions({ command: null, env, config: loaded, nowWall: now() });
       out(loaded ? `# config file: ${loaded.path}` : `# no config file (looked for ${defaultConfigPath(env)})`);

@@ -8,6 +8,7 @@ import { parseOptionValue } from '../options/values.js';
 import type { Schedule } from '../schedule/types.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
+import { resolveValues } from './resolve-values.js';
 
 const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
   { name: 'interval', aliases: ['int', 'i'], summary: 'run every --every, start to start, drift-free' },
@@ -18,7 +19,7 @@ const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
 /** Adds the catalog's options that apply to `name`, each parsed by the shared value parser. */
 export function addCatalogOptions(command: Command, name: string): Command {
   for (const def of OPTIONS) {
-    if (!appliesTo(def, name)) continue;
+    if (name !== 'all-options' && !appliesTo(def, name)) continue;
     const option = new Option(def.flags, def.description);
     if (def.type !== 'boolean') option.argParser((raw: string) => parseOptionValue(def, raw));
     if (def.choices) option.choices(def.choices);
@@ -60,7 +61,7 @@ export function registerCoreCommands(program: Command, ctx: CliContext): void {
     const command = program.command(name).aliases(aliases).description(summary).usage('[options] -- <command> [args...]');
     addCatalogOptions(command, name).addHelpText('after', examplesHelp(name));
     command.action(async (_opts: unknown, cmd: Command) => {
-      const values = ctx.resolve(name, cmd);
+      const values = await resolveValues(name, cmd);
       const argv = requireCommand(ctx, name);
       ctx.exitCode = await runScheduled(ctx, values, argv, coreSchedule(name as Exclude<CoreCommand, 'cron'>, values));
     });

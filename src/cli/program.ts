@@ -2,9 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { VERSION } from '../version.js';
 import { fromCommanderError } from './commander-errors.js';
+import { canonicalFlags } from './flag-aliases.js';
 import type { CliContext } from './context.js';
 import { registerCoreCommands } from './core-commands.js';
-import { resolveValues } from './resolve-values.js';
+import { registerCronCommand } from './cron-command.js';
+import { registerConfigCommands } from './config-command.js';
+import { registerRunCommand } from './run-command.js';
 
 function buildProgram(ctx: CliContext): Command {
   const program = new Command('rpr')
@@ -16,8 +19,11 @@ function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
   registerCoreCommands(program, ctx);
+  registerCronCommand(program, ctx);
+  registerRunCommand(program, ctx);
+  registerConfigCommands(program);
   // Subcommands inherit the error handling set on the program.
-  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+  for (const sub of program.commands.flatMap((c) => [c, ...c.commands])) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   return program;
 }
 
@@ -37,10 +43,9 @@ export async function main(args: string[]): Promise<number> {
   const ctx: CliContext = {
     commandArgv: dashdash === -1 ? null : args.slice(dashdash + 1),
     exitCode: EXIT.ok,
-    resolve: (subcommand, command) => resolveValues(subcommand, command),
   };
   const program = buildProgram(ctx);
-  const head = dashdash === -1 ? args : args.slice(0, dashdash);
+  const head = canonicalFlags(dashdash === -1 ? args : args.slice(0, dashdash));
   try {
     if (head.length === 0) {
       program.outputHelp();

@@ -1,4 +1,4 @@
-import { waitForFirst, type Clock, type Due } from '../clock/clock.js';
+import { MAX_TIMER_MS, remainingMs, waitForFirst, type Clock, type Due } from '../clock/clock.js';
 import type { ActiveRun, RunPlan } from '../run/execute.js';
 import type { Schedule, Slot as ScheduleSlot } from '../schedule/types.js';
 import { decideRun } from './decide.js';
@@ -35,6 +35,9 @@ export interface JobHandle {
   /** SIGKILL running runs now (a second Ctrl-C). */
   kill(): void;
 }
+
+/** Later than this past due means the wait could not have woken in time: the machine slept. */
+const MISSED_AFTER_MS = 2 * MAX_TIMER_MS;
 
 const UNTIL_MET: ReadonlySet<EndReason> = new Set(['until-success', 'until-failure', 'until-match', 'until-changes']);
 
@@ -141,6 +144,11 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
         if (reached === 1) end('for');
         if (reached === 2) end('until-time');
         break;
+      }
+      if (schedule.missed === 'skip' && -remainingMs(clock, due) > MISSED_AFTER_MS) {
+        emit({ type: 'skipped', count: 1 });
+        slot = await schedule.after(slot.due, ctx({ notBefore: true }));
+        continue;
       }
       if (spec.overlap === 'kill' && active.size > 0) {
         await Promise.all([...active].map((run) => run.terminate(spec.killAfterMs)));

@@ -31,7 +31,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'times', flags: '-t, --times <n>', type: 'int', scope: 'all', description: 'stop after N runs' },
   { key: 'for', flags: '-f, --for <duration>', type: 'duration', scope: 'all', description: 'stop starting runs after DURATION' },
   { key: 'cron', flags: '--cron <expr>', type: 'string', scope: core('cron'), description: 'cron expression: 5 fields, or 6 with leading seconds, or @daily etc.' },
-  { key: 'timezone', flags: '--timezone, --tz <zone>', type: 'string', scope: core('cron'), defaultable: true, description: 'IANA time zone for --cron (default: the local zone)' },
+  { key: 'timezone', flags: '--timezone <zone>', type: 'string', scope: core('cron'), defaultable: true, description: 'IANA time zone for --cron, also --tz (default: the local zone)' },
   { key: 'catchUp', flags: '--catch-up', type: 'boolean', scope: core('cron'), defaultable: true, description: 'run a fire time missed while the machine slept, once, on wake' },
   { key: 'delayFirst', flags: '--delay-first <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'wait DURATION before the first run' },
   { key: 'startAt', flags: '--start-at <time>', type: 'time', scope: core('interval', 'count', 'duration'), description: 'first run at TIME (HH:MM[:SS] local, or ISO 8601)' },

@@ -102,5 +102,13 @@ export function executeRun(plan: RunPlan): ActiveRun {
     return { ...processEnd, timedOut, durationMs, capture: capture ? capture.finish() : null };
   })();
 
-  return { pid: child.pid, done, terminate, kill: () => child.signal('SIGKILL') };
+  return {
+    // A getter: a run started by the launcher learns its pid a moment after it is started.
+    get pid() {
+      return child.pid;
+    },
+    done,
+    terminate,
+    kill: () => child.signal('SIGKILL'),
+  };
 }

@@ -24,6 +24,11 @@ export interface Slot {
  */
 export interface Schedule {
   readonly describe: string;
+  /**
+   * A slot found already well past due when the wait ends (the machine slept
+   * through it): 'skip' counts it and moves on, 'run-once' (default) runs it now.
+   */
+  readonly missed?: 'skip' | 'run-once';
   first(ctx: SlotContext): Slot | null | Promise<Slot | null>;
   after(prev: Due, ctx: SlotContext & { notBefore?: boolean }): Slot | null | Promise<Slot | null>;
 }

@@ -1,0 +1,16 @@
+/**
+ * Second spellings of long flags. commander allows one long name per option,
+ * so these are rewritten to the canonical flag before parsing. Only the part
+ * before `--` is rewritten: the command's own arguments are never touched.
+ */
+export const FLAG_ALIASES: Readonly<Record<string, string>> = {
+  '--tz': '--timezone',
+};
+
+export function canonicalFlags(args: readonly string[]): string[] {
+  return args.map((arg) => {
+    const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('='))] : [arg, ''];
+    const canonical = FLAG_ALIASES[flag];
+    return canonical ? canonical + value : arg;
+  });
+}

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { coreSchedule } from '../app/build-job.js';
+import { RprError, usageError } from '../errors/index.js';
+import { addCatalogOptions, runScheduled } from './core-commands.js';
+import type { CliContext } from './context.js';
+import { loadInvocationConfig, resolveValues } from './resolve-values.js';
+
+/**
+ * `rpr run NAME`: a job written down in the config file ([jobs.NAME]), with
+ * flags on the command line still winning over what the file says.
+ */
+export function registerRunCommand(program: Command, ctx: CliContext): void {
+  const command = program
+    .command('run')
+    .argument('<name>', 'a job defined as [jobs.NAME] in the config file')
+    .description('run a job defined in the config file')
+    .usage('<name> [options]')
+    .addHelpText('after', '\nExample:\n  rpr --config ./jobs.toml run health-check --verbose\n');
+  // Every option is accepted here; resolution rejects those the job's schedule does not take.
+  addCatalogOptions(command, 'all-options');
+  command.action(async (name: string, _opts: unknown, cmd: Command) => {
+    const config = await loadInvocationConfig(cmd);
+    const job = config?.jobs[name];
+    if (!config || !job) {
+      const known = Object.keys(config?.jobs ?? {});
+      throw new RprError('E_CONFIG', config ? `no job "${name}" in ${config.path}` : `no config file, so no job "${name}"`, {
+        hint: known.length ? `jobs: ${known.join(', ')}` : 'define it as [jobs.NAME] with schedule and command',
+      });
+    }
+    if (ctx.commandArgv !== null) throw usageError(`run ${name}: the command comes from the config file`, 'drop the part after --');
+    const values = await resolveValues(job.schedule, cmd, name, config);
+    if (job.schedule === 'cron') {
+      const { parseCron } = await import('../schedule/cron/parse.js');
+      const { cronSchedule } = await import('../schedule/cron-schedule.js');
+      const cron = parseCron(values.cron as string, values.timezone as string | undefined);
+      ctx.exitCode = await runScheduled(ctx, values, [...job.command], cronSchedule(cron, { catchUp: values.catchUp === true }));
+      return;
+    }
+    if (job.schedule !== 'interval' && job.schedule !== 'count' && job.schedule !== 'duration') {
+      throw new RprError('E_CONFIG', `job ${name}: schedule "${job.schedule}" is not available`, { hint: 'use interval, count, duration or cron' });
+    }
+    ctx.exitCode = await runScheduled(ctx, values, [...job.command], coreSchedule(job.schedule, values));
+  });
+}
+

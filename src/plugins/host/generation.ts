@@ -1,0 +1,176 @@
+/**
+ * One version of a plugin, everything derived from its manifest and .wasm: effective permissions,
+ * resolved config, compiled module, host functions, the guarded fetch and what describe() said.
+ * Loading and hot reload both build one; a handle swaps generations only once a new one works.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { CONTRACT } from '../contract.js';
+import { PluginError } from '../errors.js';
+import { ManifestError } from '../manifest/parse.js';
+import { resolveConfig } from '../manifest/schema.js';
+import { compareSemver } from '../manifest/semver.js';
+import type { Permissions, PluginManifest } from '../manifest/types.js';
+import { checkAck, checkDescription, type Description } from '../messages.js';
+import { effectivePermissions, type UserPermissions } from '../permissions/effective.js';
+import { VERSION } from '../../version.js';
+import { checkExports, checkImports } from './abi-check.js';
+import { compilePlugin, pagesFor, type CompiledPlugin } from './compile.js';
+import { createGuardedFetch } from './fetch.js';
+import { buildHostFunctions, type HostFunctionContext } from './host-functions.js';
+import { CallFailure, Instance, type InstanceSpec, type LogLevel, type LogSink } from './instance.js';
+import type { SystemLoadSource } from './system-load.js';
+
+export interface Generation {
+  manifest: PluginManifest;
+  permissions: Permissions;
+  config: Record<string, unknown>;
+  compiled: CompiledPlugin;
+  description: Description;
+  spec: InstanceSpec;
+  /** init's input, replayed on every rebuilt instance; undefined if the plugin has no init. */
+  initInput: string | undefined;
+  exports: Set<string>;
+}
+
+/** What a generation needs from its handle (callbacks close over the handle, not the generation). */
+export interface GenerationHooks {
+  user: UserPermissions;
+  rawConfig: Record<string, unknown>;
+  log: LogSink;
+  logLevel: LogLevel;
+  systemLoad: SystemLoadSource;
+  createTimeoutMs: number;
+  rprVersion?: string;
+  fn: Omit<HostFunctionContext, 'plugin' | 'permissions' | 'systemLoad'>;
+  onNetworkDenied: (target: string, url: string) => void;
+  remainingMs: () => number;
+  inflight: () => number;
+}
+
+export function toFailure(plugin: string, fn: string, error: unknown): PluginError {
+  if (error instanceof PluginError) return error;
+  if (error instanceof CallFailure) return new PluginError(plugin, fn, error.kind, error.message);
+  return new PluginError(plugin, fn, 'load', (error as Error)?.message ?? String(error), { cause: error });
+}
+
+/** Stringified for Extism's config_get: strings as they are, everything else as JSON. */
+function extismConfig(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+async function checkDirectories(plugin: string, fs: Record<string, string>): Promise<void> {
+  for (const [guest, host] of Object.entries(fs)) {
+    const s = await stat(host).catch(() => undefined);
+    if (!s?.isDirectory()) throw new PluginError(plugin, 'load', 'load', `filesystem mapping ${guest} -> ${host}: not a directory`);
+  }
+}
+
+function compareDescription(m: PluginManifest, d: Description): void {
+  const fail = (what: string) => {
+    throw new PluginError(m.name, 'describe', 'abi', `${what} (plugin.toml: ${m.file})`);
+  };
+  if (d.abi !== CONTRACT.abi) fail(`speaks plugin ABI ${d.abi}, this rpr speaks ${CONTRACT.abi}`);
+  if (d.name !== m.name) fail(`calls itself "${d.name}", its manifest says "${m.name}"`);
+  if (d.kind !== m.kind) fail(`is a ${d.kind}, its manifest says ${m.kind}`);
+  if (d.version !== m.version) fail(`is version ${d.version}, its manifest says ${m.version}`);
+  const keys = (o: object) => Object.keys(o).sort().join(',');
+  if (keys(d.config) !== keys(m.config)) fail(`describes config keys [${keys(d.config)}], its manifest [${keys(m.config)}]`);
+}
+
+/** Builds a generation and its first working instance (described and initialised). */
+export async function buildGeneration(manifest: PluginManifest, hooks: GenerationHooks): Promise<{ gen: Generation; instance: Instance }> {
+  const name = manifest.name;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(manifest.wasm);
+  } catch (error) {
+    throw new ManifestError(manifest.file, `cannot read ${manifest.wasm}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== manifest.sha256) throw new ManifestError(manifest.file, `${manifest.wasm} does not match runtime.sha256 (file is ${sha})`);
+  const rprVersion = hooks.rprVersion ?? VERSION;
+  if (manifest.minRprVersion && compareSemver(rprVersion, manifest.minRprVersion) < 0) {
+    throw new ManifestError(manifest.file, `needs rpr ${manifest.minRprVersion} or later; this is rpr ${rprVersion}`);
+  }
+
+  const permissions = effectivePermissions(manifest.permissions, hooks.user);
+  const config = resolveConfig(name, manifest.config, hooks.rawConfig);
+  const compiled = await compilePlugin(name, bytes, pagesFor(permissions.memoryMb));
+  checkImports(name, compiled.info, Object.keys(permissions.filesystem).length > 0);
+  checkExports(name, manifest.kind, compiled.info);
+  await checkDirectories(name, permissions.filesystem);
+
+  const exports = new Set(compiled.info.exports.map((e) => e.name));
+  const spec: InstanceSpec = {
+    module: compiled.module,
+    initExports: compiled.initExports,
+    userFunctions: buildHostFunctions({ ...hooks.fn, plugin: name, permissions, systemLoad: hooks.systemLoad }),
+    fetch: createGuardedFetch({
+      plugin: name,
+      network: permissions.network,
+      remainingMs: hooks.remainingMs,
+      onDenied: hooks.onNetworkDenied,
+      onStart: hooks.fn.enter,
+      onEnd: hooks.fn.leave,
+    }),
+    allowedPaths: permissions.filesystem,
+    config: extismConfig(config),
+    maxPages: compiled.maxPages,
+    maxHttpResponseBytes: CONTRACT.limits.http_response_bytes + 1,
+    log: hooks.log,
+    logLevel: hooks.logLevel,
+    workerName: `rpr plugin ${name}`,
+    createTimeoutMs: hooks.createTimeoutMs,
+    callTimeoutMs: permissions.timeoutMs,
+    inflight: hooks.inflight,
+  };
+  let instance: Instance;
+  try {
+    instance = await Instance.create(spec);
+  } catch (error) {
+    throw toFailure(name, 'load', error);
+  }
+  try {
+    const raw = await instance.call('describe', '', permissions.timeoutMs).catch((e) => {
+      throw toFailure(name, 'describe', e);
+    });
+    const description = checkDescription(name, parseAnswer(name, 'describe', raw));
+    compareDescription(manifest, description);
+    const initInput = exports.has('init') ? JSON.stringify(config) : undefined;
+    const gen: Generation = { manifest, permissions, config, compiled, description, spec, initInput, exports };
+    await runInit(gen, instance);
+    return { gen, instance };
+  } catch (error) {
+    instance.discard();
+    throw error;
+  }
+}
+
+/** Calls init on a fresh instance, if the plugin has one. */
+export async function runInit(gen: Generation, instance: Instance): Promise<void> {
+  if (gen.initInput === undefined) return;
+  const name = gen.manifest.name;
+  const raw = await instance.call('init', gen.initInput, gen.permissions.timeoutMs).catch((e) => {
+    throw toFailure(name, 'init', e);
+  });
+  checkAck(name, 'init', parseAnswer(name, 'init', raw));
+}
+
+/** Bytes from a plugin -> JSON value (undefined for no output), bounded and checked. */
+export function parseAnswer(plugin: string, fn: string, raw: Uint8Array | null): unknown {
+  if (raw === null || raw.length === 0) return undefined;
+  const max = CONTRACT.limits.answer_bytes;
+  if (raw.length > max) throw new PluginError(plugin, fn, 'too-large', `answer of ${raw.length} bytes is larger than ${max}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new PluginError(plugin, fn, 'malformed', 'answer is not UTF-8 text');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PluginError(plugin, fn, 'malformed', `answer is not JSON: ${JSON.stringify(text.slice(0, 60))}${text.length > 60 ? '...' : ''}`);
+  }
+}

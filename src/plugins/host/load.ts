@@ -1,0 +1,94 @@
+/**
+ * loadPlugin: manifest + user settings -> a working PluginHandle (or a PluginError / ManifestError
+ * saying which plugin failed and why).
+ */
+import { readFile } from 'node:fs/promises';
+import type { PluginError } from '../errors.js';
+import type { PluginManifest } from '../manifest/types.js';
+import type { UserPermissions } from '../permissions/effective.js';
+import type { TopicBus } from './bus.js';
+import { PluginHandle } from './handle.js';
+import type { LogLevel } from './instance.js';
+import { createSystemLoadSource, type SystemLoadSource } from './system-load.js';
+import { compilePlugin } from './compile.js';
+import { Instance } from './instance.js';
+import { parseAnswer } from './generation.js';
+import { checkImports } from './abi-check.js';
+import { buildHostFunctions } from './host-functions.js';
+import { createGuardedFetch } from './fetch.js';
+import { checkDescription, type Description } from '../messages.js';
+
+export interface LoadOptions {
+  /** Narrowing of the manifest's permissions and explicit grants on top ([plugins.NAME.permissions]). */
+  permissions?: UserPermissions;
+  /** The user's settings for the plugin (schema keys or aliases; CLI text or TOML values). */
+  config?: Record<string, unknown>;
+  /** The plugin's own log lines and the host's notices about it (rebuilds, reloads, misuse). */
+  onLog?: (level: Exclude<LogLevel, 'silent'>, message: string) => void;
+  /** Minimum level of the plugin's own log lines passed to onLog. Default "info". */
+  logLevel?: LogLevel;
+  /** Each distinct denial (network, host function, emit topic), the first time it happens. */
+  onDenied?: (error: PluginError) => void;
+  /** Topic bus shared by the plugins of a job; without one, emit succeeds and reaches nobody. */
+  bus?: TopicBus;
+  /** Machine load for rpr_system_load (tests inject a fake). */
+  systemLoad?: SystemLoadSource;
+  /** Check the plugin's files before every call and take a changed version. */
+  hotReload?: boolean;
+  /** Worker start deadline. Default 10 s. */
+  createTimeoutMs?: number;
+  /** For tests: the rpr version checked against min_rpr_version. */
+  rprVersion?: string;
+}
+
+export async function loadPlugin(manifest: PluginManifest, options: LoadOptions = {}): Promise<PluginHandle> {
+  const onLog = options.onLog ?? (() => {});
+  const handle = new PluginHandle(
+    {
+      user: options.permissions ?? {},
+      rawConfig: options.config ?? {},
+      log: (level, message) => onLog(level, `plugin "${manifest.name}": ${message}`),
+      logLevel: options.logLevel ?? 'info',
+      systemLoad: options.systemLoad ?? createSystemLoadSource(),
+      createTimeoutMs: options.createTimeoutMs ?? 10_000,
+      ...(options.rprVersion === undefined ? {} : { rprVersion: options.rprVersion }),
+    },
+    { onLog, onDenied: options.onDenied ?? (() => {}), bus: options.bus, hotReload: options.hotReload ?? false },
+  );
+  await handle.start(manifest);
+  return handle;
+}
+
+/**
+ * What a bare .wasm says about itself (its describe export), run with no permissions at all, for
+ * `rpr plugins info FILE` before any manifest exists.
+ */
+export async function describeWasm(file: string, timeoutMs = 2000): Promise<Description> {
+  const name = file;
+  const compiled = await compilePlugin(name, await readFile(file), 256);
+  // Unchecked imports would fail inside the worker, which rc13 turns into a crash of our thread.
+  checkImports(name, compiled.info, false);
+  const none = { network: [], filesystem: {}, exec: [], hostFunctions: [], memoryMb: 16, timeoutMs, emit: [], subscribe: [] };
+  const noop = () => {};
+  const instance = await Instance.create({
+    module: compiled.module,
+    initExports: compiled.initExports,
+    userFunctions: buildHostFunctions({ plugin: name, permissions: none, systemLoad: () => { throw new Error('denied'); }, publish: noop, denied: noop, misuse: noop, enter: noop, leave: noop }),
+    fetch: createGuardedFetch({ plugin: name, network: [] }),
+    allowedPaths: {},
+    config: {},
+    maxPages: compiled.maxPages,
+    maxHttpResponseBytes: 0,
+    log: noop,
+    logLevel: 'silent',
+    workerName: 'rpr describe',
+    createTimeoutMs: 10_000,
+    callTimeoutMs: timeoutMs,
+    inflight: () => 0,
+  });
+  try {
+    return checkDescription(name, parseAnswer(name, 'describe', await instance.call('describe', '', timeoutMs)));
+  } finally {
+    instance.discard();
+  }
+}

@@ -1,0 +1,30 @@
+/** The plugin system's public surface. Only ./host/ touches @extism/extism. */
+export { ABI_VERSION, CONTRACT, type PluginKind, type HostFunctionPermission } from './contract.js';
+export { PluginError, isPluginError, type PluginFailure } from './errors.js';
+export { parseManifest, readManifest, parsePartialPermissions, ManifestError } from './manifest/parse.js';
+export { resolveConfig, coerce } from './manifest/schema.js';
+export { compareSemver } from './manifest/semver.js';
+export { discoverPlugins, userPluginDir, verifyManifest, BUNDLED_PLUGIN_DIR, type Discovery, type DiscoveredPlugin, type DiscoverOptions } from './manifest/discover.js';
+export type { PluginManifest, Permissions, ConfigField, ConfigSchema, ConfigType } from './manifest/types.js';
+export { effectivePermissions, type UserPermissions, type PermissionsInput } from './permissions/effective.js';
+export { checkPlan } from './permissions/exec.js';
+export { parseNetworkPattern, matchesUrl } from './permissions/network.js';
+export {
+  boundTail,
+  schedulerState,
+  toWireEvent,
+  type Ack,
+  type Decision,
+  type Description,
+  type ExecutionPlan,
+  type ExecutorCommand,
+  type SchedulerState,
+  type TopicMessage,
+  type WireJobEvent,
+} from './messages.js';
+export { schedulerNext, executorPlan, outputDeliver } from './kinds.js';
+export { loadPlugin, describeWasm, type LoadOptions } from './host/load.js';
+export { PluginHandle, type PluginStats, type ReloadResult } from './host/handle.js';
+export { TopicBus } from './host/bus.js';
+export { clearModuleCache } from './host/compile.js';
+export { createSystemLoadSource, type SystemLoad, type SystemLoadSource } from './host/system-load.js';

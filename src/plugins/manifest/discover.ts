@@ -1,0 +1,125 @@
+/**
+ * Finding plugins: the bundled ones in plugins-dist/ (always there, nothing to install), then the
+ * user's directory. A user plugin with a bundled plugin's name replaces it, with a notice. A broken
+ * plugin (manifest that does not parse, wasm missing or not matching its sha256, rpr too old) is
+ * reported with its file and reason and the others still load.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VERSION } from '../../version.js';
+import { ManifestError, readManifest } from './parse.js';
+import { compareSemver } from './semver.js';
+import type { PluginManifest } from './types.js';
+
+/** plugins-dist/ at the package root; same relative path from src/ and dist/. */
+export const BUNDLED_PLUGIN_DIR = fileURLToPath(new URL('../../../plugins-dist/', import.meta.url));
+const KIND_DIRS = ['schedulers', 'executors', 'outputs'];
+
+export interface DiscoveredPlugin {
+  manifest: PluginManifest;
+  source: 'bundled' | 'user';
+  /** The bundled plugin this one replaces. */
+  shadows?: PluginManifest;
+}
+
+export interface DiscoveryProblem {
+  file: string;
+  message: string;
+}
+
+export interface Discovery {
+  plugins: Map<string, DiscoveredPlugin>;
+  problems: DiscoveryProblem[];
+  /** For --verbose: shadowing and skipped plugins. */
+  notices: string[];
+  searchPath: string[];
+}
+
+export interface DiscoverOptions {
+  bundledDir?: string;
+  /** [plugins] dir from the config file; RPR_PLUGIN_DIR wins over it. */
+  configDir?: string;
+  env?: NodeJS.ProcessEnv;
+  home?: string;
+  disabled?: string[];
+  rprVersion?: string;
+}
+
+export function userPluginDir(options: DiscoverOptions = {}): string {
+  const env = options.env ?? process.env;
+  if (env.RPR_PLUGIN_DIR) return path.resolve(env.RPR_PLUGIN_DIR);
+  if (options.configDir) return path.resolve(options.configDir);
+  return path.join(options.home ?? os.homedir(), '.repeater', 'plugins');
+}
+
+export async function sha256File(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+/** Checks a manifest against its wasm and this rpr; throws ManifestError with the reason. */
+export async function verifyManifest(manifest: PluginManifest, rprVersion = VERSION): Promise<void> {
+  let actual: string;
+  try {
+    actual = await sha256File(manifest.wasm);
+  } catch (error) {
+    throw new ManifestError(manifest.file, `cannot read ${path.basename(manifest.wasm)}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  if (actual !== manifest.sha256) {
+    throw new ManifestError(manifest.file, `${path.basename(manifest.wasm)} does not match runtime.sha256 (file is ${actual})`);
+  }
+  if (manifest.minRprVersion && compareSemver(rprVersion, manifest.minRprVersion) < 0) {
+    throw new ManifestError(manifest.file, `needs rpr ${manifest.minRprVersion} or later; this is rpr ${rprVersion}`);
+  }
+}
+
+/** plugin.toml files under `root`: root/NAME/plugin.toml and root/{schedulers,executors,outputs}/NAME/plugin.toml. */
+async function manifestFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const e of entries.filter((d) => d.isDirectory() || d.isSymbolicLink()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const dir = path.join(root, e.name);
+    if (KIND_DIRS.includes(e.name)) files.push(...(await manifestFiles(dir)).filter((f) => path.dirname(path.dirname(f)) === dir));
+    else {
+      const inner = await readdir(dir).catch(() => [] as string[]);
+      if (inner.includes('plugin.toml')) files.push(path.join(dir, 'plugin.toml'));
+    }
+  }
+  return files;
+}
+
+export async function discoverPlugins(options: DiscoverOptions = {}): Promise<Discovery> {
+  const bundledDir = options.bundledDir ?? BUNDLED_PLUGIN_DIR;
+  const userDir = userPluginDir(options);
+  const result: Discovery = { plugins: new Map(), problems: [], notices: [], searchPath: [bundledDir, userDir] };
+  const disabled = new Set(options.disabled ?? []);
+  for (const [source, root] of [['bundled', bundledDir], ['user', userDir]] as const) {
+    const seenHere = new Map<string, string>();
+    for (const file of await manifestFiles(root)) {
+      let manifest: PluginManifest;
+      try {
+        manifest = await readManifest(file);
+        await verifyManifest(manifest, options.rprVersion);
+      } catch (error) {
+        result.problems.push({ file, message: error instanceof ManifestError ? error.message : `${file}: ${(error as Error).message}` });
+        continue;
+      }
+      const name = manifest.name;
+      if (seenHere.has(name)) {
+        result.problems.push({ file, message: `${file}: plugin "${name}" is also defined by ${seenHere.get(name)}; keeping the first` });
+        continue;
+      }
+      seenHere.set(name, file);
+      if (disabled.has(name)) {
+        result.notices.push(`plugin "${name}" (${file}) is disabled in the config`);
+        continue;
+      }
+      const bundled = result.plugins.get(name);
+      if (bundled) result.notices.push(`plugin "${name}" from ${file} shadows the bundled one (${bundled.manifest.file})`);
+      result.plugins.set(name, bundled ? { manifest, source, shadows: bundled.manifest } : { manifest, source });
+    }
+  }
+  return result;
+}

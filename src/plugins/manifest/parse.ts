@@ -1,0 +1,184 @@
+/**
+ * plugin.toml -> PluginManifest. Strict: unknown keys are errors, because a misspelt permission
+ * silently ignored would be either a denial nobody understands or a grant nobody reviewed. Every
+ * error names the file and the key.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { RprError } from '../../errors/index.js';
+import { CONTRACT, type HostFunctionPermission, type PluginKind } from '../contract.js';
+import { parseNetworkPattern } from '../permissions/network.js';
+import { parseSchema } from './schema.js';
+import { isSemver } from './semver.js';
+import type { Permissions, PluginManifest } from './types.js';
+
+type Table = Record<string, unknown>;
+
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
+export const TOPIC_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
+export class ManifestError extends RprError {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super('E_PLUGIN', `${file}: ${reason}`, { hint: 'see docs/plugin-host.md for the plugin.toml format' });
+    this.name = 'ManifestError';
+  }
+}
+
+const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+
+/** Reads one key and checks its type; `fail` throws a ManifestError naming the key. */
+class Fields {
+  constructor(
+    readonly table: Table,
+    readonly where: string,
+    readonly fail: (reason: string) => never,
+    allowed: readonly string[],
+  ) {
+    for (const key of Object.keys(table)) {
+      if (!allowed.includes(key)) fail(`unknown key ${where}.${key} (known: ${allowed.join(', ')})`);
+    }
+  }
+  string(key: string, required: true): string;
+  string(key: string, required?: false): string | undefined;
+  string(key: string, required = false): string | undefined {
+    const v = this.table[key];
+    if (v === undefined && !required) return undefined;
+    if (typeof v !== 'string') this.fail(`${this.where}.${key} must be a string${v === undefined ? ' (missing)' : ''}`);
+    return v;
+  }
+  strings(key: string, check?: (s: string) => string | undefined): string[] {
+    const v = this.table[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) this.fail(`${this.where}.${key} must be a list of strings`);
+    for (const s of v as string[]) {
+      const problem = check?.(s);
+      if (problem) this.fail(`${this.where}.${key}: ${problem}`);
+    }
+    return [...new Set(v as string[])];
+  }
+  int(key: string, min: number, max: number): number | undefined {
+    const v = this.table[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(`${this.where}.${key} must be an integer from ${min} to ${max}`);
+    return v;
+  }
+  table_(key: string): Table {
+    const v = this.table[key];
+    if (v === undefined) return {};
+    if (!isTable(v)) this.fail(`${this.where}.${key} must be a table`);
+    return v;
+  }
+}
+
+export function parseManifest(text: string, file: string): PluginManifest {
+  const fail = (reason: string): never => {
+    throw new ManifestError(file, reason);
+  };
+  let doc: Table;
+  try {
+    doc = parseToml(text) as Table;
+  } catch (error) {
+    return fail(`not valid TOML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const top = new Fields(doc, 'manifest', fail, ['plugin', 'runtime', 'config', 'dependencies', 'permissions']);
+  const dir = path.dirname(path.resolve(file));
+
+  const plugin = new Fields(top.table_('plugin'), 'plugin', fail, ['name', 'version', 'kind', 'description', 'author']);
+  const name = plugin.string('name', true);
+  if (!NAME_PATTERN.test(name)) fail(`plugin.name "${name}" must be lower-case letters, digits and dashes, starting with a letter`);
+  const version = plugin.string('version', true);
+  if (!isSemver(version)) fail(`plugin.version "${version}" is not a semver version (x.y.z)`);
+  const kind = plugin.string('kind', true) as PluginKind;
+  if (!CONTRACT.kinds.includes(kind)) fail(`plugin.kind "${kind}" must be one of ${CONTRACT.kinds.join(', ')}`);
+
+  const runtime = new Fields(top.table_('runtime'), 'runtime', fail, ['wasm', 'sha256', 'abi']);
+  const wasm = runtime.string('wasm', true);
+  if (path.isAbsolute(wasm) || wasm.split(/[\\/]/).includes('..')) fail(`runtime.wasm "${wasm}" must be a file inside the plugin's directory`);
+  const sha256 = runtime.string('sha256', true).toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) fail('runtime.sha256 must be 64 hex digits (sha256 of the .wasm)');
+  const abi = runtime.int('abi', 1, 1_000_000) ?? CONTRACT.abi;
+  if (abi !== CONTRACT.abi) fail(`runtime.abi ${abi} is not supported: this rpr speaks plugin ABI ${CONTRACT.abi}`);
+
+  const deps = new Fields(top.table_('dependencies'), 'dependencies', fail, ['min_rpr_version']);
+  const minRprVersion = deps.string('min_rpr_version');
+  if (minRprVersion !== undefined && !isSemver(minRprVersion)) fail(`dependencies.min_rpr_version "${minRprVersion}" is not x.y.z`);
+
+  return {
+    name,
+    version,
+    kind,
+    description: plugin.string('description') ?? '',
+    author: plugin.string('author') ?? '',
+    wasm: path.join(dir, wasm),
+    sha256,
+    abi,
+    config: parseSchema(top.table_('config'), fail),
+    minRprVersion,
+    permissions: parsePermissions(top.table_('permissions'), 'permissions', dir, fail),
+    file: path.resolve(file),
+    dir,
+  };
+}
+
+export const PERMISSION_KEYS = ['network', 'filesystem', 'exec', 'host_functions', 'memory_mb', 'timeout_ms', 'emit', 'subscribe'] as const;
+
+/** [permissions] of a manifest, or the same keys in a user's config (relative paths from `baseDir`). */
+export function parsePermissions(table: Table, where: string, baseDir: string, fail: (reason: string) => never): Permissions {
+  return { ...CONTRACT_DEFAULTS(), ...parsePartialPermissions(table, where, baseDir, fail) };
+}
+
+const CONTRACT_DEFAULTS = (): Permissions => ({
+  network: [],
+  filesystem: {},
+  exec: [],
+  hostFunctions: [],
+  memoryMb: CONTRACT.permissions.defaults.memory_mb,
+  timeoutMs: CONTRACT.permissions.defaults.timeout_ms,
+  emit: [],
+  subscribe: [],
+});
+
+export function parsePartialPermissions(table: Table, where: string, baseDir: string, fail: (reason: string) => never): Partial<Permissions> {
+  const f = new Fields(table, where, fail, PERMISSION_KEYS);
+  const out: Partial<Permissions> = {};
+  const { ceilings } = CONTRACT.permissions;
+  if (table.network !== undefined) out.network = f.strings('network', (s) => { const p = parseNetworkPattern(s); return typeof p === 'string' ? p : undefined; });
+  if (table.exec !== undefined) {
+    out.exec = f.strings('exec', (s) => (s === '' || (s.includes('/') && !path.isAbsolute(s)) ? `"${s}" must be a program name or an absolute path` : undefined));
+  }
+  if (table.host_functions !== undefined) {
+    const known = CONTRACT.permissions.host_functions as string[];
+    out.hostFunctions = f.strings('host_functions', (s) => (known.includes(s) ? undefined : `"${s}" is not a host function (known: ${known.join(', ')})`)) as HostFunctionPermission[];
+  }
+  const topic = (s: string) => (TOPIC_PATTERN.test(s) ? undefined : `"${s}" is not a topic name (lower-case letters, digits, . _ -)`);
+  if (table.emit !== undefined) out.emit = f.strings('emit', topic);
+  if (table.subscribe !== undefined) out.subscribe = f.strings('subscribe', topic);
+  const memoryMb = f.int('memory_mb', 1, ceilings.memory_mb);
+  if (memoryMb !== undefined) out.memoryMb = memoryMb;
+  const timeoutMs = f.int('timeout_ms', 1, ceilings.timeout_ms);
+  if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+  if (table.filesystem !== undefined) {
+    const fs: Record<string, string> = {};
+    for (const [guest, host] of Object.entries(f.table_('filesystem'))) {
+      if (!guest.startsWith('/') || guest.split('/').includes('..')) fail(`${where}.filesystem: guest path "${guest}" must be absolute, without ..`);
+      if (typeof host !== 'string' || host === '') fail(`${where}.filesystem."${guest}" must be a host directory path`);
+      fs[guest] = path.resolve(baseDir, host as string);
+    }
+    out.filesystem = fs;
+  }
+  return out;
+}
+
+export async function readManifest(file: string): Promise<PluginManifest> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ManifestError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return parseManifest(text, file);
+}

@@ -1,0 +1,50 @@
+/** A plugin.toml, parsed and checked. Field names follow the config loader's (camelCase). */
+import type { HostFunctionPermission, PluginKind } from '../contract.js';
+
+export type ConfigType = 'string' | 'integer' | 'number' | 'boolean' | 'duration';
+
+export interface ConfigField {
+  type: ConfigType;
+  /** Already of `type` (durations stay as written text or ms number until resolved). */
+  default?: unknown;
+  help: string;
+  values?: string[];
+  required?: boolean;
+  aliases?: string[];
+}
+
+export type ConfigSchema = Record<string, ConfigField>;
+
+export interface Permissions {
+  /** host[:port] patterns; no port means the scheme's default port, "host:*" any port. */
+  network: string[];
+  /** guest path -> host path (absolute). */
+  filesystem: Record<string, string>;
+  /** Programs an executor may have the host spawn (argv[0], exactly). */
+  exec: string[];
+  hostFunctions: HostFunctionPermission[];
+  memoryMb: number;
+  timeoutMs: number;
+  /** Topics the plugin may publish on with rpr_emit (needs host function "emit" too). */
+  emit: string[];
+  /** Topics delivered to the plugin's on_topic export. */
+  subscribe: string[];
+}
+
+export interface PluginManifest {
+  name: string;
+  version: string;
+  kind: PluginKind;
+  description: string;
+  author: string;
+  /** Absolute path of the .wasm. */
+  wasm: string;
+  sha256: string;
+  abi: number;
+  config: ConfigSchema;
+  minRprVersion: string | undefined;
+  permissions: Permissions;
+  /** Absolute path of the plugin.toml, for messages. */
+  file: string;
+  dir: string;
+}

@@ -1,0 +1,168 @@
+/**
+ * The JSON messages of wit/ (snake_case on the wire), their TypeScript types, checks for what
+ * plugins answer (an answer is untrusted input), and builders for what the host sends.
+ */
+import type { JobEvent } from '../job/events.js';
+import { CONTRACT, type PluginKind } from './contract.js';
+import { PluginError } from './errors.js';
+import type { ConfigField } from './manifest/types.js';
+
+export interface Description {
+  name: string;
+  version: string;
+  kind: PluginKind;
+  abi: number;
+  description?: string;
+  config: Record<string, ConfigField>;
+}
+
+export interface Ack {
+  ok: boolean;
+  error?: string;
+}
+
+export interface SchedulerState {
+  run: number;
+  last_exit_code: number | null;
+  success: boolean;
+  duration_ms: number;
+  consecutive_failures: number;
+  output_tail: string;
+  now_ms: number;
+  started_ms: number;
+}
+
+export type Decision = { action: 'run'; delay_ms: number } | { action: 'stop'; reason: string; exit_code?: number };
+
+export interface ExecutorCommand {
+  argv: string[];
+  cwd: string;
+  run: number;
+}
+
+export interface ExecutionPlan {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export type WireJobEvent =
+  | { type: 'job-start'; name: string; wall_ms: number }
+  | { type: 'run-start'; run: number; due_ms: number; start_ms: number }
+  | {
+      type: 'run-end';
+      run: number;
+      due_ms: number;
+      start_ms: number;
+      end_ms: number;
+      duration_ms: number;
+      exit_code: number | null;
+      signal: string | null;
+      timed_out: boolean;
+      success: boolean;
+      decided_by: string;
+      output_tail?: string;
+    }
+  | { type: 'skipped'; count: number }
+  | { type: 'next'; run: number; due_ms: number }
+  | { type: 'stopping'; wall_ms: number }
+  | { type: 'job-end'; reason: string; exit_code: number; wall_ms: number };
+
+export interface TopicMessage {
+  topic: string;
+  from: string;
+  payload: unknown;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+function malformed(plugin: string, fn: string, what: string): PluginError {
+  return new PluginError(plugin, fn, 'malformed', `answer is not ${what}`, { hint: 'see wit/rpr-plugin.wit for the message shapes' });
+}
+
+export function checkDescription(plugin: string, v: unknown): Description {
+  if (!isObj(v) || typeof v.name !== 'string' || typeof v.version !== 'string' || typeof v.abi !== 'number' || !CONTRACT.kinds.includes(v.kind as PluginKind)) {
+    throw malformed(plugin, 'describe', 'a description {name, version, kind, abi, config}');
+  }
+  if (v.config !== undefined && !isObj(v.config)) throw malformed(plugin, 'describe', 'a description: config must be an object');
+  return { ...(v as unknown as Description), config: (v.config ?? {}) as Description['config'] };
+}
+
+export function checkAck(plugin: string, fn: string, v: unknown): Ack {
+  if (v === undefined) return { ok: true };
+  if (!isObj(v) || typeof v.ok !== 'boolean' || (v.error !== undefined && typeof v.error !== 'string')) throw malformed(plugin, fn, '{ok: boolean, error?: string}');
+  if (!v.ok) throw new PluginError(plugin, fn, 'plugin-error', typeof v.error === 'string' ? v.error : 'failed (no reason given)');
+  return v as unknown as Ack;
+}
+
+export function checkDecision(plugin: string, v: unknown): Decision {
+  if (isObj(v) && v.action === 'run' && typeof v.delay_ms === 'number' && Number.isFinite(v.delay_ms) && v.delay_ms >= 0) {
+    return { action: 'run', delay_ms: v.delay_ms };
+  }
+  if (isObj(v) && v.action === 'stop' && typeof v.reason === 'string') {
+    if (v.exit_code === undefined || v.exit_code === null) return { action: 'stop', reason: v.reason };
+    if (typeof v.exit_code === 'number' && Number.isInteger(v.exit_code) && v.exit_code >= 0 && v.exit_code <= 255) {
+      return { action: 'stop', reason: v.reason, exit_code: v.exit_code };
+    }
+  }
+  throw malformed(plugin, 'next', '{action: "run", delay_ms >= 0} or {action: "stop", reason, exit_code?: 0-255}');
+}
+
+export function checkPlanShape(plugin: string, v: unknown): ExecutionPlan {
+  if (!isObj(v) || !isStringArray(v.argv) || v.argv.length === 0 || v.argv[0] === '' || typeof v.cwd !== 'string') {
+    throw malformed(plugin, 'plan', '{argv: [program, ...args], env: {}, cwd}');
+  }
+  const env = v.env ?? {};
+  if (!isObj(env) || Object.values(env).some((x) => typeof x !== 'string')) throw malformed(plugin, 'plan', 'a plan: env must map names to strings');
+  return { argv: v.argv, env: env as Record<string, string>, cwd: v.cwd };
+}
+
+/** The last `maxBytes` bytes of `text` as UTF-8, never splitting a character. */
+export function boundTail(text: string, maxBytes = CONTRACT.limits.output_tail_bytes): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let start = bytes.length - maxBytes;
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  return bytes.subarray(start).toString('utf8');
+}
+
+export function schedulerState(state: SchedulerState): SchedulerState {
+  return { ...state, output_tail: boundTail(state.output_tail) };
+}
+
+/** A job event as output plugins receive it. */
+export function toWireEvent(event: JobEvent, outputTail?: string): WireJobEvent {
+  switch (event.type) {
+    case 'job-start':
+      return { type: 'job-start', name: event.name, wall_ms: event.wall };
+    case 'run-start':
+      return { type: 'run-start', run: event.run, due_ms: event.dueWall, start_ms: event.startWall };
+    case 'run-end': {
+      const r = event.result;
+      return {
+        type: 'run-end',
+        run: r.run,
+        due_ms: r.dueWall,
+        start_ms: r.startWall,
+        end_ms: r.endWall,
+        duration_ms: r.durationMs,
+        exit_code: r.exitCode,
+        signal: r.signal,
+        timed_out: r.timedOut,
+        success: r.success,
+        decided_by: r.decidedBy,
+        ...(outputTail === undefined ? {} : { output_tail: boundTail(outputTail) }),
+      };
+    }
+    case 'skipped':
+      return { type: 'skipped', count: event.count };
+    case 'next':
+      return { type: 'next', run: event.run, due_ms: event.dueWall };
+    case 'stopping':
+      return { type: 'stopping', wall_ms: event.wall };
+    case 'job-end':
+      return { type: 'job-end', reason: event.reason, exit_code: event.exitCode, wall_ms: event.wall };
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Effective permissions = (manifest ∩ narrowing) ∪ explicit grants.
+ * - The manifest says what the plugin asks for.
+ * - `narrow` (optional) is what the user is willing to give of that; a key left out does not narrow.
+ * - `grant` is what the user adds explicitly ([plugins.NAME.permissions] in the config file); it is
+ *   the only way to get more than the manifest asks for.
+ * rpr never grants anything that is in neither the manifest nor `grant`.
+ */
+import path from 'node:path';
+import type { Permissions } from '../manifest/types.js';
+import { formatPattern, intersectPatterns, parseNetworkPattern, type NetworkPattern } from './network.js';
+
+export type PermissionsInput = Partial<Permissions>;
+
+export interface UserPermissions {
+  narrow?: PermissionsInput;
+  grant?: PermissionsInput;
+}
+
+const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
+
+function patterns(list: string[]): NetworkPattern[] {
+  return list.map(parseNetworkPattern).filter((p): p is NetworkPattern => typeof p !== 'string');
+}
+
+function narrowNetwork(asked: string[], allowed: string[]): string[] {
+  const out: string[] = [];
+  for (const a of patterns(asked)) {
+    for (const b of patterns(allowed)) {
+      const both = intersectPatterns(a, b);
+      if (both) out.push(formatPattern(both));
+    }
+  }
+  return unique(out);
+}
+
+/** A mapping survives narrowing if the user keeps its guest path and a host dir inside the manifest's. */
+function narrowFilesystem(asked: Record<string, string>, allowed: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [guest, host] of Object.entries(asked)) {
+    const want = allowed[guest];
+    if (want === undefined) continue;
+    const rel = path.relative(host, want);
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) out[guest] = want;
+  }
+  return out;
+}
+
+const intersect = <T>(a: T[], b: T[] | undefined): T[] => (b === undefined ? a : a.filter((x) => b.includes(x)));
+
+export function effectivePermissions(manifest: Permissions, user: UserPermissions = {}): Permissions {
+  const n = user.narrow ?? {};
+  const g = user.grant ?? {};
+  const narrowed: Permissions = {
+    network: n.network === undefined ? [...manifest.network] : narrowNetwork(manifest.network, n.network),
+    filesystem: n.filesystem === undefined ? { ...manifest.filesystem } : narrowFilesystem(manifest.filesystem, n.filesystem),
+    exec: intersect(manifest.exec, n.exec),
+    hostFunctions: intersect(manifest.hostFunctions, n.hostFunctions),
+    memoryMb: Math.min(manifest.memoryMb, n.memoryMb ?? Infinity),
+    timeoutMs: Math.min(manifest.timeoutMs, n.timeoutMs ?? Infinity),
+    emit: intersect(manifest.emit, n.emit),
+    subscribe: intersect(manifest.subscribe, n.subscribe),
+  };
+  return {
+    network: unique([...narrowed.network, ...(g.network ?? [])]),
+    filesystem: { ...narrowed.filesystem, ...(g.filesystem ?? {}) },
+    exec: unique([...narrowed.exec, ...(g.exec ?? [])]),
+    hostFunctions: unique([...narrowed.hostFunctions, ...(g.hostFunctions ?? [])]),
+    memoryMb: Math.max(narrowed.memoryMb, g.memoryMb ?? 0),
+    timeoutMs: Math.max(narrowed.timeoutMs, g.timeoutMs ?? 0),
+    emit: unique([...narrowed.emit, ...(g.emit ?? [])]),
+    subscribe: unique([...narrowed.subscribe, ...(g.subscribe ?? [])]),
+  };
+}

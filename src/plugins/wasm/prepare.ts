@@ -1,0 +1,93 @@
+/**
+ * Rewrites a plugin module before it is instantiated, so that the sandbox holds whatever the module
+ * says about itself:
+ * - memory: the maximum of its one memory is set to the cap. Extism's memory.maxPages only counts
+ *   what the SDK allocates for the plugin; without this a loop of allocations grows the plugin's own
+ *   linear memory to 4 GiB. Modules that import their memory or have several are refused, because
+ *   the cap could not be applied to them.
+ * - guest code at instantiation: the start function and `_initialize` become ordinary exports that
+ *   the host calls under its watchdog. Instantiation itself then runs no guest code, so it cannot
+ *   hang, and a failing initialiser becomes a call error instead of an uncaught exception in the
+ *   worker (which Extism rc13 turns into a crash of the main thread).
+ */
+import { encodeLeb, encodeName, Reader, readSections, SECTION, SECTION_ORDER, WasmFormatError, writeSections, type Section } from './binary.js';
+import { inspectSections, readLimits, type WasmInfo } from './inspect.js';
+
+export const PAGE_BYTES = 65_536;
+/** Export names the host gives to the initialisers it moves out of instantiation, in call order. */
+export const START_EXPORT = '__rpr_start';
+export const INITIALIZE_EXPORT = '__rpr_initialize';
+
+export interface PreparedWasm {
+  bytes: Uint8Array;
+  /** The module as the plugin author built it (imports/exports before the rewrite). */
+  info: WasmInfo;
+  /** Exports to call, in order, on every fresh instance before anything else. */
+  initExports: string[];
+  maxPages: number;
+}
+
+export function prepareWasm(original: Uint8Array, maxPages: number): PreparedWasm {
+  const sections = readSections(original);
+  const info = inspectSections(sections);
+  for (const imp of info.imports) {
+    if (imp.kind === 'memory') throw new WasmFormatError(`imports its memory ("${imp.module}" "${imp.name}"), so its size cannot be capped`);
+    if (imp.kind !== 'function') throw new WasmFormatError(`imports a ${imp.kind} ("${imp.module}" "${imp.name}"); only functions may be imported`);
+  }
+  if (info.memories.length > 1) throw new WasmFormatError(`declares ${info.memories.length} memories; a plugin may have one`);
+  for (const exp of info.exports) {
+    if (exp.name === '_start') throw new WasmFormatError('exports _start (a WASI command); a plugin must be a library (reactor) module');
+    if (exp.name.startsWith('__rpr_')) throw new WasmFormatError(`exports "${exp.name}"; names starting with __rpr_ are reserved for the host`);
+  }
+
+  const initExports: string[] = [];
+  let out = sections.map((s) => (s.id === SECTION.memory ? { id: s.id, body: capMemory(s.body, maxPages) } : s));
+  const renames = new Map<string, string>();
+  if (info.exports.some((e) => e.name === '_initialize' && e.kind === 'function')) renames.set('_initialize', INITIALIZE_EXPORT);
+  const extra: [string, number][] = [];
+  if (info.start !== undefined) {
+    extra.push([START_EXPORT, info.start]);
+    initExports.push(START_EXPORT);
+    out = out.filter((s) => s.id !== SECTION.start);
+  }
+  if (renames.size > 0) initExports.push(INITIALIZE_EXPORT);
+  if (renames.size > 0 || extra.length > 0) out = rewriteExports(out, renames, extra);
+  return { bytes: writeSections(out), info, initExports, maxPages };
+}
+
+function capMemory(body: Uint8Array, maxPages: number): Uint8Array {
+  const r = new Reader(body);
+  const count = r.leb();
+  if (count === 0) return body;
+  const limits = readLimits(r);
+  if (limits.memory64) throw new WasmFormatError('uses 64-bit memory, which rpr does not support');
+  if (limits.shared) throw new WasmFormatError('uses shared memory, which rpr does not support');
+  if (limits.min > maxPages) {
+    throw new WasmFormatError(`needs ${limits.min} memory pages at start, more than its cap of ${maxPages} (${(maxPages * PAGE_BYTES) / 2 ** 20} MiB)`);
+  }
+  const max = Math.min(limits.max ?? maxPages, maxPages);
+  return Uint8Array.from([...encodeLeb(1), 0x01, ...encodeLeb(limits.min), ...encodeLeb(max)]);
+}
+
+function rewriteExports(sections: Section[], renames: Map<string, string>, extra: [string, number][]): Section[] {
+  const entries: number[][] = [];
+  const existing = sections.find((s) => s.id === SECTION.export);
+  if (existing) {
+    const r = new Reader(existing.body);
+    for (let n = r.leb(); n > 0; n--) {
+      const name = r.name();
+      const kind = r.u8();
+      const index = r.leb();
+      entries.push([...encodeName(renames.get(name) ?? name), kind, ...encodeLeb(index)]);
+    }
+  }
+  for (const [name, index] of extra) entries.push([...encodeName(name), 0x00, ...encodeLeb(index)]);
+  const body = Uint8Array.from([...encodeLeb(entries.length), ...entries.flat()]);
+  const section: Section = { id: SECTION.export, body };
+  if (existing) return sections.map((s) => (s === existing ? section : s));
+  // No export section yet: insert it where the spec's section order puts it.
+  const at = sections.findIndex((s) => s.id !== SECTION.custom && (SECTION_ORDER[s.id] ?? 0) > SECTION_ORDER[SECTION.export]!);
+  const copy = [...sections];
+  copy.splice(at === -1 ? copy.length : at, 0, section);
+  return copy;
+}

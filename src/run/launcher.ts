@@ -1,0 +1,239 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { constants } from 'node:os';
+import {
+  LAUNCHER_SCRIPT,
+  ReplyReader,
+  canEncodeRun,
+  encodeEnv,
+  encodeRun,
+  type LaunchRequest,
+  type Reply,
+} from './launcher-protocol.js';
+import { signalGroup, trackGroup } from './process-group.js';
+import type { ProcessEnd, Spawned, SpawnRequest } from './spawn.js';
+
+/** The ordinary way to start a run (execa), for whatever the launcher does not take. */
+export type Fallback = (request: SpawnRequest) => Spawned;
+
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+
+/**
+ * One run started through the launcher. Its pid arrives with the launcher's
+ * `started` reply, so signals asked for before then are sent on arrival. When
+ * the launcher cannot start it, the run is started through the fallback
+ * (execa) instead and this object follows that process.
+ */
+class LaunchedRun implements Spawned {
+  pid: number | undefined;
+  readonly stdout = null;
+  readonly stderr = null;
+  readonly ended: Promise<ProcessEnd>;
+  readonly exited: Promise<void>;
+  private resolveEnd!: (end: ProcessEnd) => void;
+  private delegate: Spawned | undefined;
+  private queued: NodeJS.Signals[] = [];
+
+  constructor(readonly request: SpawnRequest) {
+    this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
+    this.exited = this.ended.then(() => undefined);
+  }
+
+  signal(name: NodeJS.Signals): void {
+    if (this.delegate) this.delegate.signal(name);
+    else if (this.pid === undefined) this.queued.push(name);
+    else signalGroup(this.pid, name);
+  }
+
+  started(pid: number): void {
+    this.pid = pid;
+    trackGroup(pid);
+    for (const name of this.queued.splice(0)) signalGroup(pid, name);
+  }
+
+  fallBack(fallback: Fallback): void {
+    const child = fallback(this.request);
+    this.delegate = child;
+    this.pid = child.pid;
+    if (child.pid !== undefined) trackGroup(child.pid);
+    for (const name of this.queued.splice(0)) child.signal(name);
+    void child.ended.then(this.resolveEnd);
+  }
+
+  finish(end: ProcessEnd): void {
+    this.resolveEnd(end);
+  }
+}
+
+/**
+ * A long-lived launcher process for one job (see launcher-protocol.ts). It
+ * takes runs whose output is passed through or discarded; runs that need
+ * pipes into rpr, or that it cannot start, go through execa. If the launcher
+ * dies, runs not yet started go through execa, runs it had started are
+ * killed (rpr can no longer learn how they end) and end as SIGKILLed, and
+ * every later run uses execa.
+ */
+export class Launcher {
+  /** Runs sent and waiting for their started/error reply, in request order. */
+  private readonly starting: LaunchedRun[] = [];
+  private readonly running = new Map<number, LaunchedRun>();
+  private readonly reader = new ReplyReader();
+  private dead = false;
+
+  private constructor(
+    private readonly process: { unref(): void; kill(signal?: NodeJS.Signals): boolean },
+    private readonly input: Writable,
+    private readonly replies: Readable & { ref(): unknown; unref(): unknown },
+    private readonly fallback: Fallback,
+  ) {}
+
+  /**
+   * Starts the launcher; resolves once it is ready, or null when it cannot run
+   * here (not Linux, no python3 >= 3.8, RPR_LAUNCHER=0) or does not answer
+   * within readyMs. Never throws, and never keeps rpr alive: until it is ready
+   * (or if it never is) runs go through execa.
+   *
+   * Started with node:child_process rather than execa so that it starts while
+   * execa is still being imported (about 140 ms; python3 -I -S starts in about
+   * 30 ms), which hides its start-up from the job.
+   */
+  static async start(fallback: Fallback, readyMs = 3000): Promise<Launcher | null> {
+    if (process.platform !== 'linux' || process.env.RPR_LAUNCHER === '0') return null;
+    let child: ChildProcess;
+    try {
+      child = spawn('python3', ['-I', '-S', '-c', LAUNCHER_SCRIPT], {
+        stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
+        // Its own session: a terminal's Ctrl-C goes to rpr, which stops the runs itself.
+        detached: true,
+      });
+    } catch {
+      return null;
+    }
+    child.on('error', () => undefined); // ENOENT and the like; 'close' below ends the launcher
+    const input = child.stdin;
+    const replies = child.stdio[3] as (Readable & { ref(): unknown; unref(): unknown }) | null;
+    if (!input || !replies || child.pid === undefined) return null;
+    const launcher = new Launcher(child, input, replies, fallback);
+    // When rpr exits, so does the launcher, at once: it holds rpr's stdout and stderr open, and
+    // whoever reads them waits for it. (If rpr is killed, EOF on its stdin ends it.)
+    process.once('exit', () => child.kill('SIGKILL'));
+    const ready = await launcher.handshake(readyMs);
+    if (!ready) {
+      launcher.die();
+      return null;
+    }
+    return launcher;
+  }
+
+  private handshake(readyMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (ok: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => settle(false), readyMs);
+      timer.unref();
+      this.input.on('error', () => this.die());
+      this.replies.on('close', () => {
+        settle(false);
+        this.die();
+      });
+      this.replies.on('error', () => this.die());
+      this.replies.on('data', (chunk: Buffer) => {
+        for (const reply of this.reader.push(chunk)) {
+          if (!settled) settle(reply?.type === 'ready');
+          else if (reply) this.onReply(reply);
+          else this.die(); // not the protocol: nothing it says can be trusted
+        }
+      });
+      this.input.write(encodeEnv(process.env));
+      this.idle();
+    });
+  }
+
+  /** Starts a run through the launcher; null when it must go through execa. */
+  launch(request: SpawnRequest, argv: readonly string[]): Spawned | null {
+    if (this.dead) return null;
+    const stdio = (mode: SpawnRequest['stdout']): LaunchRequest['stdout'] | null =>
+      mode === 'inherit' ? 'inherit' : mode === 'ignore' ? 'null' : null;
+    const stdout = stdio(request.stdout);
+    const stderr = stdio(request.stderr);
+    if (!stdout || !stderr) return null;
+    // The launcher looks the program up in rpr's PATH; a PATH of the run's own is for execa to use.
+    if (Object.hasOwn(request.env, 'PATH')) return null;
+    const wire: LaunchRequest = { argv, env: request.env, stdout, stderr };
+    if (!canEncodeRun(wire)) return null;
+    const run = new LaunchedRun(request);
+    this.starting.push(run);
+    this.busy();
+    this.input.write(encodeRun(wire));
+    return run;
+  }
+
+  private onReply(reply: Reply): void {
+    switch (reply.type) {
+      case 'started': {
+        const run = this.starting.shift();
+        if (!run) return this.die();
+        run.started(reply.pid);
+        this.running.set(reply.pid, run);
+        break;
+      }
+      case 'error':
+        // Start failures (ENOENT, EACCES, ENOEXEC...) are left to execa, so they read exactly as before.
+        this.starting.shift()?.fallBack(this.fallback);
+        break;
+      case 'unsupported': {
+        const run = this.starting.shift();
+        this.die();
+        run?.fallBack(this.fallback);
+        break;
+      }
+      case 'exit':
+      case 'signal': {
+        const run = this.running.get(reply.pid);
+        if (!run) break;
+        this.running.delete(reply.pid);
+        run.finish(
+          reply.type === 'exit'
+            ? { exitCode: reply.code, signal: null, spawnError: null }
+            : { exitCode: null, signal: SIGNAL_NAMES.get(reply.signo) ?? `SIG${reply.signo}`, spawnError: null },
+        );
+        break;
+      }
+      case 'fatal':
+      case 'ready':
+        return this.die();
+    }
+    if (this.starting.length === 0 && this.running.size === 0) this.idle();
+  }
+
+  /** While runs are out, the reply pipe keeps rpr alive (as a child process would). */
+  private busy(): void {
+    this.replies.ref();
+  }
+
+  /** Idle, the launcher never keeps rpr alive; it exits when rpr does (EOF on its stdin). */
+  private idle(): void {
+    this.process.unref();
+    this.replies.unref();
+    (this.input as Writable & { unref?(): unknown }).unref?.();
+  }
+
+  private die(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.process.kill('SIGKILL');
+    this.input.destroy();
+    this.replies.destroy();
+    for (const run of this.starting.splice(0)) run.fallBack(this.fallback);
+    for (const [pid, run] of this.running) {
+      signalGroup(pid, 'SIGKILL');
+      run.finish({ exitCode: null, signal: 'SIGKILL', spawnError: null });
+    }
+    this.running.clear();
+  }
+}
