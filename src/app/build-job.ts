@@ -1,6 +1,7 @@
 import { usageError } from '../errors/index.js';
 import type { JobSpec } from '../job/spec.js';
 import type { CoreCommand, OverlapPolicy } from '../options/catalog.js';
+import { BUILT_IN_DEFAULTS } from '../options/resolve.js';
 import { backToBackSchedule, intervalSchedule, startingAt } from '../schedule/interval.js';
 import type { Schedule } from '../schedule/types.js';
 import { toRegExp, type Pattern } from '../units/pattern.js';
@@ -12,8 +13,6 @@ export type OptionValues = Record<string, unknown> & { [EXPLICIT]?: Set<string> 
 /** Keys of OptionValues set by the user (not built-in defaults); absent means all are. */
 export const EXPLICIT: unique symbol = Symbol('explicit');
 
-export const DEFAULT_KILL_AFTER_MS = 5000;
-export const DEFAULT_MAX_PARALLEL = 4;
 
 /** Options that make no sense together: each pair is a usage error. */
 const CONFLICTS: [string, string, string][] = [
@@ -65,7 +64,6 @@ export function jobName(argv: readonly string[], shell: boolean): string {
 /** Turns resolved options and the command into the loop's JobSpec (I/O is added by the caller). */
 export function buildSpec(values: OptionValues, argv: string[], io: JobSpec['io']): JobSpec {
   checkConflicts(values);
-  if (values.times === 0) throw usageError('--times must be at least 1');
   const ci = values.caseInsensitive === true;
   const regex = (key: string): RegExp | undefined => (values[key] ? toRegExp(values[key] as Pattern, ci) : undefined);
   const shell = values.shell === true;
@@ -74,7 +72,7 @@ export function buildSpec(values: OptionValues, argv: string[], io: JobSpec['io'
     argv,
     shell,
     overlap: (values.onOverlap as OverlapPolicy | undefined) ?? 'skip',
-    maxParallel: (values.maxParallel as number | undefined) ?? DEFAULT_MAX_PARALLEL,
+    maxParallel: (values.maxParallel as number | undefined) ?? (BUILT_IN_DEFAULTS.maxParallel as number),
     jitterMs: (values.jitter as number | undefined) ?? 0,
     stop: {
       times: values.times as number | undefined,
@@ -88,7 +86,7 @@ export function buildSpec(values: OptionValues, argv: string[], io: JobSpec['io'
       untilTimeWall: values.untilTime as number | undefined,
     },
     timeoutMs: values.timeout as number | undefined,
-    killAfterMs: (values.killAfter as number | undefined) ?? DEFAULT_KILL_AFTER_MS,
+    killAfterMs: (values.killAfter as number | undefined) ?? (BUILT_IN_DEFAULTS.killAfter as number),
     successPattern: regex('successPattern'),
     failurePattern: regex('failurePattern'),
     io,

@@ -18,6 +18,9 @@ export interface OptionDef {
   choices?: readonly string[];
   /** Settable in [defaults] and as RPR_<KEY>; job-shape options (every, times, cron) are not. */
   defaultable?: boolean;
+  /** For 'int': the smallest and largest accepted values. */
+  min?: number;
+  max?: number;
 }
 
 export const OVERLAP_POLICIES = ['skip', 'queue', 'kill', 'allow'] as const;
@@ -28,7 +31,7 @@ const core = (...c: CoreCommand[]): CoreCommand[] => c;
 export const OPTIONS: readonly OptionDef[] = [
   // schedule shape
   { key: 'every', flags: '-e, --every <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'start a run every DURATION, start to start (count/duration: back to back if omitted)' },
-  { key: 'times', flags: '-t, --times <n>', type: 'int', scope: 'all', description: 'stop after N runs' },
+  { key: 'times', flags: '-t, --times <n>', type: 'int', min: 1, scope: 'all', description: 'stop after N runs' },
   { key: 'for', flags: '-f, --for <duration>', type: 'duration', scope: 'all', description: 'stop starting runs after DURATION' },
   { key: 'cron', flags: '--cron <expr>', type: 'string', scope: core('cron'), description: 'cron expression: 5 fields, or 6 with leading seconds, or @daily etc.' },
   { key: 'timezone', flags: '--timezone <zone>', type: 'string', scope: core('cron'), defaultable: true, description: 'IANA time zone for --cron, also --tz (default: the local zone)' },
@@ -36,7 +39,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'delayFirst', flags: '--delay-first <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'wait DURATION before the first run' },
   { key: 'startAt', flags: '--start-at <time>', type: 'time', scope: core('interval', 'count', 'duration'), description: 'first run at TIME (HH:MM[:SS] local, or ISO 8601)' },
   { key: 'onOverlap', flags: '--on-overlap <policy>', type: 'enum', choices: OVERLAP_POLICIES, scope: 'all', defaultable: true, description: 'when a run outlasts its slot: skip (wait for the next slot), queue, kill, allow' },
-  { key: 'maxParallel', flags: '--max-parallel <n>', type: 'int', scope: 'all', defaultable: true, description: 'with --on-overlap allow: at most N runs at once (default 4)' },
+  { key: 'maxParallel', flags: '--max-parallel <n>', type: 'int', min: 1, scope: 'all', defaultable: true, description: 'with --on-overlap allow: at most N runs at once (default 4)' },
   { key: 'jitter', flags: '--jitter <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'delay each run by a random 0..DURATION' },
   // stop conditions
   { key: 'forKill', flags: '--for-kill', type: 'boolean', scope: 'all', description: 'when --for ends, stop the running command too' },
@@ -44,7 +47,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'untilFailure', flags: '--until-failure', type: 'boolean', scope: 'all', description: 'stop after the first failed run' },
   { key: 'untilMatch', flags: '--until-match <regex>', type: 'regex', scope: 'all', description: "stop when a run's output matches REGEX" },
   { key: 'untilChanges', flags: '--until-changes', type: 'boolean', scope: 'all', description: "stop when a run's output differs from the previous run's" },
-  { key: 'maxFailures', flags: '--max-failures <n>', type: 'int', scope: 'all', defaultable: true, description: 'stop after N failed runs' },
+  { key: 'maxFailures', flags: '--max-failures <n>', type: 'int', min: 1, scope: 'all', defaultable: true, description: 'stop after N failed runs' },
   { key: 'untilTime', flags: '--until-time <time>', type: 'time', scope: 'all', description: 'stop starting runs at TIME (HH:MM[:SS] local, or ISO 8601)' },
   // each run
   { key: 'shell', flags: '--shell', type: 'boolean', scope: 'all', defaultable: true, description: 'run the command through sh -c as one string' },
@@ -63,9 +66,9 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'progress', flags: '--no-progress', type: 'boolean', scope: 'all', defaultable: true, description: 'no live status line on a terminal' },
   { key: 'name', flags: '--name <name>', type: 'string', scope: 'all', description: 'job name for metrics and logs (default: from the command)' },
   // observability
-  { key: 'healthPort', flags: '--health-port <port>', type: 'int', scope: 'all', defaultable: true, description: 'serve /health, /ready, /live on PORT' },
+  { key: 'healthPort', flags: '--health-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve /health, /ready, /live on PORT' },
   { key: 'healthAddr', flags: '--health-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the health server (default 127.0.0.1)' },
-  { key: 'metricsPort', flags: '--metrics-port <port>', type: 'int', scope: 'all', defaultable: true, description: 'serve Prometheus /metrics on PORT' },
+  { key: 'metricsPort', flags: '--metrics-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve Prometheus /metrics on PORT' },
   { key: 'metricsAddr', flags: '--metrics-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the metrics server (default 127.0.0.1)' },
 ];
 

@@ -81,7 +81,7 @@ export class Launcher {
   private dead = false;
 
   private constructor(
-    private readonly process: { unref(): void; kill(signal?: NodeJS.Signals): boolean },
+    private readonly child: ChildProcess,
     private readonly input: Writable,
     private readonly replies: Readable & { ref(): unknown; unref(): unknown },
     private readonly fallback: Fallback,
@@ -114,9 +114,7 @@ export class Launcher {
     const replies = child.stdio[3] as (Readable & { ref(): unknown; unref(): unknown }) | null;
     if (!input || !replies || child.pid === undefined) return null;
     const launcher = new Launcher(child, input, replies, fallback);
-    // When rpr exits, so does the launcher, at once: it holds rpr's stdout and stderr open, and
-    // whoever reads them waits for it. (If rpr is killed, EOF on its stdin ends it.)
-    process.once('exit', () => child.kill('SIGKILL'));
+    process.once('exit', launcher.onRprExit);
     const ready = await launcher.handshake(readyMs);
     if (!ready) {
       launcher.die();
@@ -153,6 +151,15 @@ export class Launcher {
       this.idle();
     });
   }
+
+  /**
+   * When rpr exits, so does the launcher, at once: it holds rpr's stdout and
+   * stderr open, and whoever reads them waits for it. (If rpr is killed
+   * instead, EOF on its stdin ends it.)
+   */
+  private readonly onRprExit = (): void => {
+    this.child.kill('SIGKILL');
+  };
 
   /** Starts a run through the launcher; null when it must go through execa. */
   launch(request: SpawnRequest, argv: readonly string[]): Spawned | null {
@@ -218,15 +225,21 @@ export class Launcher {
 
   /** Idle, the launcher never keeps rpr alive; it exits when rpr does (EOF on its stdin). */
   private idle(): void {
-    this.process.unref();
+    this.child.unref();
     this.replies.unref();
     (this.input as Writable & { unref?(): unknown }).unref?.();
+  }
+
+  /** Ends the launcher, as if it had died; later runs go through execa. */
+  stop(): void {
+    this.die();
   }
 
   private die(): void {
     if (this.dead) return;
     this.dead = true;
-    this.process.kill('SIGKILL');
+    process.off('exit', this.onRprExit);
+    this.child.kill('SIGKILL');
     this.input.destroy();
     this.replies.destroy();
     for (const run of this.starting.splice(0)) run.fallBack(this.fallback);
