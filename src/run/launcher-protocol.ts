@@ -60,8 +60,11 @@ function message(fields: readonly string[]): Buffer {
 
 /** The first message: the environment every run starts from (undefined values are left out). */
 export function encodeEnv(env: Record<string, string | undefined>): Buffer {
-  const entries = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && envEntrySafe(e as [string, string]));
-  return message(['env', ...entries.map(([k, v]) => `${k}=${v}`)]);
+  const entries: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && envEntrySafe([key, value])) entries.push(`${key}=${value}`);
+  }
+  return message(['env', ...entries]);
 }
 
 export function encodeRun(request: LaunchRequest): Buffer {

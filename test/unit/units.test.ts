@@ -60,3 +60,37 @@ describe('parseTimeOfDayOrIso', () => {
     expect(() => parseTimeOfDayOrIso(t, '--until-time', now)).toThrow(/--until-time/);
   });
 });
+
+describe('RE2 patterns from the Go rpr', () => {
+  const re = (source: string): RegExp => toRegExp(compilePattern(source, '--success-pattern'));
+  it('turns leading inline flags into JavaScript flags', () => {
+    expect(re('(?is)a.b').test('A\nB')).toBe(true);
+    expect(re('(?m)^b$').test('a\nb\nc')).toBe(true);
+  });
+  it('translates \\A, \\z, \\Q..\\E and POSIX classes exactly', () => {
+    expect(re('\\Aok').test('ok then')).toBe(true);
+    expect(re('\\Aok').test('not ok')).toBe(false);
+    expect(re('done\\z').test('done')).toBe(true);
+    expect(re('done\\z').test('done\n')).toBe(false);
+    expect(re('\\Q1+1=2 (a.b)\\E').test('so 1+1=2 (a.b) ok')).toBe(true);
+    expect(re('\\Q1+1\\E').test('11')).toBe(false);
+    expect(re('^[[:digit:]]+[[:space:]]*$').test('123 ')).toBe(true);
+    expect(re('^[[:upper:]]$').test('a')).toBe(false);
+  });
+  it.each([
+    ['(?U)a+', '(?U)'], ['a(?i)b', 'inline flags'], ['(?i:a)b', 'inline flag groups'], ['\\pL', '\\p'],
+    ['\\x{41}', '\\x{'], ['[[:^alpha:]]', 'POSIX class [:^alpha:]'], ['[[:nope:]]', 'POSIX class'], ['\\C', '\\C'],
+  ])('refuses %s, naming the construct', (source, named) => {
+    expect(() => compilePattern(source, '--failure-pattern')).toThrow(named);
+  });
+});
+
+describe('RE2 escapes are read pairwise', () => {
+  it('an escaped backslash before A or C is a literal, not \\A or \\C', () => {
+    expect(toRegExp(compilePattern('C:\\\\Apps', 'x')).test('C:\\Apps')).toBe(true);
+    expect(toRegExp(compilePattern('\\\\C', 'x')).test('\\C')).toBe(true);
+  });
+  it('keeps ordinary groups and lookarounds', () => {
+    expect(toRegExp(compilePattern('(?:a|b)(?=c)(?<!x)', 'x')).test('bc')).toBe(true);
+  });
+});
