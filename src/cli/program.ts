@@ -3,6 +3,7 @@ import { EXIT, exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { VERSION } from '../version.js';
 import { fromCommanderError } from './commander-errors.js';
 import { canonicalFlags } from './flag-aliases.js';
+import { formatTour } from './examples.js';
 import type { CliContext } from './context.js';
 import { registerCoreCommands } from './core-commands.js';
 import { registerCronCommand } from './cron-command.js';
@@ -22,6 +23,10 @@ function buildProgram(ctx: CliContext): Command {
   registerCronCommand(program, ctx);
   registerRunCommand(program, ctx);
   registerConfigCommands(program);
+  program
+    .command('examples')
+    .description('print a short, runnable tour of common jobs')
+    .action(() => void process.stdout.write(formatTour()));
   // Subcommands inherit the error handling set on the program.
   for (const sub of program.commands.flatMap((c) => [c, ...c.commands])) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   return program;

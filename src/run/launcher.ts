@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import {
@@ -68,10 +69,14 @@ class LaunchedRun implements Spawned {
 /**
  * A long-lived launcher process for one job (see launcher-protocol.ts). It
  * takes runs whose output is passed through or discarded; runs that need
- * pipes into rpr, or that it cannot start, go through execa. If the launcher
- * dies, runs not yet started go through execa, runs it had started are
- * killed (rpr can no longer learn how they end) and end as SIGKILLed, and
- * every later run uses execa.
+ * pipes into rpr, or that it cannot start, go through execa.
+ *
+ * If the launcher dies (or breaks the protocol), rpr can no longer learn how
+ * its runs end: every run it had been sent that has not ended is killed (its
+ * process group; the launcher's children are looked up in /proc, so a run
+ * started but not yet reported goes too) and ends as SIGKILLed. A run is
+ * never handed to execa once it may have started, so nothing runs twice.
+ * Every later run goes through execa.
  */
 export class Launcher {
   /** Runs sent and waiting for their started/error reply, in request order. */
@@ -79,6 +84,8 @@ export class Launcher {
   private readonly running = new Map<number, LaunchedRun>();
   private readonly reader = new ReplyReader();
   private dead = false;
+  /** No new runs (the launcher said it cannot start them here); ends once the last one has. */
+  private retiring = false;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -163,7 +170,7 @@ export class Launcher {
 
   /** Starts a run through the launcher; null when it must go through execa. */
   launch(request: SpawnRequest, argv: readonly string[]): Spawned | null {
-    if (this.dead) return null;
+    if (this.dead || this.retiring) return null;
     const stdio = (mode: SpawnRequest['stdout']): LaunchRequest['stdout'] | null =>
       mode === 'inherit' ? 'inherit' : mode === 'ignore' ? 'null' : null;
     const stdout = stdio(request.stdout);
@@ -193,12 +200,10 @@ export class Launcher {
         // Start failures (ENOENT, EACCES, ENOEXEC...) are left to execa, so they read exactly as before.
         this.starting.shift()?.fallBack(this.fallback);
         break;
-      case 'unsupported': {
-        const run = this.starting.shift();
-        this.die();
-        run?.fallBack(this.fallback);
+      case 'unsupported':
+        this.retiring = true;
+        this.starting.shift()?.fallBack(this.fallback);
         break;
-      }
       case 'exit':
       case 'signal': {
         const run = this.running.get(reply.pid);
@@ -215,7 +220,10 @@ export class Launcher {
       case 'ready':
         return this.die();
     }
-    if (this.starting.length === 0 && this.running.size === 0) this.idle();
+    if (this.starting.length === 0 && this.running.size === 0) {
+      if (this.retiring) this.die();
+      else this.idle();
+    }
   }
 
   /** While runs are out, the reply pipe keeps rpr alive (as a child process would). */
@@ -239,14 +247,50 @@ export class Launcher {
     if (this.dead) return;
     this.dead = true;
     process.off('exit', this.onRprExit);
+    // Stopped first, so that it starts nothing new while its children are found and killed. (Once
+    // Node has reaped it, its pid may belong to someone else: then its runs are only those known.)
+    const reaped = this.child.exitCode !== null || this.child.signalCode !== null;
+    if (!reaped) this.child.kill('SIGSTOP');
+    const pids = new Set([...(reaped ? [] : childrenOf(this.child.pid!)), ...this.running.keys()]);
+    for (const pid of pids) {
+      if (!signalGroup(pid, 'SIGKILL')) signalOne(pid, 'SIGKILL'); // not yet in its own session
+    }
     this.child.kill('SIGKILL');
     this.input.destroy();
     this.replies.destroy();
-    for (const run of this.starting.splice(0)) run.fallBack(this.fallback);
-    for (const [pid, run] of this.running) {
-      signalGroup(pid, 'SIGKILL');
-      run.finish({ exitCode: null, signal: 'SIGKILL', spawnError: null });
-    }
+    const killed: ProcessEnd = { exitCode: null, signal: 'SIGKILL', spawnError: null };
+    for (const run of this.starting.splice(0)) run.finish(killed);
+    for (const run of this.running.values()) run.finish(killed);
     this.running.clear();
+  }
+}
+
+/** Processes whose parent is pid, from /proc (empty where /proc cannot be read). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return children;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return children;
+}
+
+function signalOne(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
   }
 }
