@@ -1,6 +1,6 @@
 import { MAX_TIMER_MS, remainingMs, waitForFirst, type Clock, type Due } from '../clock/clock.js';
 import type { ActiveRun, RunPlan } from '../run/execute.js';
-import type { Schedule, Slot as ScheduleSlot } from '../schedule/types.js';
+import type { Schedule, Slot as ScheduleSlot, SlotAnswer } from '../schedule/types.js';
 import { decideRun } from './decide.js';
 import type { JobObserver, RunResult } from './events.js';
 import type { JobSpec } from './spec.js';
@@ -22,6 +22,8 @@ export type EndReason =
 
 export interface JobOutcome {
   reason: EndReason;
+  /** The reason in words: the EndReason, or the schedule's own (e.g. "succeeded after 3 attempts"). */
+  detail: string;
   runs: number;
   failures: number;
   /** 0 all runs passed or an until-condition was met, 1 some run failed; the CLI turns 'signal' into 128+n. */
@@ -51,6 +53,9 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const patternIndex = (p?: RegExp): number | undefined => (p ? patterns.indexOf(p) : undefined);
 
   let reason: EndReason | undefined;
+  /** Exit status decided by the schedule itself (a plugin's stop decision). */
+  let scheduleExit: number | undefined;
+  let scheduleReason: string | undefined;
   let runs = 0;
   let failures = 0;
   let last: RunResult | undefined;
@@ -94,7 +99,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       timeoutMs: spec.timeoutMs,
       killAfterMs: spec.killAfterMs,
       ...spec.io,
-      capture: patterns.length > 0 || spec.stop.untilChanges ? { patterns, hashStdout: spec.stop.untilChanges } : undefined,
+      capture: patterns.length > 0 || spec.stop.untilChanges || wantsTail ? { patterns, hashStdout: spec.stop.untilChanges } : undefined,
     });
     active.add(handle);
     return handle.done.then((outcome) => {
@@ -111,6 +116,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
           signal: outcome.signal,
           timedOut: outcome.timedOut,
           ...decided,
+          ...(wantsTail && outcome.capture ? { outputTail: outcome.capture.tail } : {}),
         },
         outcome.capture?.stdoutHash ?? null,
         untilIndex !== undefined && !!outcome.capture?.matched[untilIndex],
@@ -118,12 +124,13 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
     });
   };
 
+  const wantsTail = spec.wantsOutputTail === true || schedule.wantsOutput === true;
   const serial = spec.overlap === 'skip' || spec.overlap === 'queue';
   const ctx = (extra: { notBefore?: boolean } = {}) => ({ nowAt: clock.now(), nowWall: clock.wallNow(), last, ...extra });
 
   const loop = async (): Promise<JobOutcome> => {
     emit({ type: 'job-start', wall: clock.wallNow(), name: spec.name });
-    let slot: Slot | null = await schedule.first(ctx());
+    let slot = await answerToSlot(schedule.first(ctx()));
     const inFlight: Promise<void>[] = [];
     while (!reason) {
       if (!slot) {
@@ -147,7 +154,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       }
       if (schedule.missed === 'skip' && -remainingMs(clock, due) > MISSED_AFTER_MS) {
         emit({ type: 'skipped', count: 1 });
-        slot = await schedule.after(slot.due, ctx({ notBefore: true }));
+        slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
         continue;
       }
       if (spec.overlap === 'kill' && active.size > 0) {
@@ -155,7 +162,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       }
       if (spec.overlap === 'allow' && active.size >= spec.maxParallel) {
         emit({ type: 'skipped', count: 1 });
-        slot = await schedule.after(slot.due, ctx({ notBefore: true }));
+        slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
         continue;
       }
       const finished = launch(dueWall);
@@ -165,15 +172,17 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
         slot = await nextSerialSlot(slot);
       } else {
         inFlight.push(finished);
-        slot = await schedule.after(slot.due, ctx({ notBefore: true }));
+        slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
       }
     }
     // Runs still going when the job ends are allowed to finish (or were told to stop).
     await Promise.all([...inFlight, ...[...active].map((run) => run.done)]);
+    await schedule.close?.();
     const ended = reason ?? 'schedule-done';
-    const exitCode = UNTIL_MET.has(ended) ? 0 : failures > 0 ? 1 : 0;
-    emit({ type: 'job-end', reason: ended, exitCode, wall: clock.wallNow() });
-    return { reason: ended, runs, failures, exitCode };
+    const exitCode = scheduleExit !== undefined && ended === 'schedule-done' ? scheduleExit : UNTIL_MET.has(ended) ? 0 : failures > 0 ? 1 : 0;
+    const described = ended === 'schedule-done' && scheduleReason ? scheduleReason : ended;
+    emit({ type: 'job-end', reason: described, exitCode, wall: clock.wallNow() });
+    return { reason: ended, detail: described, runs, failures, exitCode };
   };
 
   /** --for / --until-time end the job while a run goes on: it finishes, unless --for-kill. */
@@ -196,9 +205,20 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
    * run starts now standing for the last of them, and the grid goes on from it.
    */
   const nextSerialSlot = async (prev: Slot): Promise<Slot | null> => {
-    const next = await schedule.after(prev.due, ctx({ notBefore: true }));
+    const next = await answerToSlot(schedule.after(prev.due, ctx({ notBefore: true })));
     if (!next || spec.overlap !== 'queue' || !next.lastSkipped) return next;
     return { due: next.lastSkipped, skipped: next.skipped - 1, startNow: true };
+  };
+
+  /** A schedule's end decision ends the job with its reason and exit status. */
+  const answerToSlot = async (answer: SlotAnswer | Promise<SlotAnswer>): Promise<Slot | null> => {
+    const resolved = await answer;
+    if (resolved && 'end' in resolved) {
+      scheduleReason = resolved.reason;
+      scheduleExit = resolved.exitCode;
+      return null;
+    }
+    return resolved;
   };
 
   return {

@@ -28,4 +28,6 @@ export interface JobSpec {
   successPattern?: RegExp;
   failurePattern?: RegExp;
   io: Pick<RunPlan, 'sinks' | 'passthrough' | 'prefix'>;
+  /** Keep a bounded tail of each run's output (plugins read it). */
+  wantsOutputTail?: boolean;
 }

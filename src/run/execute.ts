@@ -10,6 +10,8 @@ export interface RunPlan {
   argv: readonly string[];
   shell: boolean;
   env: Record<string, string>;
+  /** Working directory; rpr's own when absent. */
+  cwd?: string;
   timeoutMs?: number;
   killAfterMs: number;
   /** Where each stream's bytes go; undefined discards them. */
@@ -47,7 +49,7 @@ export function executeRun(plan: RunPlan): ActiveRun {
     if (sink) return plan.passthrough[stream] ? 'inherit' : 'pipe';
     return 'ignore';
   };
-  const child = spawnRun({ argv: plan.argv, shell: plan.shell, env: plan.env, stdout: mode('stdout'), stderr: mode('stderr') });
+  const child = spawnRun({ argv: plan.argv, shell: plan.shell, env: plan.env, cwd: plan.cwd, stdout: mode('stdout'), stderr: mode('stderr') });
   if (child.pid !== undefined) trackGroup(child.pid);
 
   for (const stream of ['stdout', 'stderr'] as const) {

@@ -10,6 +10,7 @@ export interface SpawnRequest {
   shell: boolean;
   /** Extra variables on top of rpr's own environment. */
   env: Record<string, string>;
+  cwd?: string | undefined;
   stdout: StdioMode;
   stderr: StdioMode;
 }
@@ -74,6 +75,7 @@ function spawnWithExeca(request: SpawnRequest): Spawned {
   const child = execa(file!, args, {
     env: request.env,
     extendEnv: true,
+    ...(request.cwd ? { cwd: request.cwd } : {}),
     stdin: 'ignore',
     stdout: request.stdout,
     stderr: request.stderr,

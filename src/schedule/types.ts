@@ -22,6 +22,16 @@ export interface Slot {
  * `first` is asked once; `after` is asked for the slot that follows `prev`,
  * not earlier than `notBefore` (for the skip policy) when given.
  */
+/** A schedule that decides the job is over (a backoff scheduler after a success, say). */
+export interface ScheduleEnd {
+  end: true;
+  reason: string;
+  /** The job's exit status, when the schedule decides it (e.g. the last run's exit code). */
+  exitCode?: number;
+}
+
+export type SlotAnswer = Slot | ScheduleEnd | null;
+
 export interface Schedule {
   readonly describe: string;
   /**
@@ -29,6 +39,10 @@ export interface Schedule {
    * through it): 'skip' counts it and moves on, 'run-once' (default) runs it now.
    */
   readonly missed?: 'skip' | 'run-once';
-  first(ctx: SlotContext): Slot | null | Promise<Slot | null>;
-  after(prev: Due, ctx: SlotContext & { notBefore?: boolean }): Slot | null | Promise<Slot | null>;
+  first(ctx: SlotContext): SlotAnswer | Promise<SlotAnswer>;
+  after(prev: Due, ctx: SlotContext & { notBefore?: boolean }): SlotAnswer | Promise<SlotAnswer>;
+  /** Stops the schedule's resources (plugin instances). */
+  close?(): Promise<void>;
+  /** The output tail of each run is wanted (plugin schedulers read it). */
+  readonly wantsOutput?: boolean;
 }

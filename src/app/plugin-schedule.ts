@@ -1,0 +1,48 @@
+import type { RunResult } from '../job/events.js';
+import { schedulerNext, type PluginHandle } from '../plugins/index.js';
+import type { Schedule, SlotAnswer, SlotContext } from '../schedule/types.js';
+
+/**
+ * A scheduler plugin as a Schedule: after each run the plugin is told the
+ * job's state and answers how long to wait, or to stop. Delays count from the
+ * moment it answers (the end of the previous run), as retry tools do.
+ */
+export function pluginSchedule(handle: PluginHandle): Schedule {
+  let finished = 0;
+  let consecutiveFailures = 0;
+  let last: RunResult | undefined;
+  let startedMs: number | undefined;
+
+  const decide = async (ctx: SlotContext): Promise<SlotAnswer> => {
+    if (ctx.last && ctx.last !== last) {
+      last = ctx.last;
+      finished++;
+      consecutiveFailures = last.success ? 0 : consecutiveFailures + 1;
+    }
+    startedMs ??= ctx.nowWall;
+    const decision = await schedulerNext(handle, {
+      run: finished,
+      last_exit_code: last?.exitCode ?? null,
+      success: last?.success ?? false,
+      duration_ms: last?.durationMs ?? 0,
+      consecutive_failures: consecutiveFailures,
+      output_tail: last?.outputTail ?? '',
+      now_ms: ctx.nowWall,
+      started_ms: startedMs,
+    });
+    if (decision.action === 'stop') {
+      return decision.exit_code === undefined
+        ? { end: true, reason: decision.reason }
+        : { end: true, reason: decision.reason, exitCode: decision.exit_code };
+    }
+    return { due: { at: ctx.nowAt + Math.max(0, decision.delay_ms) }, skipped: 0 };
+  };
+
+  return {
+    describe: `plugin ${handle.name}`,
+    wantsOutput: true,
+    first: decide,
+    after: (_prev, ctx) => decide(ctx),
+    close: () => handle.close(),
+  };
+}
