@@ -72,7 +72,8 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
     const headers = new Headers(init.headers);
     // The URL decides where a request goes; a Host header must not say otherwise.
     headers.delete('host');
-    const budget = Math.min(options.timeoutMs ?? limits.http_timeout_ms, Math.max(1, (options.remainingMs?.() ?? Infinity) - 25));
+    // End before the call's watchdog, with time left for the plugin to read the answer and return.
+    const budget = Math.min(options.timeoutMs ?? limits.http_timeout_ms, Math.max(1, (options.remainingMs?.() ?? Infinity) - 150));
     const signal = AbortSignal.timeout(budget);
     for (let hop = 0; ; hop++) {
       if (!allowed(url)) {

@@ -3,7 +3,7 @@
  * resolved config, compiled module, host functions, the guarded fetch and what describe() said.
  * Loading and hot reload both build one; a handle swaps generations only once a new one works.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { CONTRACT } from '../contract.js';
 import { PluginError } from '../errors.js';
@@ -17,6 +17,7 @@ import { VERSION } from '../../version.js';
 import { checkExports, checkImports } from './abi-check.js';
 import { compilePlugin, pagesFor, type CompiledPlugin } from './compile.js';
 import { createGuardedFetch } from './fetch.js';
+import { checkMapping } from './fs-check.js';
 import { buildHostFunctions, type HostFunctionContext } from './host-functions.js';
 import { CallFailure, Instance, type InstanceSpec, type LogLevel, type LogSink } from './instance.js';
 import type { SystemLoadSource } from './system-load.js';
@@ -59,13 +60,6 @@ function extismConfig(config: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
-async function checkDirectories(plugin: string, fs: Record<string, string>): Promise<void> {
-  for (const [guest, host] of Object.entries(fs)) {
-    const s = await stat(host).catch(() => undefined);
-    if (!s?.isDirectory()) throw new PluginError(plugin, 'load', 'load', `filesystem mapping ${guest} -> ${host}: not a directory`);
-  }
-}
-
 function compareDescription(m: PluginManifest, d: Description): void {
   const fail = (what: string) => {
     throw new PluginError(m.name, 'describe', 'abi', `${what} (plugin.toml: ${m.file})`);
@@ -99,7 +93,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
   const compiled = await compilePlugin(name, bytes, pagesFor(permissions.memoryMb));
   checkImports(name, compiled.info, Object.keys(permissions.filesystem).length > 0);
   checkExports(name, manifest.kind, compiled.info);
-  await checkDirectories(name, permissions.filesystem);
+  for (const [guest, host] of Object.entries(permissions.filesystem)) await checkMapping(name, guest, host);
 
   const exports = new Set(compiled.info.exports.map((e) => e.name));
   const spec: InstanceSpec = {

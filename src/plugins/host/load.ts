@@ -8,6 +8,7 @@ import type { PluginManifest } from '../manifest/types.js';
 import type { UserPermissions } from '../permissions/effective.js';
 import type { TopicBus } from './bus.js';
 import { PluginHandle } from './handle.js';
+import { rateLimited } from './log-limit.js';
 import type { LogLevel } from './instance.js';
 import { createSystemLoadSource, type SystemLoadSource } from './system-load.js';
 import { compilePlugin } from './compile.js';
@@ -47,7 +48,7 @@ export async function loadPlugin(manifest: PluginManifest, options: LoadOptions 
     {
       user: options.permissions ?? {},
       rawConfig: options.config ?? {},
-      log: (level, message) => onLog(level, `plugin "${manifest.name}": ${message}`),
+      log: rateLimited((level, message) => onLog(level, `plugin "${manifest.name}": ${message}`)),
       logLevel: options.logLevel ?? 'info',
       systemLoad: options.systemLoad ?? createSystemLoadSource(),
       createTimeoutMs: options.createTimeoutMs ?? 10_000,
