@@ -16,6 +16,12 @@ import type { OutputPlan } from './output.js';
 
 export interface ExecuteOptions {
   spec: JobSpec;
+  /** Starts one run; default: spawn the command (an executor plugin replaces this). */
+  startRun?: typeof executeRun;
+  /** More observers (output plugins). */
+  observers?: JobObserver[];
+  /** Called after the job, before exit (deliver what output plugins still hold, close plugins). */
+  finish?: () => Promise<void>;
   schedule: Schedule;
   output: OutputPlan;
   observability: ObservabilityOptions;
@@ -44,8 +50,8 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   const job = startJob(spec, {
     clock,
     schedule,
-    startRun: executeRun,
-    observers: [stats.observe, ...observability.observers, ...output.observers, pipeWatch],
+    startRun: options.startRun ?? executeRun,
+    observers: [stats.observe, ...observability.observers, ...output.observers, ...(options.observers ?? []), pipeWatch],
   });
   const closePipe = (): void => {
     stoppedBy ??= 'pipe';
@@ -73,7 +79,7 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     return stoppedBy ? exitCodeForSignal(stoppedBy) : outcome.exitCode;
   } finally {
     removeSignals();
-    await Promise.all([reapGroups(spec.killAfterMs), observability.close()]);
+    await Promise.all([reapGroups(spec.killAfterMs), observability.close(), options.finish?.()]);
     process.stdout.off('error', onPipeError);
   }
 }

@@ -1,14 +1,12 @@
 import { Command, Option } from 'commander';
-import { buildSpec, coreSchedule, type OptionValues } from '../app/build-job.js';
-import { executeJob } from '../app/execute-job.js';
-import { planOutput } from '../app/output.js';
+import { coreSchedule } from '../app/build-job.js';
+import { runJob } from '../app/run-job.js';
 import { usageError } from '../errors/index.js';
 import { OPTIONS, appliesTo, type CoreCommand } from '../options/catalog.js';
 import { parseOptionValue } from '../options/values.js';
-import type { Schedule } from '../schedule/types.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
-import { resolveValues } from './resolve-values.js';
+import { resolveInvocation } from './resolve-values.js';
 
 const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
   { name: 'interval', aliases: ['int', 'i'], summary: 'run every --every, start to start, drift-free' },
@@ -25,7 +23,9 @@ export function addCatalogOptions(command: Command, name: string): Command {
     if (def.choices) option.choices(def.choices);
     command.addOption(option);
   }
-  return command.option('--config <file>', 'config file (also accepted before the subcommand)');
+  return command
+    .option('--set <plugin.key=value>', 'a setting for a plugin (repeatable)', (item: string, all: string[] = []) => [...all, item])
+    .option('--config <file>', 'config file (also accepted before the subcommand)');
 }
 
 /** The command to repeat: everything after --, required and non-empty. */
@@ -39,31 +39,14 @@ export function requireCommand(ctx: CliContext, subcommand: string): string[] {
   return ctx.commandArgv;
 }
 
-/** Shared tail of every scheduling subcommand: options -> spec -> run. */
-export async function runScheduled(ctx: CliContext, values: OptionValues, argv: string[], schedule: Schedule): Promise<number> {
-  const output = planOutput(values, Date.now);
-  const spec = buildSpec(values, argv, output.io);
-  return executeJob({
-    spec,
-    schedule,
-    output,
-    observability: {
-      healthPort: values.healthPort as number | undefined,
-      healthAddr: values.healthAddr as string | undefined,
-      metricsPort: values.metricsPort as number | undefined,
-      metricsAddr: values.metricsAddr as string | undefined,
-    },
-  });
-}
-
 export function registerCoreCommands(program: Command, ctx: CliContext): void {
   for (const { name, aliases, summary } of CORE) {
     const command = program.command(name).aliases(aliases).description(summary).usage('[options] -- <command> [args...]');
     addCatalogOptions(command, name).addHelpText('after', examplesHelp(name));
     command.action(async (_opts: unknown, cmd: Command) => {
-      const values = await resolveValues(name, cmd);
+      const invocation = await resolveInvocation(name, cmd);
       const argv = requireCommand(ctx, name);
-      ctx.exitCode = await runScheduled(ctx, values, argv, coreSchedule(name as Exclude<CoreCommand, 'cron'>, values));
+      ctx.exitCode = await runJob({ ...invocation, argv, schedule: coreSchedule(name as Exclude<CoreCommand, 'cron'>, invocation.values) });
     });
   }
 }

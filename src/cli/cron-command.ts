@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
-import { addCatalogOptions, requireCommand, runScheduled } from './core-commands.js';
+import { runJob } from '../app/run-job.js';
+import { addCatalogOptions, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
 import { examplesHelp } from './examples.js';
-import { resolveValues } from './resolve-values.js';
+import { resolveInvocation } from './resolve-values.js';
 
 const parseCount = (raw: string): number => {
   if (!/^\d+$/.test(raw)) throw usageError(`--next: expected a whole number, got "${raw}"`, 'e.g. --next 5');
@@ -28,7 +29,8 @@ export function registerCronCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--from <time>', 'with --next: list fire times after this ISO time instead of now').argParser(parseFrom))
     .addHelpText('after', `${examplesHelp('cron')}\nSee docs/cron.md for the syntax, day-of-month/day-of-week and DST rules.\n`);
   command.action(async (_opts: unknown, cmd: Command) => {
-    const values = await resolveValues('cron', cmd);
+    const invocation = await resolveInvocation('cron', cmd);
+    const { values } = invocation;
     const local = cmd.opts<{ next?: number; from?: number }>();
     if (typeof values.cron !== 'string') throw usageError('cron needs --cron EXPR', "e.g. rpr cron --cron '*/5 * * * *' -- CMD");
     // cron-parser is loaded only for cron jobs.
@@ -43,6 +45,6 @@ export function registerCronCommand(program: Command, ctx: CliContext): void {
     }
     const argv = requireCommand(ctx, 'cron');
     const { cronSchedule } = await import('../schedule/cron-schedule.js');
-    ctx.exitCode = await runScheduled(ctx, values, argv, cronSchedule(cron, { catchUp: values.catchUp === true }));
+    ctx.exitCode = await runJob({ ...invocation, argv, schedule: cronSchedule(cron, { catchUp: values.catchUp === true }) });
   });
 }

@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import { EXPLICIT, type OptionValues } from '../app/build-job.js';
+import type { PluginSettings } from '../app/run-job.js';
 import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
+import { usageError } from '../errors/index.js';
 import { resolveOptions, type Resolved } from '../options/resolve.js';
 import { configFlag } from './config-command.js';
+
+export interface Invocation {
+  values: OptionValues;
+  config: LoadedConfig | null;
+  settings: PluginSettings;
+}
 
 /** The config file for this invocation, loaded once (null when there is none). */
 export async function loadInvocationConfig(command: Command): Promise<LoadedConfig | null> {
@@ -15,16 +23,31 @@ export async function loadInvocationConfig(command: Command): Promise<LoadedConf
 }
 
 /** Final option values for a subcommand (or a config job): flags > env > config file > defaults. */
-export async function resolveValues(subcommand: string, command: Command, job?: string, config?: LoadedConfig | null): Promise<OptionValues> {
+export async function resolveInvocation(subcommand: string, command: Command, job?: string, config?: LoadedConfig | null): Promise<Invocation> {
   config ??= await loadInvocationConfig(command);
-  return withExplicit(resolveOptions({
-    command: subcommand,
-    flags: command.opts(),
-    flagSource: (key) => command.getOptionValueSource(key),
-    env: process.env,
-    config,
-    job,
-  }));
+  const { set, ...flags } = command.opts<{ set?: string[] }>();
+  const values = withExplicit(
+    resolveOptions({
+      command: subcommand,
+      flags,
+      flagSource: (key) => command.getOptionValueSource(key),
+      env: process.env,
+      config,
+      job,
+    }),
+  );
+  return { values, config, settings: parseSettings(set ?? []) };
+}
+
+/** `--set NAME.key=value`, repeatable: settings for a plugin, beating its [plugins.NAME] table. */
+export function parseSettings(items: string[]): PluginSettings {
+  const settings: PluginSettings = {};
+  for (const item of items) {
+    const match = /^([a-z0-9][a-z0-9_-]*)\.([a-z0-9][a-z0-9_-]*)=([\s\S]*)$/i.exec(item);
+    if (!match) throw usageError(`--set "${item}": expected PLUGIN.KEY=VALUE`, 'e.g. --set webhook.url=http://127.0.0.1:8080/hook');
+    (settings[match[1]!] ??= {})[match[2]!] = match[3]!;
+  }
+  return settings;
 }
 
 /**
@@ -35,4 +58,3 @@ function withExplicit(resolved: Resolved): OptionValues {
   const explicit = Object.keys(resolved.sources).filter((key) => resolved.sources[key] !== 'default');
   return Object.defineProperty(resolved.values, EXPLICIT, { value: new Set(explicit), enumerable: false });
 }
-

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { coreSchedule } from '../app/build-job.js';
 import { RprError, usageError } from '../errors/index.js';
-import { addCatalogOptions, runScheduled } from './core-commands.js';
+import { runJob } from '../app/run-job.js';
+import { addCatalogOptions } from './core-commands.js';
 import type { CliContext } from './context.js';
-import { loadInvocationConfig, resolveValues } from './resolve-values.js';
+import { loadInvocationConfig, resolveInvocation } from './resolve-values.js';
 
 /**
  * `rpr run NAME`: a job written down in the config file ([jobs.NAME]), with
@@ -28,18 +29,20 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       });
     }
     if (ctx.commandArgv !== null) throw usageError(`run ${name}: the command comes from the config file`, 'drop the part after --');
-    const values = await resolveValues(job.schedule, cmd, name, config);
+    const invocation = await resolveInvocation(job.schedule, cmd, name, config);
+    const { values } = invocation;
+    const argv = [...job.command];
     if (job.schedule === 'cron') {
       const { parseCron } = await import('../schedule/cron/parse.js');
       const { cronSchedule } = await import('../schedule/cron-schedule.js');
       const cron = parseCron(values.cron as string, values.timezone as string | undefined);
-      ctx.exitCode = await runScheduled(ctx, values, [...job.command], cronSchedule(cron, { catchUp: values.catchUp === true }));
+      ctx.exitCode = await runJob({ ...invocation, argv, schedule: cronSchedule(cron, { catchUp: values.catchUp === true }) });
       return;
     }
     if (job.schedule !== 'interval' && job.schedule !== 'count' && job.schedule !== 'duration') {
       throw new RprError('E_CONFIG', `job ${name}: schedule "${job.schedule}" is not available`, { hint: 'use interval, count, duration or cron' });
     }
-    ctx.exitCode = await runScheduled(ctx, values, [...job.command], coreSchedule(job.schedule, values));
+    ctx.exitCode = await runJob({ ...invocation, argv, schedule: coreSchedule(job.schedule, values) });
   });
 }
 

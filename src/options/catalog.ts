@@ -64,6 +64,9 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'summary', flags: '--summary', type: 'boolean', scope: 'all', defaultable: true, description: 'print a summary on stderr at the end' },
   { key: 'json', flags: '--json', type: 'boolean', scope: 'all', defaultable: true, description: "one JSON object per run on stdout instead of the command's output" },
   { key: 'progress', flags: '--no-progress', type: 'boolean', scope: 'all', defaultable: true, description: 'no live status line on a terminal' },
+  // plugins
+  { key: 'executor', flags: '--executor <plugin>', type: 'string', scope: 'all', defaultable: true, description: 'run each run through an executor plugin (docker, ssh, ...)' },
+  { key: 'output', flags: '--output <plugins>', type: 'string', scope: 'all', defaultable: true, description: 'send job events to output plugins, comma-separated (slack, webhook, ...)' },
   { key: 'name', flags: '--name <name>', type: 'string', scope: 'all', description: 'job name for metrics and logs (default: from the command)' },
   // observability
   { key: 'healthPort', flags: '--health-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve /health, /ready, /live on PORT' },

@@ -36,7 +36,16 @@ function random(): number {
   return Number(b.readBigUInt64BE() >> 11n) / 2 ** 53;
 }
 
+/**
+ * rc13 addresses a memory block as index << 48 (offset bits zero); block 0 is a placeholder. Any
+ * other number is not something the plugin got from alloc, and ctx.read() would happily map it to
+ * block 0.
+ */
+const OFFSET_BITS = (1n << 48n) - 1n;
+const isBlockAddress = (addr: bigint) => typeof addr === 'bigint' && addr > OFFSET_BITS && (addr & OFFSET_BITS) === 0n;
+
 function readText(ctx: CallContext, addr: bigint, maxBytes: number): string | undefined {
+  if (!isBlockAddress(addr)) return undefined;
   const block = ctx.read(addr);
   if (block === null) return undefined;
   const bytes = block.bytes();

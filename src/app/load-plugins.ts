@@ -1,0 +1,60 @@
+import type { PluginsConfig } from '../config/types.js';
+import { RprError } from '../errors/index.js';
+import { discoverPlugins, loadPlugin, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+
+export interface PluginRequest {
+  name: string;
+  kind: PluginKind;
+  /** Settings from the command line (schema keys or aliases, raw text): they beat the config file's. */
+  settings: Record<string, unknown>;
+}
+
+export interface PluginReport {
+  line(text: string): void;
+  verbose: boolean;
+}
+
+/** Finds plugins (bundled, then the user's directory), reporting broken ones without failing the others. */
+export async function findPlugins(config: PluginsConfig | undefined, report?: PluginReport): Promise<Discovery> {
+  const discovery = await discoverPlugins({ configDir: config?.dir, disabled: config?.disabled });
+  if (report?.verbose) for (const notice of discovery.notices) report.line(`rpr: ${notice}`);
+  return discovery;
+}
+
+/**
+ * Starts the plugins a job asked for, each with its settings ([plugins.NAME]
+ * in the config file, then the command line) and its permissions: the
+ * manifest's, plus what the user granted explicitly in [plugins.NAME.permissions].
+ */
+export async function loadJobPlugins(discovery: Discovery, requests: PluginRequest[], config: PluginsConfig | undefined, report: PluginReport): Promise<PluginHandle[]> {
+  const handles: PluginHandle[] = [];
+  try {
+    for (const request of requests) {
+      const found = discovery.plugins.get(request.name);
+      if (!found) {
+        const broken = discovery.problems.find((p) => p.file.includes(`/${request.name}/`));
+        throw new RprError('E_USAGE', broken ? `plugin "${request.name}" cannot be loaded: ${broken.message} (${broken.file})` : `unknown ${request.kind} plugin "${request.name}"`, {
+          hint: `plugins of this kind: ${[...discovery.plugins.values()].filter((p) => p.manifest.kind === request.kind).map((p) => p.manifest.name).join(', ') || 'none'}`,
+        });
+      }
+      if (found.manifest.kind !== request.kind) {
+        throw new RprError('E_USAGE', `plugin "${request.name}" is a ${found.manifest.kind}, not a ${request.kind}`);
+      }
+      const entry = config?.entries[request.name];
+      handles.push(
+        await loadPlugin(found.manifest, {
+          config: { ...entry?.config, ...request.settings },
+          permissions: entry?.permissions ? { grant: entry.permissions as never } : {},
+          onLog: (level, message) => {
+            if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
+          },
+          onDenied: (error) => report.line(`rpr: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`),
+        }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(handles.map((handle) => handle.close()));
+    throw error;
+  }
+  return handles;
+}

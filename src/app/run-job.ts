@@ -1,0 +1,70 @@
+import type { LoadedConfig } from '../config/types.js';
+import type { PluginHandle } from '../plugins/index.js';
+import type { Schedule } from '../schedule/types.js';
+import { buildSpec, type OptionValues } from './build-job.js';
+import { executeJob } from './execute-job.js';
+import { findPlugins, loadJobPlugins, type PluginReport } from './load-plugins.js';
+import { outputObserver } from './plugin-outputs.js';
+import { executorRunner } from './plugin-executor.js';
+import { planOutput } from './output.js';
+
+/** `--set NAME.key=value` settings, by plugin name. */
+export type PluginSettings = Record<string, Record<string, string>>;
+
+export interface JobRequest {
+  values: OptionValues;
+  config: LoadedConfig | null;
+  settings: PluginSettings;
+  argv: string[];
+  schedule: Schedule;
+  /** Plugins already started for the schedule, closed with the job. */
+  started?: PluginHandle[];
+}
+
+/** How long output plugins may take to deliver what they hold when the job ends. */
+const OUTPUT_DRAIN_MS = 5000;
+
+/** Composes and runs one job: output plan, spec, executor and output plugins, then the job itself. */
+export async function runJob(request: JobRequest): Promise<number> {
+  const { values, config, settings } = request;
+  const report: PluginReport = { line: (text) => void process.stderr.write(`${text}\n`), verbose: values.verbose === true };
+  const output = planOutput(values, Date.now);
+  const spec = buildSpec(values, request.argv, output.io);
+  const outputNames = typeof values.output === 'string' ? values.output.split(',').map((n) => n.trim()).filter(Boolean) : [];
+  const executorName = typeof values.executor === 'string' ? values.executor : undefined;
+  const handles: PluginHandle[] = [...(request.started ?? [])];
+  const closeAll = async (): Promise<void> => void (await Promise.all(handles.map((h) => h.close())));
+  try {
+    let outputs: ReturnType<typeof outputObserver> | undefined;
+    let executor: PluginHandle | undefined;
+    if (outputNames.length > 0 || executorName) {
+      const discovery = await findPlugins(config?.plugins, report);
+      const requests = [
+        ...(executorName ? [{ name: executorName, kind: 'executor' as const, settings: settings[executorName] ?? {} }] : []),
+        ...outputNames.map((name) => ({ name, kind: 'output' as const, settings: settings[name] ?? {} })),
+      ];
+      const loaded = await loadJobPlugins(discovery, requests, config?.plugins, report);
+      handles.push(...loaded);
+      if (executorName) executor = loaded.shift();
+      if (loaded.length > 0) outputs = outputObserver(loaded, report.line);
+    }
+    return await executeJob({
+      spec: outputs ? { ...spec, wantsOutputTail: true } : spec,
+      schedule: request.schedule,
+      output,
+      ...(executor ? { startRun: executorRunner(executor, report.line) } : {}),
+      observers: outputs ? [outputs.observer] : [],
+      finish: async () => {
+        await outputs?.drain(OUTPUT_DRAIN_MS);
+      },
+      observability: {
+        healthPort: values.healthPort as number | undefined,
+        healthAddr: values.healthAddr as string | undefined,
+        metricsPort: values.metricsPort as number | undefined,
+        metricsAddr: values.metricsAddr as string | undefined,
+      },
+    });
+  } finally {
+    await closeAll();
+  }
+}
