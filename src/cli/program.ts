@@ -9,6 +9,7 @@ import { registerCoreCommands } from './core-commands.js';
 import { registerCronCommand } from './cron-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerPluginSchedulers, rewritePluginArgs } from './plugin-commands.js';
 
 function buildProgram(ctx: CliContext): Command {
   const program = new Command('rpr')
@@ -42,6 +43,17 @@ function subcommandOf(program: Command, args: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * Plugin schedulers are read from disk only when the command line does not
+ * start with a built-in subcommand (or asks for the full help).
+ */
+function needsPlugins(program: Command, head: string[]): boolean {
+  const word = head.find((arg, i) => !arg.startsWith('-') && head[i - 1] !== '--config');
+  if (word === undefined) return head.includes('--help') || head.includes('-h');
+  if (word === 'help') return true;
+  return !program.commands.some((c) => c.name() === word || c.aliases().includes(word));
+}
+
 /** Parses and runs one invocation; returns the exit status. Never throws. */
 export async function main(args: string[]): Promise<number> {
   const dashdash = args.indexOf('--');
@@ -50,8 +62,13 @@ export async function main(args: string[]): Promise<number> {
     exitCode: EXIT.ok,
   };
   const program = buildProgram(ctx);
-  const head = canonicalFlags(dashdash === -1 ? args : args.slice(0, dashdash));
+  let head = canonicalFlags(dashdash === -1 ? args : args.slice(0, dashdash));
   try {
+    if (needsPlugins(program, head)) {
+      const discovery = await registerPluginSchedulers(program, ctx, head);
+      for (const sub of program.commands) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+      head = rewritePluginArgs(head, discovery);
+    }
     if (head.length === 0) {
       program.outputHelp();
       return EXIT.usage;

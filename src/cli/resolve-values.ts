@@ -15,7 +15,18 @@ export interface Invocation {
 
 /** The config file for this invocation, loaded once (null when there is none). */
 export async function loadInvocationConfig(command: Command): Promise<LoadedConfig | null> {
-  const location = locateConfig({ explicit: configFlag(command), env: process.env });
+  return loadConfigAt(configFlag(command));
+}
+
+/** The same, before commander has parsed anything: --config FILE or --config=FILE anywhere in args. */
+export async function loadConfigNamedIn(args: readonly string[]): Promise<LoadedConfig | null> {
+  const at = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  const explicit = at === -1 ? undefined : args[at]!.startsWith('--config=') ? args[at]!.slice(9) : args[at + 1];
+  return loadConfigAt(explicit);
+}
+
+async function loadConfigAt(explicit: string | undefined): Promise<LoadedConfig | null> {
+  const location = locateConfig({ explicit, env: process.env });
   if (!location) return null;
   // The TOML parser is loaded only when there is a file to parse.
   const { loadConfigFile } = await import('../config/load.js');

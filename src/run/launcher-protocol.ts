@@ -181,12 +181,12 @@ def main():
             key, _, value = entry.partition(b'=')
             env[key] = value
         actions = [(os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0)]
-        for fd, mode in ((1, msg[1]), (2, msg[2])):
-            if mode == b'null':
-                actions.append((os.POSIX_SPAWN_OPEN, fd, '/dev/null', os.O_RDWR, 0))
-            else:
-                os.set_blocking(fd, True)
         try:
+            for fd, mode in ((1, msg[1]), (2, msg[2])):
+                if mode == b'null':
+                    actions.append((os.POSIX_SPAWN_OPEN, fd, '/dev/null', os.O_RDWR, 0))
+                else:
+                    os.set_blocking(fd, True)
             pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions,
                                   setsid=True, setsigdef=sigdef, setsigmask=())
         except OSError as e:

@@ -53,7 +53,13 @@ class LaunchedRun implements Spawned {
   }
 
   fallBack(fallback: Fallback): void {
-    const child = fallback(this.request);
+    let child: Spawned;
+    try {
+      child = fallback(this.request);
+    } catch {
+      this.resolveEnd({ exitCode: null, signal: null, spawnError: 'ESPAWN' });
+      return;
+    }
     this.delegate = child;
     this.pid = child.pid;
     if (child.pid !== undefined) trackGroup(child.pid);

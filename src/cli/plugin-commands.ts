@@ -1,0 +1,115 @@
+import { Command, Option } from 'commander';
+import { findPlugins } from '../app/load-plugins.js';
+import { runJob } from '../app/run-job.js';
+import { pluginSchedule } from '../app/plugin-schedule.js';
+import { RprError } from '../errors/index.js';
+import type { ConfigField, DiscoveredPlugin, Discovery } from '../plugins/index.js';
+import { OPTIONS } from '../options/catalog.js';
+import { addCatalogOptions, requireCommand } from './core-commands.js';
+import type { CliContext } from './context.js';
+import { loadConfigNamedIn, resolveInvocation } from './resolve-values.js';
+
+/** The Go rpr's names for its schedulers, kept so that old scripts run unchanged. */
+export const SCHEDULER_ALIASES: Readonly<Record<string, string[]>> = {
+  exponential: ['exp', 'backoff'],
+  fibonacci: ['fib'],
+  linear: ['lin'],
+  polynomial: ['poly'],
+  'decorrelated-jitter': ['dj'],
+  adaptive: ['a', 'adapt'],
+  'load-adaptive': ['la', 'load'],
+  'rate-limit': ['rl', 'rate', 'r'],
+  'token-bucket': ['tb'],
+};
+
+const kebab = (key: string): string => key.replaceAll('_', '-');
+const attribute = (flag: string): string => flag.replace(/^-+/, '').replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+const CORE_FLAGS = new Set(OPTIONS.flatMap((def) => def.flags.split(/[ ,]+/).filter((f) => f.startsWith('-'))));
+
+/** Extra spellings of a plugin's flags: --alias, and -alias / -a as the Go rpr wrote them. */
+export function pluginFlagAliases(schema: Record<string, ConfigField>): Map<string, string> {
+  const aliases = new Map<string, string>();
+  for (const [key, field] of Object.entries(schema)) {
+    for (const alias of field.aliases ?? []) {
+      const forms = alias.length === 1 ? [`-${alias}`] : [`--${kebab(alias)}`, `-${kebab(alias)}`];
+      for (const form of forms) if (!CORE_FLAGS.has(form)) aliases.set(form, `--${kebab(key)}`);
+    }
+  }
+  return aliases;
+}
+
+function describeField(field: ConfigField): string {
+  const extra = [field.values ? `one of ${field.values.join('|')}` : '', field.default !== undefined ? `default ${String(field.default)}` : ''].filter(Boolean);
+  return `${field.help}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}
+
+/** One subcommand for a scheduler plugin, its flags generated from the plugin's config schema. */
+function addSchedulerCommand(program: Command, ctx: CliContext, plugin: DiscoveredPlugin): void {
+  const { manifest } = plugin;
+  const command = program
+    .command(manifest.name)
+    .aliases(SCHEDULER_ALIASES[manifest.name] ?? [])
+    .description(`${manifest.description} (plugin, ${plugin.source})`)
+    .usage('[options] -- <command> [args...]');
+  const keyOf = new Map<string, string>();
+  for (const [key, field] of Object.entries(manifest.config)) {
+    const flag = `--${kebab(key)}`;
+    if (CORE_FLAGS.has(flag)) continue; // a core flag of the same name keeps its core meaning
+    command.addOption(new Option(field.type === 'boolean' ? flag : `${flag} <${field.type}>`, describeField(field)));
+    keyOf.set(attribute(flag), key);
+  }
+  addCatalogOptions(command, manifest.name);
+  command.action(async (_opts: unknown, cmd: Command) => {
+    const invocation = await resolveInvocation(manifest.name, cmd);
+    const argv = requireCommand(ctx, manifest.name);
+    const settings: Record<string, unknown> = {};
+    for (const [attr, key] of keyOf) {
+      if (cmd.getOptionValueSource(attr) === 'cli') settings[key] = cmd.getOptionValue(attr);
+    }
+    Object.assign(settings, invocation.settings[manifest.name]);
+    const { loadJobPlugins } = await import('../app/load-plugins.js');
+    const discovery = await findPlugins(invocation.config?.plugins);
+    const report = { line: (text: string) => void process.stderr.write(`${text}\n`), verbose: invocation.values.verbose === true };
+    const [handle] = await loadJobPlugins(discovery, [{ name: manifest.name, kind: 'scheduler', settings }], invocation.config?.plugins, report);
+    ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!), started: [handle!] });
+  });
+}
+
+/**
+ * Registers every scheduler plugin as a subcommand. Done only when the
+ * command line names no built-in subcommand, so plain jobs never pay for
+ * reading plugin manifests.
+ */
+export async function registerPluginSchedulers(program: Command, ctx: CliContext, args: string[]): Promise<Discovery> {
+  // [plugins] dir may move the user's plugins; a broken config file is reported later, by the command.
+  const config = await loadConfigNamedIn(args).catch(() => null);
+  const discovery = await findPlugins(config?.plugins);
+  const taken = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  for (const plugin of discovery.plugins.values()) {
+    if (plugin.manifest.kind !== 'scheduler' || taken.has(plugin.manifest.name)) continue;
+    addSchedulerCommand(program, ctx, plugin);
+  }
+  return discovery;
+}
+
+/** Rewrites `rpr plugin NAME ...` to `rpr NAME ...`, and a plugin's flag aliases to its flags. */
+export function rewritePluginArgs(args: string[], discovery: Discovery): string[] {
+  let out = args;
+  const at = out.indexOf('plugin');
+  if (at !== -1 && out.slice(0, at).every((a) => a.startsWith('-') || a.endsWith('.toml'))) {
+    const name = out[at + 1];
+    if (!name) throw new RprError('E_USAGE', 'plugin: name the scheduler plugin to run', { hint: 'e.g. rpr plugin fibonacci --initial 1s -- CMD' });
+    out = [...out.slice(0, at), ...out.slice(at + 1)];
+  }
+  const word = out.find((a) => !a.startsWith('-'));
+  const name = Object.entries(SCHEDULER_ALIASES).find(([n, aliases]) => n === word || aliases.includes(word ?? ''))?.[0] ?? word;
+  const plugin = name ? discovery.plugins.get(name) : undefined;
+  if (!plugin) return out;
+  const aliases = pluginFlagAliases(plugin.manifest.config);
+  return out.map((arg) => {
+    const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('='))] : [arg, ''];
+    const canonical = aliases.get(flag);
+    return canonical ? canonical + value : arg;
+  });
+}
+
