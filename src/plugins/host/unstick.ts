@@ -15,7 +15,7 @@ const GRACE_MS = 500;
 const MAX_MS = 60_000;
 
 export function releaseWriter(shared: SharedArrayBuffer, inflight: () => number): void {
-  return; const flag = new Int32Array(shared, 0, 1);
+  const flag = new Int32Array(shared, 0, 1);
   const started = Date.now();
   let quietSince = Date.now();
   const timer = setInterval(() => {
