@@ -7,10 +7,19 @@
  * rpr never grants anything that is in neither the manifest nor `grant`.
  */
 import path from 'node:path';
+import { CONTRACT, type HostFunctionPermission } from '../contract.js';
 import type { Permissions } from '../manifest/types.js';
 import { formatPattern, intersectPatterns, parseNetworkPattern, type NetworkPattern } from './network.js';
 
-export type PermissionsInput = Partial<Permissions>;
+/**
+ * The user's side: any subset of the keys. Structural and loose on purpose (host function names as
+ * plain strings) so the config loader's own type fits without a cast; unknown host function names
+ * grant nothing.
+ */
+export type PermissionsInput = Partial<Omit<Permissions, 'hostFunctions'>> & { hostFunctions?: readonly string[] };
+
+const known = (names: readonly string[] | undefined): HostFunctionPermission[] | undefined =>
+  names?.filter((n): n is HostFunctionPermission => (CONTRACT.permissions.host_functions as string[]).includes(n));
 
 export interface UserPermissions {
   narrow?: PermissionsInput;
@@ -55,7 +64,7 @@ export function effectivePermissions(manifest: Permissions, user: UserPermission
     network: n.network === undefined ? [...manifest.network] : narrowNetwork(manifest.network, n.network),
     filesystem: n.filesystem === undefined ? { ...manifest.filesystem } : narrowFilesystem(manifest.filesystem, n.filesystem),
     exec: intersect(manifest.exec, n.exec),
-    hostFunctions: intersect(manifest.hostFunctions, n.hostFunctions),
+    hostFunctions: intersect(manifest.hostFunctions, known(n.hostFunctions)),
     memoryMb: Math.min(manifest.memoryMb, n.memoryMb ?? Infinity),
     timeoutMs: Math.min(manifest.timeoutMs, n.timeoutMs ?? Infinity),
     emit: intersect(manifest.emit, n.emit),
@@ -65,7 +74,7 @@ export function effectivePermissions(manifest: Permissions, user: UserPermission
     network: unique([...narrowed.network, ...(g.network ?? [])]),
     filesystem: { ...narrowed.filesystem, ...(g.filesystem ?? {}) },
     exec: unique([...narrowed.exec, ...(g.exec ?? [])]),
-    hostFunctions: unique([...narrowed.hostFunctions, ...(g.hostFunctions ?? [])]),
+    hostFunctions: unique([...narrowed.hostFunctions, ...(known(g.hostFunctions) ?? [])]),
     memoryMb: Math.max(narrowed.memoryMb, g.memoryMb ?? 0),
     timeoutMs: Math.max(narrowed.timeoutMs, g.timeoutMs ?? 0),
     emit: unique([...narrowed.emit, ...(g.emit ?? [])]),
