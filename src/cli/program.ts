@@ -9,6 +9,7 @@ import { registerCoreCommands } from './core-commands.js';
 import { registerCronCommand } from './cron-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerPluginsCommand } from './plugins-command.js';
 import { registerPluginSchedulers, rewritePluginArgs } from './plugin-commands.js';
 
 function buildProgram(ctx: CliContext): Command {
@@ -24,6 +25,7 @@ function buildProgram(ctx: CliContext): Command {
   registerCronCommand(program, ctx);
   registerRunCommand(program, ctx);
   registerConfigCommands(program);
+  registerPluginsCommand(program);
   program
     .command('examples')
     .description('print a short, runnable tour of common jobs')
