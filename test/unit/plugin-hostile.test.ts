@@ -73,7 +73,8 @@ describe('hostile scheduler', () => {
     const before = c.logs.length;
     await expectRecoversFrom('log-flood');
     const lines = c.logs.slice(before);
-    expect(lines.filter((l) => l.includes('flood')).length).toBeLessThanOrEqual(50);
+    // 5000 lines asked; a burst of 50 plus the 10/s refill while they arrive.
+    expect(lines.filter((l) => l.includes('flood')).length).toBeLessThan(80);
   });
 
   it.each([
