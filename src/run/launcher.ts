@@ -17,6 +17,12 @@ import type { ProcessEnd, Spawned, SpawnRequest } from './spawn.js';
 /** The ordinary way to start a run (execa), for whatever the launcher does not take. */
 export type Fallback = (request: SpawnRequest) => Spawned;
 
+/**
+ * The SpawnRequest fields launch() handles (a new field must be added here, by
+ * the compiler's demand, and handled, or its runs go through execa).
+ */
+const LAUNCHABLE: Record<keyof SpawnRequest, boolean> = { argv: true, shell: true, env: true, cwd: true, stdout: true, stderr: true };
+
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
 /**
@@ -177,6 +183,10 @@ export class Launcher {
   /** Starts a run through the launcher; null when it must go through execa. */
   launch(request: SpawnRequest, argv: readonly string[]): Spawned | null {
     if (this.dead || this.retiring) return null;
+    // Only what the launcher does exactly as execa would: a field it does not know goes to execa.
+    if (Object.keys(request).some((key) => !LAUNCHABLE[key as keyof SpawnRequest])) return null;
+    // A working directory of the run's own: posix_spawn here has no chdir.
+    if (request.cwd !== undefined) return null;
     const stdio = (mode: SpawnRequest['stdout']): LaunchRequest['stdout'] | null =>
       mode === 'inherit' ? 'inherit' : mode === 'ignore' ? 'null' : null;
     const stdout = stdio(request.stdout);

@@ -1,0 +1,164 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Launcher } from '../../src/run/launcher.js';
+import type { ProcessEnd, Spawned, SpawnRequest } from '../../src/run/spawn.js';
+
+/** The launcher needs Linux and python3 >= 3.8; elsewhere rpr uses execa and these tests do not apply. */
+const available =
+  process.platform === 'linux' && spawnSync('python3', ['-c', 'import sys; sys.exit(sys.version_info < (3, 8))']).status === 0;
+
+const fallbacks: SpawnRequest[] = [];
+const fallbackEnd: ProcessEnd = { exitCode: null, signal: null, spawnError: 'EFALLBACK' };
+/** Stands in for execa: records what it was asked to start. */
+const fallback = (request: SpawnRequest): Spawned => {
+  fallbacks.push(request);
+  return { pid: undefined, stdout: null, stderr: null, ended: Promise.resolve(fallbackEnd), exited: Promise.resolve(), signal: () => undefined };
+};
+
+const launchers: Launcher[] = [];
+async function startLauncher(): Promise<Launcher> {
+  const launcher = await Launcher.start(fallback);
+  expect(launcher).not.toBeNull();
+  launchers.push(launcher!);
+  return launcher!;
+}
+
+const sh = (script: string, env: Record<string, string> = {}, stdout: SpawnRequest['stdout'] = 'ignore'): SpawnRequest => ({
+  argv: ['/bin/sh', '-c', script],
+  shell: false,
+  env,
+  stdout,
+  stderr: 'ignore',
+});
+const launch = (launcher: Launcher, request: SpawnRequest): Spawned => {
+  const run = launcher.launch(request, request.argv);
+  expect(run).not.toBeNull();
+  return run!;
+};
+const alive = (pid: number): boolean => {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'latin1').includes(') Z ');
+  } catch {
+    return false;
+  }
+};
+
+/** Live (not zombie: init may be slow to reap orphans) members of a process group. */
+function liveMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && alive(Number(e)))
+    .filter((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'latin1');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function processesWith(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e) && alive(Number(e)))
+    .filter((e) => {
+      try {
+        return readFileSync(`/proc/${e}/cmdline`, 'latin1').includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+afterEach(() => {
+  launchers.splice(0).forEach((l) => l.stop());
+  fallbacks.length = 0;
+});
+
+describe.skipIf(!available)('Launcher', () => {
+  it('tells an exit code above 128 from death by a signal', async () => {
+    const launcher = await startLauncher();
+    const ends = await Promise.all(
+      ['exit 0', 'exit 3', 'exit 130', 'exit 255', 'kill -INT $$', 'kill -TERM $$', 'kill -KILL $$'].map((s) => launch(launcher, sh(s)).ended),
+    );
+    expect(ends).toEqual([
+      { exitCode: 0, signal: null, spawnError: null },
+      { exitCode: 3, signal: null, spawnError: null },
+      { exitCode: 130, signal: null, spawnError: null },
+      { exitCode: 255, signal: null, spawnError: null },
+      { exitCode: null, signal: 'SIGINT', spawnError: null },
+      { exitCode: null, signal: 'SIGTERM', spawnError: null },
+      { exitCode: null, signal: 'SIGKILL', spawnError: null },
+    ]);
+  });
+
+  it('starts each run in its own session, so its pid is its process group', async () => {
+    const launcher = await startLauncher();
+    const run = launch(launcher, sh('sleep 5 & sleep 5; wait'));
+    while (run.pid === undefined) await new Promise((r) => setTimeout(r, 5));
+    const stat = readFileSync(`/proc/${run.pid}/stat`, 'latin1');
+    const [pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
+    expect([pgrp, session]).toEqual([run.pid, run.pid]);
+    run.signal('SIGTERM'); // the whole group: both sleeps too
+    expect(await run.ended).toEqual({ exitCode: null, signal: 'SIGTERM', spawnError: null });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(liveMembers(run.pid!)).toEqual([]);
+  });
+
+  it('holds a signal asked for before the run has a pid, and sends it when it has one', async () => {
+    const launcher = await startLauncher();
+    const run = launch(launcher, sh('sleep 5'));
+    expect(run.pid).toBeUndefined();
+    run.signal('SIGTERM');
+    expect(await run.ended).toEqual({ exitCode: null, signal: 'SIGTERM', spawnError: null });
+  });
+
+  it('runs overlapping runs and reports each end to its own run', async () => {
+    const launcher = await startLauncher();
+    const started = performance.now();
+    const ends = await Promise.all([3, 1, 2].map((n) => launch(launcher, sh(`sleep 0.${n}; exit ${n}`)).ended));
+    expect(ends.map((e) => e.exitCode)).toEqual([3, 1, 2]);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('leaves to execa what needs pipes into rpr, a PATH of its own, or cannot be framed', async () => {
+    const launcher = await startLauncher();
+    expect(launcher.launch(sh('true', {}, 'pipe'), ['true'])).toBeNull();
+    expect(launcher.launch(sh('true', { PATH: '/bin' }), ['true'])).toBeNull();
+    expect(launcher.launch(sh('true'), ['echo', 'a\0b'])).toBeNull();
+    expect(launcher.launch({ ...sh('true'), cwd: '/tmp' }, ['true'])).toBeNull();
+    expect(launcher.launch({ ...sh('true'), somethingNew: 1 } as SpawnRequest, ['true'])).toBeNull();
+    expect(launcher.launch({ ...sh('true'), cwd: undefined }, ['true'])).not.toBeNull();
+  });
+
+  it('hands a run it cannot start to execa, so start errors read as before', async () => {
+    const launcher = await startLauncher();
+    const request = sh('unused');
+    const run = launcher.launch(request, ['/nonexistent/rpr-test-command']);
+    expect(await run!.ended).toBe(fallbackEnd);
+    expect(fallbacks).toEqual([request]);
+    // and keeps going
+    expect(await launch(launcher, sh('exit 7')).ended).toMatchObject({ exitCode: 7 });
+  });
+
+  it('when it dies: kills every run it was sent, reported started or not, and takes no more', async () => {
+    const launcher = await startLauncher();
+    const marker = `rpr-launcher-test-${process.pid}-${Date.now()}`;
+    const run = launch(launcher, sh(`sleep 5 # ${marker}`));
+    while (run.pid === undefined) await new Promise((r) => setTimeout(r, 5));
+    // Sent, and started by the launcher, but its reply not read yet when the launcher goes.
+    const unreported = launch(launcher, sh(`sleep 5 # ${marker}`));
+    await new Promise((r) => setTimeout(r, 100));
+    launcher.stop();
+    const killed = { exitCode: null, signal: 'SIGKILL', spawnError: null };
+    expect(await run.ended).toEqual(killed);
+    expect(await unreported.ended).toEqual(killed);
+    expect(fallbacks).toEqual([]); // never started twice
+    await new Promise((r) => setTimeout(r, 50));
+    expect(alive(run.pid!)).toBe(false);
+    expect(processesWith(marker)).toEqual([]);
+    expect(launcher.launch(sh('true'), ['true'])).toBeNull();
+  });
+});
