@@ -4,6 +4,7 @@
  * same text; only the non-option keys (plugins, permissions) are checked here.
  */
 import { TomlDate } from 'smol-toml';
+import { RprError } from '../errors/index.js';
 import type { OptionDef } from '../options/catalog.js';
 import { parseOptionValue } from '../options/values.js';
 import { indexKey, type KeyPath } from './lines.js';
@@ -37,8 +38,37 @@ function dateText(date: TomlDate): string {
 export function readOption(problems: Problems, path: KeyPath, def: OptionDef, raw: unknown, nowWall: number): unknown {
   // TOML has real date/time literals; let `start_at = 09:30:00` mean "09:30:00".
   const value = raw instanceof TomlDate && def.type === 'time' ? dateText(raw) : raw;
-  const result = problems.parse(path, (where) => parseOptionValue(def, value, where, nowWall));
+  // TOML has numbers and booleans too: `times = "3"` or `verbose = "yes"` is a
+  // string where the file needs a number or true/false. (Flags and RPR_*
+  // variables are text, so the shared parser accepts text; a file need not.)
+  const got = typeof value === 'string' ? JSON.stringify(value) : describe(value);
+  if ((def.type === 'int' || def.type === 'number') && typeof value !== 'number') {
+    return void problems.report(path, `expected ${def.type === 'int' ? 'a whole number' : 'a number'}, got ${got}`, typeof value === 'string' ? 'write the number without quotes' : undefined);
+  }
+  if (def.type === 'boolean' && typeof value !== 'boolean') {
+    return void problems.report(path, `expected true or false, got ${got}`, typeof value === 'string' ? 'write true or false without quotes' : undefined);
+  }
+  const result = problems.parse(path, (where) => {
+    const typed = parseOptionValue(def, value, where, nowWall);
+    if (def.key === 'timezone') checkZone(typed as string, where);
+    return typed;
+  });
   return result.ok ? result.value : undefined;
+}
+
+/**
+ * A time zone is checked when the file is read, so that a typo is reported
+ * with its file and line rather than later by the cron job that uses it.
+ * (The same check as schedule/cron/zone.ts, which config/ may not import.)
+ */
+function checkZone(zone: string, where: string): void {
+  try {
+    if (zone.trim() === '') throw new RangeError('empty');
+    new Intl.DateTimeFormat('en-US', { timeZone: zone.trim() });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new RprError('E_CONFIG', `${where}: unknown time zone "${zone}"`, { hint: 'use an IANA zone name such as Europe/Berlin, America/New_York or UTC' });
+  }
 }
 
 /** A non-option value of a known kind; undefined (after reporting) when it does not fit. */
