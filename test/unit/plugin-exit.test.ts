@@ -6,11 +6,12 @@ import { spawn, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFixtures, FIXTURES_DIST } from '../plugins/helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHILD = path.join(FIXTURES_DIST, '.child');
+// Per process: other people's test runs may run this file at the same time.
+const CHILD = path.join(FIXTURES_DIST, `.child-${process.pid}`);
 
 const SCRIPT = `
 import { loadPlugin, readManifest } from './dist/plugins/index.js';
@@ -37,6 +38,8 @@ beforeAll(() => {
   copyFileSync(path.join(ROOT, 'package.json'), path.join(CHILD, 'package.json'));
   writeFileSync(path.join(CHILD, 'check.mjs'), SCRIPT);
 }, 120_000);
+
+afterAll(() => rmSync(CHILD, { recursive: true, force: true }));
 
 function run(fixtureName: string, mode: string): Promise<{ code: number | null; stdout: string; stderr: string; exitAfterCloseMs: number }> {
   return new Promise((resolve, reject) => {

@@ -37,9 +37,9 @@ describe('hostile scheduler', () => {
     const elapsed = Date.now() - t0;
     clearInterval(timer);
     expect(error).toMatchObject({ name: 'PluginError', code: 'E_PLUGIN', plugin: 'hostile', fn: 'next', failure: 'timeout' });
-    expect(String((error as Error).message)).toMatch(/plugin "hostile" next: did not answer within 500 ms/);
-    expect(elapsed).toBeGreaterThanOrEqual(490);
-    expect(elapsed).toBeLessThan(5000);
+    expect(String((error as Error).message)).toMatch(/plugin "hostile" next: did not answer within 1500 ms/);
+    expect(elapsed).toBeGreaterThanOrEqual(1490);
+    expect(elapsed).toBeLessThan(6000);
     // Ctrl-C would be handled: timers fired all along.
     expect(ticks).toBeGreaterThan(5);
     await expectRecovers();
@@ -61,10 +61,8 @@ describe('hostile scheduler', () => {
   });
 
   it.each(['kernel-bomb', 'kernel-bomb-small'])('%s: Extism kernel allocations past the cap stop the plugin at once', async (mode) => {
-    const t0 = Date.now();
+    // A trap, not the 1500 ms timeout: the first refused allocation ends it.
     await expect(next(mode)).rejects.toMatchObject({ plugin: 'hostile', fn: 'next', failure: 'trap', message: expect.stringContaining('exceeded its memory cap') });
-    // Not at the 500 ms timeout: the first refused allocation ends it.
-    expect(Date.now() - t0).toBeLessThan(450);
     expect(process.memoryUsage.rss()).toBeLessThan(rssLimit);
     await expectRecovers();
   });
