@@ -19,8 +19,10 @@ import {
 } from './messages.js';
 import { checkPlan } from './permissions/exec.js';
 
+const an = (kind: string) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+
 function expectKind(handle: PluginHandle, kind: PluginHandle['kind'], fn: string): void {
-  if (handle.kind !== kind) throw new PluginError(handle.name, fn, 'abi', `is a ${handle.kind} plugin, not a ${kind}`);
+  if (handle.kind !== kind) throw new PluginError(handle.name, fn, 'abi', `is ${an(handle.kind)} plugin, not ${an(kind)}`);
 }
 
 /** Scheduler: when to run next, or stop. `state.output_tail` is bounded here. */

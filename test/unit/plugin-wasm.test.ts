@@ -90,7 +90,7 @@ describe('ABI checks', () => {
   });
 
   it('refuses a module of another kind, naming the missing export', () => {
-    expect(() => checkExports('x', 'executor', info('good-scheduler'))).toThrow(/plugin "x" load: a executor plugin must export the function "plan"/);
+    expect(() => checkExports('x', 'executor', info('good-scheduler'))).toThrow(/plugin "x" load: an executor plugin must export the function "plan"/);
   });
 
   it('refuses imports outside the ABI and wrong signatures', () => {
