@@ -7,7 +7,7 @@
  * an extra slot does not fail them, while a wrong policy does.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, lines, onGrid, run, STAMP_AND_DUE, uniqueSleep, type GridRun } from './core-helpers.js';
+import { cleanup, lines, median, onGrid, run, STAMP_AND_DUE, uniqueSleep, type GridRun } from './core-helpers.js';
 
 afterEach(cleanup);
 
@@ -29,15 +29,18 @@ function mostAtOnce(starts: number[], ends: number[]): number {
 }
 
 /**
- * Every run is due on a slot of the grid and starts then (lenient: one
- * start on a loaded machine can be late; the due times are exact).
+ * Every run is due on a slot of the grid and starts then (lenient about
+ * single starts on a loaded machine; the due times are exact).
  */
 function expectOnGrid(runs: GridRun[], everyMs: number): void {
   for (const x of runs) {
     expect(Math.abs(x.due - runs[0]!.due - x.slot * everyMs), 'due time on the grid').toBeLessThanOrEqual(2);
-    // The first start pays for cold caches; the later ones show whether runs start on their slots.
-    if (x !== runs[0]) expect(x.late, `run on slot ${x.slot} started late`).toBeLessThanOrEqual(100);
   }
+  // The first start pays for cold caches; the later ones show whether runs start on their slots
+  // (typically; one start can be hit by a load spike).
+  const late = runs.slice(1).map((x) => x.late);
+  expect(median(late), 'median lateness').toBeLessThanOrEqual(40);
+  expect(Math.max(...late), 'latest start').toBeLessThanOrEqual(250);
 }
 
 describe('--on-overlap', () => {

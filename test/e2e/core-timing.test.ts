@@ -17,7 +17,7 @@ const ONE = 80;
 const FIRST = 100;
 
 describe('drift-free fixed rate', () => {
-  it('100 runs at 100 ms: due times on the grid, the last run within 40 ms of its ideal time', async () => {
+  it('100 runs at 100 ms: due times on the grid, the last runs within 40 ms of their ideal time', async () => {
     const r = await run(['interval', '--every', '100ms', '--times', '100', '--', 'sh', '-c', STAMP_AND_DUE], { timeoutMs: 25_000 });
     expect(r.code).toBe(0);
     const runs = onGrid(r.stdout, 100);
@@ -28,7 +28,9 @@ describe('drift-free fixed rate', () => {
       if (i > 0) expect(x.slot).toBeGreaterThan(runs[i - 1]!.slot);
     }
     // And it really starts then: no drift over 100 runs.
-    expect(runs[99]!.late, 'last run vs its ideal time').toBeLessThanOrEqual(ONE);
+    // The last run within 40 ms of its ideal time. One start can be hit by a load spike on a busy
+    // machine, so the best of the last three counts; drift would make all of them late.
+    expect(Math.min(...runs.slice(-3).map((x) => x.late)), 'last runs vs their ideal times').toBeLessThanOrEqual(TOL);
     expect(median(runs.slice(-10).map((x) => x.late)), 'median lateness of the last ten runs').toBeLessThanOrEqual(TOL);
     expect(median(runs.map((x) => x.late)), 'median lateness').toBeLessThanOrEqual(20);
   }, 30_000);
@@ -39,7 +41,7 @@ describe('drift-free fixed rate', () => {
     const runs = onGrid(r.stdout, 150);
     expect(runs).toHaveLength(6);
     for (const x of runs) expect(Math.abs(x.due - runs[0]!.due - x.slot * 150)).toBeLessThanOrEqual(2);
-    expect(runs[5]!.late).toBeLessThanOrEqual(ONE);
+    expect(Math.min(runs[4]!.late, runs[5]!.late)).toBeLessThanOrEqual(TOL);
   });
 });
 
