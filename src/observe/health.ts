@@ -21,7 +21,8 @@ export function healthBody(s: JobSnapshot, wallNow: number) {
     state: s.status,
     job: s.name,
     version: s.version,
-    uptime_seconds: Math.max(0, Math.round(wallNow - s.startedWall) / 1000),
+    // Counted from job-start (0 until then), so it never goes backwards when the job starts.
+    uptime_seconds: s.status === 'starting' ? 0 : Math.max(0, Math.round(wallNow - s.startedWall) / 1000),
     runs: s.runs,
     successes: s.successes,
     failures: s.failures,

@@ -47,7 +47,7 @@ describe('health server', () => {
     expect((await get(health.port, '/ready')).status).toBe(503);
     expect((await get(health.port, '/live')).status).toBe(200);
     const before = await (await get(health.port, '/health')).json();
-    expect(before).toMatchObject({ status: 'ok', state: 'starting', runs: 0, last_run: null, next_run: null });
+    expect(before).toMatchObject({ status: 'ok', state: 'starting', uptime_seconds: 0, runs: 0, last_run: null, next_run: null });
 
     state.observe({ type: 'job-start', wall: T0 + 500, name: 'backup' });
     expect((await get(health.port, '/ready')).status).toBe(200);
