@@ -39,7 +39,7 @@ function expectOnGrid(runs: GridRun[], everyMs: number): void {
   // The first start pays for cold caches; the later ones show whether runs start on their slots
   // (typically; one start can be hit by a load spike).
   const late = runs.slice(1).map((x) => x.late);
-  expect(median(late), 'median lateness').toBeLessThanOrEqual(40);
+  expect(median(late), 'median lateness').toBeLessThanOrEqual(60);
   expect(Math.max(...late), 'latest start').toBeLessThanOrEqual(250);
 }
 
