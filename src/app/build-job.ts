@@ -24,6 +24,10 @@ const CONFLICTS: [string, string, string][] = [
   ['quiet', 'prefix', '--quiet prints no command output to prefix'],
   ['untilSuccess', 'untilFailure', 'together they stop after the first run; use --times 1'],
   ['delayFirst', 'startAt', 'choose one way to delay the first run'],
+  ['prefix', 'outputPrefix', 'choose one prefix option'],
+  ['stream', 'quiet', '--quiet hides the output --stream would show'],
+  ['stream', 'statsOnly', '--stats-only hides the output --stream would show'],
+  ['stream', 'json', '--json replaces the output --stream would show'],
 ];
 
 const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -32,7 +36,14 @@ export function checkConflicts(values: OptionValues): void {
   for (const [a, b, hint] of CONFLICTS) {
     if (values[a] && values[b]) throw usageError(`${flag(a)} and ${flag(b)} cannot be used together`, hint);
   }
+  const http = !!values.httpAware;
   const needs: [string, string, boolean][] = [
+    ['httpMinDelay', '--http-aware', http],
+    ['httpMaxDelay', '--http-aware', http],
+    ['httpNoParseJson', '--http-aware', http],
+    ['httpNoParseHeaders', '--http-aware', http],
+    ['httpTrustClient', '--http-aware', http],
+    ['httpCustomFields', '--http-aware', http],
     ['maxParallel', '--on-overlap allow', values.onOverlap === 'allow'],
     ['forKill', '--for', values.for !== undefined],
     ['caseInsensitive', 'a pattern option', !!(values.successPattern || values.failurePattern || values.untilMatch)],
@@ -61,9 +72,21 @@ export function jobName(argv: readonly string[], shell: boolean): string {
   return basename(first) || 'job';
 }
 
+/**
+ * The Go rpr's spellings, mapped onto this rpr's options: -o PREFIX adds a
+ * space unless the prefix ends with one; --enable-metrics without a port
+ * means 9090, its default.
+ */
+export function applyGoSpellings(values: OptionValues): OptionValues {
+  if (typeof values.outputPrefix === 'string') {
+    values.prefix = values.outputPrefix.endsWith(' ') ? values.outputPrefix : `${values.outputPrefix} `;
+  }
+  if (values.enableMetrics === true && values.metricsPort === undefined) values.metricsPort = 9090;
+  return values;
+}
+
 /** Turns resolved options and the command into the loop's JobSpec (I/O is added by the caller). */
 export function buildSpec(values: OptionValues, argv: string[], io: JobSpec['io']): JobSpec {
-  checkConflicts(values);
   const ci = values.caseInsensitive === true;
   const regex = (key: string): RegExp | undefined => (values[key] ? toRegExp(values[key] as Pattern, ci) : undefined);
   const shell = values.shell === true;

@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/types.js';
 import type { PluginHandle } from '../plugins/index.js';
 import type { Schedule } from '../schedule/types.js';
-import { buildSpec, type OptionValues } from './build-job.js';
+import { applyGoSpellings, buildSpec, checkConflicts, type OptionValues } from './build-job.js';
 import { executeJob } from './execute-job.js';
 import { findPlugins, loadJobPlugins, type PluginReport } from './load-plugins.js';
 import { outputObserver } from './plugin-outputs.js';
@@ -26,7 +26,9 @@ const OUTPUT_DRAIN_MS = 5000;
 
 /** Composes and runs one job: output plan, spec, executor and output plugins, then the job itself. */
 export async function runJob(request: JobRequest): Promise<number> {
-  const { values, config, settings } = request;
+  const { config, settings } = request;
+  checkConflicts(request.values);
+  const values = applyGoSpellings(request.values);
   const report: PluginReport = { line: (text) => void process.stderr.write(`${text}\n`), verbose: values.verbose === true };
   const output = planOutput(values, Date.now);
   const spec = buildSpec(values, request.argv, output.io);

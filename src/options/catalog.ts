@@ -67,6 +67,18 @@ export const OPTIONS: readonly OptionDef[] = [
   // plugins
   { key: 'executor', flags: '--executor <plugin>', type: 'string', scope: 'all', defaultable: true, description: 'run each run through an executor plugin (docker, ssh, ...)' },
   { key: 'output', flags: '--output <plugins>', type: 'string', scope: 'all', defaultable: true, description: 'send job events to output plugins, comma-separated (slack, webhook, ...)' },
+  // HTTP-aware scheduling: the output is read for a server's "retry after" and the next run waits for it
+  { key: 'httpAware', flags: '--http-aware', type: 'boolean', scope: 'all', defaultable: true, description: 'read HTTP responses in the output (curl -si) and wait as long as the server asks (Retry-After, 429/503, rate-limit headers and JSON fields)' },
+  { key: 'httpMinDelay', flags: '--http-min-delay <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'with --http-aware: wait at least this long when a hint is found (default 1s)' },
+  { key: 'httpMaxDelay', flags: '--http-max-delay <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'with --http-aware: never wait longer than this for a hint (default 30m)' },
+  { key: 'httpNoParseJson', flags: '--http-no-parse-json', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: ignore JSON bodies' },
+  { key: 'httpNoParseHeaders', flags: '--http-no-parse-headers', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: ignore headers' },
+  { key: 'httpTrustClient', flags: '--http-trust-client', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: also take hints from 4xx responses other than 429 and 403' },
+  { key: 'httpCustomFields', flags: '--http-custom-fields <fields>', type: 'string', scope: 'all', defaultable: true, description: 'with --http-aware: extra JSON fields holding a delay in seconds, comma-separated (dots for nesting)' },
+  // the Go rpr's spellings, kept for old scripts
+  { key: 'stream', flags: '-s, --stream', type: 'boolean', scope: 'all', description: "stream the command's output as it comes (the default; kept for the Go rpr)" },
+  { key: 'outputPrefix', flags: '-o, --output-prefix <prefix>', type: 'string', scope: 'all', description: 'like --prefix, with a space added unless it ends with one (the Go rpr\'s form)' },
+  { key: 'enableMetrics', flags: '--enable-metrics', type: 'boolean', scope: 'all', description: 'serve Prometheus /metrics on --metrics-port, default 9090 (the Go rpr\'s form)' },
   { key: 'name', flags: '--name <name>', type: 'string', scope: 'all', description: 'job name for metrics and logs (default: from the command)' },
   // observability
   { key: 'healthPort', flags: '--health-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve /health, /ready, /live on PORT' },
