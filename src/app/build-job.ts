@@ -51,7 +51,7 @@ export function checkConflicts(values: OptionValues): void {
   const explicit = values[EXPLICIT];
   for (const [key, what, present] of needs) {
     if (explicit && !explicit.has(key)) continue;
-    if (values[key] !== undefined && values[key] !== false && !present) throw usageError(`${flag(key)} only applies with ${what}`);
+    if (values[key] !== undefined && values[key] !== false && !present) throw usageError(`${flag(key)} only applies with ${what}`, `add ${what} or drop ${flag(key)}`);
   }
 }
 

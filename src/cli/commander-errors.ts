@@ -6,7 +6,7 @@ import { OPTIONS, appliesTo, longFlag } from '../options/catalog.js';
  * Rewrites commander's multi-line errors as one rpr line with a hint. A flag
  * that exists for another subcommand is named as such rather than "unknown".
  */
-export function fromCommanderError(error: CommanderError, subcommand: string | undefined): RprError {
+export function fromCommanderError(error: CommanderError, subcommand: string | undefined, extra?: string): RprError {
   const text = error.message.replace(/^error: /, '');
   const [first = text, second] = text.split('\n');
   const suggestion = second ? /Did you mean (.+)\?/.exec(second)?.[1] : undefined;
@@ -23,7 +23,7 @@ export function fromCommanderError(error: CommanderError, subcommand: string | u
     case 'commander.unknownCommand':
       return usageError(first, suggestion ? `did you mean ${suggestion}?` : 'see rpr --help for the subcommands');
     case 'commander.excessArguments':
-      return usageError(`unexpected argument${subcommand ? ` after ${subcommand}` : ''}: ${first.replace(/^too many arguments.*?\. /, '')}`, 'put the command to repeat after --, e.g. rpr count -t 3 -- echo hi');
+      return usageError(`unexpected argument${extra ? ` "${extra}"` : ''}${subcommand ? ` for ${subcommand}` : ''}`, 'put the command to repeat after --, e.g. rpr count -t 3 -- echo hi');
     default:
       return usageError(first, suggestion ? `did you mean ${suggestion}?` : 'see rpr --help');
   }

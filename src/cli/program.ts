@@ -80,7 +80,10 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
-      error = fromCommanderError(error, subcommandOf(program, head));
+      const sub = subcommandOf(program, head);
+      // commander has already stored the operands it could not place; the first is the stray one.
+      const extra = program.commands.find((c) => c.name() === sub)?.args[0];
+      error = fromCommanderError(error, sub, extra);
     }
     process.stderr.write(`${formatError(error)}\n`);
     return exitCodeFor(error);

@@ -137,15 +137,17 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
         end('schedule-done');
         break;
       }
-      if (slot.skipped > 0) emit({ type: 'skipped', count: slot.skipped });
       if (spec.stop.times !== undefined && runs >= spec.stop.times) {
         end('times');
         break;
       }
+      // Counted only now: slots after the last run are not "skipped", the job is simply over.
+      if (slot.skipped > 0) emit({ type: 'skipped', count: slot.skipped });
       const jitter = spec.jitterMs > 0 && !slot.startNow ? random() * spec.jitterMs : 0;
       const due: Due = slot.startNow ? { at: clock.now() } : 'at' in slot.due ? { at: slot.due.at + jitter } : { wall: slot.due.wall + jitter };
-      const dueWall = toWall(due);
-      emit({ type: 'next', run: runs + 1, dueWall });
+      // A queued run starts now but stands for the missed slot: that is when it was due.
+      const dueWall = toWall(slot.startNow ? slot.due : due);
+      emit({ type: 'next', run: runs + 1, dueWall: toWall(due) });
       const reached = await waitForFirst(clock, [due, deadline, untilTime], wake.signal);
       if (reached !== 0) {
         if (reached === 1) end('for');

@@ -16,7 +16,7 @@ export function parseOptionValue(def: OptionDef, raw: unknown, where = longFlag(
       if (typeof raw === 'boolean') return raw;
       if (text !== undefined && /^(1|true|yes|on)$/i.test(text)) return true;
       if (text !== undefined && /^(0|false|no|off)$/i.test(text)) return false;
-      throw usageError(`${where}: expected true or false, got ${show(raw)}`);
+      throw usageError(`${where}: expected true or false, got ${show(raw)}`, 'use true or false');
     case 'duration':
       if (text === undefined) throw typeError(where, 'a duration string such as "30s"', raw);
       return parseDuration(text, where);
@@ -27,8 +27,8 @@ export function parseOptionValue(def: OptionDef, raw: unknown, where = longFlag(
       const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
       if (!Number.isSafeInteger(n)) throw typeError(where, 'a whole number', raw);
       if (n < 0) throw usageError(`${where}: must not be negative, got ${n}`, 'use a count of 0 or more');
-      if (def.min !== undefined && n < def.min) throw usageError(`${where}: must be at least ${def.min}, got ${n}`);
-      if (def.max !== undefined && n > def.max) throw usageError(`${where}: must be at most ${def.max}, got ${n}`);
+      if (def.min !== undefined && n < def.min) throw usageError(`${where}: must be at least ${def.min}, got ${n}`, def.key === 'times' ? 'omit --times to run without a limit' : `use ${def.min} or more`);
+      if (def.max !== undefined && n > def.max) throw usageError(`${where}: must be at most ${def.max}, got ${n}`, `use ${def.min ?? 0} to ${def.max}`);
       return n;
     }
     case 'number': {
@@ -38,7 +38,7 @@ export function parseOptionValue(def: OptionDef, raw: unknown, where = longFlag(
     }
     case 'enum':
       if (text === undefined || !def.choices!.includes(text)) {
-        throw usageError(`${where}: ${show(raw)} is not one of ${def.choices!.join(', ')}`);
+        throw usageError(`${where}: ${show(raw)} is not one of ${def.choices!.join(', ')}`, `e.g. ${def.choices![0]}`);
       }
       return text;
     case 'regex':
@@ -52,6 +52,12 @@ export function parseOptionValue(def: OptionDef, raw: unknown, where = longFlag(
 
 const show = (raw: unknown): string => (typeof raw === 'string' ? `"${raw}"` : JSON.stringify(raw) ?? String(raw));
 
+const EXAMPLES: Record<string, string> = {
+  'a whole number': 'e.g. 3',
+  'a number': 'e.g. 2.5',
+  'a string': 'quote it in TOML, e.g. "text"',
+};
+
 function typeError(where: string, expected: string, raw: unknown): RprError {
-  return usageError(`${where}: expected ${expected}, got ${show(raw)}`);
+  return usageError(`${where}: expected ${expected}, got ${show(raw)}`, EXAMPLES[expected] ?? `e.g. ${expected.replace(/^a .*such as /, '')}`);
 }
