@@ -1,5 +1,5 @@
 import type { JobEvent, JobObserver } from '../job/events.js';
-import { outputDeliver, type PluginHandle } from '../plugins/index.js';
+import { outputDeliver, WIRE_EVENT_TYPES, type PluginHandle } from '../plugins/index.js';
 
 /** Events waiting for a slow or dead output plugin; beyond this the oldest are dropped and counted. */
 export const OUTPUT_BACKLOG = 1000;
@@ -54,7 +54,9 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
     };
   });
   return {
-    observer: (event) => queues.forEach((q) => q.push(event)),
+    observer: (event) => {
+      if (WIRE_EVENT_TYPES.has(event.type)) queues.forEach((q) => q.push(event));
+    },
     async drain(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

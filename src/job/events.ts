@@ -17,6 +17,8 @@ export interface RunResult {
   decidedBy: 'exit-code' | 'success-pattern' | 'failure-pattern' | 'timeout' | 'spawn-error';
   /** The last few KB of the run's output, when something (a plugin) asked for it. */
   outputTail?: string;
+  /** The first 16 KB of the run's output (stdout, then stderr), when asked for. */
+  outputHead?: string;
 }
 
 export type JobEvent =
@@ -26,6 +28,8 @@ export type JobEvent =
   /** Due slots that passed while a run was still going (--on-overlap skip). */
   | { type: 'skipped'; count: number }
   | { type: 'next'; run: number; dueWall: number }
+  /** The next run waits longer than the schedule says because the command's output asked for it (--http-aware). */
+  | { type: 'delay-hint'; run: number; delayMs: number; detail: string }
   /** Shutdown has begun (a signal): no new runs; running ones are being stopped. */
   | { type: 'stopping'; wall: number }
   | { type: 'job-end'; reason: string; exitCode: number; wall: number };

@@ -116,7 +116,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
           signal: outcome.signal,
           timedOut: outcome.timedOut,
           ...decided,
-          ...(wantsTail && outcome.capture ? { outputTail: outcome.capture.tail } : {}),
+          ...(wantsTail && outcome.capture ? { outputTail: outcome.capture.tail, outputHead: outcome.capture.head } : {}),
         },
         outcome.capture?.stdoutHash ?? null,
         untilIndex !== undefined && !!outcome.capture?.matched[untilIndex],
@@ -129,6 +129,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const ctx = (extra: { notBefore?: boolean } = {}) => ({ nowAt: clock.now(), nowWall: clock.wallNow(), last, ...extra });
 
   const loop = async (): Promise<JobOutcome> => {
+    schedule.bind?.(emit);
     emit({ type: 'job-start', wall: clock.wallNow(), name: spec.name });
     let slot = await answerToSlot(schedule.first(ctx()));
     const inFlight: Promise<void>[] = [];

@@ -13,6 +13,7 @@ export {
   boundTail,
   schedulerState,
   toWireEvent,
+  WIRE_EVENT_TYPES,
   type Ack,
   type Decision,
   type Description,

@@ -164,5 +164,11 @@ export function toWireEvent(event: JobEvent, outputTail?: string): WireJobEvent 
       return { type: 'stopping', wall_ms: event.wall };
     case 'job-end':
       return { type: 'job-end', reason: event.reason, exit_code: event.exitCode, wall_ms: event.wall };
+    case 'delay-hint':
+      // Not part of ABI 1: rpr reports it on its own channels (verbose, metrics), never to plugins.
+      throw new Error('delay-hint events are not delivered to output plugins');
   }
 }
+
+/** Job events that ABI 1 delivers to output plugins. */
+export const WIRE_EVENT_TYPES: ReadonlySet<JobEvent['type']> = new Set(['job-start', 'run-start', 'run-end', 'skipped', 'next', 'stopping', 'job-end']);

@@ -5,6 +5,8 @@ import { StringDecoder } from 'node:string_decoder';
 export const CAPTURE_CAP_BYTES = 1024 * 1024;
 const LINE_CAP_CHARS = 64 * 1024;
 const TAIL_CHARS = 4096;
+/** The start of the output, where an HTTP response's status line and headers are (--http-aware). */
+export const HEAD_CHARS = 16 * 1024;
 
 export interface CaptureNeeds {
   patterns: RegExp[];
@@ -18,6 +20,8 @@ export interface CaptureResult {
   stdoutHash: string | null;
   /** Last few KB of combined output, for plugins and the JSON record. */
   tail: string;
+  /** First HEAD_CHARS of stdout, then of stderr. */
+  head: string;
   /** True when more than CAPTURE_CAP_BYTES were produced (whole-text matching saw only the start). */
   truncated: boolean;
 }
@@ -66,6 +70,7 @@ export class OutputCapture {
       matched: this.matched,
       stdoutHash: this.hash ? this.hash.digest('hex') : null,
       tail: this.tail,
+      head: (this.text.stdout.slice(0, HEAD_CHARS) + this.text.stderr.slice(0, HEAD_CHARS)).slice(0, HEAD_CHARS),
       truncated: this.bytes > CAPTURE_CAP_BYTES,
     };
   }

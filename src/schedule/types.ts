@@ -1,5 +1,5 @@
 import type { Due } from '../clock/clock.js';
-import type { RunResult } from '../job/events.js';
+import type { JobObserver, RunResult } from '../job/events.js';
 
 export interface SlotContext {
   /** Monotonic and wall "now" when asked. */
@@ -41,6 +41,8 @@ export interface Schedule {
   readonly missed?: 'skip' | 'run-once';
   first(ctx: SlotContext): SlotAnswer | Promise<SlotAnswer>;
   after(prev: Due, ctx: SlotContext & { notBefore?: boolean }): SlotAnswer | Promise<SlotAnswer>;
+  /** Gives the schedule the job's event stream, for what it has to report (delay hints). */
+  bind?(emit: JobObserver): void;
   /** Stops the schedule's resources (plugin instances). */
   close?(): Promise<void>;
   /** The output tail of each run is wanted (plugin schedulers read it). */
