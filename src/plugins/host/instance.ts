@@ -70,6 +70,21 @@ function classify(error: unknown): CallFailure {
   return new CallFailure('trap', `trapped: ${typeof message === 'string' ? message : String(error)}`);
 }
 
+/**
+ * rc13 passes host-call replies through a SharedArrayBuffer guarded by Atomics.wait/waitAsync with a
+ * 500 ms timeout, and a wake-up gets lost now and then (measured under load: p99 of a call with one
+ * host-function round trip ~520 ms, and at times nearly every call stalled 500 ms). Both sides
+ * re-check their condition when woken, so a periodic notify during a call turns a lost wake-up into
+ * a few milliseconds.
+ */
+const KICK_MS = 4;
+function wakeWaiters(shared: SharedArrayBuffer): NodeJS.Timeout {
+  const flag = new Int32Array(shared, 0, 1);
+  const timer = setInterval(() => Atomics.notify(flag, 0), KICK_MS);
+  timer.unref();
+  return timer;
+}
+
 export class Instance {
   readonly #plugin: ExtismPlugin;
   readonly #internals: BackgroundInternals;
@@ -152,6 +167,7 @@ export class Instance {
     // If the watchdog wins, this promise may settle late or never; it must not be an unhandled rejection.
     result.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
+    const kick = wakeWaiters(this.#internals.sharedData);
     try {
       return await new Promise<Uint8Array | null>((resolve, reject) => {
         // Reject before discarding: discarding reports a death, which is not what happened.
@@ -173,6 +189,7 @@ export class Instance {
       });
     } finally {
       clearTimeout(timer);
+      clearInterval(kick);
       this.#onDeath = undefined;
       this.#onFail = undefined;
     }
