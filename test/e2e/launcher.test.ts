@@ -50,13 +50,17 @@ const uniqueSleep = (): string => `${40 + Math.floor(Math.random() * 900)}.${Str
 const lines = (text: string): string[] => text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
 
 describe.skipIf(!available)('runs started by the launcher', () => {
-  it('300 runs of echo x give 300 lines, all started by the launcher after the first', async () => {
+  it('300 runs of echo x give 300 lines; runs are started by the launcher', async () => {
     const echo = await rpr(['count', '--times', '300', '--', 'echo', 'x']);
     expect(echo.code).toBe(0);
     expect(echo.stdout).toBe('x\n'.repeat(300));
     // Who starts each run: the parent of `sh` is python3 (the launcher) or node (execa).
-    const parents = await rpr(['count', '--times', '20', '--', 'sh', '-c', 'cat /proc/$PPID/comm']);
-    expect(lines(parents.stdout)).toEqual(Array(20).fill('python3'));
+    const parents = lines((await rpr(['count', '--times', '20', '--', 'sh', '-c', 'cat /proc/$PPID/comm'])).stdout);
+    // The first run waits up to 1 s for the launcher; on a very busy machine the first few may be execa's.
+    const first = parents.indexOf('python3');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(parents.slice(0, first).every((p) => p === 'node')).toBe(true);
+    expect(parents.slice(first).every((p) => p === 'python3')).toBe(true);
     const execa = await rpr(['count', '--times', '2', '--', 'sh', '-c', 'cat /proc/$PPID/comm'], { env: EXECA });
     expect(lines(execa.stdout)).toEqual(['node', 'node']);
   });
@@ -91,14 +95,15 @@ describe.skipIf(!available)('runs started by the launcher', () => {
       'read -r s < /proc/self/stat; set -- ${s##*) }; echo "pgrp=$(( $3 == $$ )) session=$(( $4 == $$ ))";' +
         // Read by sh itself: while it forks a child, dash blocks every signal for a moment.
         'while read -r k v; do case $k in SigBlk:|SigCgt:) echo "$k $v";; SigIgn:) echo "SigIgn & 0x7fffffff = $(( 0x$v & 0x7fffffff ))";; esac; done < /proc/$$/status;' +
-        'for f in /proc/$$/fd/*; do printf "%s " "${f##*/}"; done; echo; readlink /proc/$$/fd/0; grep ^flags /proc/$$/fdinfo/1',
+        'for f in /proc/$$/fd/*; do printf "%s " "${f##*/}"; done; echo; readlink /proc/$$/fd/0; grep ^flags /proc/$$/fdinfo/1;' +
+        'echo "started by $(cat /proc/$PPID/comm)"',
     ];
-    const viaLauncher = await rpr(probe);
-    const viaExeca = await rpr(probe, { env: EXECA });
-    expect(viaLauncher.code).toBe(0);
-    expect(viaLauncher.stdout).toContain('pgrp=1 session=1');
-    expect(viaLauncher.stdout).toContain('/dev/null');
-    expect(viaLauncher.stdout).toBe(viaExeca.stdout);
+    const viaLauncher = (await rpr(probe)).stdout.split('started by ');
+    const viaExeca = (await rpr(probe, { env: EXECA })).stdout.split('started by ');
+    expect([viaLauncher[1], viaExeca[1]]).toEqual(['python3\n', 'node\n']);
+    expect(viaLauncher[0]).toContain('pgrp=1 session=1');
+    expect(viaLauncher[0]).toContain('/dev/null');
+    expect(viaLauncher[0]).toBe(viaExeca[0]);
   });
 
   it('report an exit code above 128 as an exit code, and a death by signal as a signal', async () => {
