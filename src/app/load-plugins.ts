@@ -7,6 +7,8 @@ export interface PluginRequest {
   kind: PluginKind;
   /** Settings from the command line (schema keys or aliases, raw text): they beat the config file's. */
   settings: Record<string, unknown>;
+  /** Where this plugin's log lines go instead of stderr. */
+  onLog?: (message: string) => void;
 }
 
 export interface PluginReport {
@@ -46,7 +48,8 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
           config: { ...entry?.config, ...request.settings },
           permissions: entry?.permissions ? { grant: entry.permissions as never } : {},
           onLog: (level, message) => {
-            if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
+            if (request.onLog) request.onLog(message);
+            else if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
           },
           onDenied: (error) => report.line(`rpr: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`),
         }),

@@ -7,6 +7,7 @@ import { findPlugins, loadJobPlugins, type PluginReport } from './load-plugins.j
 import { outputObserver } from './plugin-outputs.js';
 import { executorRunner } from './plugin-executor.js';
 import { planOutput } from './output.js';
+import { HTTP_AWARE_PLUGIN, httpAwareSettings, withHttpAware } from './http-aware.js';
 
 /** `--set NAME.key=value` settings, by plugin name. */
 export type PluginSettings = Record<string, Record<string, string>>;
@@ -39,8 +40,16 @@ export async function runJob(request: JobRequest): Promise<number> {
   try {
     let outputs: ReturnType<typeof outputObserver> | undefined;
     let executor: PluginHandle | undefined;
-    if (outputNames.length > 0 || executorName) {
+    let schedule = request.schedule;
+    if (outputNames.length > 0 || executorName || values.httpAware === true) {
       const discovery = await findPlugins(config?.plugins, report);
+      if (values.httpAware === true) {
+        const hints: { last?: string } = {};
+        const onLog = (message: string): void => void (hints.last = message.replace(/^plugin "[^"]+": /, ''));
+        const [reader] = await loadJobPlugins(discovery, [{ name: HTTP_AWARE_PLUGIN, kind: 'scheduler', settings: httpAwareSettings(values), onLog }], undefined, report);
+        handles.push(reader!);
+        schedule = withHttpAware(schedule, reader!, hints);
+      }
       const requests = [
         ...(executorName ? [{ name: executorName, kind: 'executor' as const, settings: settings[executorName] ?? {} }] : []),
         ...outputNames.map((name) => ({ name, kind: 'output' as const, settings: settings[name] ?? {} })),
@@ -52,7 +61,7 @@ export async function runJob(request: JobRequest): Promise<number> {
     }
     return await executeJob({
       spec: outputs ? { ...spec, wantsOutputTail: true } : spec,
-      schedule: request.schedule,
+      schedule,
       output,
       ...(executor ? { startRun: executorRunner(executor, report.line) } : {}),
       observers: outputs ? [outputs.observer] : [],

@@ -35,6 +35,8 @@ export function createMetrics({ job }: { job: string }): Metrics {
   });
   const skipped = new Counter({ name: 'rpr_skipped_runs_total', help: 'Due slots skipped because a run was still going.', registers });
   skipped.inc(0);
+  const hints = new Counter({ name: 'rpr_http_delay_hints_total', help: 'Runs delayed because the output asked for it (--http-aware).', registers });
+  const hintSeconds = new Counter({ name: 'rpr_http_delay_seconds_total', help: 'Total delay applied for --http-aware hints.', registers });
   const next = new Gauge({
     name: 'rpr_next_run_timestamp_seconds',
     help: 'Epoch seconds the next (or current) run is due; 0 when none is scheduled.',
@@ -58,6 +60,10 @@ export function createMetrics({ job }: { job: string }): Metrics {
           break;
         case 'skipped':
           skipped.inc(event.count);
+          break;
+        case 'delay-hint':
+          hints.inc();
+          hintSeconds.inc(event.delayMs / 1000);
           break;
         case 'next':
           if (!stopping) next.set(event.dueWall / 1000);

@@ -27,6 +27,9 @@ export function verboseReporter(write: (line: string) => void, wallNow: () => nu
           write(`rpr: next run ${event.run} at ${clockTime(event.dueWall)} (in ${formatDuration(Math.max(0, event.dueWall - wallNow()))})\n`);
         }
         break;
+      case 'delay-hint':
+        write(`rpr: http-aware: ${event.detail}; run ${event.run} waits at least ${formatDuration(event.delayMs)}\n`);
+        break;
       case 'job-end':
         write(`rpr: job ended (${event.reason}), exit ${event.exitCode}\n`);
         break;
