@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { findPlugins } from '../app/load-plugins.js';
 import { runJob } from '../app/run-job.js';
 import { pluginSchedule } from '../app/plugin-schedule.js';
+import { HTTP_AWARE_PLUGIN } from '../app/http-aware.js';
 import { RprError } from '../errors/index.js';
 import type { ConfigField, DiscoveredPlugin, Discovery } from '../plugins/index.js';
 import { OPTIONS } from '../options/catalog.js';
@@ -86,7 +87,8 @@ export async function registerPluginSchedulers(program: Command, ctx: CliContext
   const discovery = await findPlugins(config?.plugins);
   const taken = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
   for (const plugin of discovery.plugins.values()) {
-    if (plugin.manifest.kind !== 'scheduler' || taken.has(plugin.manifest.name)) continue;
+    // http-aware only makes sense wrapped around another schedule (--http-aware), never on its own.
+    if (plugin.manifest.kind !== 'scheduler' || taken.has(plugin.manifest.name) || plugin.manifest.name === HTTP_AWARE_PLUGIN) continue;
     addSchedulerCommand(program, ctx, plugin);
   }
   return discovery;
