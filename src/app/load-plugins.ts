@@ -1,6 +1,9 @@
 import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
-import { discoverPlugins, loadPlugin, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+import { discoverPlugins, loadPlugin, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+
+/** One topic bus per process (one job per process): plugins of the job talk through it. */
+let bus: TopicBus | undefined;
 
 export interface PluginRequest {
   name: string;
@@ -52,6 +55,9 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
             else if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
           },
           onDenied: (error) => report.line(`rpr: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`),
+          bus: (bus ??= new TopicBus()),
+          // An installed plugin may be updated while a job runs; the next call takes the new version.
+          hotReload: found.source === 'user',
         }),
       );
     }
