@@ -49,6 +49,7 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
         return;
       }
       const problems = checkConfigFile(location.path, { nowWall: now() });
+      if (problems.length === 0) problems.push(...(await cronProblems(location.path)));
       if (problems.length > 0) {
         for (const problem of problems) err(formatError(problem));
         throw new RprError('E_CONFIG', `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${location.path}`);
@@ -77,6 +78,24 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
         out(`# jobs (rpr run NAME): ${jobs.map((j) => `${j.name} (${j.schedule}, line ${loaded.lineOf(['jobs', j.name]) ?? '?'})`).join(', ')}`);
       }
     });
+}
+
+/** The cron expressions of [jobs.*] are checked by the cron parser itself, with file:line:key. */
+async function cronProblems(path: string): Promise<RprError[]> {
+  const { loadConfigFile } = await import('../config/load.js');
+  const { parseCron } = await import('../schedule/cron/parse.js');
+  const { withConfigLocation } = await import('./run-command.js');
+  const config = loadConfigFile(path);
+  const problems: RprError[] = [];
+  for (const job of Object.values(config.jobs)) {
+    if (job.schedule !== 'cron') continue;
+    try {
+      withConfigLocation(config, ['jobs', job.name, 'cron'], () => parseCron(String(job.options.cron), (job.options.timezone ?? config.defaults.timezone) as string | undefined));
+    } catch (error) {
+      problems.push(error as RprError);
+    }
+  }
+  return problems;
 }
 
 /** --config given before or after the subcommand, whichever command parsed it. The run commands need this too. */

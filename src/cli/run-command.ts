@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { coreSchedule } from '../app/build-job.js';
+import type { LoadedConfig } from '../config/types.js';
 import { RprError, usageError } from '../errors/index.js';
 import { runJob } from '../app/run-job.js';
 import { addCatalogOptions } from './core-commands.js';
@@ -10,6 +11,17 @@ import { loadInvocationConfig, resolveInvocation } from './resolve-values.js';
  * `rpr run NAME`: a job written down in the config file ([jobs.NAME]), with
  * flags on the command line still winning over what the file says.
  */
+/** Runs `check` and, when it fails with an RprError, names the config file, line and key. */
+export function withConfigLocation<T>(config: LoadedConfig, path: string[], check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof RprError)) throw error;
+    const line = config.lineOf(path);
+    throw new RprError('E_CONFIG', `${config.path}${line === undefined ? '' : `:${line}`}: ${path.join('.')}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+  }
+}
+
 export function registerRunCommand(program: Command, ctx: CliContext): void {
   const command = program
     .command('run')
@@ -35,7 +47,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     if (job.schedule === 'cron') {
       const { parseCron } = await import('../schedule/cron/parse.js');
       const { cronSchedule } = await import('../schedule/cron-schedule.js');
-      const cron = parseCron(values.cron as string, values.timezone as string | undefined);
+      const cron = withConfigLocation(config, ['jobs', name, 'cron'], () => parseCron(values.cron as string, values.timezone as string | undefined));
       ctx.exitCode = await runJob({ ...invocation, argv, schedule: cronSchedule(cron, { catchUp: values.catchUp === true }) });
       return;
     }
