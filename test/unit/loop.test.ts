@@ -166,3 +166,42 @@ describe('shutdown', () => {
     expect(events.some((e) => e.type === 'stopping')).toBe(true);
   });
 });
+
+describe('cron slots and a machine that slept', () => {
+  async function sleptThrough(catchUp: boolean) {
+    const { parseCron } = await import('../../src/schedule/cron/parse.js');
+    const { cronSchedule } = await import('../../src/schedule/cron-schedule.js');
+    const clock = new FakeClock(Date.UTC(2030, 0, 1, 12, 0, 30));
+    const { startRun, log } = fakeRunner(clock, { durationMs: () => 10 });
+    const events: JobEvent[] = [];
+    const job = startJob(spec({ stop: { times: 2 } }), {
+      clock,
+      schedule: cronSchedule(parseCron('* * * * *', 'UTC'), { catchUp }),
+      startRun,
+      observers: [(e) => events.push(e)],
+    });
+    await clock.advance(20_000); // 12:00:50, waiting for 12:01:00
+    clock.jumpWall(5 * 60_000); // asleep until 12:05:50: five fire times passed
+    await clock.advance(1_000);
+    const runsAtWake = log.length;
+    await clock.advance(70_000);
+    job.shutdown(10);
+    await job.done;
+    return { runsAtWake, log, skipped: skippedTotal(events), clock };
+  }
+
+  it('skips and counts fire times missed while asleep by default', async () => {
+    const { runsAtWake, skipped, log } = await sleptThrough(false);
+    expect(runsAtWake).toBe(0);
+    expect(skipped).toBe(5);
+    expect(log[0]!.env.RPR_SCHEDULED_AT).toBe('2030-01-01T12:06:00.000Z'); // the next fire time after waking
+  });
+
+  it('--catch-up runs one missed fire time on wake, and counts the rest', async () => {
+    const { runsAtWake, skipped, log } = await sleptThrough(true);
+    expect(runsAtWake).toBe(1);
+    expect(skipped).toBe(4);
+    expect(log[0]!.env.RPR_SCHEDULED_AT).toBe('2030-01-01T12:01:00.000Z'); // the first missed one, run late
+    expect(log[1]!.env.RPR_SCHEDULED_AT).toBe('2030-01-01T12:06:00.000Z');
+  });
+});
