@@ -53,9 +53,13 @@ export function readState(): State | null {
   return s;
 }
 
-/** Answers "run after `delayMs`" (from now: the end of the last run), rounded up to whole ms. Returns the export's 0. */
+/**
+ * Answers "run after `delayMs`" (from now: the end of the last run). Rounded up to whole ms, so a
+ * computed earliest time is never undercut - after taking off a nanosecond of floating-point
+ * noise (999.9999999 and 1000.0000001 are both 1000). Returns the export's 0.
+ */
 export function runAfter(delayMs: f64, message: string | null = null): i32 {
-  const w = new JsonWriter().beginObject().str("action", "run").num("delay_ms", Math.max(0, Math.ceil(delayMs)));
+  const w = new JsonWriter().beginObject().str("action", "run").num("delay_ms", Math.max(0, Math.ceil(delayMs - 1e-6)));
   if (message !== null) w.str("message", message);
   output(w.endObject().toString());
   return 0;
