@@ -27,6 +27,8 @@ let interval: f64 = 1000;
 let average: f64 = -1;
 let runs: i64 = 0;
 let failures: i64 = 0;
+/** The run last taken into account (asked again about the same run, answer the same). */
+let recorded: i64 = 0;
 
 function configure(c: Config): string | null {
   base = c.num("base-interval", 0);
@@ -61,6 +63,8 @@ export function next(): i32 {
   if (s.run == 0) {
     return runAfter(0, showMetrics ? "adaptive: first run now, then every " + formatDuration(interval) + " to start with" : null);
   }
+  if (s.run == recorded) return runAfter(interval);
+  recorded = s.run;
   runs++;
   const before = interval;
   const slow = s.success && average > 0 && s.durationMs > slowThreshold * average;

@@ -36,6 +36,8 @@ let starts: f64[] = [];
 let pending: Request[] = [];
 /** What the last decision started: a retry of this request, or (null) a new run. */
 let planned: Request | null = null;
+/** The run last recorded (a repeated question about the same run must not count it twice). */
+let recorded: i64 = 0;
 
 /** "N/WINDOW" (e.g. 100/1h, 5/1s, 2/100ms; "10/s" means 10/1s). */
 function parseRate(text: string): string | null {
@@ -171,7 +173,8 @@ export function next(): i32 {
   const s = readState();
   if (s === null) return fail(stateError);
   const now = s.nowMs;
-  if (s.run > 0) {
+  if (s.run > 0 && s.run != recorded) {
+    recorded = s.run;
     const started = s.lastStartMs;
     insertSorted(starts, started);
     const done = planned;

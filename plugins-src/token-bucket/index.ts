@@ -16,6 +16,8 @@ let rateText = "";
 let tokens: f64 = 0;
 /** When `tokens` was counted; < 0 before the first run. */
 let countedAt: f64 = -1;
+/** The run whose token was last taken (a repeated question about the same run takes none). */
+let recorded: i64 = 0;
 
 function configure(c: Config): string | null {
   rateText = c.str("rate");
@@ -51,7 +53,8 @@ export function next(): i32 {
     tokens = burst;
     countedAt = s.run == 0 ? now : s.lastStartMs;
   }
-  if (s.run > 0) {
+  if (s.run > 0 && s.run != recorded) {
+    recorded = s.run;
     refill(Math.max(countedAt, s.lastStartMs));
     tokens -= 1;
   }

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PluginHandle } from '../../src/plugins/index.js';
-import { loadBundled, loadError, simulate, T0, type RunOutcome } from './bundled-helpers.js';
+import { decide, loadBundled, loadError, simulate, T0, type RunOutcome } from './bundled-helpers.js';
 
 const open: PluginHandle[] = [];
 async function load(name: string, config: Record<string, unknown>): Promise<PluginHandle> {
@@ -114,6 +114,16 @@ describe('rate-limit', () => {
     expect(await loadError('rate-limit', { rate: '10/soon' })).toMatch(/"soon" is not a window length/);
     expect(await loadError('rate-limit', { rate: '2/1h', 'retry-pattern': '0,10m,30m' })).toMatch(/puts 3 attempts of one run within 1h/);
     expect(await loadError('rate-limit', { rate: '2/1h', 'retry-pattern': '0,later' })).toMatch(/"later" is not a duration/);
+  });
+
+  it('asked twice about the same run (a repeated call), counts it once', async () => {
+    for (const [name, config] of [['rate-limit', { rate: '2/1s' }], ['token-bucket', { rate: '2/1s', burst: 2 }]] as const) {
+      const h = await load(name, config);
+      await decide(h, { run: 0 });
+      expect((await decide(h, { run: 1 })).delay_ms, name).toBe(0);
+      expect((await decide(h, { run: 1 })).delay_ms, name).toBe(0); // still one start
+      expect((await decide(h, { run: 2 })).delay_ms, name).toBeGreaterThan(0);
+    }
   });
 
   it('"100/h" means 100 per hour', async () => {
