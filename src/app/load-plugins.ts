@@ -27,6 +27,14 @@ export async function findPlugins(config: PluginsConfig | undefined, report?: Pl
 }
 
 /**
+ * The host's own notices about a plugin, as opposed to the plugin's log lines:
+ * a rebuild after a failure (the failure itself is reported by the caller, by
+ * the kind's rule, so this is detail for --verbose), and hot reloads (always shown).
+ */
+const REBUILD = /^plugin "[^"]+": rebuilding the instance after: /;
+const RELOAD = /^plugin "[^"]+": (reloaded version |the changed plugin does not load, keeping version )/;
+
+/**
  * Starts the plugins a job asked for, each with its settings ([plugins.NAME]
  * in the config file, then the command line) and its permissions: the
  * manifest's, plus what the user granted explicitly in [plugins.NAME.permissions].
@@ -51,7 +59,10 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
           config: { ...entry?.config, ...request.settings },
           permissions: entry?.permissions ? { grant: entry.permissions as never } : {},
           onLog: (level, message) => {
-            if (request.onLog) request.onLog(message);
+            if (REBUILD.test(message)) {
+              if (report.verbose) report.line(`rpr: ${message}`);
+            } else if (RELOAD.test(message)) report.line(`rpr: ${message}`);
+            else if (request.onLog) request.onLog(message);
             else if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
           },
           onDenied: (error) => report.line(`rpr: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`),
