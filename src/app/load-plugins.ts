@@ -19,10 +19,19 @@ export interface PluginReport {
   verbose: boolean;
 }
 
+/** Notices already printed: a job may look for plugins more than once (its scheduler, then its outputs). */
+const noticed = new Set<string>();
+
 /** Finds plugins (bundled, then the user's directory), reporting broken ones without failing the others. */
 export async function findPlugins(config: PluginsConfig | undefined, report?: PluginReport): Promise<Discovery> {
   const discovery = await discoverPlugins({ configDir: config?.dir, disabled: config?.disabled });
-  if (report?.verbose) for (const notice of discovery.notices) report.line(`rpr: ${notice}`);
+  if (report?.verbose) {
+    for (const notice of discovery.notices) {
+      if (noticed.has(notice)) continue;
+      noticed.add(notice);
+      report.line(`rpr: ${notice}`);
+    }
+  }
   return discovery;
 }
 

@@ -69,8 +69,9 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     }
     Object.assign(settings, invocation.settings[manifest.name]);
     const { loadJobPlugins } = await import('../app/load-plugins.js');
-    const discovery = await findPlugins(invocation.config?.plugins);
     const report = { line: (text: string) => void process.stderr.write(`${text}\n`), verbose: invocation.values.verbose === true };
+    // With the report: --verbose says which installed plugins shadow bundled ones.
+    const discovery = await findPlugins(invocation.config?.plugins, report);
     const [handle] = await loadJobPlugins(discovery, [{ name: manifest.name, kind: 'scheduler', settings }], invocation.config?.plugins, report);
     ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!), started: [handle!] });
   });
