@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
 import { discoverPlugins, loadPlugin, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
@@ -35,6 +36,16 @@ export async function findPlugins(config: PluginsConfig | undefined, report?: Pl
   return discovery;
 }
 
+/** A discovery problem as one line that names the file once (most messages already start with it). */
+export function problemText(problem: { file: string; message: string }): string {
+  return problem.message.includes(problem.file) ? problem.message : `${problem.file}: ${problem.message}`;
+}
+
+/** The problem that kept a plugin named `name` from loading, if its directory has that name. */
+export function problemOf(discovery: Discovery, name: string): { file: string; message: string } | undefined {
+  return discovery.problems.find((p) => path.basename(path.dirname(p.file)) === name);
+}
+
 /**
  * The host's own notices about a plugin, as opposed to the plugin's log lines:
  * a rebuild after a failure (the failure itself is reported by the caller, by
@@ -54,8 +65,8 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
     for (const request of requests) {
       const found = discovery.plugins.get(request.name);
       if (!found) {
-        const broken = discovery.problems.find((p) => p.file.includes(`/${request.name}/`));
-        throw new RprError('E_USAGE', broken ? `plugin "${request.name}" cannot be loaded: ${broken.message} (${broken.file})` : `unknown ${request.kind} plugin "${request.name}"`, {
+        const broken = problemOf(discovery, request.name);
+        throw new RprError('E_USAGE', broken ? `plugin "${request.name}" cannot be loaded: ${problemText(broken)}` : `unknown ${request.kind} plugin "${request.name}"`, {
           hint: `plugins of this kind: ${[...discovery.plugins.values()].filter((p) => p.manifest.kind === request.kind).map((p) => p.manifest.name).join(', ') || 'none'}`,
         });
       }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { findPlugins } from '../app/load-plugins.js';
+import { findPlugins, problemOf, problemText } from '../app/load-plugins.js';
 import { runJob } from '../app/run-job.js';
 import { pluginSchedule } from '../app/plugin-schedule.js';
 import { HTTP_AWARE_PLUGIN } from '../app/http-aware.js';
@@ -95,19 +95,52 @@ export async function registerPluginSchedulers(program: Command, ctx: CliContext
   return discovery;
 }
 
+/** Index of the subcommand word: the first argument that is neither an option nor --config's value. */
+function subcommandAt(args: string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--config') i++;
+    else if (!args[i]!.startsWith('-')) return i;
+  }
+  return -1;
+}
+
+const canonicalName = (word: string): string => Object.entries(SCHEDULER_ALIASES).find(([n, aliases]) => n === word || aliases.includes(word))?.[0] ?? word;
+
+/** Why `rpr plugin NAME` cannot run NAME as a scheduler, or null when it can. */
+function notAScheduler(name: string, discovery: Discovery): RprError | null {
+  const plugin = discovery.plugins.get(name);
+  if (plugin?.manifest.kind === 'scheduler' && name !== HTTP_AWARE_PLUGIN) return null;
+  const broken = plugin ? undefined : problemOf(discovery, name);
+  if (broken) return new RprError('E_USAGE', `plugin "${name}" cannot be loaded: ${problemText(broken)}`, { hint: 'rpr plugins list shows the plugins that load' });
+  if (name === HTTP_AWARE_PLUGIN) return new RprError('E_USAGE', `plugin "${name}" is not a scheduler of its own`, { hint: 'add --http-aware to another schedule' });
+  if (plugin) {
+    const flag = plugin.manifest.kind === 'executor' ? '--executor' : '--output';
+    return new RprError('E_USAGE', `plugin "${name}" is an ${plugin.manifest.kind} plugin, not a scheduler`, { hint: `use it with ${flag} ${name}` });
+  }
+  const schedulers = [...discovery.plugins.values()].filter((p) => p.manifest.kind === 'scheduler' && p.manifest.name !== HTTP_AWARE_PLUGIN).map((p) => p.manifest.name);
+  return new RprError('E_USAGE', `no scheduler plugin "${name}"`, { hint: `scheduler plugins: ${schedulers.join(', ') || 'none'}` });
+}
+
 /** Rewrites `rpr plugin NAME ...` to `rpr NAME ...`, and a plugin's flag aliases to its flags. */
 export function rewritePluginArgs(args: string[], discovery: Discovery): string[] {
   let out = args;
-  const at = out.indexOf('plugin');
-  if (at !== -1 && out.slice(0, at).every((a) => a.startsWith('-') || a.endsWith('.toml'))) {
+  let at = subcommandAt(out);
+  if (at !== -1 && out[at] === 'plugin') {
     const name = out[at + 1];
-    if (!name) throw new RprError('E_USAGE', 'plugin: name the scheduler plugin to run', { hint: 'e.g. rpr plugin fibonacci --initial 1s -- CMD' });
+    if (!name || name.startsWith('-')) throw new RprError('E_USAGE', 'plugin: name the scheduler plugin to run', { hint: 'e.g. rpr plugin fibonacci --initial 1s -- CMD' });
+    const refused = notAScheduler(canonicalName(name), discovery);
+    if (refused) throw refused;
     out = [...out.slice(0, at), ...out.slice(at + 1)];
   }
-  const word = out.find((a) => !a.startsWith('-'));
-  const name = Object.entries(SCHEDULER_ALIASES).find(([n, aliases]) => n === word || aliases.includes(word ?? ''))?.[0] ?? word;
+  const word = at === -1 ? undefined : out[at];
+  const name = word === undefined ? undefined : canonicalName(word);
   const plugin = name ? discovery.plugins.get(name) : undefined;
-  if (!plugin) return out;
+  if (!plugin) {
+    // `rpr NAME` for a plugin whose manifest is broken: say why, rather than "unknown command".
+    const broken = name ? problemOf(discovery, name) : undefined;
+    if (broken) throw new RprError('E_USAGE', `plugin "${name}" cannot be loaded: ${problemText(broken)}`, { hint: 'rpr plugins list shows the plugins that load' });
+    return out;
+  }
   const aliases = pluginFlagAliases(plugin.manifest.config);
   return out.map((arg) => {
     const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('='))] : [arg, ''];
@@ -115,4 +148,3 @@ export function rewritePluginArgs(args: string[], discovery: Discovery): string[
     return canonical ? canonical + value : arg;
   });
 }
-

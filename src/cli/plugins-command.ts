@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findPlugins } from '../app/load-plugins.js';
+import { findPlugins, problemOf, problemText } from '../app/load-plugins.js';
 import { RprError } from '../errors/index.js';
 import type { DiscoveredPlugin, Permissions } from '../plugins/index.js';
 import { loadInvocationConfig } from './resolve-values.js';
@@ -40,7 +40,7 @@ export function registerPluginsCommand(program: Command): void {
       } else {
         process.stdout.write(table([['NAME', 'VERSION', 'KIND', 'SOURCE', 'PERMISSIONS'], ...found.map(row)]));
       }
-      for (const problem of discovery.problems) process.stderr.write(`rpr: ${problem.file}: ${problem.message}\n`);
+      for (const problem of discovery.problems) process.stderr.write(`rpr: ${problemText(problem)}\n`);
     });
   plugins
     .command('info')
@@ -51,7 +51,10 @@ export function registerPluginsCommand(program: Command): void {
       const config = await loadInvocationConfig(cmd);
       const discovery = await findPlugins(config?.plugins);
       const found = discovery.plugins.get(name);
-      if (!found) throw new RprError('E_USAGE', `no plugin "${name}"`, { hint: 'rpr plugins list shows them' });
+      if (!found) {
+        const broken = problemOf(discovery, name);
+        throw new RprError('E_USAGE', broken ? `plugin "${name}" cannot be loaded: ${problemText(broken)}` : `no plugin "${name}"`, { hint: 'rpr plugins list shows them' });
+      }
       const m = found.manifest;
       const lines = [
         `${m.name} ${m.version} (${m.kind}, ${found.source}${found.shadows ? `, replaces the bundled ${found.shadows.version}` : ''})`,
