@@ -6,6 +6,7 @@ import { HTTP_AWARE_PLUGIN } from '../app/http-aware.js';
 import { RprError } from '../errors/index.js';
 import type { ConfigField, DiscoveredPlugin, Discovery } from '../plugins/index.js';
 import { OPTIONS } from '../options/catalog.js';
+import { formatDuration } from '../units/duration.js';
 import { addCatalogOptions, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
 import { loadConfigNamedIn, resolveInvocation } from './resolve-values.js';
@@ -39,8 +40,13 @@ export function pluginFlagAliases(schema: Record<string, ConfigField>): Map<stri
   return aliases;
 }
 
+/** A setting's default as the user would write it: durations are held in ms but shown as 1s, 5m. */
+export function formatDefault(field: ConfigField): string {
+  return field.type === 'duration' && typeof field.default === 'number' ? formatDuration(field.default) : String(field.default);
+}
+
 function describeField(field: ConfigField): string {
-  const extra = [field.values ? `one of ${field.values.join('|')}` : '', field.default !== undefined ? `default ${String(field.default)}` : ''].filter(Boolean);
+  const extra = [field.values ? `one of ${field.values.join('|')}` : '', field.default !== undefined ? `default ${formatDefault(field)}` : ''].filter(Boolean);
   return `${field.help}${extra.length ? ` (${extra.join(', ')})` : ''}`;
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { findPlugins, problemOf, problemText } from '../app/load-plugins.js';
+import { formatDefault } from './plugin-commands.js';
 import { RprError } from '../errors/index.js';
 import type { DiscoveredPlugin, Permissions } from '../plugins/index.js';
 import { loadInvocationConfig } from './resolve-values.js';
@@ -64,7 +65,7 @@ export function registerPluginsCommand(program: Command): void {
         `wasm:    ${m.wasm}`,
         `sha256:  ${m.sha256}`,
         'config:',
-        ...Object.entries(m.config).map(([key, f]) => `  ${key} (${f.type}${f.default !== undefined ? `, default ${String(f.default)}` : ''}${f.aliases?.length ? `, also ${f.aliases.join(', ')}` : ''}): ${f.help}`),
+        ...Object.entries(m.config).map(([key, f]) => `  ${key} (${f.type}${f.default !== undefined ? `, default ${formatDefault(f)}` : ''}${f.aliases?.length ? `, also ${f.aliases.join(', ')}` : ''}): ${f.help}`),
         'permissions:',
         `  network:        ${m.permissions.network.join(', ') || 'none'}`,
         `  filesystem:     ${Object.entries(m.permissions.filesystem).map(([g, h]) => `${g} -> ${h}`).join(', ') || 'none'}`,
