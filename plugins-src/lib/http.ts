@@ -50,22 +50,13 @@ export class Response {
  */
 export function checkUrl(key: string, url: string): string | null {
   const lower = url.toLowerCase();
-  const rest = lower.startsWith("https://") ? url.substring(8) : lower.startsWith("http://") ? url.substring(7) : "";
-  let end = rest.length;
-  for (let i = 0; i < rest.length; i++) {
-    const c = rest.charCodeAt(i);
-    if (c == 0x2f || c == 0x3f || c == 0x23) {
-      end = i;
-      break;
-    }
-  }
-  const authority = rest.substring(0, end);
+  const authority = lower.startsWith("https://") || lower.startsWith("http://") ? urlHost(url) : "";
   if (authority.length == 0 || url.includes(" ")) return key + " must be an http:// or https:// URL with a host";
   if (authority.includes("@")) return key + " must not contain credentials (user:password@); use the plugin's auth settings";
   return null;
 }
 
-/** The URL's host[:port], for messages (never the path or query, which may hold a token). */
+/** The URL's authority (host[:port]), for messages: never the path or query, which may hold a token. */
 export function urlHost(url: string): string {
   const at = url.indexOf("://");
   const rest = at < 0 ? url : url.substring(at + 3);

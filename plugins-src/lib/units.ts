@@ -101,3 +101,48 @@ export function isoTime(ms: f64): string {
   const milli = rem % 1000;
   return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(s, 2) + "." + pad(milli, 3) + "Z";
 }
+
+/** Digits with at most one decimal point inside: 10, 2.5. */
+function isDecimal(text: string): bool {
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c == 0x2e) dots++;
+    else if (c < 0x30 || c > 0x39) return false;
+  }
+  return text.length > 0 && dots <= 1 && text.charCodeAt(0) != 0x2e && text.charCodeAt(text.length - 1) != 0x2e;
+}
+
+/** A rate "N/WINDOW": `count` per `windowMs`. */
+export class Rate {
+  constructor(public count: f64, public windowMs: f64) {}
+}
+
+/** Why the last parseRate() returned null. */
+export let rateError: string = "";
+
+/**
+ * "N/WINDOW" (100/1h, 5/1s, 2/100ms; a bare unit is one of it: 10/s = 10/1s). N is a number
+ * greater than 0; null (with rateError set) otherwise.
+ */
+export function parseRate(text: string): Rate | null {
+  const slash = text.indexOf("/");
+  if (slash < 0 || text.indexOf("/", slash + 1) >= 0) {
+    rateError = 'rate must be N/WINDOW, e.g. 100/1h or 2/100ms, got "' + text + '"';
+    return null;
+  }
+  const countText = text.substring(0, slash).trim();
+  const count = isDecimal(countText) ? parseFloat(countText) : NaN;
+  if (!(count > 0)) {
+    rateError = 'rate: "' + countText + '" is not a number of runs greater than 0 (a rate of 0 would never run)';
+    return null;
+  }
+  let windowText = text.substring(slash + 1).trim();
+  if (windowText.length > 0 && windowText.charCodeAt(0) >= 0x61) windowText = "1" + windowText;
+  const windowMs = parseDuration(windowText);
+  if (windowMs <= 0) {
+    rateError = 'rate: "' + text.substring(slash + 1) + '" is not a window length such as 1s, 1h or 100ms';
+    return null;
+  }
+  return new Rate(count, windowMs);
+}

@@ -12,7 +12,7 @@
 import { Config, initWith } from "../lib/config";
 import { fail } from "../lib/io";
 import { readState, runAfter, stateError } from "../lib/scheduler";
-import { formatDuration, isoTime, parseDuration } from "../lib/units";
+import { formatDuration, isoTime, parseDuration, parseRate, rateError } from "../lib/units";
 export { describe } from "../lib/describe";
 
 class Request {
@@ -39,25 +39,6 @@ let planned: Request | null = null;
 /** The run last recorded (a repeated question about the same run must not count it twice). */
 let recorded: i64 = 0;
 
-/** "N/WINDOW" (e.g. 100/1h, 5/1s, 2/100ms; "10/s" means 10/1s). */
-function parseRate(text: string): string | null {
-  const slash = text.indexOf("/");
-  if (slash < 0 || text.indexOf("/", slash + 1) >= 0) return 'rate must be N/WINDOW, e.g. 100/1h or 2/100ms, got "' + text + '"';
-  const countText = text.substring(0, slash).trim();
-  for (let i = 0; i < countText.length; i++) {
-    const c = countText.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return 'rate: "' + countText + '" is not a whole number of runs';
-  }
-  if (countText.length == 0 || countText.length > 9) return 'rate: "' + countText + '" is not a whole number of runs';
-  limit = I32.parseInt(countText);
-  if (limit < 1) return "rate: at least 1 run per window (a rate of 0 would never run)";
-  let windowText = text.substring(slash + 1).trim();
-  if (windowText.length > 0 && windowText.charCodeAt(0) >= 0x61) windowText = "1" + windowText;
-  window = parseDuration(windowText);
-  if (window <= 0) return 'rate: "' + text.substring(slash + 1) + '" is not a window length such as 1s, 1h or 100ms';
-  return null;
-}
-
 function parsePattern(text: string): string | null {
   const parts = text.split(",");
   const list: f64[] = [0];
@@ -81,8 +62,11 @@ function parsePattern(text: string): string | null {
 }
 
 function configure(c: Config): string | null {
-  const rateError = parseRate(c.str("rate"));
-  if (rateError !== null) return rateError;
+  const rate = parseRate(c.str("rate"));
+  if (rate === null) return rateError;
+  if (rate.count != Math.floor(rate.count) || rate.count > 1e9) return 'rate: N must be a whole number of runs, got "' + c.str("rate") + '"';
+  limit = <i32>rate.count;
+  window = rate.windowMs;
   const patternError = parsePattern(c.str("retry-pattern", "0"));
   if (patternError !== null) return patternError;
   spread = c.bool("spread", false);

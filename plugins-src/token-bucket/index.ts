@@ -5,7 +5,7 @@
 import { Config, initWith } from "../lib/config";
 import { fail } from "../lib/io";
 import { readState, runAfter, stateError } from "../lib/scheduler";
-import { formatDuration, isoTime, parseDuration } from "../lib/units";
+import { formatDuration, isoTime, parseRate, rateError } from "../lib/units";
 export { describe } from "../lib/describe";
 
 let perMs: f64 = 0.001;
@@ -21,15 +21,9 @@ let recorded: i64 = 0;
 
 function configure(c: Config): string | null {
   rateText = c.str("rate");
-  const slash = rateText.indexOf("/");
-  if (slash < 0) return 'rate must be N/WINDOW, e.g. 10/1m, got "' + rateText + '"';
-  const n = parseFloat(rateText.substring(0, slash).trim());
-  let windowText = rateText.substring(slash + 1).trim();
-  if (windowText.length > 0 && windowText.charCodeAt(0) >= 0x61) windowText = "1" + windowText;
-  const window = parseDuration(windowText);
-  if (!(n > 0) || !isFinite(n)) return 'rate: "' + rateText.substring(0, slash) + '" is not a number of runs greater than 0';
-  if (window <= 0) return 'rate: "' + rateText.substring(slash + 1) + '" is not a window length such as 1s or 1h';
-  perMs = n / window;
+  const rate = parseRate(rateText);
+  if (rate === null) return rateError;
+  perMs = rate.count / rate.windowMs;
   burst = c.num("burst", 1);
   if (!(burst >= 1)) return "burst must be at least 1";
   showNext = c.bool("show-next", false);

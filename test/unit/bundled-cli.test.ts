@@ -72,8 +72,10 @@ describe.skipIf(!existsSync(RPR))('bundled schedulers through the CLI', () => {
     const r = await rpr(['rate-limit', '--rate', '3/400ms', '--times', '10', '--', ...stamp(0)]);
     const t = times(r.stdout);
     expect(t).toHaveLength(10);
-    // The 4th start after any start is a window later (10 ms for reading the clock in a shell).
-    for (let i = 0; i + 3 < t.length; i++) expect(t[i + 3]! - t[i]!, `starts ${t.map((x) => Math.round(x - t[0]!)).join(' ')}`).toBeGreaterThanOrEqual(390);
+    // The 4th start after any start is a window later. The limiter counts the moments rpr starts
+    // the runs; the command reads the clock a few ms after that, more for the first (cold) run on a
+    // busy machine: allow 50 ms for that, still far from no limit (back to back, ~20 ms apart).
+    for (let i = 0; i + 3 < t.length; i++) expect(t[i + 3]! - t[i]!, `starts ${t.map((x) => Math.round(x - t[0]!)).join(' ')}`).toBeGreaterThanOrEqual(350);
     // ...and not much later: the next allowed time is computed, not probed.
     expect(t[9]! - t[0]!).toBeLessThan(3 * 400 + 400);
   });
@@ -90,7 +92,7 @@ describe.skipIf(!existsSync(RPR))('bundled schedulers through the CLI', () => {
     // two at once (the second as soon as the first has ended), then a token every 100 ms
     expect(t).toHaveLength(5);
     expect(t[1]! - t[0]!).toBeLessThan(250);
-    expect(t[4]! - t[0]!).toBeGreaterThanOrEqual(300 - 5);
+    expect(t[4]! - t[0]!).toBeGreaterThanOrEqual(300 - 50); // (see the rate-limit test on clock readings)
     expect(t[4]! - t[0]!).toBeLessThan(300 + 250);
   });
 });

@@ -109,8 +109,10 @@ describe('rate-limit', () => {
 
   it('refuses rates and patterns that cannot work', async () => {
     expect(await loadError('rate-limit', {})).toMatch(/setting "rate" is required/);
-    expect(await loadError('rate-limit', { rate: '0/1s' })).toMatch(/at least 1 run per window/);
+    expect(await loadError('rate-limit', { rate: '0/1s' })).toMatch(/a rate of 0 would never run/);
     expect(await loadError('rate-limit', { rate: '10' })).toMatch(/rate must be N\/WINDOW/);
+    expect(await loadError('rate-limit', { rate: '2.5/1s' })).toMatch(/N must be a whole number of runs/);
+    expect(await loadError('rate-limit', { rate: '-1/1s' })).toMatch(/"-1" is not a number of runs/);
     expect(await loadError('rate-limit', { rate: '10/soon' })).toMatch(/"soon" is not a window length/);
     expect(await loadError('rate-limit', { rate: '2/1h', 'retry-pattern': '0,10m,30m' })).toMatch(/puts 3 attempts of one run within 1h/);
     expect(await loadError('rate-limit', { rate: '2/1h', 'retry-pattern': '0,later' })).toMatch(/"later" is not a duration/);
@@ -172,6 +174,11 @@ describe('token-bucket', () => {
     );
   }, 120_000);
 
+  it('a fractional rate is fine for a bucket (2.5/1s: a token every 400 ms)', async () => {
+    const h = await load('token-bucket', { rate: '2.5/1s' });
+    expect(rel((await simulate(h, [{ exit: 0 }], 3)).starts)).toEqual([0, 400, 800]);
+  });
+
   it('--show-next says when the bucket has a token again', async () => {
     const h = await load('token-bucket', { rate: '2/1s', 'show-next': true });
     const { steps } = await simulate(h, [{ exit: 0 }], 1);
@@ -180,6 +187,7 @@ describe('token-bucket', () => {
 
   it('refuses a bad rate or burst', async () => {
     expect(await loadError('token-bucket', { rate: 'fast' })).toMatch(/rate must be N\/WINDOW/);
+    expect(await loadError('token-bucket', { rate: '0/1m' })).toMatch(/a rate of 0 would never run/);
     expect(await loadError('token-bucket', { rate: '5/1s', burst: 0 })).toMatch(/burst must be at least 1/);
   });
 });
