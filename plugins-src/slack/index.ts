@@ -49,7 +49,7 @@ function exitText(e: JobEvent): string {
 }
 
 /** The template with its placeholders filled in. Unknown {words} stay as they are. */
-export function render(e: JobEvent): string {
+function render(e: JobEvent): string {
   const parts: string[] = [];
   let i = 0;
   while (i < template.length) {
