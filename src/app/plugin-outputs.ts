@@ -1,5 +1,5 @@
 import type { JobEvent, JobObserver } from '../job/events.js';
-import { outputDeliver, WIRE_EVENT_TYPES, type PluginHandle } from '../plugins/index.js';
+import { isPluginError, outputDeliver, WIRE_EVENT_TYPES, type PluginHandle } from '../plugins/index.js';
 
 /** Events waiting for a slow or dead output plugin; beyond this the oldest are dropped and counted. */
 export const OUTPUT_BACKLOG = 1000;
@@ -17,6 +17,8 @@ export interface OutputStats {
  */
 export function outputObserver(handles: PluginHandle[], report: (line: string) => void): { observer: JobObserver; drain(timeoutMs: number): Promise<void>; stats: Map<string, OutputStats> } {
   const stats = new Map<string, OutputStats>();
+  /** Set when the job's wait for its outputs ran out: what they still hold is dropped (counted), not tried. */
+  let givenUp = false;
   const queues = handles.map((handle) => {
     const queue: JobEvent[] = [];
     const counts: OutputStats = { delivered: 0, failed: 0, dropped: 0 };
@@ -24,12 +26,17 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
     const reported = new Set<string>();
     let busy: Promise<void> | null = null;
     const pump = async (): Promise<void> => {
-      while (queue.length > 0) {
+      while (queue.length > 0 && !givenUp) {
         const event = queue.shift()!;
         try {
           await outputDeliver(handle, event, event.type === 'run-end' ? event.result.outputTail : undefined);
           counts.delivered++;
         } catch (error) {
+          // rpr closed the plugin after giving up on it: not the plugin's failure, nothing to report.
+          if (givenUp && isPluginError(error) && error.failure === 'closed') {
+            counts.dropped++;
+            continue;
+          }
           counts.failed++;
           const message = (error as Error).message;
           const kind = message.replace(/\d+/g, 'N');
@@ -43,6 +50,10 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
     };
     return {
       push(event: JobEvent): void {
+        if (givenUp) {
+          counts.dropped++;
+          return;
+        }
         if (queue.length >= OUTPUT_BACKLOG) {
           queue.shift();
           counts.dropped++;
@@ -51,6 +62,14 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
         busy ??= pump();
       },
       idle: (): Promise<void> => busy ?? Promise.resolve(),
+      giveUp: (waitedMs: number): void => {
+        // A plugin that failed was reported already; one that is merely slow is reported here, once.
+        if (queue.length > 0 && reported.size === 0) {
+          report(`rpr: output plugin "${handle.name}": ${queue.length} event${queue.length === 1 ? '' : 's'} not delivered (still busy ${waitedMs} ms after the job ended)`);
+        }
+        counts.dropped += queue.length;
+        queue.length = 0;
+      },
     };
   });
   return {
@@ -59,11 +78,15 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
     },
     async drain(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(queues.map((q) => q.idle())),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      const drained = await Promise.race([
+        Promise.all(queues.map((q) => q.idle())).then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
       ]);
       clearTimeout(timer);
+      if (!drained) {
+        givenUp = true;
+        queues.forEach((q) => q.giveUp(timeoutMs));
+      }
     },
     stats,
   };
