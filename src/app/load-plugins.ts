@@ -54,9 +54,21 @@ export function problemOf(discovery: Discovery, name: string): { file: string; m
 const REBUILD = /^plugin "[^"]+": rebuilding the instance after: /;
 const RELOAD = /^plugin "[^"]+": (reloaded version |the changed plugin does not load, keeping version )/;
 
+/** RPR_PLUGIN_<NAME>_<KEY>, e.g. RPR_PLUGIN_ELASTICSEARCH_API_KEY: secrets need not sit in a file. */
+export const pluginEnvName = (plugin: string, key: string): string => `RPR_PLUGIN_${plugin}_${key}`.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+function envSettings(plugin: string, keys: string[], env = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    const value = env[pluginEnvName(plugin, key)];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
 /**
  * Starts the plugins a job asked for, each with its settings ([plugins.NAME]
- * in the config file, then the command line) and its permissions: the
+ * in the config file, then RPR_PLUGIN_NAME_KEY, then the command line) and its permissions: the
  * manifest's, plus what the user granted explicitly in [plugins.NAME.permissions].
  */
 export async function loadJobPlugins(discovery: Discovery, requests: PluginRequest[], config: PluginsConfig | undefined, report: PluginReport): Promise<PluginHandle[]> {
@@ -76,7 +88,7 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
       const entry = config?.entries[request.name];
       handles.push(
         await loadPlugin(found.manifest, {
-          config: { ...entry?.config, ...request.settings },
+          config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config)), ...request.settings },
           permissions: entry?.permissions ? { grant: entry.permissions as never } : {},
           onLog: (level, message) => {
             if (REBUILD.test(message)) {

@@ -7,7 +7,7 @@ import type { Schedule, SlotAnswer, SlotContext } from '../schedule/types.js';
  * job's state and answers how long to wait, or to stop. Delays count from the
  * moment it answers (the end of the previous run), as retry tools do.
  */
-export function pluginSchedule(handle: PluginHandle): Schedule {
+export function pluginSchedule(handle: PluginHandle, say: (line: string) => void = () => {}): Schedule {
   let finished = 0;
   let consecutiveFailures = 0;
   let last: RunResult | undefined;
@@ -30,6 +30,7 @@ export function pluginSchedule(handle: PluginHandle): Schedule {
       now_ms: ctx.nowWall,
       started_ms: startedMs,
     });
+    if (decision.message) say(`rpr: ${decision.message}`);
     if (decision.action === 'stop') {
       return decision.exit_code === undefined
         ? { end: true, reason: decision.reason }

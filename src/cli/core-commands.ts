@@ -15,9 +15,10 @@ const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
 ];
 
 /** Adds the catalog's options that apply to `name`, each parsed by the shared value parser. */
-export function addCatalogOptions(command: Command, name: string): Command {
+export function addCatalogOptions(command: Command, name: string, except: ReadonlySet<string> = new Set()): Command {
   for (const def of OPTIONS) {
     if (name !== 'all-options' && !appliesTo(def, name)) continue;
+    if (except.has(def.key)) continue;
     const option = new Option(def.flags, def.description);
     if (def.type !== 'boolean') option.argParser((raw: string) => parseOptionValue(def, raw));
     if (def.choices) option.choices(def.choices);

@@ -61,13 +61,14 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
   const keyOf = new Map<string, string>();
   for (const [key, field] of Object.entries(manifest.config)) {
     const flag = `--${kebab(key)}`;
-    if (CORE_FLAGS.has(flag)) continue; // a core flag of the same name keeps its core meaning
     command.addOption(new Option(field.type === 'boolean' ? flag : `${flag} <${field.type}>`, describeField(field)));
     keyOf.set(attribute(flag), key);
   }
-  addCatalogOptions(command, manifest.name);
+  // On its own subcommand a plugin's setting wins over a core option of the same name (exponential --jitter full).
+  const owned = new Set(OPTIONS.filter((def) => keyOf.has(def.key)).map((def) => def.key));
+  addCatalogOptions(command, manifest.name, owned);
   command.action(async (_opts: unknown, cmd: Command) => {
-    const invocation = await resolveInvocation(manifest.name, cmd);
+    const invocation = await resolveInvocation(manifest.name, cmd, undefined, undefined, owned);
     const argv = requireCommand(ctx, manifest.name);
     const settings: Record<string, unknown> = {};
     for (const [attr, key] of keyOf) {
@@ -79,7 +80,7 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     // With the report: --verbose says which installed plugins shadow bundled ones.
     const discovery = await findPlugins(invocation.config?.plugins, report);
     const [handle] = await loadJobPlugins(discovery, [{ name: manifest.name, kind: 'scheduler', settings }], invocation.config?.plugins, report);
-    ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!), started: [handle!] });
+    ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!, report.line), started: [handle!] });
   });
 }
 

@@ -4,7 +4,7 @@ import type { PluginSettings } from '../app/run-job.js';
 import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
-import { resolveOptions, type Resolved } from '../options/resolve.js';
+import { BUILT_IN_DEFAULTS, resolveOptions, type Resolved } from '../options/resolve.js';
 import { configFlag } from './config-command.js';
 
 export interface Invocation {
@@ -34,13 +34,16 @@ async function loadConfigAt(explicit: string | undefined): Promise<LoadedConfig 
 }
 
 /** Final option values for a subcommand (or a config job): flags > env > config file > defaults. */
-export async function resolveInvocation(subcommand: string, command: Command, job?: string, config?: LoadedConfig | null): Promise<Invocation> {
+export async function resolveInvocation(subcommand: string, command: Command, job?: string, config?: LoadedConfig | null, pluginOwned: ReadonlySet<string> = new Set()): Promise<Invocation> {
   config ??= await loadInvocationConfig(command);
-  const { set, ...flags } = command.opts<{ set?: string[] }>();
+  const { set, ...all } = command.opts<{ set?: string[] }>();
+  // A plugin's own setting that shares a core option's name is the plugin's, not the core option.
+  const flags = Object.fromEntries(Object.entries(all).filter(([key]) => !pluginOwned.has(key)));
   const values = withExplicit(
     resolveOptions({
       command: subcommand,
       flags,
+      ...(pluginOwned.size > 0 ? { builtIns: Object.fromEntries(Object.entries(BUILT_IN_DEFAULTS).filter(([key]) => !pluginOwned.has(key))) } : {}),
       flagSource: (key) => command.getOptionValueSource(key),
       env: process.env,
       config,

@@ -32,7 +32,15 @@ export interface SchedulerState {
   started_ms: number;
 }
 
-export type Decision = { action: 'run'; delay_ms: number } | { action: 'stop'; reason: string; exit_code?: number };
+export type Decision = ({ action: 'run'; delay_ms: number } | { action: 'stop'; reason: string; exit_code?: number }) & { message?: string };
+
+/** A decision's message, as one bounded line: a plugin cannot flood or forge rpr's stderr. */
+const MESSAGE_CHARS = 300;
+function boundMessage(v: Record<string, unknown>): { message?: string } {
+  if (typeof v.message !== 'string' || v.message === '') return {};
+  const line = v.message.split(/[\r\n]/)[0]!.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MESSAGE_CHARS);
+  return { message: line };
+}
 
 export interface ExecutorCommand {
   argv: string[];
@@ -99,12 +107,12 @@ export function checkAck(plugin: string, fn: string, v: unknown): Ack {
 
 export function checkDecision(plugin: string, v: unknown): Decision {
   if (isObj(v) && v.action === 'run' && typeof v.delay_ms === 'number' && Number.isFinite(v.delay_ms) && v.delay_ms >= 0) {
-    return { action: 'run', delay_ms: v.delay_ms };
+    return { action: 'run', delay_ms: v.delay_ms, ...boundMessage(v) };
   }
   if (isObj(v) && v.action === 'stop' && typeof v.reason === 'string') {
-    if (v.exit_code === undefined || v.exit_code === null) return { action: 'stop', reason: v.reason };
+    if (v.exit_code === undefined || v.exit_code === null) return { action: 'stop', reason: v.reason, ...boundMessage(v) };
     if (typeof v.exit_code === 'number' && Number.isInteger(v.exit_code) && v.exit_code >= 0 && v.exit_code <= 255) {
-      return { action: 'stop', reason: v.reason, exit_code: v.exit_code };
+      return { action: 'stop', reason: v.reason, exit_code: v.exit_code, ...boundMessage(v) };
     }
   }
   throw malformed(plugin, 'next', '{action: "run", delay_ms >= 0} or {action: "stop", reason, exit_code?: 0-255}');
