@@ -9,6 +9,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Timing-sensitive end-to-end tests share a 2-core machine: keep parallelism modest.
     maxWorkers: 2,
+    maxConcurrency: 4,
     pool: 'forks',
   },
 });

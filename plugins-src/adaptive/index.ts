@@ -20,7 +20,11 @@ let maxInterval: f64 = 10000;
 let factor: f64 = 2;
 let step: f64 = 100;
 let slowThreshold: f64 = 2;
+let fastThreshold: f64 = 1;
+let failureThreshold: f64 = 0;
 let showMetrics = false;
+/** Moving share of successful runs, for --failure-threshold (the Go rpr's circuit breaker). */
+let successRate: f64 = 1;
 
 let interval: f64 = 1000;
 /** Moving average of successful runs' durations; < 0 before the first. */
@@ -38,6 +42,8 @@ function configure(c: Config): string | null {
   step = c.has("step") ? c.num("step") : base / 10;
   factor = c.num("backoff-factor", 2);
   slowThreshold = c.num("slow-threshold", 2);
+  fastThreshold = c.num("fast-threshold", 1);
+  failureThreshold = c.num("failure-threshold", 0);
   showMetrics = c.bool("show-metrics", false);
   if (!(minInterval <= base && base <= maxInterval)) {
     return "need min-interval <= base-interval <= max-interval, got " + formatDuration(minInterval) + ", " + formatDuration(base) + ", " + formatDuration(maxInterval);
@@ -45,6 +51,8 @@ function configure(c: Config): string | null {
   if (!(factor > 1)) return "backoff-factor must be greater than 1, got " + factor.toString();
   if (!(slowThreshold > 1)) return "slow-threshold must be greater than 1, got " + slowThreshold.toString();
   if (!(step > 0)) return "step must be greater than 0";
+  if (!(fastThreshold > 0 && fastThreshold <= 1)) return "fast-threshold must be in (0, 1], got " + fastThreshold.toString();
+  if (!(failureThreshold >= 0 && failureThreshold < 1)) return "failure-threshold must be in [0, 1), got " + failureThreshold.toString();
   interval = base;
   return null;
 }
@@ -68,17 +76,24 @@ export function next(): i32 {
   runs++;
   const before = interval;
   const slow = s.success && average > 0 && s.durationMs > slowThreshold * average;
+  successRate += ALPHA * ((s.success ? 1.0 : 0.0) - successRate);
   let why: string;
-  if (!s.success) {
+  if (!s.success && successRate < failureThreshold) {
+    failures++;
+    interval = maxInterval;
+    why = "failed; success rate " + percent(<i64>Math.round(successRate * 100), 100) + " below failure-threshold: longest interval";
+  } else if (!s.success) {
     failures++;
     interval = Math.min(interval * factor, maxInterval);
     why = "failed";
   } else if (slow) {
     interval = Math.min(interval * factor, maxInterval);
     why = "slow (" + formatDuration(s.durationMs) + " > " + slowThreshold.toString() + " x average " + formatDuration(average) + ")";
-  } else {
+  } else if (s.durationMs < fastThreshold * interval) {
     interval = Math.max(interval - step, minInterval);
     why = "ok";
+  } else {
+    why = "ok, not fast (" + formatDuration(s.durationMs) + " >= " + fastThreshold.toString() + " x interval)";
   }
   if (s.success) average = average < 0 ? s.durationMs : average + ALPHA * (s.durationMs - average);
   let message: string | null = null;

@@ -24,6 +24,8 @@ const CONFLICTS: [string, string, string][] = [
   ['quiet', 'prefix', '--quiet prints no command output to prefix'],
   ['untilSuccess', 'untilFailure', 'together they stop after the first run; use --times 1'],
   ['delayFirst', 'startAt', 'choose one way to delay the first run'],
+  ['httpParseJson', 'httpNoParseJson', 'choose one'],
+  ['httpParseHeaders', 'httpNoParseHeaders', 'choose one'],
   ['prefix', 'outputPrefix', 'choose one prefix option'],
   ['stream', 'quiet', '--quiet hides the output --stream would show'],
   ['stream', 'statsOnly', '--stats-only hides the output --stream would show'],

@@ -5,6 +5,11 @@
  */
 export const FLAG_ALIASES: Readonly<Record<string, string>> = {
   '--tz': '--timezone',
+  // The Go rpr's multi-letter short flags of its strategies; each plugin maps the long form.
+  '-bd': '--base-delay',
+  '-md': '--max-delay',
+  '-inc': '--increment',
+  '-exp': '--exponent',
 };
 
 export function canonicalFlags(args: readonly string[]): string[] {

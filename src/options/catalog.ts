@@ -71,6 +71,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'httpAware', flags: '--http-aware', type: 'boolean', scope: 'all', defaultable: true, description: 'read HTTP responses in the output (curl -si) and wait as long as the server asks (Retry-After, 429/503, rate-limit headers and JSON fields)' },
   { key: 'httpMinDelay', flags: '--http-min-delay <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'with --http-aware: wait at least this long when a hint is found (default 1s)' },
   { key: 'httpMaxDelay', flags: '--http-max-delay <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'with --http-aware: never wait longer than this for a hint (default 30m)' },
+  { key: 'httpParseJson', flags: '--http-parse-json', type: 'boolean', scope: 'all', description: 'with --http-aware: read JSON bodies (the default; kept for the Go rpr)' },
+  { key: 'httpParseHeaders', flags: '--http-parse-headers', type: 'boolean', scope: 'all', description: 'with --http-aware: read headers (the default; kept for the Go rpr)' },
   { key: 'httpNoParseJson', flags: '--http-no-parse-json', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: ignore JSON bodies' },
   { key: 'httpNoParseHeaders', flags: '--http-no-parse-headers', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: ignore headers' },
   { key: 'httpTrustClient', flags: '--http-trust-client', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: also take hints from 4xx responses other than 429 and 403' },
