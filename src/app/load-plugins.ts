@@ -46,6 +46,15 @@ export function problemOf(discovery: Discovery, name: string): { file: string; m
   return discovery.problems.find((p) => path.basename(path.dirname(p.file)) === name);
 }
 
+/** How the user would allow what a plugin was denied (network target, host function, emit topic). */
+function grantHint(name: string, message: string): string {
+  const network = /network access to (\S+) denied/.exec(message)?.[1];
+  const hostFunction = /host function \S+ denied: permission "([^"]+)"/.exec(message)?.[1];
+  const topic = /emit on topic "([^"]+)" denied/.exec(message)?.[1];
+  const grant = network ? `network = ["${network}"]` : hostFunction ? `host_functions = ["${hostFunction}"]` : topic ? `emit = ["${topic}"]` : undefined;
+  return grant ? `grant it with ${grant} in [plugins.${name}.permissions] if you trust the plugin` : `rpr plugins info ${name} shows what it may do`;
+}
+
 /**
  * The host's own notices about a plugin, as opposed to the plugin's log lines:
  * a rebuild after a failure (the failure itself is reported by the caller, by
@@ -97,7 +106,7 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
             else if (request.onLog) request.onLog(message);
             else if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
           },
-          onDenied: (error) => report.line(`rpr: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`),
+          onDenied: (error) => report.line(`rpr: ${error.message} (hint: ${error.hint ?? grantHint(request.name, error.message)})`),
           bus: (bus ??= new TopicBus()),
           // An installed plugin may be updated while a job runs; the next call takes the new version.
           hotReload: found.source === 'user',

@@ -1,4 +1,4 @@
-import { executorPlan, type PluginHandle } from '../plugins/index.js';
+import { executorPlan, isPluginError, type PluginHandle } from '../plugins/index.js';
 import { executeRun, type ActiveRun, type RunOutcome, type RunPlan } from '../run/execute.js';
 
 /**
@@ -7,6 +7,7 @@ import { executeRun, type ActiveRun, type RunOutcome, type RunPlan } from '../ru
  * plugin's exec permission lists. A plugin failure fails that run, not the job.
  */
 export function executorRunner(handle: PluginHandle, report: (line: string) => void): (plan: RunPlan) => ActiveRun {
+  const hinted = new Set<string>();
   return (plan) => {
     let started: ActiveRun | undefined;
     let cancelled = false;
@@ -19,7 +20,10 @@ export function executorRunner(handle: PluginHandle, report: (line: string) => v
         started = executeRun({ ...plan, argv: planned.argv, shell: false, env, cwd: planned.cwd });
         return await started.done;
       } catch (error) {
-        report(`rpr: run ${plan.run}: ${(error as Error).message}`);
+        // The hint (how to grant a denied program) once: every run would fail the same way.
+        const hint = isPluginError(error) && error.hint && !hinted.has(error.hint) ? error.hint : undefined;
+        if (hint) hinted.add(hint);
+        report(`rpr: run ${plan.run}: ${(error as Error).message}${hint ? ` (hint: ${hint})` : ''}`);
         return notRun(begun, 'EPLUGIN');
       }
     })();
