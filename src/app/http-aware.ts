@@ -1,5 +1,5 @@
 import type { JobObserver } from '../job/events.js';
-import { schedulerNext, type PluginHandle } from '../plugins/index.js';
+import { checkDecision, type PluginHandle } from '../plugins/index.js';
 import type { Schedule, SlotContext } from '../schedule/types.js';
 import { formatDuration } from '../units/duration.js';
 import type { OptionValues } from './build-job.js';
@@ -32,7 +32,8 @@ export function withHttpAware(inner: Schedule, handle: PluginHandle, hints: { la
   const hintFor = async (ctx: SlotContext): Promise<number> => {
     if (!ctx.last) return 0;
     hints.last = undefined;
-    const decision = await schedulerNext(handle, {
+    // Not schedulerNext: it keeps the END of output_tail, and the status line and headers are at the start.
+    const decision = checkDecision(handle.name, await handle.call('next', {
       run: ctx.last.run,
       last_exit_code: ctx.last.exitCode,
       success: ctx.last.success,
@@ -41,7 +42,7 @@ export function withHttpAware(inner: Schedule, handle: PluginHandle, hints: { la
       output_tail: ctx.last.outputHead ?? '',
       now_ms: ctx.nowWall,
       started_ms: (started ??= ctx.nowWall),
-    });
+    }));
     const delay = decision.action === 'run' ? decision.delay_ms : 0;
     if (delay > 0) {
       emit({ type: 'delay-hint', run: ctx.last.run + 1, delayMs: delay, detail: hints.last ?? `wait ${formatDuration(delay)}` });

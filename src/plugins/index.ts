@@ -14,6 +14,7 @@ export {
   schedulerState,
   toWireEvent,
   WIRE_EVENT_TYPES,
+  checkDecision,
   type Ack,
   type Decision,
   type Description,

@@ -20,7 +20,7 @@ export function verboseReporter(write: (line: string) => void, wallNow: () => nu
         break;
       }
       case 'skipped':
-        write(`rpr: skipped ${event.count} slot${event.count === 1 ? '' : 's'} (previous run still going)\n`);
+        write(`rpr: skipped ${event.count} slot${event.count === 1 ? '' : 's'}\n`);
         break;
       case 'next':
         if (event.run > 1) {

@@ -53,6 +53,13 @@ describe('--http-aware (curl -si against a loopback server)', () => {
     expect(gaps(srv.arrivals)[0]).toBeLessThan(1500 + 700);
   });
 
+  it('finds the headers of a response whose body is larger than the plugin state tail (6 KB)', async () => {
+    const srv = await scriptedServer([() => ({ status: 429, headers: { 'retry-after': '1' }, body: JSON.stringify({ filler: 'x'.repeat(6000) }) }), ok]);
+    const r = await rpr(['interval', '--every', '200ms', '--times', '2', '--http-aware', '--quiet', '--', 'curl', '-si', srv.url]);
+    expect(r.code).toBe(0);
+    expect(gaps(srv.arrivals)[0]).toBeGreaterThanOrEqual(950);
+  });
+
   it('clamps a hint above --http-max-delay', async () => {
     const srv = await scriptedServer([() => ({ status: 429, headers: { 'retry-after': '100' } }), ok]);
     const r = await rpr(['interval', '--every', '200ms', '--times', '2', '--http-aware', '--http-max-delay', '1s', '--quiet', '--', 'curl', '-si', srv.url]);
