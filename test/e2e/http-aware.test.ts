@@ -80,13 +80,24 @@ describe('--http-aware (curl -si against a loopback server)', () => {
     const metrics = await scriptedServer([ok]); // only to reserve a free port number
     const port = Number(new URL(metrics.url).port);
     servers.pop()!.close();
-    let scraped = '';
-    const r = await rpr(['interval', '--every', '100ms', '--times', '3', '--http-aware', '--metrics-port', String(port), '--quiet', '--', 'sh', '-c', `curl -si ${srv.url}; sleep 0.2`], {
-      onSpawn: () => {
-        setTimeout(async () => (scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()), 1500);
-      },
+    const scrapes: string[] = [];
+    let polling = true;
+    const poll = async (): Promise<void> => {
+      while (polling) {
+        try {
+          scrapes.push(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+        } catch {
+          // not listening yet, or already gone
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    };
+    const r = await rpr(['interval', '--every', '100ms', '--times', '4', '--http-aware', '--metrics-port', String(port), '--quiet', '--', 'sh', '-c', `curl -si ${srv.url}; sleep 0.3`], {
+      onSpawn: () => void poll(),
     });
+    polling = false;
     expect(r.code).toBe(0);
+    const scraped = scrapes.filter((text) => /rpr_http_delay_hints_total/.test(text)).at(-1) ?? '';
     expect(scraped).toMatch(/^rpr_http_delay_hints_total\{[^}]*\} 1$/m);
   });
 });
