@@ -128,11 +128,10 @@ describe('Ctrl-C and a misbehaving scheduler plugin', () => {
 
   // KNOWN BUG: SIGINT is not acted on while a scheduler plugin's next() is stuck: rpr waits for
   // the call's timeout (here 20 s, up to 10 min with a grant), then ends with exit 1 and the
-  // plugin's timeout, not 130. The job loop awaits the schedule's answer without watching for the
-  // stop (src/job/loop.ts:211 nextSerialSlot, :134/:160/:168/:178 the other schedule calls), and
-  // PluginHandle.close() waits for the call in flight instead of stopping it
-  // (src/plugins/host/handle.ts:127-133), so nothing in src/app can cut it short.
-  // Remove `.fails` once fixed.
+  // plugin's timeout, not 130. The job loop (src/job/loop.ts, startJob) awaits every
+  // schedule.first/after answer without watching for shutdown(), and PluginHandle.close()
+  // (src/plugins/host/handle.ts) waits for the call in flight instead of stopping its worker, so
+  // nothing in src/app can cut it short. Remove `.fails` once fixed.
   it.fails('SIGINT while a scheduler plugin is stuck in an infinite loop: exit 130 promptly, no process left', async () => {
     const config = configFile('[plugins.hostile.permissions]\ntimeout_ms = 20000\n');
     const job = start(['hostile', '--config', config, '-v', '--', 'printf', 'spin'], { env: withPlugins(pluginDir('hostile')), timeoutMs: 5000 });
