@@ -38,7 +38,8 @@ const EXIT_PIPE_CLOSED = 141;
  */
 export async function executeJob(options: ExecuteOptions): Promise<number> {
   const { spec, schedule, output } = options;
-  if (!spec.shell) resolveCommand(spec.argv[0]!);
+  // With an executor plugin the command runs elsewhere (a container, another host): not checked here.
+  if (!spec.shell && !options.startRun) resolveCommand(spec.argv[0]!);
   const clock = options.clock ?? createSystemClock();
   const stats = createStats();
   const [observability] = await Promise.all([startObservability(options.observability, spec.name), loadRunner()]);
@@ -72,7 +73,7 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     const outcome = await job.done;
     output.stop();
     if (output.summaryTo && stoppedBy !== 'pipe') {
-      const text = formatSummary(stats.summary(), outcome.reason);
+      const text = formatSummary(stats.summary(), outcome.detail);
       (output.summaryTo === 'stdout' ? process.stdout : process.stderr).write(text);
     }
     if (stoppedBy === 'pipe') return EXIT_PIPE_CLOSED;

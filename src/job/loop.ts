@@ -215,7 +215,13 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
 
   /** A schedule's end decision ends the job with its reason and exit status. */
   const answerToSlot = async (answer: SlotAnswer | Promise<SlotAnswer>): Promise<Slot | null> => {
-    const resolved = await answer;
+    // A schedule that takes long to answer (a plugin stuck until its timeout) must not delay a stop.
+    const stopped = new Promise<null>((resolve) => {
+      if (wake.signal.aborted) resolve(null);
+      wake.signal.addEventListener('abort', () => resolve(null), { once: true });
+    });
+    const resolved = await Promise.race([answer, stopped]);
+    if (reason) return null;
     if (resolved && 'end' in resolved) {
       scheduleReason = resolved.reason;
       scheduleExit = resolved.exitCode;

@@ -129,9 +129,10 @@ export class PluginHandle {
     if (this.#closed) return;
     this.#closed = true;
     for (const off of this.#unsubscribe) off();
-    await this.#queue.catch(() => {});
+    // Discard first: a call stuck in a loop ends now (its worker is terminated), not at its timeout.
     const instance = await this.#instance?.catch(() => undefined);
     instance?.discard();
+    await this.#queue.catch(() => {});
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
