@@ -33,7 +33,8 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
           counts.delivered++;
         } catch (error) {
           // rpr closed the plugin after giving up on it: not the plugin's failure, nothing to report.
-          if (givenUp && isPluginError(error) && error.failure === 'closed') {
+          // (Closing terminates a call stuck in the plugin: that call ends as closed or worker-died.)
+          if (givenUp && isPluginError(error) && (error.failure === 'closed' || error.failure === 'worker-died')) {
             counts.dropped++;
             continue;
           }

@@ -139,7 +139,7 @@ describe('executor plugins', () => {
   // the command's argv[0] is looked up on the host's PATH even when an executor plugin runs it
   // elsewhere (docker, ssh): `rpr --executor docker -- cmd`
   // fails with "command not found: cmd" (exit 2) before the plugin is asked. Remove `.fails` once fixed.
-  it.fails('the command only needs to exist where the executor runs it, not on the host', async () => {
+  it('the command only needs to exist where the executor runs it, not on the host', async () => {
     const r = await run(['count', '--times', '1', '--executor', 'executor', '--', 'no-such-program-on-this-host', 'arg'], { env: withPlugins(pluginDir('executor')) });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
