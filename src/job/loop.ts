@@ -160,6 +160,19 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
         slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
         continue;
       }
+      if (schedule.claim) {
+        // Coordination: another instance may run this slot, or a shared limit may not be free yet.
+        const claim = await schedule.claim(slot.due, ctx());
+        if (reason) break;
+        if (claim === 'pass') {
+          slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
+          continue;
+        }
+        if (claim !== 'run') {
+          slot = { due: claim.retryAt, skipped: 0 };
+          continue;
+        }
+      }
       if (spec.overlap === 'kill' && active.size > 0) {
         await Promise.all([...active].map((run) => run.terminate(spec.killAfterMs)));
       }

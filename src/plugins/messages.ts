@@ -173,8 +173,9 @@ export function toWireEvent(event: JobEvent, outputTail?: string): WireJobEvent 
     case 'job-end':
       return { type: 'job-end', reason: event.reason, exit_code: event.exitCode, wall_ms: event.wall };
     case 'delay-hint':
-      // Not part of ABI 1: rpr reports it on its own channels (verbose, metrics), never to plugins.
-      throw new Error('delay-hint events are not delivered to output plugins');
+    case 'coordination':
+      // Not part of ABI 1: rpr reports them on its own channels (verbose, health, metrics), never to plugins.
+      throw new Error(`${event.type} events are not delivered to output plugins`);
   }
 }
 

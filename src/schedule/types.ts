@@ -32,6 +32,13 @@ export interface ScheduleEnd {
 
 export type SlotAnswer = Slot | ScheduleEnd | null;
 
+/**
+ * A schedule's word on a slot that has been reached, asked right before its run starts (coordination
+ * across instances): 'run' it here, 'pass' it (another instance runs it; the loop moves to the next
+ * slot), or wait until `retryAt` and ask again (a shared rate limit that is not yet free).
+ */
+export type ClaimAnswer = 'run' | 'pass' | { retryAt: Due };
+
 export interface Schedule {
   readonly describe: string;
   /**
@@ -43,6 +50,11 @@ export interface Schedule {
   after(prev: Due, ctx: SlotContext & { notBefore?: boolean }): SlotAnswer | Promise<SlotAnswer>;
   /** Gives the schedule the job's event stream, for what it has to report (delay hints). */
   bind?(emit: JobObserver): void;
+  /**
+   * Asked when the wait for `due` is over, before the run starts; without it every slot runs. A
+   * wrapper around another schedule must pass it on.
+   */
+  claim?(due: Due, ctx: SlotContext): Promise<ClaimAnswer>;
   /** Stops the schedule's resources (plugin instances). */
   close?(): Promise<void>;
   /** The output tail of each run is wanted (plugin schedulers read it). */

@@ -1,0 +1,88 @@
+// The job loop's claim hook, on a fake clock: a schedule may pass a reached slot (another instance
+// runs it) or make the run wait and ask again (a shared limit not free yet); claims come after the
+// wait and before the run, and a wrapper (--http-aware) passes them on.
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock/fake.js';
+import type { Due } from '../../src/clock/clock.js';
+import type { JobEvent } from '../../src/job/events.js';
+import { startJob, type JobOutcome } from '../../src/job/loop.js';
+import type { JobSpec } from '../../src/job/spec.js';
+import { intervalSchedule } from '../../src/schedule/interval.js';
+import type { ClaimAnswer, Schedule } from '../../src/schedule/types.js';
+import { fakeRunner } from '../helpers/fake-runs.js';
+
+const spec = (times: number): JobSpec => ({
+  name: 'test',
+  argv: ['true'],
+  shell: false,
+  overlap: 'skip',
+  maxParallel: 4,
+  jitterMs: 0,
+  killAfterMs: 100,
+  io: { sinks: {}, passthrough: { stdout: true, stderr: true } },
+  stop: { times, forKill: false, untilSuccess: false, untilFailure: false, untilChanges: false },
+});
+
+async function simulate(schedule: Schedule, times: number) {
+  const clock = new FakeClock();
+  const { startRun, log } = fakeRunner(clock, { durationMs: () => 5 });
+  const events: JobEvent[] = [];
+  const job = startJob(spec(times), { clock, schedule, startRun, observers: [(e) => events.push(e)] });
+  let outcome: JobOutcome | undefined;
+  void job.done.then((o) => (outcome = o));
+  for (let t = 0; t < 20_000 && !outcome; t += 10) await clock.advance(10);
+  return { outcome, log, clock, events };
+}
+
+const atOf = (due: Due): number => ('at' in due ? due.at : NaN);
+
+describe('the loop asks a schedule to claim each reached slot', () => {
+  it('pass: the slot is not run here and the next slot is waited for', async () => {
+    const asked: { slot: number; at: number }[] = [];
+    let clockRef: FakeClock | undefined;
+    const inner = intervalSchedule(100);
+    const schedule: Schedule = {
+      ...inner,
+      first: (ctx) => inner.first(ctx),
+      after: (prev, ctx) => inner.after(prev, ctx),
+      // Every other slot belongs to "another instance".
+      claim: async (due): Promise<ClaimAnswer> => {
+        asked.push({ slot: atOf(due), at: clockRef?.now() ?? 0 });
+        return (atOf(due) / 100) % 2 === 0 ? 'run' : 'pass';
+      },
+    };
+    const clock = new FakeClock();
+    clockRef = clock;
+    const { startRun, log } = fakeRunner(clock, { durationMs: () => 5 });
+    const job = startJob(spec(4), { clock, schedule, startRun, observers: [] });
+    let outcome: JobOutcome | undefined;
+    void job.done.then((o) => (outcome = o));
+    for (let t = 0; t < 5000 && !outcome; t += 10) await clock.advance(10);
+    expect(outcome?.runs).toBe(4);
+    expect(log.map((l) => l.startedAt)).toEqual([0, 200, 400, 600]);
+    expect(log.map((l) => l.env.RPR_SCHEDULED_AT)).toHaveLength(4);
+    // asked once per slot, when it was due (not before)
+    expect(asked.map((a) => a.slot)).toEqual([0, 100, 200, 300, 400, 500, 600]);
+    for (const a of asked) expect(a.at).toBeGreaterThanOrEqual(a.slot);
+  });
+
+  it('retryAt: the same run waits until then and is claimed again', async () => {
+    const inner = intervalSchedule(1000);
+    let tries = 0;
+    const schedule: Schedule = {
+      ...inner,
+      first: (ctx) => inner.first(ctx),
+      after: (prev, ctx) => inner.after(prev, ctx),
+      claim: async (): Promise<ClaimAnswer> => (++tries <= 2 ? { retryAt: { at: 150 * tries } } : 'run'),
+    };
+    const { log, outcome } = await simulate(schedule, 2);
+    expect(outcome?.runs).toBe(2);
+    expect(log.map((l) => l.startedAt)).toEqual([300, 1300]);
+    expect(tries).toBe(4);
+  });
+
+  it('a schedule without claim runs every slot, as before', async () => {
+    const { log } = await simulate(intervalSchedule(100), 3);
+    expect(log.map((l) => l.startedAt)).toEqual([0, 100, 200]);
+  });
+});
