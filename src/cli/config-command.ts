@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { defaultConfigPath, locateConfig, type Env } from '../config/locate.js';
-import { DEFAULTS_OPTIONS, OBSERVABILITY_OPTIONS } from '../config/schema.js';
+import { COORDINATION_OPTIONS, DEFAULTS_OPTIONS, OBSERVABILITY_OPTIONS } from '../config/schema.js';
 import { RprError } from '../errors/index.js';
 import { formatError } from '../errors/exit-codes.js';
 import type { OptionDef } from '../options/catalog.js';
@@ -60,7 +60,7 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
   config
     .command('show')
     .option('--config <file>', 'config file (also accepted before the subcommand)')
-    .description('print the effective [defaults] and [observability] settings and where each came from')
+    .description('print the effective [defaults], [observability] and [coordination] settings and where each came from')
     .addHelpText('after', '\nExample:\n  RPR_TIMEOUT=30s rpr config show')
     .action(async (_options: unknown, cmd: Command) => {
       const { loadConfig } = await import('../config/load.js');
@@ -72,6 +72,9 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
       out('');
       out('[observability]');
       for (const [key, def] of OBSERVABILITY_OPTIONS) out(settingLine(key, def, resolved));
+      out('');
+      out('[coordination]');
+      for (const [key, def] of COORDINATION_OPTIONS) out(settingLine(key, def, resolved));
       const jobs = Object.values(loaded?.jobs ?? {});
       if (loaded && jobs.length > 0) {
         out('');
@@ -109,8 +112,10 @@ export function configFlag(cmd: Command): string | undefined {
 
 /** `timeout = "30s"   # env RPR_TIMEOUT`, or `# jitter: not set`. */
 function settingLine(key: string, def: OptionDef, resolved: Resolved): string {
-  const value = resolved.values[def.key];
-  if (value === undefined) return `# ${key}: not set`;
+  const raw = resolved.values[def.key];
+  if (raw === undefined) return `# ${key}: not set`;
+  // A Redis URL's password is not shown.
+  const value = def.key === 'coordinate' && typeof raw === 'string' ? raw.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : raw;
   const source = resolved.sources[def.key]!;
   const where = resolved.where[def.key];
   const origin = source === 'default' ? 'default' : `${source} ${where}`;

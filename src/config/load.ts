@@ -13,7 +13,7 @@ import { readJobs } from './jobs.js';
 import { readPlugins } from './plugins.js';
 import { knownKeysHint, Problems } from './problems.js';
 import { DEFAULTS_OPTIONS, SECTIONS } from './schema.js';
-import { readDefaults, readObservability } from './sections.js';
+import { readCoordination, readDefaults, readObservability } from './sections.js';
 import type { LoadedConfig } from './types.js';
 import { isTable } from './values.js';
 
@@ -66,6 +66,7 @@ export function parseConfig(text: string, path: string, options: LoadOptions = {
     path,
     defaults: readDefaults(problems, doc.defaults, nowWall),
     observability: readObservability(problems, doc.observability, nowWall),
+    coordination: readCoordination(problems, doc.coordination, nowWall),
     plugins: readPlugins(problems, doc.plugins),
     jobs: readJobs(problems, doc.jobs, nowWall),
     lineOf: (keyPath) => lines.lineOf(keyPath),

@@ -6,13 +6,14 @@
 import type { OptionDef } from '../options/catalog.js';
 import type { KeyPath } from './lines.js';
 import { knownKeysHint, type Problems } from './problems.js';
-import { ALL_OPTIONS, DEFAULTS_OPTIONS, OBSERVABILITY_OPTIONS } from './schema.js';
-import type { ObservabilityConfig } from './types.js';
+import { ALL_OPTIONS, COORDINATION_OPTIONS, DEFAULTS_OPTIONS, OBSERVABILITY_OPTIONS } from './schema.js';
+import type { CoordinationConfig, ObservabilityConfig } from './types.js';
 import { describe, isTable, readOption } from './values.js';
 
 export function readDefaults(problems: Problems, raw: unknown, nowWall: number): Record<string, unknown> {
   return readOptionTable(problems, ['defaults'], raw, DEFAULTS_OPTIONS, nowWall, (key) => {
     if (OBSERVABILITY_OPTIONS.has(key)) return 'health and metrics settings go in [observability]';
+    if (key === 'coordinate' || COORDINATION_OPTIONS.has(key)) return 'coordination settings go in [coordination] (url, on_coordination_loss)';
     if (ALL_OPTIONS.has(key)) return 'it describes one job, so it has no default: set it in a [jobs.NAME] table or on the command line';
     return undefined;
   });
@@ -22,6 +23,13 @@ export function readObservability(problems: Problems, raw: unknown, nowWall: num
   return readOptionTable(problems, ['observability'], raw, OBSERVABILITY_OPTIONS, nowWall, (key) =>
     DEFAULTS_OPTIONS.has(key) ? `${key} goes in [defaults]` : undefined,
   ) as ObservabilityConfig;
+}
+
+/** [coordination]: url (the --coordinate option) and on_coordination_loss. */
+export function readCoordination(problems: Problems, raw: unknown, nowWall: number): CoordinationConfig {
+  return readOptionTable(problems, ['coordination'], raw, COORDINATION_OPTIONS, nowWall, (key) =>
+    key === 'coordinate' ? 'write it as url = "redis://host:port"' : DEFAULTS_OPTIONS.has(key) ? `${key} goes in [defaults]` : undefined,
+  ) as CoordinationConfig;
 }
 
 /**

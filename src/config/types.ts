@@ -11,6 +11,8 @@ export interface LoadedConfig {
   /** [defaults]: defaultable core options (not the four observability ones). */
   defaults: Record<string, unknown>;
   observability: ObservabilityConfig;
+  /** [coordination]: keyed by option (coordinate, onCoordinationLoss); absent in configs built by hand. */
+  coordination?: CoordinationConfig;
   plugins: PluginsConfig;
   jobs: Record<string, JobConfig>;
   /** Line of a key by its TOML path, e.g. ['defaults', 'kill_after'] (snake_case, as written). */
@@ -23,6 +25,12 @@ export type ObservabilityConfig = {
   healthAddr?: string;
   metricsPort?: number;
   metricsAddr?: string;
+};
+
+/** [coordination] url and on_coordination_loss, under their option keys. */
+export type CoordinationConfig = {
+  coordinate?: string;
+  onCoordinationLoss?: 'skip' | 'run-local';
 };
 
 export interface PluginsConfig {

@@ -22,6 +22,8 @@ const byCode: Record<ErrorCode, number> = {
   E_COMMAND_NOT_EXECUTABLE: EXIT.usage,
   E_PLUGIN: EXIT.failed,
   E_PLUGIN_DENIED: EXIT.failed,
+  // Nothing could ever run as asked: a wrong password, or instances of one job with different schedules.
+  E_COORDINATION: EXIT.usage,
   E_INTERNAL: EXIT.failed,
 };
 

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_COMMAND_NOT_EXECUTABLE' // it exists but may not be executed
   | 'E_PLUGIN' // a plugin failed: load, call, trap, timeout, malformed answer
   | 'E_PLUGIN_DENIED' // a plugin asked for something its permissions do not grant
+  | 'E_COORDINATION' // --coordinate: Redis refuses this instance (auth) or the job's instances disagree on its schedule
   | 'E_INTERNAL';
 
 export interface RprErrorOptions {

@@ -26,6 +26,9 @@ export interface OptionDef {
 export const OVERLAP_POLICIES = ['skip', 'queue', 'kill', 'allow'] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
+export const COORDINATION_LOSS_POLICIES = ['skip', 'run-local'] as const;
+export type CoordinationLossPolicy = (typeof COORDINATION_LOSS_POLICIES)[number];
+
 const core = (...c: CoreCommand[]): CoreCommand[] => c;
 
 export const OPTIONS: readonly OptionDef[] = [
@@ -87,6 +90,9 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'healthAddr', flags: '--health-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the health server (default 127.0.0.1)' },
   { key: 'metricsPort', flags: '--metrics-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve Prometheus /metrics on PORT' },
   { key: 'metricsAddr', flags: '--metrics-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the metrics server (default 127.0.0.1)' },
+  // one job across several rpr instances, through Redis ([coordination] in the config file)
+  { key: 'coordinate', flags: '--coordinate <url>', type: 'string', scope: 'all', defaultable: true, description: 'run one job across instances through Redis: redis://[user:pass@]host:port[/db]; needs --name (password also from RPR_REDIS_PASSWORD)' },
+  { key: 'onCoordinationLoss', flags: '--on-coordination-loss <policy>', type: 'enum', choices: COORDINATION_LOSS_POLICIES, scope: 'all', defaultable: true, description: 'while Redis cannot be reached: skip (no runs, never a slot twice; default) or run-local (every slot runs here)' },
 ];
 
 export function appliesTo(def: OptionDef, command: string): boolean {

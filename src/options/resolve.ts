@@ -19,6 +19,8 @@ export interface ConfigLayer {
   path: string;
   defaults: Readonly<Record<string, unknown>>;
   observability: Readonly<Record<string, unknown>>;
+  /** [coordination], keyed by option (coordinate, onCoordinationLoss). */
+  coordination?: Readonly<Record<string, unknown>>;
   jobs: Readonly<Record<string, { name: string; schedule: string; command: readonly string[]; shell: boolean; options: Readonly<Record<string, unknown>> }>>;
   lineOf(path: readonly string[]): number | undefined;
 }
@@ -72,6 +74,8 @@ export const BUILT_IN_DEFAULTS: Readonly<Record<string, unknown>> = {
 export const envVarName = (def: OptionDef): string => `RPR_${snakeCase(def.key).toUpperCase()}`;
 
 const OBSERVABILITY = new Set(['healthPort', 'healthAddr', 'metricsPort', 'metricsAddr']);
+/** Options read from [coordination], with their key there. */
+const COORDINATION: Readonly<Record<string, string>> = { coordinate: 'url', onCoordinationLoss: 'on_coordination_loss' };
 
 export function resolveOptions(input: ResolveInput): Resolved {
   const { flags = {}, env = {}, config = null, nowWall = Date.now(), builtIns = BUILT_IN_DEFAULTS } = input;
@@ -114,7 +118,13 @@ export function resolveOptions(input: ResolveInput): Resolved {
       set(def.key, job.options[def.key], 'file', fileWhere(['jobs', job.name, snakeCase(def.key)]));
       continue;
     }
-    if (config && def.defaultable) {
+    if (config && Object.hasOwn(COORDINATION, def.key)) {
+      const value = config.coordination?.[def.key];
+      if (value !== undefined) {
+        set(def.key, value, 'file', fileWhere(['coordination', COORDINATION[def.key]!]));
+        continue;
+      }
+    } else if (config && def.defaultable) {
       const section = OBSERVABILITY.has(def.key) ? 'observability' : 'defaults';
       const table = section === 'observability' ? config.observability : config.defaults;
       if (table[def.key] !== undefined) {
