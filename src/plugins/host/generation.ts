@@ -43,6 +43,8 @@ export interface GenerationHooks {
   systemLoad: SystemLoadSource;
   createTimeoutMs: number;
   rprVersion?: string;
+  /** Extra check of each version's wasm (see LoadOptions.check). */
+  check?: (manifest: PluginManifest, sha256: string) => Promise<void>;
   fn: Omit<HostFunctionContext, 'plugin' | 'permissions' | 'systemLoad'>;
   onNetworkDenied: (target: string, url: string) => void;
   remainingMs: () => number;
@@ -82,6 +84,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
     throw new ManifestError(manifest.file, `cannot read ${manifest.wasm}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
   const sha = createHash('sha256').update(bytes).digest('hex');
+  await hooks.check?.(manifest, sha);
   if (sha !== manifest.sha256) throw new ManifestError(manifest.file, `${manifest.wasm} does not match runtime.sha256 (file is ${sha})`);
   const rprVersion = hooks.rprVersion ?? VERSION;
   if (manifest.minRprVersion && compareSemver(rprVersion, manifest.minRprVersion) < 0) {

@@ -40,6 +40,11 @@ export interface LoadOptions {
   createTimeoutMs?: number;
   /** For tests: the rpr version checked against min_rpr_version. */
   rprVersion?: string;
+  /**
+   * Called with the manifest and the actual sha256 of its wasm before anything else is done with it,
+   * at load and at every hot reload (rpr's plugins.lock and signatures); throwing refuses that version.
+   */
+  check?: (manifest: PluginManifest, sha256: string) => Promise<void>;
 }
 
 export async function loadPlugin(manifest: PluginManifest, options: LoadOptions = {}): Promise<PluginHandle> {
@@ -53,6 +58,7 @@ export async function loadPlugin(manifest: PluginManifest, options: LoadOptions 
       systemLoad: options.systemLoad ?? createSystemLoadSource(),
       createTimeoutMs: options.createTimeoutMs ?? 10_000,
       ...(options.rprVersion === undefined ? {} : { rprVersion: options.rprVersion }),
+      ...(options.check === undefined ? {} : { check: options.check }),
     },
     { onLog, onDenied: options.onDenied ?? (() => {}), bus: options.bus, hotReload: options.hotReload ?? false },
   );

@@ -46,6 +46,11 @@ export interface DiscoverOptions {
   home?: string;
   disabled?: string[];
   rprVersion?: string;
+  /**
+   * An extra check of each manifest before its wasm is verified (rpr's plugins.lock and signatures,
+   * src/manage/): throwing reports the plugin as a problem, like any other reason it cannot load.
+   */
+  check?: (manifest: PluginManifest, source: 'bundled' | 'user') => Promise<void>;
 }
 
 export function userPluginDir(options: DiscoverOptions = {}): string {
@@ -101,6 +106,7 @@ export async function discoverPlugins(options: DiscoverOptions = {}): Promise<Di
       let manifest: PluginManifest;
       try {
         manifest = await readManifest(file);
+        await options.check?.(manifest, source);
         await verifyManifest(manifest, options.rprVersion);
       } catch (error) {
         result.problems.push({ file, message: error instanceof ManifestError ? error.message : `${file}: ${(error as Error).message}` });
