@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
-import { discoverPlugins, loadPlugin, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+import { discoverChecked, integrityConfig, loadCheck } from '../manage/integrity.js';
+import { loadPlugin, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
 
 /** One topic bus per process (one job per process): plugins of the job talk through it. */
 let bus: TopicBus | undefined;
@@ -23,9 +24,12 @@ export interface PluginReport {
 /** Notices already printed: a job may look for plugins more than once (its scheduler, then its outputs). */
 const noticed = new Set<string>();
 
-/** Finds plugins (bundled, then the user's directory), reporting broken ones without failing the others. */
+/**
+ * Finds plugins (bundled, then the user's directory), reporting broken ones without failing the others.
+ * Installed plugins are checked against plugins.lock and signatures (manage/integrity.ts).
+ */
 export async function findPlugins(config: PluginsConfig | undefined, report?: PluginReport): Promise<Discovery> {
-  const discovery = await discoverPlugins({ configDir: config?.dir, disabled: config?.disabled });
+  const discovery = await discoverChecked(config);
   if (report?.verbose) {
     for (const notice of discovery.notices) {
       if (noticed.has(notice)) continue;
@@ -110,6 +114,8 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
           bus: (bus ??= new TopicBus()),
           // An installed plugin may be updated while a job runs; the next call takes the new version.
           hotReload: found.source === 'user',
+          // ...and every version it loads is checked against plugins.lock and signatures first.
+          ...(found.source === 'user' ? { check: loadCheck(integrityConfig(config)) } : {}),
         }),
       );
     }

@@ -45,10 +45,10 @@ describe('rpr plugins list / --json / info', () => {
     const r = await run(['plugins', 'list'], { env });
     expect(r.code).toBe(0);
     const rows = r.stdout.split('\n').filter(Boolean).map((l) => l.trim().split(/\s{2,}/));
-    expect(rows[0]).toEqual(['NAME', 'VERSION', 'KIND', 'SOURCE', 'PERMISSIONS']);
+    expect(rows[0]).toEqual(['NAME', 'VERSION', 'KIND', 'SOURCE', 'ENABLED', 'PERMISSIONS']);
     const byName = new Map(rows.slice(1).map((row) => [row[0], row]));
     expect(byName.get('fibonacci')?.slice(0, 4)).toEqual(['fibonacci', '1.0.0', 'scheduler', 'user']);
-    expect(byName.get('good-scheduler')).toEqual(['good-scheduler', '1.0.0', 'scheduler', 'user', 'host time']);
+    expect(byName.get('good-scheduler')).toEqual(['good-scheduler', '1.0.0', 'scheduler', 'user', 'yes', 'host time']);
     expect(byName.get('sink')?.slice(0, 4)).toEqual(['sink', '1.0.0', 'output', 'user']);
     expect(byName.get('exponential')?.slice(0, 4)).toEqual(['exponential', '1.0.0', 'scheduler', 'bundled']);
     expect(byName.get('webhook')?.slice(2, 4)).toEqual(['output', 'bundled']);
