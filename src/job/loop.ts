@@ -229,11 +229,14 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   /** A schedule's end decision ends the job with its reason and exit status. */
   const answerToSlot = async (answer: SlotAnswer | Promise<SlotAnswer>): Promise<Slot | null> => {
     // A schedule that takes long to answer (a plugin stuck until its timeout) must not delay a stop.
+    let onStop = (): void => {};
     const stopped = new Promise<null>((resolve) => {
       if (wake.signal.aborted) resolve(null);
-      wake.signal.addEventListener('abort', () => resolve(null), { once: true });
+      onStop = () => resolve(null);
+      wake.signal.addEventListener('abort', onStop, { once: true });
     });
-    const resolved = await Promise.race([answer, stopped]);
+    // One listener per answer, removed again: a long job must not pile them up (MaxListenersExceededWarning).
+    const resolved = await Promise.race([answer, stopped]).finally(() => wake.signal.removeEventListener('abort', onStop));
     if (reason) return null;
     if (resolved && 'end' in resolved) {
       scheduleReason = resolved.reason;
