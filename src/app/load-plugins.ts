@@ -102,7 +102,7 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
       handles.push(
         await loadPlugin(found.manifest, {
           config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config)), ...request.settings },
-          permissions: entry?.permissions ? { grant: entry.permissions as never } : {},
+          permissions: { ...(entry?.permissions ? { grant: entry.permissions as never } : {}), ...(entry?.narrow ? { narrow: entry.narrow as never } : {}) },
           onLog: (level, message) => {
             if (REBUILD.test(message)) {
               if (report.verbose) report.line(`rpr: ${message}`);

@@ -30,19 +30,26 @@ export function readPlugins(problems: Problems, raw: unknown): PluginsConfig {
 }
 
 function readPluginEntry(problems: Problems, path: KeyPath, table: Table): PluginEntry {
-  const { permissions, ...rest } = table;
+  const { permissions, narrow, ...rest } = table;
   const entry: PluginEntry = { config: plainValue(rest) as Table };
-  if (permissions === undefined) return entry;
-  const where = [...path, 'permissions'];
-  if (!isTable(permissions)) {
-    problems.report(where, `expected a table, got ${describe(permissions)}`);
-    return entry;
+  const granted = readPermissions(problems, [...path, 'permissions'], permissions);
+  if (granted) entry.permissions = granted;
+  const narrowed = readPermissions(problems, [...path, 'narrow'], narrow);
+  if (narrowed) entry.narrow = narrowed;
+  return entry;
+}
+
+/** [plugins.NAME.permissions] (grants) or [plugins.NAME.narrow] (limits): the manifest's keys. */
+function readPermissions(problems: Problems, where: KeyPath, value: unknown): PluginPermissions | undefined {
+  if (value === undefined) return undefined;
+  if (!isTable(value)) {
+    problems.report(where, `expected a table, got ${describe(value)}`);
+    return undefined;
   }
-  for (const key of Object.keys(permissions)) {
+  for (const key of Object.keys(value)) {
     if (!PERMISSION_KEYS[key]) problems.report([...where, key], 'unknown permission', knownKeysHint(key, Object.keys(PERMISSION_KEYS)));
   }
-  entry.permissions = readTyped(problems, where, permissions, PERMISSION_KEYS) as PluginPermissions;
-  return entry;
+  return readTyped(problems, where, value, PERMISSION_KEYS) as PluginPermissions;
 }
 
 /** The known keys of `table`, each checked against its kind and renamed to its field. */

@@ -45,10 +45,12 @@ export interface PluginsConfig {
 }
 
 export interface PluginEntry {
-  /** Every key of [plugins.NAME] but `permissions`, as written (snake_case kept: the plugin's schema owns them). */
+  /** Every key of [plugins.NAME] but `permissions` and `narrow`, as written (snake_case kept: the plugin's schema owns them). */
   config: Record<string, unknown>;
   /** [plugins.NAME.permissions]: grants on top of the manifest's. */
   permissions?: PluginPermissions;
+  /** [plugins.NAME.narrow]: limits below the manifest's (lists are intersected, numbers lowered). */
+  narrow?: PluginPermissions;
 }
 
 export interface PluginPermissions {
