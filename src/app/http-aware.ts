@@ -58,6 +58,7 @@ export function withHttpAware(inner: Schedule, handle: PluginHandle, hints: { la
       inner.bind?.(observer);
     },
     first: (ctx) => inner.first(ctx),
+    ...(inner.claim ? { claim: inner.claim.bind(inner) } : {}),
     async after(prev, ctx) {
       const delay = await hintFor(ctx);
       if (delay <= 0) return inner.after(prev, ctx);

@@ -8,6 +8,7 @@ import { outputObserver } from './plugin-outputs.js';
 import { executorRunner } from './plugin-executor.js';
 import { planOutput } from './output.js';
 import { HTTP_AWARE_PLUGIN, httpAwareSettings, withHttpAware } from './http-aware.js';
+import { coordinateJob, type CoordinatedJob } from './coordination.js';
 
 /** `--set NAME.key=value` settings, by plugin name. */
 export type PluginSettings = Record<string, Record<string, string>>;
@@ -37,10 +38,13 @@ export async function runJob(request: JobRequest): Promise<number> {
   const executorName = typeof values.executor === 'string' ? values.executor : undefined;
   const handles: PluginHandle[] = [...(request.started ?? [])];
   const closeAll = async (): Promise<void> => void (await Promise.all(handles.map((h) => h.close())));
+  let coordination: CoordinatedJob | undefined;
   try {
     let outputs: ReturnType<typeof outputObserver> | undefined;
     let executor: PluginHandle | undefined;
-    let schedule = request.schedule;
+    // --coordinate: the schedule's slots are claimed in Redis (wrappers below must pass `claim` on).
+    coordination = await coordinateJob(request.schedule, values, request.started ?? [], report.line);
+    let schedule = coordination?.schedule ?? request.schedule;
     if (outputNames.length > 0 || executorName || values.httpAware === true) {
       const discovery = await findPlugins(config?.plugins, report);
       if (values.httpAware === true) {
@@ -76,6 +80,6 @@ export async function runJob(request: JobRequest): Promise<number> {
       },
     });
   } finally {
-    await closeAll();
+    await Promise.all([closeAll(), coordination?.close()]);
   }
 }

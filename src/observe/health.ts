@@ -35,6 +35,21 @@ export function healthBody(s: JobSnapshot, wallNow: number) {
       duration_ms: s.lastRun.durationMs,
     },
     next_run: s.nextDueWall === null ? null : new Date(s.nextDueWall).toISOString(),
+    // Only for --coordinate jobs.
+    ...(s.coordination
+      ? {
+          coordination: {
+            backend: s.coordination.backend,
+            instance: s.coordination.instance,
+            connected: s.coordination.connected,
+            slots_claimed: s.coordination.claimed,
+            slots_lost: s.coordination.lost,
+            slots_unavailable: s.coordination.unavailable,
+            runs_local: s.coordination.local,
+            on_loss: s.coordination.onLoss,
+          },
+        }
+      : {}),
   };
 }
 

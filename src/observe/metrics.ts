@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CoordinationState } from '../job/events.js';
 import { runOutcome, type ObserveEvent, type RunOutcome } from './state.js';
 import { send, serveRoutes, type Listening } from './listen.js';
 
@@ -46,6 +47,8 @@ export function createMetrics({ job }: { job: string }): Metrics {
   const up = new Gauge({ name: 'rpr_up', help: '1 while the job is running, 0 while starting or shutting down.', registers });
   up.set(0);
   let stopping = false;
+  /** --coordinate only: created with the first coordination state, counters fed by its increases. */
+  let coordination: ((state: CoordinationState) => void) | undefined;
 
   return {
     registry,
@@ -68,6 +71,9 @@ export function createMetrics({ job }: { job: string }): Metrics {
         case 'next':
           if (!stopping) next.set(event.dueWall / 1000);
           break;
+        case 'coordination':
+          (coordination ??= coordinationMetrics(registers))(event.state);
+          break;
         case 'stopping':
         case 'job-end':
           stopping = true;
@@ -78,6 +84,26 @@ export function createMetrics({ job }: { job: string }): Metrics {
     },
     counter: (name, help, labelNames = []) => new Counter({ name, help, labelNames, registers }),
     gauge: (name, help, labelNames = []) => new Gauge({ name, help, labelNames, registers }),
+  };
+}
+
+/** rpr_coordination_*: whether Redis answers, and where this instance's slots went. */
+function coordinationMetrics(registers: Registry[]): (state: CoordinationState) => void {
+  const connected = new Gauge({ name: 'rpr_coordination_connected', help: '1 while the coordination Redis answers (--coordinate), else 0.', registers });
+  const counters = {
+    claimed: new Counter({ name: 'rpr_coordination_slots_claimed_total', help: 'Slots (or shared-limit starts) this instance claimed and ran.', registers }),
+    lost: new Counter({ name: 'rpr_coordination_slots_lost_total', help: 'Slots another instance had already claimed.', registers }),
+    unavailable: new Counter({ name: 'rpr_coordination_slots_unavailable_total', help: 'Slots not run because Redis could not be asked (--on-coordination-loss skip).', registers }),
+    local: new Counter({ name: 'rpr_coordination_local_runs_total', help: 'Runs started without Redis while it was unavailable (--on-coordination-loss run-local).', registers }),
+  };
+  const seen = { claimed: 0, lost: 0, unavailable: 0, local: 0 };
+  for (const counter of Object.values(counters)) counter.inc(0);
+  return (state) => {
+    connected.set(state.connected ? 1 : 0);
+    for (const key of Object.keys(counters) as (keyof typeof counters)[]) {
+      if (state[key] > seen[key]) counters[key].inc(state[key] - seen[key]);
+      seen[key] = state[key];
+    }
   };
 }
 

@@ -1,4 +1,4 @@
-import type { JobEvent, RunResult } from '../job/events.js';
+import type { CoordinationState, JobEvent, RunResult } from '../job/events.js';
 
 export type JobStatus = 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -39,6 +39,8 @@ export interface JobSnapshot {
   skipped: number;
   lastRun: LastRun | null;
   nextDueWall: number | null;
+  /** --coordinate: the coordination state, once the job reported one. */
+  coordination?: CoordinationState;
 }
 
 export interface JobState {
@@ -99,8 +101,11 @@ export function createJobState(name: string, version: string, wallNow: () => num
           s.status = 'stopped';
           s.nextDueWall = null;
           break;
+        case 'coordination':
+          s.coordination = { ...event.state };
+          break;
       }
     },
-    snapshot: () => ({ ...s, lastRun: s.lastRun && { ...s.lastRun } }),
+    snapshot: () => ({ ...s, lastRun: s.lastRun && { ...s.lastRun }, ...(s.coordination ? { coordination: { ...s.coordination } } : {}) }),
   };
 }

@@ -1,0 +1,47 @@
+import { RprError } from '../errors/index.js';
+import type { RedisLink } from './redis.js';
+import type { CoordinationStatus, LossPolicy } from './status.js';
+
+/** Redis keys of one job. The {name} hash tag keeps them in one cluster slot, as scripts need. */
+export interface JobKeys {
+  /** What the job is (its schedule); an interval job's grid origin is part of it. */
+  shape: string;
+  slot(dueWall: number): string;
+  starts: string;
+  reserved: string;
+  bucket: string;
+}
+
+export function jobKeys(name: string): JobKeys {
+  const prefix = `rpr:{${name}}:`;
+  return {
+    shape: `${prefix}job`,
+    slot: (dueWall) => `${prefix}slot:${dueWall}`,
+    starts: `${prefix}starts`,
+    reserved: `${prefix}reserved`,
+    bucket: `${prefix}bucket`,
+  };
+}
+
+/** What every coordinated schedule of a job shares. */
+export interface Shared {
+  name: string;
+  instance: string;
+  onLoss: LossPolicy;
+  link: RedisLink;
+  status: CoordinationStatus;
+  keys: JobKeys;
+  wallNow: () => number;
+}
+
+export const iso = (wall: number): string => new Date(wall).toISOString();
+
+/** A shape as a person reads it: the grid's origin is detail. */
+const human = (shape: string): string => shape.replace(/ from -?[\d.]+$/, '');
+
+/** Instances of one job that disagree on what it is: nothing could be coordinated. */
+export function mismatch(shared: Shared, theirs: string, mine: string): RprError {
+  return new RprError('E_COORDINATION', `coordination: job "${shared.name}" in Redis at ${shared.link.target.shown} is "${human(theirs)}", this instance's is "${human(mine)}"`, {
+    hint: 'every instance of one job needs the same schedule; another job needs another --name',
+  });
+}
