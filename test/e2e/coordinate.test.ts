@@ -1,0 +1,316 @@
+// --coordinate end to end: real rpr instances (the built CLI) on one job through a real redis-server
+// (started by the test on a free loopback port, in a temp folder). Each run appends its scheduled
+// time ($RPR_SCHEDULED_AT: the slot) and its instance to a shared file; the union of the runs must
+// have exactly one run per slot, with no gaps, through an instance killed mid-job and Redis
+// stopped and started again. Tolerances are for a loaded 2-core machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_REDIS, freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { cleanup, RPR, sleep, start, tempDir, type Running } from './core-helpers.js';
+
+const EVERY = 200;
+let redis: RedisServer;
+let jobs = 0;
+
+beforeAll(async () => {
+  if (HAVE_REDIS) redis = await startRedis();
+});
+afterAll(async () => {
+  await cleanup();
+  await redis?.dispose();
+});
+afterEach(async () => {
+  await cleanup();
+  // A test that stopped Redis leaves it running for the next one.
+  await redis?.start().catch(() => undefined);
+});
+
+interface RunLine {
+  at: number;
+  instance: string;
+}
+
+const readRuns = (file: string): RunLine[] =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [iso, instance] = line.split(' ');
+          return { at: Date.parse(iso!), instance: instance! };
+        })
+        .sort((a, b) => a.at - b.at)
+    : [];
+
+/** Slots run more than once. */
+const doubles = (runs: RunLine[]): number[] => runs.filter((r, i) => i > 0 && runs[i - 1]!.at === r.at).map((r) => r.at);
+/** Gaps between consecutive runs other than one interval (a gap is a slot nobody ran). */
+const gaps = (runs: RunLine[]): string[] =>
+  runs.flatMap((r, i) => (i > 0 && r.at - runs[i - 1]!.at !== EVERY ? [`${new Date(runs[i - 1]!.at).toISOString()} -> ${new Date(r.at).toISOString()}`] : []));
+
+/** One instance of the job: interval --every 200ms, appending "<slot> <instance>" to `file`. */
+function instance(name: string, file: string, label: string, extra: string[] = [], forMs = 5000): Running {
+  return start(
+    ['interval', '--every', `${EVERY}ms`, '--for', `${forMs}ms`, '--coordinate', redis.url, '--name', name, ...extra, '--', 'sh', '-c', `echo "$RPR_SCHEDULED_AT ${label}" >> ${file}`],
+    { timeoutMs: forMs + 20_000 },
+  );
+}
+
+/** Until every instance has joined the job in Redis (--verbose says so). */
+const joined = (instances: Running[]): Promise<void[]> =>
+  Promise.all(instances.map((i) => i.waitFor('stderr', /^rpr: coordination: job "[^"]+": slots every/m, 15_000)));
+
+const getText = (port: number, path: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+
+describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across instances through Redis', () => {
+  it('three instances at --every 200ms for 5 s: exactly one run per slot, no gaps; health, metrics and --verbose say who ran what', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'runs');
+    const name = `job${jobs++}`;
+    const [hp, mp] = [await freePort(), await freePort()];
+    const a = instance(name, file, 'a', ['--verbose', '--health-port', String(hp), '--metrics-port', String(mp)]);
+    await sleep(300);
+    const b = instance(name, file, 'b');
+    await sleep(400);
+    const c = instance(name, file, 'c');
+    await sleep(2500);
+    const health = JSON.parse(await getText(hp, '/health')) as { coordination: Record<string, unknown> };
+    const metrics = await getText(mp, '/metrics');
+    const results = await Promise.all([a.done, b.done, c.done]);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+
+    const runs = readRuns(file);
+    expect(doubles(runs)).toEqual([]);
+    expect(gaps(runs)).toEqual([]);
+    // a ran alone for its first 0.3 s, then three instances until about 5.7 s: some 28 slots.
+    expect(runs.length).toBeGreaterThanOrEqual(24);
+    expect(runs.length).toBeLessThanOrEqual(31);
+    expect(new Set(runs.map((r) => r.instance)).size).toBeGreaterThanOrEqual(2);
+
+    expect(health.coordination).toMatchObject({ backend: 'redis', connected: true, on_loss: 'skip', slots_unavailable: 0, runs_local: 0 });
+    expect((health.coordination.slots_claimed as number) + (health.coordination.slots_lost as number)).toBeGreaterThan(5);
+    expect(metrics).toMatch(/^rpr_coordination_connected\{job="job\d+"\} 1$/m);
+    expect(metrics).toMatch(/^rpr_coordination_slots_claimed_total\{job="job\d+"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^rpr_coordination_slots_lost_total\{job="job\d+"\} \d+$/m);
+
+    // --verbose: each slot a saw, and whether it ran it or which instance did.
+    const aRuns = runs.filter((r) => r.instance === 'a').length;
+    const here = results[0].stderr.match(/^rpr: coordination: slot \d+ \(\S+\) runs here \(\S+:\d+\)$/gm) ?? [];
+    const there = results[0].stderr.match(/^rpr: coordination: slot \d+ \(\S+\) runs on \S+:\d+$/gm) ?? [];
+    expect(here).toHaveLength(aRuns);
+    // (b and c go on for up to 0.7 s after a has ended.)
+    expect(here.length + there.length).toBeGreaterThanOrEqual(runs.filter((r) => r.at < results[0].exitWall - EVERY).length);
+  }, 40_000);
+
+  it('an instance killed (SIGKILL) mid-job: no slot after the kill is lost or run twice', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'runs');
+    const name = `job${jobs++}`;
+    const all = ['a', 'b', 'c'].map((label) => ({ label, job: instance(name, file, label, ['--verbose'], 6000) }));
+    await joined(all.map((i) => i.job));
+    await sleep(1000);
+    // Kill the instance that ran the latest slot, halfway between two slots.
+    let runs = readRuns(file);
+    const victim = all.find((i) => i.label === runs.at(-1)!.instance)!;
+    const last = runs.at(-1)!.at;
+    const killAt = last + Math.ceil((Date.now() - last) / EVERY) * EVERY + EVERY / 2;
+    await sleep(killAt - Date.now());
+    victim.job.child.kill('SIGKILL');
+    const killWall = Date.now();
+    const results = await Promise.all(all.filter((i) => i !== victim).map((i) => i.job.done));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+
+    runs = readRuns(file);
+    expect(doubles(runs)).toEqual([]);
+    expect(gaps(runs)).toEqual([]);
+    const after = runs.filter((r) => r.at > killWall);
+    expect(after.length).toBeGreaterThanOrEqual(12);
+    expect(after.filter((r) => r.instance === victim.label)).toEqual([]);
+  }, 40_000);
+
+  it('Redis stopped and started again (skip): no runs while it is down, none twice, one message each way, and the job goes on', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'runs');
+    const name = `job${jobs++}`;
+    const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, ['--verbose'], 6500));
+    await joined(all);
+    await sleep(1500);
+    await redis.stop();
+    const downWall = Date.now();
+    await sleep(1500);
+    const upWall = Date.now();
+    await redis.start();
+    const results = await Promise.all(all.map((i) => i.done));
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(0);
+      // One line when Redis goes, one when it is back (the rest is --verbose).
+      const said = r.stderr.split('\n').filter((l) => /^rpr: coordination: .*((lost|cannot reach) Redis|is back after)/.test(l));
+      expect(said, r.stderr).toEqual([
+        expect.stringMatching(/^rpr: coordination: lost Redis at redis:\/\/127\.0\.0\.1:\d+ \(.+\); no slot runs here until it is back \(--on-coordination-loss skip\)$/),
+        expect.stringMatching(/^rpr: coordination: Redis at redis:\/\/127\.0\.0\.1:\d+ is back after [\d.]+m?s \(\d+ slots? not run here meanwhile\)$/),
+      ]);
+    }
+
+    const runs = readRuns(file);
+    expect(doubles(runs)).toEqual([]);
+    // Nothing was due-and-run while Redis was away (a slot due just before the stop may still have been claimed).
+    expect(runs.filter((r) => r.at > downWall + 20 && r.at < upWall).map((r) => new Date(r.at).toISOString())).toEqual([]);
+    const before = runs.filter((r) => r.at < downWall);
+    const resumed = runs.filter((r) => r.at > upWall + 1000);
+    expect(before.length).toBeGreaterThanOrEqual(6);
+    expect(gaps(before)).toEqual([]);
+    // ioredis reconnects within its backoff (at most 0.5 s); from then on every slot runs once.
+    expect(resumed.length).toBeGreaterThanOrEqual(6);
+    expect(gaps(resumed)).toEqual([]);
+    // The grid is the same as before the restart (Redis forgot it; the instances put it back).
+    expect((resumed[0]!.at - before[0]!.at) % EVERY).toBe(0);
+  }, 40_000);
+
+  it('--on-coordination-loss run-local: every instance runs every slot while Redis is down, one run per slot again after', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'runs');
+    const name = `job${jobs++}`;
+    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--on-coordination-loss', 'run-local', '--verbose'], 5000));
+    await joined(all);
+    await sleep(800);
+    await redis.stop();
+    const downWall = Date.now();
+    await sleep(1500);
+    const upWall = Date.now();
+    await redis.start();
+    const results = await Promise.all(all.map((i) => i.done));
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/lost Redis at .*; every slot runs here until it is back \(--on-coordination-loss run-local\)/);
+      expect(r.stderr).toMatch(/is back after [\d.]+m?s \(\d+ runs? started without it\)/);
+    }
+    const runs = readRuns(file);
+    const down = runs.filter((r) => r.at > downWall + 50 && r.at < upWall - 50);
+    // Both ran (nearly) every slot while Redis was down.
+    expect(down.filter((r) => r.instance === 'a').length).toBeGreaterThanOrEqual(5);
+    expect(down.filter((r) => r.instance === 'b').length).toBeGreaterThanOrEqual(5);
+    const resumed = runs.filter((r) => r.at > upWall + 1000);
+    expect(resumed.length).toBeGreaterThanOrEqual(4);
+    expect(doubles(resumed)).toEqual([]);
+    expect(gaps(resumed)).toEqual([]);
+  }, 40_000);
+
+  it('a shared rate limit over three instances: never more than N starts in any window, counted over all of them', async () => {
+    const name = `job${jobs++}`;
+    const limit = 3;
+    const windowMs = 500;
+    const all = ['a', 'b', 'c'].map(() =>
+      start(['rate-limit', '--rate', `${limit}/${windowMs}ms`, '--for', '4s', '--json', '--coordinate', redis.url, '--name', name, '--', 'true'], { timeoutMs: 30_000 }),
+    );
+    const results = await Promise.all(all.map((i) => i.done));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    // rpr's own reading of each start (--json), from all three.
+    const starts = results
+      .flatMap((r) => r.stdout.trim().split('\n'))
+      .map((line) => Date.parse((JSON.parse(line) as { start: string }).start))
+      .sort((x, y) => x - y);
+    const shown = starts.map((t) => t - starts[0]!).join(' ');
+    // Alone, each instance would start 3 runs per 0.5 s: together they must not exceed that either.
+    // The limit holds for the moments the starts were committed in Redis; rpr reads the start a
+    // Redis round trip later, which a busy machine stretches: allow 30 ms.
+    for (let i = 0; i + limit < starts.length; i++) expect(starts[i + limit]! - starts[i]!, shown).toBeGreaterThanOrEqual(windowMs - 30);
+    // ...and the limit is used: about 3 per 0.5 s over 4 s (the last instance to start ends last).
+    expect(starts.length, shown).toBeGreaterThanOrEqual(20);
+    expect(starts.length, shown).toBeLessThanOrEqual(3 * 10);
+    // Reservations spread the starts over the instances rather than letting one win every race.
+    for (const r of results) expect(r.stdout.trim().split('\n').length, shown).toBeGreaterThanOrEqual(2);
+    // The starts as committed in Redis: the limit holds exactly, and every run was committed.
+    const committed = spawnSync('redis-cli', ['-p', String(redis.port), 'zrange', `rpr:{${name}}:starts`, '0', '-1', 'withscores'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter((_line, i) => i % 2 === 1)
+      .map(Number)
+      .sort((x, y) => x - y);
+    expect(committed).toHaveLength(starts.length);
+    for (let i = 0; i + limit < committed.length; i++) expect(committed[i + limit]! - committed[i]!).toBeGreaterThanOrEqual(windowMs);
+  }, 40_000);
+
+  it('token-bucket over three instances: burst at once, then one token every WINDOW/N across all of them', async () => {
+    const name = `job${jobs++}`;
+    const all = ['a', 'b', 'c'].map(() =>
+      start(['token-bucket', '--rate', '10/1s', '--burst', '2', '--for', '3s', '--json', '--coordinate', redis.url, '--name', name, '--', 'true'], { timeoutMs: 30_000 }),
+    );
+    const results = await Promise.all(all.map((i) => i.done));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const starts = results
+      .flatMap((r) => r.stdout.trim().split('\n'))
+      .map((line) => Date.parse((JSON.parse(line) as { start: string }).start))
+      .sort((x, y) => x - y);
+    const shown = starts.map((t) => t - starts[0]!).join(' ');
+    // Over any stretch L at most burst + L x 10/s starts (30 ms for reading the start late).
+    for (let i = 0; i < starts.length; i++) {
+      for (let j = i; j < starts.length; j++) expect(j - i + 1, shown).toBeLessThanOrEqual(2 + ((starts[j]! - starts[i]! + 30) * 10) / 1000);
+    }
+    expect(starts.length, shown).toBeGreaterThanOrEqual(25);
+  }, 40_000);
+});
+
+describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate refuses what cannot work', () => {
+  it('instances of one job with different intervals: the newcomer stops with exit 2 and says why', async () => {
+    const name = `job${jobs++}`;
+    const first = start(['interval', '--every', '200ms', '--for', '3s', '--coordinate', redis.url, '--name', name, '--', 'true']);
+    await sleep(1000);
+    const other = await start(['interval', '--every', '300ms', '--for', '2s', '--coordinate', redis.url, '--name', name, '--', 'true']).done;
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/^rpr: coordination: job "job\d+" in Redis at redis:\/\/127\.0\.0\.1:\d+ is "interval 200ms", this instance's is "interval 300ms" \(hint: every instance of one job needs the same schedule/m);
+    expect(other.stderr).not.toMatch(/\n\s+at /);
+    expect((await first.done).code).toBe(0);
+  }, 20_000);
+
+  it('a Redis that refuses the password: exit 2 before any run; the password is never shown', async () => {
+    const locked = await startRedis(['--requirepass', 'sekret']);
+    try {
+      const url = locked.url.replace('redis://', 'redis://:wrong@');
+      const r = await start(['interval', '--every', '200ms', '--for', '2s', '--coordinate', url, '--name', 'x', '--', 'echo', 'ran']).done;
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/refused this instance: WRONGPASS/);
+      expect(r.stderr).not.toMatch(/wrong/);
+      // The password from RPR_REDIS_PASSWORD works.
+      const ok = await start(['interval', '--every', '200ms', '--times', '2', '--coordinate', locked.url, '--name', 'x', '--', 'echo', 'ran'], { env: { RPR_REDIS_PASSWORD: 'sekret' } }).done;
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toBe('ran\nran\n');
+    } finally {
+      await locked.dispose();
+    }
+  }, 20_000);
+
+  it('Redis unreachable from the start (skip): one message, no runs, the job still ends on time', async () => {
+    const port = await freePort();
+    const r = await start(['interval', '--every', '100ms', '--for', '2s', '--coordinate', `redis://127.0.0.1:${port}`, '--name', 'x', '--', 'echo', 'ran']).done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^rpr: coordination: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED .*\); no slot runs here until it is back \(--on-coordination-loss skip\)$/)]);
+    expect(r.ms).toBeLessThan(6000);
+  }, 20_000);
+
+  it('usage errors: no --name, back-to-back runs, a bad URL', async () => {
+    const noName = await start(['interval', '--every', '1s', '--coordinate', redis.url, '--', 'true']).done;
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toMatch(/--coordinate needs --name JOB/);
+    const backToBack = await start(['count', '--times', '3', '--coordinate', redis.url, '--name', 'x', '--', 'true']).done;
+    expect(backToBack.code).toBe(2);
+    expect(backToBack.stderr).toMatch(/not back-to-back runs/);
+    const badUrl = await start(['interval', '--every', '1s', '--coordinate', 'http://x', '--name', 'x', '--', 'true']).done;
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toMatch(/"http:" URLs are not Redis/);
+  }, 20_000);
+});
