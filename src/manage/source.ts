@@ -17,6 +17,8 @@ import { readTarGz, TarError } from './tar.js';
 import { abiProblems, describeBytes, descriptionProblems, manifestFromDescription } from './validate.js';
 import { inspectWasm } from '../plugins/wasm/inspect.js';
 import { CONTRACT } from '../plugins/contract.js';
+import { compareSemver } from '../plugins/index.js';
+import { VERSION } from '../version.js';
 
 export interface StagedPlugin {
   manifest: PluginManifest;
@@ -63,6 +65,9 @@ async function checkStaged(staged: StagedPlugin, where: string, description?: De
   const { manifest } = staged;
   if (manifest.sha256 !== staged.sha256) {
     throw refused(`${where}: ${path.basename(manifest.wasm)} has sha256 ${staged.sha256}, but its plugin.toml says ${manifest.sha256}`, 'the archive or folder is inconsistent; rebuild or re-download it');
+  }
+  if (manifest.minRprVersion && compareSemver(VERSION, manifest.minRprVersion) < 0) {
+    throw refused(`${where}: plugin "${manifest.name}" ${manifest.version} needs rpr ${manifest.minRprVersion} or later; this is rpr ${VERSION}`, 'upgrade rpr first');
   }
   const wasm = staged.files.get(path.relative(manifest.dir, manifest.wasm))!;
   let info;

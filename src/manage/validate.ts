@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { CONTRACT, requiredExports, allowedExports, type PluginKind } from '../plugins/contract.js';
-import { describeWasm, parseManifest, ManifestError, type Description, type PluginManifest } from '../plugins/index.js';
+import { compareSemver, describeWasm, parseManifest, ManifestError, type Description, type PluginManifest } from '../plugins/index.js';
+import { VERSION } from '../version.js';
 import { inspectWasm, type WasmInfo } from '../plugins/wasm/inspect.js';
 import { PAGE_BYTES } from '../plugins/wasm/prepare.js';
 import { sha256Of } from './integrity.js';
@@ -170,6 +171,9 @@ export async function validatePlugin(target: string): Promise<Validation> {
     return { subject: manifest ? `${manifest.name} ${manifest.version} (${manifest.kind})` : target, problems, notes };
   }
   const sha = sha256Of(bytes);
+  if (manifest?.minRprVersion && compareSemver(VERSION, manifest.minRprVersion) < 0) {
+    problems.push(`${manifestFile}: dependencies.min_rpr_version is ${manifest.minRprVersion}; this is rpr ${VERSION}, which will not load it`);
+  }
   if (manifest && manifest.sha256 !== sha) problems.push(`${wasmFile}: sha256 is ${sha}, plugin.toml's runtime.sha256 says ${manifest.sha256}`);
 
   let wasm: WasmInfo | undefined;

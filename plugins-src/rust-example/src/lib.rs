@@ -50,11 +50,12 @@ pub extern "C" fn next() -> i32 {
             Some(c) if c >= 1.0 && c <= 255.0 => c as u32,
             _ => 1,
         };
-        let message = format!("rust-example: gave up after {} runs", run);
-        rpr::output(&format!(r#"{{"action":"stop","reason":"attempts","exit_code":{},"message":{}}}"#, code, rpr::quote(&message)));
+        let reason = format!("gave up after {} runs", run);
+        rpr::output(&format!(r#"{{"action":"stop","reason":{},"exit_code":{}}}"#, rpr::quote(&reason), code));
     } else {
-        let message = format!("rust-example: run {} failed, next in {}ms", run, delay);
-        rpr::output(&format!(r#"{{"action":"run","delay_ms":{},"message":{}}}"#, delay, rpr::quote(&message)));
+        // A decision may also carry "message": one line rpr prints on stderr. Add it only when the
+        // user asked for it (a setting), as the bundled schedulers do with --show-metrics.
+        rpr::output(&format!(r#"{{"action":"run","delay_ms":{}}}"#, delay));
     }
     0
 }

@@ -40,11 +40,11 @@ export function next(): i32 {
     // End with the last run's exit code (1 when it had none, e.g. a signal ended it).
     let code = numberField(state, "last_exit_code", 1);
     if (code < 1 || code > 255) code = 1;
-    const message = "{{name}}: gave up after " + int(run) + " runs";
-    output("{\"action\":\"stop\",\"reason\":\"attempts\",\"exit_code\":" + int(code) + ",\"message\":" + quote(message) + "}");
+    output("{\"action\":\"stop\",\"reason\":" + quote("gave up after " + int(run) + " runs") + ",\"exit_code\":" + int(code) + "}");
     return 0;
   }
-  const message = "{{name}}: run " + int(run) + " failed, next in " + int(delayMs) + "ms";
-  output("{\"action\":\"run\",\"delay_ms\":" + int(delayMs) + ",\"message\":" + quote(message) + "}");
+  // A decision may also carry "message": one line rpr prints on stderr. Add it only when the user
+  // asked for it (a setting), as the bundled schedulers do with --show-metrics.
+  output("{\"action\":\"run\",\"delay_ms\":" + int(delayMs) + "}");
   return 0;
 }
