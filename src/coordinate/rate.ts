@@ -71,7 +71,7 @@ export function rateCoordinated(shared: Shared, inner: Schedule, rate: RateShape
     const wanted = toWall(answer.due, ctx);
     pending = `${instance}:${++seq}`;
     held = false;
-    if (link.usable) {
+    if (link.mayAsk()) {
       try {
         const at = Number((await script('reserve', wanted))[1]);
         if (at > wanted) status.say(`next start at ${iso(at)}: ${formatDuration(at - wanted)} later than this instance alone would (the shared limit)`);
@@ -85,7 +85,7 @@ export function rateCoordinated(shared: Shared, inner: Schedule, rate: RateShape
 
   const claim = async (): Promise<ClaimAnswer> => {
     const now = shared.wallNow();
-    if (link.usable) {
+    if (link.mayAsk()) {
       try {
         const [verdict, detail = '?'] = await script('commit', now);
         if (verdict === 'run') {

@@ -24,6 +24,8 @@ export interface LinkOptions {
 }
 
 const AUTH_ERROR = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
+/** While connected but not answering, Redis is asked again at most this often. */
+const PROBE_MS = 1000;
 
 export class RedisLink {
   readonly #client: Redis;
@@ -38,6 +40,7 @@ export class RedisLink {
   /** While the first connection is being made, failures are not reported one by one. */
   #starting = true;
   #connecting: Promise<void> | undefined;
+  #lastProbe = 0;
 
   constructor(target: RedisTarget, events: LinkEvents, options: LinkOptions = {}) {
     this.#target = target;
@@ -74,6 +77,17 @@ export class RedisLink {
   /** Redis answered the last time it was asked, and the connection is open. */
   get usable(): boolean {
     return this.#usable && this.#client.status === 'ready';
+  }
+
+  /**
+   * Worth asking now: Redis answers; or it stopped answering (a call timed out) while the connection
+   * stays open - no reconnection will say it is back, so one call a second probes it.
+   */
+  mayAsk(): boolean {
+    if (this.usable) return true;
+    if (this.#closed || this.#client.status !== 'ready' || Date.now() - this.#lastProbe < PROBE_MS) return false;
+    this.#lastProbe = Date.now();
+    return true;
   }
 
   /**

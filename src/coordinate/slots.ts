@@ -49,7 +49,7 @@ function claimSlot(shared: Shared, claimer: Claimer) {
       status.say(`${label} reached ${formatDuration(late)} late: left alone`);
       return 'pass';
     }
-    if (!link.usable) return offline(label);
+    if (!link.mayAsk()) return offline(label);
     let answer: string[];
     try {
       answer = await link.call('rprClaim', [keys.shape, keys.slot(dueWall)], [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs], claimer.timeoutMs);

@@ -179,6 +179,35 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     expect((resumed[0]!.at - before[0]!.at) % EVERY).toBe(0);
   }, 40_000);
 
+  it('Redis frozen (connection open, no answers): claims time out, no slot runs twice, one message each way', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'runs');
+    const name = `job${jobs++}`;
+    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--verbose'], 5000));
+    await joined(all);
+    await sleep(1000);
+    redis.freeze(true);
+    const frozeWall = Date.now();
+    await sleep(1500);
+    redis.freeze(false);
+    const thawWall = Date.now();
+    const results = await Promise.all(all.map((i) => i.done));
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(0);
+      const said = r.stderr.split('\n').filter((l) => /^rpr: coordination: .*((lost|cannot reach) Redis|is back after)/.test(l));
+      expect(said, r.stderr).toEqual([
+        expect.stringMatching(/lost Redis at .* \(no answer within 250ms\); no slot runs here until it is back/),
+        expect.stringMatching(/is back after/),
+      ]);
+    }
+    const runs = readRuns(file);
+    expect(doubles(runs)).toEqual([]);
+    expect(runs.filter((r) => r.at > frozeWall + 20 && r.at < thawWall)).toEqual([]);
+    const resumed = runs.filter((r) => r.at > thawWall + 1200);
+    expect(resumed.length).toBeGreaterThanOrEqual(4);
+    expect(gaps(resumed)).toEqual([]);
+  }, 40_000);
+
   it('--on-coordination-loss run-local: every instance runs every slot while Redis is down, one run per slot again after', async () => {
     const dir = tempDir();
     const file = join(dir, 'runs');

@@ -15,6 +15,8 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port (empty: nothing is saved); nothing when it runs. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing answers; `true` thaws it (SIGCONT). */
+  freeze(frozen: boolean): void;
   /** Stops it and removes its folder. */
   dispose(): Promise<void>;
 }
@@ -85,7 +87,11 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
     url: `redis://127.0.0.1:${port}`,
     stop,
     start,
+    freeze(frozen) {
+      child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+    },
     async dispose() {
+      child?.kill('SIGCONT');
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
