@@ -161,12 +161,28 @@ function checkField(spec: FieldSpec, field: string, original: string, ctx: Ctx):
   if (spec === DOW && field.includes('#') && items.length > 1) {
     throw invalid(spec, original, ctx, '# cannot be combined with other values in a list');
   }
-  return items
-    .map((item) => {
-      if (item === '') throw invalid(spec, original, ctx, 'empty list item');
-      return checkItem(spec, item, ctx, original);
-    })
-    .join(',');
+  const checked = items.map((item) => {
+    if (item === '') throw invalid(spec, original, ctx, 'empty list item');
+    return checkItem(spec, item, ctx, original);
+  });
+  return withoutOverlaps(spec, checked) ?? checked.join(',');
+}
+
+/**
+ * Overlapping list items (1-5,3 or 0,7: Sunday twice) are fine in cron, but cron-parser refuses
+ * duplicate values: such a list is written out as its values, each once. Null when nothing
+ * overlaps (or an item is L, W or #), so other fields reach cron-parser as written.
+ */
+function withoutOverlaps(spec: FieldSpec, items: string[]): string | null {
+  if (items.length < 2 || items.some((item) => /[LW#]/.test(item))) return null;
+  const values: number[] = [];
+  for (const item of items) {
+    const [base, step] = item.split('/') as [string, string | undefined];
+    const [lo, hi] = base === '*' ? [spec.min, spec.max] : base.includes('-') ? base.split('-').map(Number) : step !== undefined ? [Number(base), spec.max] : [Number(base), Number(base)];
+    for (let v = lo!; v <= hi!; v += Number(step ?? 1)) values.push(spec === DOW && v === 7 ? 0 : v);
+  }
+  const unique = [...new Set(values)];
+  return unique.length === values.length ? null : unique.sort((a, b) => a - b).join(',');
 }
 
 /** Checks one list item and returns it with names replaced by numbers. */
