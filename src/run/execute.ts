@@ -40,6 +40,35 @@ export interface ActiveRun {
 /** After the child exits, how long its pipes may stay open (held by a background grandchild). */
 const STREAM_LINGER_MS = 250;
 
+/** Node's longest timer; a longer delay would fire after 1 ms (with a TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface Timer {
+  clear(): void;
+  unref(): void;
+}
+
+/** setTimeout for any delay (--timeout 30d, --kill-after 4w): chained timers of at most MAX_TIMER_MS. */
+function after(ms: number, fn: () => void): Timer {
+  let left = ms;
+  let timer: NodeJS.Timeout;
+  let unref = false;
+  const arm = (): void => {
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    timer = setTimeout(() => (left > 0 ? arm() : fn()), step);
+    if (unref) timer.unref();
+  };
+  arm();
+  return {
+    clear: () => clearTimeout(timer),
+    unref: () => {
+      unref = true;
+      timer.unref();
+    },
+  };
+}
+
 export function executeRun(plan: RunPlan): ActiveRun {
   const started = performance.now();
   const capture = plan.capture ? new OutputCapture(plan.capture) : null;
@@ -66,24 +95,24 @@ export function executeRun(plan: RunPlan): ActiveRun {
   }
 
   let timedOut = false;
-  let killTimer: NodeJS.Timeout | undefined;
+  let killTimer: Timer | undefined;
   const terminate = async (graceMs: number): Promise<void> => {
     child.signal('SIGTERM');
-    killTimer ??= setTimeout(() => child.signal('SIGKILL'), graceMs);
+    killTimer ??= after(graceMs, () => child.signal('SIGKILL'));
     await child.exited;
   };
   const timeoutTimer =
     plan.timeoutMs !== undefined && plan.timeoutMs > 0
-      ? setTimeout(() => {
+      ? after(plan.timeoutMs, () => {
           timedOut = true;
           void terminate(plan.killAfterMs);
-        }, plan.timeoutMs)
+        })
       : undefined;
 
   const done = (async (): Promise<RunOutcome> => {
     await child.exited;
     const durationMs = performance.now() - started;
-    clearTimeout(timeoutTimer);
+    timeoutTimer?.clear();
     let linger: NodeJS.Timeout | undefined;
     const end = await Promise.race([
       child.ended,
@@ -94,7 +123,7 @@ export function executeRun(plan: RunPlan): ActiveRun {
     // ignored SIGTERM may outlive the main process: SIGKILL still reaches it when the grace period
     // ends (unref'd: the job's end reaps leftover groups itself and need not wait for this timer).
     if (killTimer && child.pid !== undefined && groupIsLive(child.pid)) killTimer.unref();
-    else clearTimeout(killTimer);
+    else killTimer?.clear();
     let processEnd = end;
     if (!processEnd) {
       child.stdout?.destroy();
