@@ -36,10 +36,15 @@ export function exitCodeForSignal(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? constants.signals.SIGTERM);
 }
 
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+/** Control characters (from user input quoted in a message) escaped: the line stays one line and cannot drive the terminal. */
+const printable = (text: string): string =>
+  text.replace(/[\u0000-\u001f\u007f]/g, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** One line for stderr: message, then the hint, never a stack unless RPR_DEBUG=1. */
 export function formatError(error: unknown): string {
   if (process.env.RPR_DEBUG === '1' && error instanceof Error) return `rpr: ${error.stack ?? error.message}`;
-  if (isRprError(error)) return `rpr: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`;
+  if (isRprError(error)) return printable(`rpr: ${error.message}${error.hint ? ` (hint: ${error.hint})` : ''}`);
   const message = error instanceof Error ? error.message : String(error);
-  return `rpr: internal error: ${message} (hint: run again with RPR_DEBUG=1 and report it)`;
+  return printable(`rpr: internal error: ${message} (hint: run again with RPR_DEBUG=1 and report it)`);
 }
