@@ -149,7 +149,8 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
       if (at(k) <= prevWall) k++;
       let skipped = 0;
       if (ctx.notBefore) {
-        const now = indexFrom(shared.wallNow());
+        // ctx's now, not the clock's: --http-aware moves it forward to make the next run wait.
+        const now = indexFrom(ctx.nowWall);
         if (now > k) {
           skipped = now - k;
           k = now;
