@@ -157,9 +157,14 @@ export async function updatePlugins(m: Manager, names: string[], options: Update
     const current = await oldManifest(m, name);
     const installedWasm = current ? await readFile(current.wasm).catch(() => null) : null;
     const intact = installedWasm !== null && sha256Of(installedWasm) === entry.sha256;
-    const sameToml = (await readFile(path.join(m.dir, name, 'plugin.toml')).catch(() => null))?.equals(staged.files.get('plugin.toml')!) ?? false;
-    if (staged.sha256 === entry.sha256 && intact && sameToml) {
-      m.io.out(`${name} ${entry.version} is up to date (${entry.source})`);
+    const installedToml = await readFile(path.join(m.dir, name, 'plugin.toml')).catch(() => null);
+    const stagedToml = staged.files.get('plugin.toml')!;
+    // What the source held at install: its plugin.toml is recorded, so that edits made to the
+    // installed copy (customising a bundled plugin) are not mistaken for a new release.
+    const sourceChanged = staged.sha256 !== entry.sha256 || (entry.manifest_sha256 ? sha256Of(stagedToml) !== entry.manifest_sha256 : !installedToml?.equals(stagedToml));
+    const edited = entry.manifest_sha256 !== undefined && installedToml !== null && sha256Of(installedToml) !== entry.manifest_sha256;
+    if (!sourceChanged && intact) {
+      m.io.out(`${name} ${entry.version} is up to date (${entry.source})${edited ? '; your edits to its plugin.toml are kept' : ''}`);
       continue;
     }
     if (options.sha256) checkPin(staged, options.sha256, 'updating');
@@ -184,8 +189,10 @@ export async function updatePlugins(m: Manager, names: string[], options: Update
       m.io.out('Permission changes:');
       for (const c of changes) m.io.out(`  ${c.line}`);
     } else m.io.out('  permissions: unchanged');
-    // The user trusted the plugin with its old permissions: ask again only if it wants more.
-    if (!current || changes.some((c) => c.wider)) await m.io.confirm(`Update ${name} to ${manifest.version} with these permissions?`);
+    if (edited) m.io.out(`  note: ${path.join(m.dir, name, 'plugin.toml')} was edited after install; the new version replaces those edits`);
+    // The user trusted the plugin with its old permissions: ask again only if it wants more (or
+    // their own edits would be lost).
+    if (!current || edited || changes.some((c) => c.wider)) await m.io.confirm(`Update ${name} to ${manifest.version} with these permissions?`);
     await commit(m, staged, { ...(options.sha256 ? { pinned: options.sha256.toLowerCase() } : entry.pinned ? { pinned: entry.pinned } : {}), ...(signature.signedBy ? { signed_by: signature.signedBy } : {}) }, entry.source);
     m.io.out(restoring ? `restored ${name} ${manifest.version}` : `updated ${name} to ${manifest.version}`);
   }
@@ -233,6 +240,7 @@ async function commit(m: Manager, staged: StagedPlugin, extra: Partial<LockEntry
         version: staged.manifest.version,
         kind: staged.manifest.kind,
         sha256: staged.sha256,
+        manifest_sha256: sha256Of(staged.files.get('plugin.toml')!),
         source: recordedSource,
         source_type: staged.sourceType,
         ...extra,
@@ -362,7 +370,12 @@ export async function verifyPlugins(m: Manager, bundledDir = BUNDLED_PLUGIN_DIR)
         if (verdict.status === 'invalid') lines.push({ name, ok: false, text: `${name}: ${verdict.reason}` });
         else if (entry.signed_by && verdict.status === 'unsigned') lines.push({ name, ok: false, text: `${name}: was signed by ${keyId(entry.signed_by)} at install, and its ${SIGNATURE_FILE} is gone` });
         else if (m.integrity.requireSigned && verdict.status !== 'trusted') lines.push({ name, ok: false, text: `${name}: ${verdict.status === 'unsigned' ? 'not signed' : `signed by an untrusted key ${keyId(verdict.key)}`}, and [plugins] require_signed = true` });
-        else lines.push({ name, ok: true, text: `${name} ${manifest.version}: ok, sha256 ${short(sha)}… from ${entry.source}${verdict.status === 'trusted' ? `, signed by ${keyId(verdict.key)}` : ''}` });
+        else {
+          const toml = await readFile(manifest.file).catch(() => null);
+          const edited = entry.manifest_sha256 !== undefined && toml !== null && sha256Of(toml) !== entry.manifest_sha256;
+          const extras = [verdict.status === 'trusted' ? `signed by ${keyId(verdict.key)}` : '', edited ? 'its plugin.toml was edited after install' : ''].filter(Boolean);
+          lines.push({ name, ok: true, text: `${name} ${manifest.version}: ok, sha256 ${short(sha)}… from ${entry.source}${extras.map((e) => `, ${e}`).join('')}` });
+        }
       }
     }
     // Plugins copied in by hand: their manifest is all there is to check against.

@@ -33,6 +33,8 @@ export interface LockEntry {
   kind: string;
   /** sha256 of the .wasm as installed: every load compares the file with this. */
   sha256: string;
+  /** sha256 of the plugin.toml as installed (edits made afterwards are the user's customisation). */
+  manifest_sha256?: string;
   /** Where it came from, as `update` needs it: an absolute path, a URL, or bundled:NAME. */
   source: string;
   source_type: SourceType;

@@ -5,11 +5,12 @@
  * is missing), and the name of a bundled plugin. Permissions are shown first; without a terminal
  * and without --yes nothing is installed (exit 2); --sha256 pins the content.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, run, STACK_LINE } from './core-helpers.js';
+import { cleanup, RPR, run, STACK_LINE } from './core-helpers.js';
 import { exists, files, HAVE_OPENSSL, pluginHome, readLockJson, serve, sourceFolder, tarGz, type Server } from './plugins-manage-helpers.js';
 
 let servers: Server[] = [];
@@ -76,6 +77,42 @@ describe('install from a file and a folder', () => {
     expect(r.stderr).toMatch(/^rpr: Install good-scheduler 1\.0\.0 with these permissions: not confirmed \(no terminal to ask on\), nothing was changed \(hint: .*--yes/);
     expect(r.stderr).not.toMatch(STACK_LINE);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  // util-linux `script` gives rpr a terminal, so the question is really asked.
+  const HAVE_SCRIPT = spawnSync('script', ['--version']).status === 0;
+  it.runIf(HAVE_SCRIPT)('on a terminal it asks: "n" (or nothing) installs nothing, "y" installs', async () => {
+    const { dir, env } = pluginHome();
+    const folder = sourceFolder('good-scheduler');
+    const ask = (answer: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+        const child = spawn('script', ['-qec', [process.execPath, RPR, 'plugins', 'install', folder].map(quote).join(' '), '/dev/null'], {
+          env: { ...process.env, RPR_CONFIG: undefined, XDG_CONFIG_HOME: '/nonexistent', ...env },
+        });
+        let out = '';
+        let answered = false;
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (!answered && out.includes('[y/N]')) {
+            answered = true;
+            child.stdin.write(`${answer}\n`);
+          }
+        });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, out });
+        });
+      });
+    const no = await ask('n');
+    expect(no.out).toContain('Install good-scheduler 1.0.0 with these permissions? [y/N]');
+    expect(no.out).toContain('rpr: cancelled, nothing was changed');
+    expect(no.code).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
+    const yes = await ask('y');
+    expect(yes.code, yes.out).toBe(0);
+    expect(yes.out).toContain(`installed good-scheduler 1.0.0 into ${path.join(dir, 'good-scheduler')}`);
   });
 
   it('--sha256: the right hash is recorded as a pin; a wrong one refuses the install and writes nothing', async () => {
@@ -206,6 +243,21 @@ describe('install NAME of a bundled plugin', () => {
     expect(readLockJson(dir).plugins.fibonacci).toMatchObject({ source: 'bundled:fibonacci', source_type: 'bundled' });
     const info = await run(['plugins', 'info', 'fibonacci'], { env });
     expect(info.stdout).toMatch(/^fibonacci 1\.0\.0 \(scheduler, installed, replaces the bundled 1\.0\.0\)/);
+
+    // Customise it: a default of 2 attempts instead of 0 (no limit). The wasm is untouched, so it
+    // still loads; update keeps the edits while the bundled plugin has not changed.
+    const toml = path.join(dir, 'fibonacci', 'plugin.toml');
+    writeFileSync(toml, readFileSync(toml, 'utf8').replace(/(\[config\.attempts\]\ntype = "integer"\ndefault = )0\n/, '$12\n'));
+    const job = await run(['fibonacci', '--initial', '10ms', '--json', '--', 'false'], { env });
+    expect(job.code, job.stderr).toBe(1);
+    expect(jsonRuns(job.stdout)).toHaveLength(2);
+    const up = await run(['plugins', 'update', 'fibonacci'], { env });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toBe('fibonacci 1.0.0 is up to date (bundled:fibonacci); your edits to its plugin.toml are kept\n');
+    expect(readFileSync(toml, 'utf8')).toContain('default = 2\n');
+    const verify = await run(['plugins', 'verify'], { env });
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^ok +fibonacci 1\.0\.0: ok, sha256 [0-9a-f]{12}… from bundled:fibonacci, its plugin\.toml was edited after install$/m);
   });
 
   it('the seed\'s name fibonacci-backoff: exit 2, saying which bundled plugin is meant', async () => {
