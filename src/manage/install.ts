@@ -23,7 +23,7 @@ import { BUNDLED_PLUGIN_DIR, readManifest, type DiscoveredPlugin, type PluginMan
 import { disabledNames, discoverChecked, integrityConfig, sha256Of, type IntegrityConfig } from './integrity.js';
 import { emptyLock, LOCK_FILE, readLock, STORE_DIR, withMutex, writeLock, type LockEntry, type LockFile } from './lockfile.js';
 import { permissionChanges, permissionLines } from './permissions-text.js';
-import { checkSignature, keyId, SIGNATURE_FILE } from './signature.js';
+import { badTrustedKeys, checkSignature, keyId, SIGNATURE_FILE } from './signature.js';
 import { resolveSource, type SourceOptions, type StagedPlugin } from './source.js';
 
 export interface ManageIO {
@@ -55,6 +55,7 @@ const short = (sha: string) => sha.slice(0, 12);
 
 /** The signature of a staged plugin, judged: throws when it must be refused; else a line to show. */
 function judgeSignature(m: Manager, staged: StagedPlugin): { line: string; signedBy?: string } {
+  for (const reason of badTrustedKeys(m.integrity.trustedKeys)) m.io.note(`rpr: [plugins] trusted_keys: ${reason} (ignored)`);
   const verdict = checkSignature(staged.signature, staged.sha256, m.integrity.trustedKeys);
   const name = staged.manifest.name;
   if (verdict.status === 'invalid') throw new RprError('E_PLUGIN', `not installing ${name}: ${verdict.reason}`, { hint: 'the files were changed after they were signed; get them again from their author' });
