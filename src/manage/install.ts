@@ -190,10 +190,12 @@ export async function updatePlugins(m: Manager, names: string[], options: Update
       m.io.out('Permission changes:');
       for (const c of changes) m.io.out(`  ${c.line}`);
     } else m.io.out('  permissions: unchanged');
-    if (edited) m.io.out(`  note: ${path.join(m.dir, name, 'plugin.toml')} was edited after install; the new version replaces those edits`);
+    // A restore replaces a wasm that does not match the lock: its plugin.toml is not to be trusted either.
+    const losesEdits = edited && !restoring;
+    if (losesEdits) m.io.out(`  note: ${path.join(m.dir, name, 'plugin.toml')} was edited after install; the new version replaces those edits`);
     // The user trusted the plugin with its old permissions: ask again only if it wants more (or
     // their own edits would be lost).
-    if (!current || edited || changes.some((c) => c.wider)) await m.io.confirm(`Update ${name} to ${manifest.version} with these permissions?`);
+    if (!current || losesEdits || changes.some((c) => c.wider)) await m.io.confirm(`Update ${name} to ${manifest.version} with these permissions?`);
     await commit(m, staged, { ...(options.sha256 ? { pinned: options.sha256.toLowerCase() } : entry.pinned ? { pinned: entry.pinned } : {}), ...(signature.signedBy ? { signed_by: signature.signedBy } : {}) }, entry.source);
     m.io.out(restoring ? `restored ${name} ${manifest.version}` : `updated ${name} to ${manifest.version}`);
   }
