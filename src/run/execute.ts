@@ -1,6 +1,6 @@
 import { OutputCapture, type CaptureNeeds, type CaptureResult } from './capture.js';
 import { createPrefixer, expandPrefix } from './prefix.js';
-import { groupIsLive, trackGroup } from './process-group.js';
+import { groupIsLive, leaderExited, trackGroup } from './process-group.js';
 import { spawnRun, type ProcessEnd, type StdioMode } from './spawn.js';
 
 export type Sink = (chunk: Buffer) => void;
@@ -112,6 +112,7 @@ export function executeRun(plan: RunPlan): ActiveRun {
   const done = (async (): Promise<RunOutcome> => {
     await child.exited;
     const durationMs = performance.now() - started;
+    if (child.pid !== undefined) leaderExited(child.pid);
     timeoutTimer?.clear();
     let linger: NodeJS.Timeout | undefined;
     const end = await Promise.race([

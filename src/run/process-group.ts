@@ -6,6 +6,13 @@ import { readdirSync, readFileSync } from 'node:fs';
  * are remembered so that shutdown leaves nothing behind.
  */
 const groups = new Set<number>();
+/**
+ * Groups whose leader (the run's main process) has exited and been reaped. Its number cannot be
+ * given to another process while the group has members; once it is free, an unrelated process may
+ * get it as its pid and lead a group of that number (pid_max is 32768 on many systems, so a long
+ * job wraps around). A live process whose pid is such a group's number is therefore not ours.
+ */
+const leaderGone = new Set<number>();
 
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
@@ -17,7 +24,32 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 }
 
 export function trackGroup(pgid: number): void {
+  // Forget groups that have emptied, so that the set stays small over a long job.
+  for (const known of groups) if (!signalGroup(known, 0)) forget(known);
   groups.add(pgid);
+  leaderGone.delete(pgid);
+}
+
+/** The run leading `pgid` has exited and was reaped: from now on only leftovers can be in its group. */
+export function leaderExited(pgid: number): void {
+  if (!signalGroup(pgid, 0)) forget(pgid);
+  else if (groups.has(pgid)) leaderGone.add(pgid);
+}
+
+function forget(pgid: number): void {
+  groups.delete(pgid);
+  leaderGone.delete(pgid);
+}
+
+/** A live (not zombie) process has this pid. */
+function processIsLive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X' && state !== 'x';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -60,9 +92,12 @@ export function groupIsLive(pgid: number): boolean {
 
 /** Groups that still have a live (non-zombie) member; forgets the others. */
 export function liveGroups(): number[] {
-  for (const pgid of groups) if (!signalGroup(pgid, 0)) groups.delete(pgid);
+  for (const pgid of groups) {
+    // Emptied, or its number now leads someone else's group: not ours to signal.
+    if (!signalGroup(pgid, 0) || (leaderGone.has(pgid) && processIsLive(pgid))) forget(pgid);
+  }
   if (groups.size === 0) return [];
   const live = groupsWithLiveMembers();
-  if (live) for (const pgid of groups) if (!live.has(pgid)) groups.delete(pgid);
+  if (live) for (const pgid of groups) if (!live.has(pgid)) forget(pgid);
   return [...groups];
 }
