@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
 import { discoverChecked, integrityConfig, loadCheck } from '../manage/integrity.js';
-import { loadPlugin, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+import { isPluginError, loadPlugin, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
 
 /** One topic bus per process (one job per process): plugins of the job talk through it. */
 let bus: TopicBus | undefined;
@@ -67,6 +67,21 @@ function grantHint(name: string, message: string): string {
 const REBUILD = /^plugin "[^"]+": rebuilding the instance after: /;
 const RELOAD = /^plugin "[^"]+": (reloaded version |the changed plugin does not load, keeping version )/;
 
+/**
+ * A plugin that refuses its settings in init (a rate of 0, min above max) has been given bad
+ * input, like a bad flag: a usage error (exit 2), not a plugin failure.
+ */
+async function refusedSettingsAreUsageErrors<T>(plugin: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (isPluginError(error) && error.fn === 'init' && error.failure === 'plugin-error') {
+      throw new RprError('E_USAGE', error.message, { hint: error.hint ?? `see rpr ${plugin} --help, or rpr plugins info ${plugin}` });
+    }
+    throw error;
+  }
+}
+
 /** RPR_PLUGIN_<NAME>_<KEY>, e.g. RPR_PLUGIN_ELASTICSEARCH_API_KEY: secrets need not sit in a file. */
 export const pluginEnvName = (plugin: string, key: string): string => `RPR_PLUGIN_${plugin}_${key}`.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
@@ -100,7 +115,7 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
       }
       const entry = config?.entries[request.name];
       handles.push(
-        await loadPlugin(found.manifest, {
+        await refusedSettingsAreUsageErrors(request.name, () => loadPlugin(found.manifest, {
           config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config)), ...request.settings },
           permissions: { ...(entry?.permissions ? { grant: entry.permissions as never } : {}), ...(entry?.narrow ? { narrow: entry.narrow as never } : {}) },
           onLog: (level, message) => {
@@ -116,7 +131,7 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
           hotReload: found.source === 'user',
           // ...and every version it loads is checked against plugins.lock and signatures first.
           ...(found.source === 'user' ? { check: loadCheck(integrityConfig(config)) } : {}),
-        }),
+        })),
       );
     }
   } catch (error) {

@@ -6,8 +6,12 @@ import type { CliContext } from './context.js';
 import { examplesHelp } from './examples.js';
 import { resolveInvocation } from './resolve-values.js';
 
+/** More fire times than anyone reads; also bounds the work an absurd N would cause. */
+const MAX_NEXT = 10_000;
+
 const parseCount = (raw: string): number => {
   if (!/^\d+$/.test(raw)) throw usageError(`--next: expected a whole number, got "${raw}"`, 'e.g. --next 5');
+  if (Number(raw) > MAX_NEXT) throw usageError(`--next: at most ${MAX_NEXT}, got ${raw}`, 'use --from to look further ahead');
   return Number(raw);
 };
 
