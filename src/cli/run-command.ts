@@ -11,14 +11,18 @@ import { loadInvocationConfig, resolveInvocation } from './resolve-values.js';
  * `rpr run NAME`: a job written down in the config file ([jobs.NAME]), with
  * flags on the command line still winning over what the file says.
  */
-/** Runs `check` and, when it fails with an RprError, names the config file, line and key. */
+/** Runs `check` and, when it fails with an RprError (now or, for a promise, later), names the config file, line and key. */
 export function withConfigLocation<T>(config: LoadedConfig, path: string[], check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
+  const locate = (error: unknown): never => {
     if (!(error instanceof RprError)) throw error;
     const line = config.lineOf(path);
-    throw new RprError('E_CONFIG', `${config.path}${line === undefined ? '' : `:${line}`}: ${path.join('.')}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+    throw new RprError(error.code === 'E_USAGE' ? 'E_CONFIG' : error.code, `${config.path}${line === undefined ? '' : `:${line}`}: ${path.join('.')}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+  };
+  try {
+    const result = check();
+    return (result instanceof Promise ? result.catch(locate) : result) as T;
+  } catch (error) {
+    return locate(error);
   }
 }
 
@@ -52,7 +56,17 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       return;
     }
     if (job.schedule !== 'interval' && job.schedule !== 'count' && job.schedule !== 'duration') {
-      throw new RprError('E_CONFIG', `job ${name}: schedule "${job.schedule}" is not available`, { hint: 'use interval, count, duration or cron' });
+      // A scheduler plugin: the job's other keys are its settings ([plugins.NAME] still applies below them).
+      const { findPlugins, loadJobPlugins } = await import('../app/load-plugins.js');
+      const { pluginSchedule } = await import('../app/plugin-schedule.js');
+      const report = { line: (text: string) => void process.stderr.write(`${text}\n`), verbose: values.verbose === true };
+      const discovery = await findPlugins(config.plugins, report);
+      const settings = { ...job.pluginConfig, ...invocation.settings[job.schedule] };
+      const [handle] = await withConfigLocation(config, ['jobs', name, 'schedule'], () =>
+        loadJobPlugins(discovery, [{ name: job.schedule, kind: 'scheduler', settings }], config.plugins, report),
+      );
+      ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!, report.line), started: [handle!] });
+      return;
     }
     ctx.exitCode = await runJob({ ...invocation, argv, schedule: coreSchedule(job.schedule, values) });
   });
