@@ -202,7 +202,8 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     }
     const runs = readRuns(file);
     expect(doubles(runs)).toEqual([]);
-    expect(runs.filter((r) => r.at > frozeWall + 20 && r.at < thawWall)).toEqual([]);
+    // (A claim sent in the last 250 ms before the thaw is answered within its time limit: that slot may run, once.)
+    expect(runs.filter((r) => r.at > frozeWall + 20 && r.at < thawWall - 300)).toEqual([]);
     const resumed = runs.filter((r) => r.at > thawWall + 1200);
     expect(resumed.length).toBeGreaterThanOrEqual(4);
     expect(gaps(resumed)).toEqual([]);
