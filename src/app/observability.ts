@@ -7,6 +7,8 @@ export interface ObservabilityOptions {
   healthAddr?: string;
   metricsPort?: number;
   metricsAddr?: string;
+  /** Output plugins' delivery counts by plugin name (plugin-outputs.ts), read at each scrape. */
+  outputStats?: ReadonlyMap<string, { delivered: number; failed: number; dropped: number }>;
 }
 
 const DEFAULT_ADDR = '127.0.0.1';
@@ -29,6 +31,13 @@ export async function startObservability(options: ObservabilityOptions, job: str
       const { createMetrics, startMetricsServer } = await import('../observe/metrics.js');
       const metrics = createMetrics({ job });
       observers.push(metrics.observe);
+      const outputStats = options.outputStats;
+      if (outputStats) {
+        metrics.counter('rpr_output_events_total', 'Job events given to output plugins, by plugin and result: delivered, failed (the plugin or its endpoint failed), dropped (backlog full, or the job ended first).', ['plugin', 'result'], function () {
+          this.reset();
+          for (const [plugin, counts] of outputStats) for (const result of ['delivered', 'failed', 'dropped'] as const) this.inc({ plugin, result }, counts[result]);
+        });
+      }
       servers.push(await startMetricsServer({ host: options.metricsAddr ?? DEFAULT_ADDR, port: options.metricsPort, metrics }));
     }
   } catch (error) {

@@ -25,13 +25,18 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
     stats.set(handle.name, counts);
     const reported = new Set<string>();
     let busy: Promise<void> | null = null;
+    /** An event is in the plugin's hands; `abandoned` once giveUp has counted it as dropped. */
+    let delivering = false;
+    let abandoned = false;
     const pump = async (): Promise<void> => {
       while (queue.length > 0 && !givenUp) {
         const event = queue.shift()!;
+        delivering = true;
         try {
           await outputDeliver(handle, event, event.type === 'run-end' ? event.result.outputTail : undefined);
-          counts.delivered++;
+          if (!abandoned) counts.delivered++;
         } catch (error) {
+          if (abandoned) continue; // counted as dropped when rpr stopped waiting for it
           // rpr closed the plugin after giving up on it: not the plugin's failure, nothing to report.
           // (Closing terminates a call stuck in the plugin: that call ends as closed or worker-died.)
           if (givenUp && isPluginError(error) && (error.failure === 'closed' || error.failure === 'worker-died')) {
@@ -45,6 +50,9 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
             reported.add(kind);
             report(`rpr: output ${message} (the job goes on; later failures like this are counted, not shown)`);
           }
+        } finally {
+          delivering = false;
+          abandoned = false;
         }
       }
       busy = null;
@@ -70,6 +78,11 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
         }
         counts.dropped += queue.length;
         queue.length = 0;
+        // Nor is the event in the plugin's hands waited for: it counts as dropped now, so the counts add up when the job ends.
+        if (delivering && !abandoned) {
+          counts.dropped++;
+          abandoned = true;
+        }
       },
     };
   });

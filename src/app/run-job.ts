@@ -71,12 +71,17 @@ export async function runJob(request: JobRequest): Promise<number> {
       observers: outputs ? [outputs.observer] : [],
       finish: async () => {
         await outputs?.drain(OUTPUT_DRAIN_MS);
+        // What each output got, in numbers: failures after the first are counted, not shown.
+        if (outputs && values.verbose === true) {
+          for (const [name, s] of outputs.stats) report.line(`rpr: output "${name}": ${s.delivered} events delivered, ${s.failed} failed, ${s.dropped} dropped`);
+        }
       },
       observability: {
         healthPort: values.healthPort as number | undefined,
         healthAddr: values.healthAddr as string | undefined,
         metricsPort: values.metricsPort as number | undefined,
         metricsAddr: values.metricsAddr as string | undefined,
+        ...(outputs ? { outputStats: outputs.stats } : {}),
       },
     });
   } finally {

@@ -12,8 +12,11 @@ export interface Metrics {
   observe(event: ObserveEvent): void;
   /** rpr's own registry; `job` is a default label, so metrics added here get it too. */
   registry: Registry;
-  /** Adds a counter to the registry (for later ones: plugin failures, HTTP-aware delays, ...). */
-  counter<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
+  /**
+   * Adds a counter to the registry (for later ones: plugin failures, HTTP-aware delays, ...);
+   * `collect`, when given, sets its values at each scrape (counts kept elsewhere).
+   */
+  counter<L extends string = string>(name: string, help: string, labelNames?: readonly L[], collect?: (this: Counter<L>) => void): Counter<L>;
   gauge<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
 }
 
@@ -82,7 +85,7 @@ export function createMetrics({ job }: { job: string }): Metrics {
           break;
       }
     },
-    counter: (name, help, labelNames = []) => new Counter({ name, help, labelNames, registers }),
+    counter: (name, help, labelNames = [], collect) => new Counter({ name, help, labelNames, registers, ...(collect ? { collect } : {}) }),
     gauge: (name, help, labelNames = []) => new Gauge({ name, help, labelNames, registers }),
   };
 }
