@@ -94,7 +94,7 @@ describe('an output plugin whose endpoint is down for the whole job', () => {
       }
     };
     const [r] = await Promise.all([
-      rpr(['interval', '-e', '30ms', '-t', String(RUNS), '-v', '--output', 'webhook', '--set', `webhook.url=http://127.0.0.1:${port}/hook`, '--config', grant(port), '--metrics-port', String(metricsPort), '--', 'true'], { timeoutMs: 60_000 }),
+      rpr(['interval', '-e', '50ms', '-t', String(RUNS), '-v', '--output', 'webhook', '--set', `webhook.url=http://127.0.0.1:${port}/hook`, '--config', grant(port), '--metrics-port', String(metricsPort), '--', 'true'], { timeoutMs: 60_000 }),
       scrape(),
     ]);
     expect(r.code, r.stderr).toBe(0);
