@@ -74,8 +74,8 @@ describe.skipIf(!existsSync(RPR))('bundled schedulers through the CLI', () => {
     expect(t).toHaveLength(10);
     // The 4th start after any start is a window later. The limiter counts the moments rpr starts
     // the runs; the command reads the clock a few ms after that, more for the first (cold) run on a
-    // busy machine: allow 50 ms for that, still far from no limit (back to back, ~20 ms apart).
-    for (let i = 0; i + 3 < t.length; i++) expect(t[i + 3]! - t[i]!, `starts ${t.map((x) => Math.round(x - t[0]!)).join(' ')}`).toBeGreaterThanOrEqual(350);
+    // busy machine: allow 70 ms for that, still far from no limit (back to back, ~20 ms apart).
+    for (let i = 0; i + 3 < t.length; i++) expect(t[i + 3]! - t[i]!, `starts ${t.map((x) => Math.round(x - t[0]!)).join(' ')}`).toBeGreaterThanOrEqual(330);
     // ...and not much later: the next allowed time is computed, not probed.
     expect(t[9]! - t[0]!).toBeLessThan(3 * 400 + 400);
   });
