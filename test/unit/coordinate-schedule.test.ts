@@ -26,7 +26,8 @@ let jobs = 0;
 function make(name: string, instance: string, clock: { now: number }, shape: JobShape, url = redis.url, onLoss: 'skip' | 'run-local' = 'skip') {
   const lines: string[] = [];
   const events: JobEvent[] = [];
-  const c = coordinate(intervalSchedule(100), { url, name, onLoss, shape, instance, wallNow: () => clock.now, warn: (l) => lines.push(l), verbose: (l) => lines.push(l), link: { connectTimeoutMs: 300 } });
+  // A loaded machine may take a while to connect to the test's Redis; the offline cases stay quick.
+  const c = coordinate(intervalSchedule(100), { url, name, onLoss, shape, instance, wallNow: () => clock.now, warn: (l) => lines.push(l), verbose: (l) => lines.push(l), link: { connectTimeoutMs: url === redis.url ? 3000 : 300 } });
   open.push(c);
   c.schedule.bind?.((e) => events.push(e));
   return { c, s: c.schedule, lines, events };
