@@ -127,7 +127,10 @@ describe('an output plugin whose endpoint is down for the whole job', () => {
       expect(delivered).toBe(0);
       // More than the backlog could hold was dropped while the job ran, the rest when it ended.
       expect(dropped).toBeGreaterThanOrEqual(2 + 3 * RUNS - 1000 - 2);
-      expect(r.stderr).toMatch(/rpr: output plugin "webhook": 1000 events not delivered \(still busy 5000 ms after the job ended\)/);
+      // Said once: the plugin still busy when the job ended - or, when the job took longer than the
+      // plugin's own request timeout (a loaded machine), that first delivery failing.
+      expect(r.stderr).toMatch(/rpr: output plugin "webhook": 1000 events not delivered \(still busy 5000 ms after the job ended\)|rpr: output plugin "webhook" deliver: .*timed out/);
+      expect(failed).toBeLessThanOrEqual(2);
       // The runs are not held up: the job itself, plus the 5 s the outputs get at the end, plus closing.
       expect(r.ms).toBeLessThan(30_000);
     } finally {
