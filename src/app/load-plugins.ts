@@ -118,7 +118,9 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
         await refusedSettingsAreUsageErrors(request.name, () => loadPlugin(found.manifest, {
           config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config)), ...request.settings },
           permissions: { ...(entry?.permissions ? { grant: entry.permissions as never } : {}), ...(entry?.narrow ? { narrow: entry.narrow as never } : {}) },
-          onLog: (level, message) => {
+          onLog: (level, raw) => {
+            // A plugin's words reach rpr's stderr: one bounded line, no control characters or escape codes.
+            const message = raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 500);
             if (REBUILD.test(message)) {
               if (report.verbose) report.line(`rpr: ${message}`);
             } else if (RELOAD.test(message)) report.line(`rpr: ${message}`);
