@@ -24,8 +24,10 @@ export interface LinkOptions {
 }
 
 const AUTH_ERROR = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
-/** While connected but not answering, Redis is asked again at most this often. */
+/** While connected but not answering, Redis is asked again at most this often... */
 const PROBE_MS = 1000;
+/** ...and given this long to answer. */
+const PROBE_WAIT_MS = 2000;
 
 export class RedisLink {
   readonly #client: Redis;
@@ -41,6 +43,7 @@ export class RedisLink {
   #starting = true;
   #connecting: Promise<void> | undefined;
   #lastProbe = 0;
+  #probing = false;
 
   constructor(target: RedisTarget, events: LinkEvents, options: LinkOptions = {}) {
     this.#target = target;
@@ -80,14 +83,21 @@ export class RedisLink {
   }
 
   /**
-   * Worth asking now: Redis answers; or it stopped answering (a call timed out) while the connection
-   * stays open - no reconnection will say it is back, so one call a second probes it.
+   * Worth asking now: Redis answers. After a call went unanswered while the connection stays open,
+   * no reconnection will say Redis is back, so a PING probes it, once a second, in the background:
+   * a claim never waits on a Redis known to be stuck.
    */
   mayAsk(): boolean {
     if (this.usable) return true;
-    if (this.#closed || this.#client.status !== 'ready' || Date.now() - this.#lastProbe < PROBE_MS) return false;
-    this.#lastProbe = Date.now();
-    return true;
+    if (!this.#closed && !this.#probing && this.#client.status === 'ready' && Date.now() - this.#lastProbe >= PROBE_MS) {
+      this.#lastProbe = Date.now();
+      this.#probing = true;
+      void this.#timed(this.#client.ping(), PROBE_WAIT_MS)
+        .then(() => this.#markUp())
+        .catch(() => undefined)
+        .finally(() => (this.#probing = false));
+    }
+    return false;
   }
 
   /**
@@ -123,12 +133,8 @@ export class RedisLink {
   /** Runs a coordination script; throws when Redis does not answer within `timeoutMs` (and marks it down). */
   async call(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<string[]> {
     const run = (this.#client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[script];
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const answer = await Promise.race([
-        run.call(this.#client, ...keys, ...args),
-        new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs))),
-      ]);
+      const answer = await this.#timed(run.call(this.#client, ...keys, ...args), timeoutMs);
       this.#markUp();
       return (Array.isArray(answer) ? answer : [answer]).map(String);
     } catch (error) {
@@ -136,6 +142,13 @@ export class RedisLink {
       // "Stream isn't writeable...": the connection is down; the reason is the one ioredis saw.
       this.#markDown(/writeable|Connection is closed/.test(message) ? (this.#lastError ?? 'connection closed') : message);
       throw error;
+    }
+  }
+
+  async #timed<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([call, new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs)))]);
     } finally {
       clearTimeout(timer);
     }

@@ -7,12 +7,17 @@
  */
 import type { Due } from '../clock/clock.js';
 import { RprError } from '../errors/index.js';
-import type { ClaimAnswer, Schedule, Slot, SlotContext } from '../schedule/types.js';
+import type { ClaimAnswer, Schedule, Slot, SlotAnswer, SlotContext } from '../schedule/types.js';
 import { formatDuration } from '../units/duration.js';
 import { iso, mismatch, type Shared } from './shared.js';
 
-/** Claims not answered by then are given up (the slot is treated as Redis being away). */
+/**
+ * Claims not answered by then are given up (the slot is treated as Redis being away). Generous: a
+ * claim given up may still have been won in Redis, and then nobody runs that slot.
+ */
 const MAX_CLAIM_WAIT_MS = 2000;
+/** How late a slot after one taken elsewhere is still tried (see catchUp). */
+const CATCH_UP_MS = MAX_CLAIM_WAIT_MS;
 /** Slots are claimed at most this late (plus the interval, plus --jitter); claims live twice that. */
 const LATE_MS = 30_000;
 
@@ -23,8 +28,42 @@ interface Claimer {
   adopt(theirs: string): boolean;
   label(dueWall: number): string;
   maxLateMs: number;
-  timeoutMs: number;
   shapeTtlMs: number;
+}
+
+/** A claim's answer, where 'taken' is a pass because another instance holds the slot. */
+type Verdict = ClaimAnswer | 'taken';
+
+type After = Schedule['after'];
+
+/**
+ * Which slot an instance tries after one it claimed. Every instance may reach a slot late alike (a
+ * loaded machine, a slow claim), so skipping every slot already past - as a late interval job does
+ * - could leave a slot to nobody. Instead an instance tries every slot up to CATCH_UP_MS past due,
+ * except those that fell due while it was running one (--overlap skip: it could not have run them;
+ * another instance may have): after a slot taken elsewhere, the next slot however late; after a
+ * slot run here, the next one if it fell due before that run started, else the first not yet due.
+ * Redis being away, or --http-aware holding the next run back, skip slots as usual.
+ */
+function catchUp(wallNow: () => number) {
+  let takenWall: number | undefined;
+  let won: { wall: number; runFrom: number } | undefined;
+  return {
+    note(due: Due, verdict: Verdict): ClaimAnswer {
+      const wall = 'wall' in due ? due.wall : undefined;
+      takenWall = verdict === 'taken' ? wall : undefined;
+      won = verdict === 'run' && wall !== undefined ? { wall, runFrom: wallNow() } : undefined;
+      return verdict === 'taken' ? 'pass' : verdict;
+    },
+    async after(prev: Due, ctx: Parameters<After>[1], after: After): Promise<SlotAnswer> {
+      const wall = 'wall' in prev ? prev.wall : undefined;
+      const held = ctx.nowWall > wallNow();
+      if (!ctx.notBefore || wall === undefined || held || (wall !== takenWall && wall !== won?.wall)) return after(prev, ctx);
+      const early = await after(prev, { ...ctx, nowAt: ctx.nowAt - CATCH_UP_MS, nowWall: ctx.nowWall - CATCH_UP_MS });
+      if (wall === takenWall || !early || 'end' in early) return early;
+      return 'wall' in early.due && early.due.wall < won!.runFrom ? early : after(prev, ctx);
+    },
+  };
 }
 
 /** The claim at a reached slot: run, pass (another instance has it), or Redis-away behaviour. */
@@ -40,7 +79,7 @@ function claimSlot(shared: Shared, claimer: Claimer) {
     status.say(`${label} runs here without Redis (run-local)`);
     return 'run';
   };
-  return async (due: Due): Promise<ClaimAnswer> => {
+  return async (due: Due): Promise<Verdict> => {
     const dueWall = 'wall' in due ? due.wall : shared.wallNow();
     const label = claimer.label(dueWall);
     const late = shared.wallNow() - dueWall;
@@ -52,7 +91,7 @@ function claimSlot(shared: Shared, claimer: Claimer) {
     if (!link.mayAsk()) return offline(label);
     let answer: string[];
     try {
-      answer = await link.call('rprClaim', [keys.shape, keys.slot(dueWall)], [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs], claimer.timeoutMs);
+      answer = await link.call('rprClaim', [keys.shape, keys.slot(dueWall)], [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs], MAX_CLAIM_WAIT_MS);
     } catch {
       return offline(label);
     }
@@ -65,7 +104,7 @@ function claimSlot(shared: Shared, claimer: Claimer) {
     if (verdict === 'lost') {
       status.count('lost');
       status.say(`${label} runs on ${who}`);
-      return 'pass';
+      return 'taken';
     }
     const mine = claimer.shape();
     if (!claimer.adopt(who)) throw mismatch(shared, who, mine);
@@ -121,11 +160,27 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
     adopt,
     label: (dueWall) => `slot ${Math.round((dueWall - origin) / every)} (${iso(dueWall)})`,
     maxLateMs,
-    timeoutMs: Math.min(Math.max(every, 250), MAX_CLAIM_WAIT_MS),
     // Kept while any instance claims; gone after a long quiet spell, so the job may then change.
     shapeTtlMs: Math.max(10 * every, 3_600_000),
   };
   const claim = claimSlot(shared, claimer);
+  const late = catchUp(shared.wallNow);
+  /** The next slot on the grid; with notBefore, the first not already past. */
+  const gridAfter = (prev: Due, ctx: SlotContext & { notBefore?: boolean }): Slot => {
+    const prevWall = 'wall' in prev ? prev.wall : shared.wallNow();
+    let k = indexFrom(prevWall);
+    if (at(k) <= prevWall) k++;
+    let skipped = 0;
+    if (ctx.notBefore) {
+      // ctx's now, not the clock's: --http-aware moves it forward to make the next run wait.
+      const now = indexFrom(ctx.nowWall);
+      if (now > k) {
+        skipped = now - k;
+        k = now;
+      }
+    }
+    return skipped > 0 ? { due: { wall: at(k) }, skipped, lastSkipped: { wall: at(k - 1) } } : { due: { wall: at(k) }, skipped: 0 };
+  };
   return {
     describe: `every ${formatDuration(every)}, one run per slot across instances`,
     // A slot found long past due (the machine slept) is another instance's by then.
@@ -143,22 +198,8 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
       // From when this instance started, not when Redis answered: the first instance's first slot is the origin.
       return { due: { wall: at(indexFrom(Math.max(now, proposal))) }, skipped: 0 };
     },
-    after(prev: Due, ctx: SlotContext & { notBefore?: boolean }): Slot {
-      const prevWall = 'wall' in prev ? prev.wall : shared.wallNow();
-      let k = indexFrom(prevWall);
-      if (at(k) <= prevWall) k++;
-      let skipped = 0;
-      if (ctx.notBefore) {
-        // ctx's now, not the clock's: --http-aware moves it forward to make the next run wait.
-        const now = indexFrom(ctx.nowWall);
-        if (now > k) {
-          skipped = now - k;
-          k = now;
-        }
-      }
-      return skipped > 0 ? { due: { wall: at(k) }, skipped, lastSkipped: { wall: at(k - 1) } } : { due: { wall: at(k) }, skipped: 0 };
-    },
-    claim: (due) => claim(due),
+    after: (prev, ctx) => late.after(prev, ctx, gridAfter),
+    claim: async (due) => late.note(due, await claim(due)),
     close,
   };
 }
@@ -171,10 +212,10 @@ export function cronCoordinated(shared: Shared, inner: Schedule, jitterMs: numbe
     adopt: (theirs) => theirs === mine,
     label: (dueWall) => `fire time ${iso(dueWall)}`,
     maxLateMs: LATE_MS + jitterMs,
-    timeoutMs: MAX_CLAIM_WAIT_MS,
     shapeTtlMs: 7 * 86_400_000,
   };
   const claim = claimSlot(shared, claimer);
+  const late = catchUp(shared.wallNow);
   return {
     describe: `${inner.describe}, one run per fire time across instances`,
     ...(inner.missed ? { missed: inner.missed } : {}),
@@ -191,8 +232,8 @@ export function cronCoordinated(shared: Shared, inner: Schedule, jitterMs: numbe
       const waited = Math.max(0, shared.wallNow() - ctx.nowWall);
       return inner.first({ ...ctx, nowAt: ctx.nowAt + waited, nowWall: ctx.nowWall + waited });
     },
-    after: (prev, ctx) => inner.after(prev, ctx),
-    claim: (due) => claim(due),
+    after: (prev, ctx) => late.after(prev, ctx, (p, c) => inner.after(p, c)),
+    claim: async (due) => late.note(due, await claim(due)),
     async close() {
       await Promise.all([inner.close?.(), close()]);
     },

@@ -9,6 +9,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_REDIS, freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { slowLink } from '../helpers/slow-link.js';
 import { cleanup, RPR, sleep, start, tempDir, type Running } from './core-helpers.js';
 
 const EVERY = 200;
@@ -115,6 +116,28 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     expect(here.length + there.length).toBeGreaterThanOrEqual(runs.filter((r) => r.at < results[0].exitWall - EVERY).length);
   }, 40_000);
 
+  it('every instance late alike (Redis answers 300 ms after each claim, longer than the interval): still one run per slot, no gaps', async () => {
+    const link = await slowLink(redis.port, 150);
+    try {
+      const dir = tempDir();
+      const file = join(dir, 'runs');
+      const name = `job${jobs++}`;
+      const url = `redis://127.0.0.1:${link.port}`;
+      const all = ['a', 'b', 'c'].map((label) =>
+        start(['interval', '--every', `${EVERY}ms`, '--for', '4s', '--coordinate', url, '--name', name, '--verbose', '--', 'sh', '-c', `echo "$RPR_SCHEDULED_AT ${label}" >> ${file}`], { timeoutMs: 30_000 }),
+      );
+      const results = await Promise.all(all.map((i) => i.done));
+      for (const r of results) expect(r.code, r.stderr).toBe(0);
+      for (const r of results) expect(r.stderr).not.toMatch(/lost Redis|cannot reach/);
+      const runs = readRuns(file);
+      expect(doubles(runs)).toEqual([]);
+      expect(gaps(runs)).toEqual([]);
+      expect(runs.length).toBeGreaterThanOrEqual(12);
+    } finally {
+      await link.close();
+    }
+  }, 40_000);
+
   it('an instance killed (SIGKILL) mid-job: no slot after the kill is lost or run twice', async () => {
     const dir = tempDir();
     const file = join(dir, 'runs');
@@ -179,16 +202,16 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     expect((resumed[0]!.at - before[0]!.at) % EVERY).toBe(0);
   }, 40_000);
 
-  it('Redis frozen (connection open, no answers): claims time out, no slot runs twice, one message each way', async () => {
+  it('Redis frozen (connection open, no answers): a claim times out after 2 s, later slots are not held up, no slot runs twice, one message each way', async () => {
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--verbose'], 5000));
+    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--verbose'], 7500));
     await joined(all);
     await sleep(1000);
     redis.freeze(true);
     const frozeWall = Date.now();
-    await sleep(1500);
+    await sleep(3500);
     redis.freeze(false);
     const thawWall = Date.now();
     const results = await Promise.all(all.map((i) => i.done));
@@ -196,14 +219,17 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
       expect(r.code, r.stderr).toBe(0);
       const said = r.stderr.split('\n').filter((l) => /^rpr: coordination: .*((lost|cannot reach) Redis|is back after)/.test(l));
       expect(said, r.stderr).toEqual([
-        expect.stringMatching(/lost Redis at .* \(no answer within 250ms\); no slot runs here until it is back/),
+        expect.stringMatching(/lost Redis at .* \(no answer within 2000ms\); no slot runs here until it is back/),
         expect.stringMatching(/is back after/),
       ]);
+      // After the one claim that waited, the slots due while frozen are passed on time, not 2 s apart.
+      expect((r.stderr.match(/not run: Redis is unavailable$/gm) ?? []).length, r.stderr).toBeGreaterThanOrEqual(4);
     }
     const runs = readRuns(file);
     expect(doubles(runs)).toEqual([]);
-    // (A claim sent in the last 250 ms before the thaw is answered within its time limit: that slot may run, once.)
-    expect(runs.filter((r) => r.at > frozeWall + 20 && r.at < thawWall - 300)).toEqual([]);
+    // The first claim after the freeze waits its 2 s; after that no claim goes to Redis until a PING
+    // answers again: no slot due while Redis was frozen runs.
+    expect(runs.filter((r) => r.at > frozeWall + 20 && r.at < thawWall)).toEqual([]);
     const resumed = runs.filter((r) => r.at > thawWall + 1200);
     expect(resumed.length).toBeGreaterThanOrEqual(4);
     expect(gaps(resumed)).toEqual([]);

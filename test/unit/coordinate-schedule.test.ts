@@ -4,7 +4,8 @@
 // a different schedule, and behave as --on-coordination-loss says without Redis.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coordinate, type Coordination, type JobShape } from '../../src/coordinate/index.js';
+import { coordinate, parseRedisUrl, type Coordination, type JobShape } from '../../src/coordinate/index.js';
+import { RedisLink } from '../../src/coordinate/redis.js';
 import type { JobEvent } from '../../src/job/events.js';
 import { intervalSchedule } from '../../src/schedule/interval.js';
 import type { Slot } from '../../src/schedule/types.js';
@@ -53,6 +54,67 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     expect(b.lines.at(-1)).toBe(`rpr: coordination: slot 3 (${new Date(T + 300).toISOString()}) runs on a:1`);
     const last = b.events.at(-1);
     expect(last?.type === 'coordination' && last.state).toMatchObject({ connected: true, claimed: 0, lost: 1 });
+  });
+
+  it('every instance late alike: slots past due are still tried (up to 2 s), except those due while a run here went on', async () => {
+    const name = `g${jobs++}`;
+    const clock = { now: T };
+    const a = make(name, 'a:1', clock, grid(100));
+    const b = make(name, 'b:2', clock, grid(100));
+    await a.s.first(ctx(T));
+    await b.s.first(ctx(T));
+    // Both reach slot 3 (T+300) 250 ms late: slot 4 (T+400) is past due by then, and nobody has run it.
+    clock.now = T + 550;
+    expect(await a.s.claim!({ wall: T + 300 }, ctx(clock.now))).toBe('run');
+    expect(await b.s.claim!({ wall: T + 300 }, ctx(clock.now))).toBe('pass');
+    // b found slot 3 taken: slot 4 next. a ran slot 3 from T+550 on: slot 4 fell due before that run, so it is a's to try too.
+    clock.now = T + 560;
+    expect(wallOf(await b.s.after({ wall: T + 300 }, ctx(T + 560)))).toBe(T + 400);
+    expect(wallOf(await a.s.after({ wall: T + 300 }, ctx(T + 560)))).toBe(T + 400);
+    clock.now = T + 570;
+    expect(await b.s.claim!({ wall: T + 400 }, ctx(clock.now))).toBe('run');
+    expect(await a.s.claim!({ wall: T + 400 }, ctx(clock.now))).toBe('pass');
+    // b's run of slot 4 goes on from T+570 to T+950: slots 6 to 9 fell due meanwhile, b skips them
+    // (it could not have run them); slot 5 fell due before it started.
+    clock.now = T + 950;
+    expect(wallOf(await b.s.after({ wall: T + 400 }, ctx(T + 950)))).toBe(T + 500);
+    // ...but slot 5 was taken meanwhile (say, by a): b tries slot 6, up to 2 s late.
+    spawnSync('redis-cli', ['-p', String(redis.port), 'set', `rpr:{${name}}:slot:${T + 500}`, 'a:1']);
+    expect(await b.s.claim!({ wall: T + 500 }, ctx(clock.now))).toBe('pass');
+    expect(wallOf(await b.s.after({ wall: T + 500 }, ctx(T + 950)))).toBe(T + 600);
+    // A slot won here whose run started on time: the slots due during the run are skipped, as any interval job does.
+    clock.now = T + 601;
+    expect(await a.s.claim!({ wall: T + 600 }, ctx(clock.now))).toBe('run');
+    clock.now = T + 950;
+    expect(await a.s.after({ wall: T + 600 }, ctx(T + 950))).toEqual({ due: { wall: T + 1_000 }, skipped: 3, lastSkipped: { wall: T + 900 } });
+    // Taken elsewhere but reached more than 2 s late: the slots older than that are skipped.
+    clock.now = T + 3_000;
+    expect(await b.s.claim!({ wall: T + 600 }, ctx(clock.now))).toBe('pass');
+    expect(await b.s.after({ wall: T + 600 }, ctx(T + 3_000))).toMatchObject({ due: { wall: T + 1_000 }, skipped: 3 });
+    // --http-aware holding the next run back (its now ahead of the clock): no catching up.
+    expect(wallOf(await b.s.after({ wall: T + 600 }, { nowAt: 0, nowWall: T + 3_500, notBefore: true }))).toBe(T + 3_500);
+  });
+
+  it('cron: a fire time taken elsewhere is followed by the next one even when it is already past', async () => {
+    const name = `c${jobs++}`;
+    const clock = { now: T };
+    const fires = (from: number, now: number, notBefore: boolean) => {
+      let next = Math.floor(from / 1000) * 1000 + 1000;
+      while (notBefore && next < now) next += 1000;
+      return { due: { wall: next }, skipped: 0 };
+    };
+    const inner = {
+      describe: 'cron "* * * * * *" in UTC',
+      first: (c: { nowWall: number }) => fires(c.nowWall, c.nowWall, false),
+      after: (prev: { wall: number } | { at: number }, c: { nowWall: number; notBefore?: boolean }) => fires((prev as { wall: number }).wall, c.nowWall, c.notBefore === true),
+    };
+    const c = coordinate(inner, { url: redis.url, name, onLoss: 'skip', shape: { kind: 'cron', jitterMs: 0 }, instance: 'b:2', wallNow: () => clock.now, warn: () => undefined });
+    open.push(c);
+    await c.schedule.first(ctx(T));
+    spawnSync('redis-cli', ['-p', String(redis.port), 'set', `rpr:{${name}}:slot:${T + 1000}`, 'a:1']);
+    clock.now = T + 2_100;
+    expect(await c.schedule.claim!({ wall: T + 1000 }, ctx(clock.now))).toBe('pass');
+    expect(wallOf(await c.schedule.after({ wall: T + 1000 }, ctx(clock.now)))).toBe(T + 2000);
   });
 
   it('a slot reached long after it was due is left alone (its claim may be gone)', async () => {
@@ -115,5 +177,34 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     const state = (events: JobEvent[]) => events.filter((e) => e.type === 'coordination').at(-1);
     expect(state(skip.events)).toMatchObject({ state: { connected: false, unavailable: 1, local: 0 } });
     expect(state(local.events)).toMatchObject({ state: { connected: false, unavailable: 0, local: 1 } });
+  });
+});
+
+describe.skipIf(!HAVE_REDIS)('the Redis link', () => {
+  it('a Redis that stops answering: the call times out, later claims are not held up, a background PING finds it back', async () => {
+    const frozen = await startRedis();
+    const downs: string[] = [];
+    let ups = 0;
+    const link = new RedisLink(parseRedisUrl(frozen.url), { down: (reason) => downs.push(reason), up: () => ups++ }, { connectTimeoutMs: 3000 });
+    try {
+      await link.connect();
+      expect(link.mayAsk()).toBe(true);
+      frozen.freeze(true);
+      await expect(link.call('rprJoin', ['k'], ['x', 1000], 300)).rejects.toThrow(/no answer within 300ms/);
+      expect(downs).toEqual(['no answer within 300ms']);
+      // Asking again does not wait on it: the answer is "not now", at once, while a PING probes.
+      const asked = Date.now();
+      expect(link.mayAsk()).toBe(false);
+      expect(link.mayAsk()).toBe(false);
+      expect(Date.now() - asked).toBeLessThan(50);
+      frozen.freeze(false);
+      const until = Date.now() + 5000;
+      while (!link.mayAsk() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(link.usable).toBe(true);
+      expect(ups).toBe(1);
+    } finally {
+      link.close();
+      await frozen.dispose();
+    }
   });
 });
