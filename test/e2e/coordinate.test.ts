@@ -96,9 +96,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const runs = readRuns(file);
     expect(doubles(runs)).toEqual([]);
     expect(gaps(runs)).toEqual([]);
-    // a ran alone for its first 0.3 s, then three instances until about 5.7 s: some 28 slots.
+    // a ran alone for its first 0.3 s, then three instances until about 5.7 s: some 28 slots (more
+    // when a loaded machine starts the later instances late: they end late too).
     expect(runs.length).toBeGreaterThanOrEqual(24);
-    expect(runs.length).toBeLessThanOrEqual(31);
+    expect(runs.length).toBeLessThanOrEqual(Math.floor((Math.max(...results.map((r) => r.exitWall)) - a.spawnWall) / EVERY) + 1);
     expect(new Set(runs.map((r) => r.instance)).size).toBeGreaterThanOrEqual(2);
 
     expect(health.coordination).toMatchObject({ backend: 'redis', connected: true, on_loss: 'skip', slots_unavailable: 0, runs_local: 0 });
@@ -285,7 +286,8 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     for (let i = 0; i + limit < starts.length; i++) expect(starts[i + limit]! - starts[i]!, shown).toBeGreaterThanOrEqual(windowMs - 30);
     // ...and the limit is used: about 3 per 0.5 s over 4 s (the last instance to start ends last).
     expect(starts.length, shown).toBeGreaterThanOrEqual(20);
-    expect(starts.length, shown).toBeLessThanOrEqual(3 * 10);
+    // (The window check above bounds the count over the span the starts cover, however late a loaded machine started an instance.)
+    expect(starts.length, shown).toBeLessThanOrEqual(limit * (Math.floor((starts.at(-1)! - starts[0]!) / windowMs) + 1));
     // Reservations spread the starts over the instances rather than letting one win every race.
     for (const r of results) expect(r.stdout.trim().split('\n').length, shown).toBeGreaterThanOrEqual(2);
     // The starts as committed in Redis: the limit holds exactly, and every run was committed.
