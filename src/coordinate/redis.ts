@@ -66,7 +66,8 @@ export class RedisLink {
       connectTimeout: this.#connectTimeoutMs,
       retryStrategy: (attempt: number) => Math.min(50 * attempt, maxDelay),
     });
-    for (const [name, { keys, lua }] of Object.entries(SCRIPTS)) this.#client.defineCommand(name, { numberOfKeys: keys, lua });
+    // No fixed number of keys: each call says how many (a claim names every slot it may take).
+    for (const [name, lua] of Object.entries(SCRIPTS)) this.#client.defineCommand(name, { lua });
     // Without a listener ioredis prints every failed reconnection; the reason is kept for the one message.
     this.#client.on('error', (error: Error) => void (this.#lastError = error.message));
     this.#client.on('close', () => this.#markDown(this.#lastError ?? 'connection closed'));
@@ -134,7 +135,7 @@ export class RedisLink {
   async call(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<string[]> {
     const run = (this.#client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[script];
     try {
-      const answer = await this.#timed(run.call(this.#client, ...keys, ...args), timeoutMs);
+      const answer = await this.#timed(run.call(this.#client, keys.length, ...keys, ...args), timeoutMs);
       this.#markUp();
       return (Array.isArray(answer) ? answer : [answer]).map(String);
     } catch (error) {

@@ -43,14 +43,20 @@ return cur
 `;
 
 /**
- * CLAIM: KEYS shape, slot; ARGV mine, shapeTtl, instance, claimTtl. One slot, once: SET NX PX.
- * {'won', instance} | {'lost', holder} | {'moved', theirs}.
+ * CLAIM: KEYS shape, then the reached slot and the slots after it already due; ARGV mine, shapeTtl,
+ * instance, claimTtl. The first of those slots nobody holds is claimed (SET NX PX), in one round
+ * trip however late the instance is. {'won', instance, holder of each slot before it...} |
+ * {'lost', holder of each slot...} | {'moved', theirs}.
  */
 export const CLAIM = `${SHAPE}
 local moved = shape(KEYS[1], ARGV[1], ARGV[2])
 if moved then return {'moved', moved} end
-if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return {'won', ARGV[3]} end
-return {'lost', redis.call('GET', KEYS[2]) or '?'}
+local holders = {}
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[3], 'NX', 'PX', ARGV[4]) then return {'won', ARGV[3], unpack(holders)} end
+  holders[#holders + 1] = redis.call('GET', KEYS[i]) or '?'
+end
+return {'lost', unpack(holders)}
 `;
 
 /**
@@ -167,11 +173,6 @@ end
 return {'wait', num(tat - tau)}
 `;
 
-export const SCRIPTS = {
-  rprJoin: { keys: 1, lua: JOIN },
-  rprClaim: { keys: 2, lua: CLAIM },
-  rprWindow: { keys: 3, lua: WINDOW },
-  rprBucket: { keys: 2, lua: BUCKET },
-} as const;
+export const SCRIPTS = { rprJoin: JOIN, rprClaim: CLAIM, rprWindow: WINDOW, rprBucket: BUCKET } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -7,7 +7,8 @@
  */
 import type { Due } from '../clock/clock.js';
 import { RprError } from '../errors/index.js';
-import type { ClaimAnswer, Schedule, Slot, SlotAnswer, SlotContext } from '../schedule/types.js';
+import type { Schedule, Slot, SlotContext } from '../schedule/types.js';
+import { catchUp, type Verdict } from './catch-up.js';
 import { formatDuration } from '../units/duration.js';
 import { iso, mismatch, type Shared } from './shared.js';
 
@@ -16,10 +17,10 @@ import { iso, mismatch, type Shared } from './shared.js';
  * claim given up may still have been won in Redis, and then nobody runs that slot.
  */
 const MAX_CLAIM_WAIT_MS = 2000;
-/** How late a slot after one taken elsewhere is still tried (see catchUp). */
-const CATCH_UP_MS = MAX_CLAIM_WAIT_MS;
 /** Slots are claimed at most this late (plus the interval, plus --jitter); claims live twice that. */
 const LATE_MS = 30_000;
+/** A late claim offers at most this many slots after the one reached. */
+const MAX_OFFERED = 20;
 
 interface Claimer {
   /** The job's shape as this instance sees it (grid origin included). */
@@ -29,87 +30,59 @@ interface Claimer {
   label(dueWall: number): string;
   maxLateMs: number;
   shapeTtlMs: number;
-}
-
-/** A claim's answer, where 'taken' is a pass because another instance holds the slot. */
-type Verdict = ClaimAnswer | 'taken';
-
-type After = Schedule['after'];
-
-/**
- * Which slot an instance tries after one it claimed. Every instance may reach a slot late alike (a
- * loaded machine, a slow claim), so skipping every slot already past - as a late interval job does
- * - could leave a slot to nobody. Instead an instance tries every slot up to CATCH_UP_MS past due,
- * except those that fell due while it was running one (--overlap skip: it could not have run them;
- * another instance may have): after a slot taken elsewhere, the next slot however late; after a
- * slot run here, the next one if it fell due before that run started, else the first not yet due.
- * Redis being away, or --http-aware holding the next run back, skip slots as usual.
- */
-function catchUp(wallNow: () => number) {
-  let takenWall: number | undefined;
-  let won: { wall: number; runFrom: number } | undefined;
-  return {
-    note(due: Due, verdict: Verdict): ClaimAnswer {
-      const wall = 'wall' in due ? due.wall : undefined;
-      takenWall = verdict === 'taken' ? wall : undefined;
-      won = verdict === 'run' && wall !== undefined ? { wall, runFrom: wallNow() } : undefined;
-      return verdict === 'taken' ? 'pass' : verdict;
-    },
-    async after(prev: Due, ctx: Parameters<After>[1], after: After): Promise<SlotAnswer> {
-      const wall = 'wall' in prev ? prev.wall : undefined;
-      const held = ctx.nowWall > wallNow();
-      if (!ctx.notBefore || wall === undefined || held || (wall !== takenWall && wall !== won?.wall)) return after(prev, ctx);
-      const early = await after(prev, { ...ctx, nowAt: ctx.nowAt - CATCH_UP_MS, nowWall: ctx.nowWall - CATCH_UP_MS });
-      if (wall === takenWall || !early || 'end' in early) return early;
-      return 'wall' in early.due && early.due.wall < won!.runFrom ? early : after(prev, ctx);
-    },
-  };
+  /** The slots after `dueWall` already due at `nowWall` that a late claim offers too. */
+  following(dueWall: number, nowWall: number): number[];
 }
 
 /** The claim at a reached slot: run, pass (another instance has it), or Redis-away behaviour. */
 function claimSlot(shared: Shared, claimer: Claimer) {
   const { link, status, keys, instance } = shared;
-  const offline = (label: string): ClaimAnswer => {
+  const offline = (label: string): Verdict => {
     if (shared.onLoss === 'skip') {
       status.count('unavailable');
       status.say(`${label} not run: Redis is unavailable`);
-      return 'pass';
+      return { answer: 'pass' };
     }
     status.count('local');
     status.say(`${label} runs here without Redis (run-local)`);
-    return 'run';
+    return { answer: 'run' };
   };
   return async (due: Due): Promise<Verdict> => {
-    const dueWall = 'wall' in due ? due.wall : shared.wallNow();
+    const now = shared.wallNow();
+    const dueWall = 'wall' in due ? due.wall : now;
     const label = claimer.label(dueWall);
-    const late = shared.wallNow() - dueWall;
-    if (late > claimer.maxLateMs) {
+    if (now - dueWall > claimer.maxLateMs) {
       // Its claim may have expired already: running it now could run it twice.
-      status.say(`${label} reached ${formatDuration(late)} late: left alone`);
-      return 'pass';
+      status.say(`${label} reached ${formatDuration(now - dueWall)} late: left alone`);
+      return { answer: 'pass' };
     }
     if (!link.mayAsk()) return offline(label);
+    // Reached late, the slots after it already due are offered too: the first one free is taken.
+    const slots = [dueWall, ...claimer.following(dueWall, now)];
     let answer: string[];
     try {
-      answer = await link.call('rprClaim', [keys.shape, keys.slot(dueWall)], [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs], MAX_CLAIM_WAIT_MS);
+      answer = await link.call('rprClaim', [keys.shape, ...slots.map(keys.slot)], [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs], MAX_CLAIM_WAIT_MS);
     } catch {
       return offline(label);
     }
-    const [verdict, who = '?'] = answer;
-    if (verdict === 'won') {
-      status.count('claimed');
-      status.say(`${label} runs here (${instance})`);
-      return 'run';
+    const [verdict, ...rest] = answer;
+    if (verdict === 'moved') {
+      const theirs = rest[0] ?? '?';
+      const mine = claimer.shape();
+      if (!claimer.adopt(theirs)) throw mismatch(shared, theirs, mine);
+      status.say(`the job's grid in Redis is now ${theirs} (it was lost, or started anew): ${label} is not on it`);
+      return { answer: 'pass' };
     }
-    if (verdict === 'lost') {
+    const holders = verdict === 'won' ? rest.slice(1) : rest;
+    holders.forEach((who, i) => {
       status.count('lost');
-      status.say(`${label} runs on ${who}`);
-      return 'taken';
-    }
-    const mine = claimer.shape();
-    if (!claimer.adopt(who)) throw mismatch(shared, who, mine);
-    status.say(`the job's grid in Redis is now ${who} (it was lost, or started anew): ${label} is not on it`);
-    return 'pass';
+      status.say(`${claimer.label(slots[i]!)} runs on ${who}`);
+    });
+    if (verdict !== 'won') return { answer: 'pass', taken: { from: dueWall, through: slots[holders.length - 1] ?? dueWall } };
+    const wonWall = slots[holders.length]!;
+    status.count('claimed');
+    status.say(`${claimer.label(wonWall)} runs here (${instance})`);
+    return { answer: wonWall === dueWall ? 'run' : { runAs: { wall: wonWall } }, won: wonWall };
   };
 }
 
@@ -162,6 +135,11 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
     maxLateMs,
     // Kept while any instance claims; gone after a long quiet spell, so the job may then change.
     shapeTtlMs: Math.max(10 * every, 3_600_000),
+    following(dueWall, nowWall) {
+      const k = Math.round((dueWall - origin) / every);
+      const last = Math.min(indexFrom(nowWall + 1) - 1, k + MAX_OFFERED);
+      return Array.from({ length: Math.max(0, last - k) }, (_, i) => at(k + 1 + i));
+    },
   };
   const claim = claimSlot(shared, claimer);
   const late = catchUp(shared.wallNow);
@@ -199,7 +177,7 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
       return { due: { wall: at(indexFrom(Math.max(now, proposal))) }, skipped: 0 };
     },
     after: (prev, ctx) => late.after(prev, ctx, gridAfter),
-    claim: async (due) => late.note(due, await claim(due)),
+    claim: async (due) => late.note(await claim(due)),
     close,
   };
 }
@@ -213,6 +191,8 @@ export function cronCoordinated(shared: Shared, inner: Schedule, jitterMs: numbe
     label: (dueWall) => `fire time ${iso(dueWall)}`,
     maxLateMs: LATE_MS + jitterMs,
     shapeTtlMs: 7 * 86_400_000,
+    // Fire times are a second apart at least: a late claim offers only the one reached.
+    following: () => [],
   };
   const claim = claimSlot(shared, claimer);
   const late = catchUp(shared.wallNow);
@@ -233,7 +213,7 @@ export function cronCoordinated(shared: Shared, inner: Schedule, jitterMs: numbe
       return inner.first({ ...ctx, nowAt: ctx.nowAt + waited, nowWall: ctx.nowWall + waited });
     },
     after: (prev, ctx) => late.after(prev, ctx, (p, c) => inner.after(p, c)),
-    claim: async (due) => late.note(due, await claim(due)),
+    claim: async (due) => late.note(await claim(due)),
     async close() {
       await Promise.all([inner.close?.(), close()]);
     },

@@ -147,7 +147,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       const jitter = spec.jitterMs > 0 && !slot.startNow ? random() * spec.jitterMs : 0;
       const due: Due = slot.startNow ? { at: clock.now() } : 'at' in slot.due ? { at: slot.due.at + jitter } : { wall: slot.due.wall + jitter };
       // A queued run starts now but stands for the missed slot: that is when it was due.
-      const dueWall = toWall(slot.startNow ? slot.due : due);
+      let dueWall = toWall(slot.startNow ? slot.due : due);
       emit({ type: 'next', run: runs + 1, dueWall: toWall(due) });
       const reached = await waitForFirst(clock, [due, deadline, untilTime], wake.signal);
       if (reached !== 0) {
@@ -168,9 +168,13 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
           slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
           continue;
         }
-        if (claim !== 'run') {
+        if (claim !== 'run' && 'retryAt' in claim) {
           slot = { due: claim.retryAt, skipped: 0 };
           continue;
+        }
+        if (claim !== 'run') {
+          slot = { due: claim.runAs, skipped: 0 };
+          dueWall = toWall(claim.runAs);
         }
       }
       if (spec.overlap === 'kill' && active.size > 0) {

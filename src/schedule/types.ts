@@ -35,9 +35,10 @@ export type SlotAnswer = Slot | ScheduleEnd | null;
 /**
  * A schedule's word on a slot that has been reached, asked right before its run starts (coordination
  * across instances): 'run' it here, 'pass' it (another instance runs it; the loop moves to the next
- * slot), or wait until `retryAt` and ask again (a shared rate limit that is not yet free).
+ * slot), wait until `retryAt` and ask again (a shared rate limit that is not yet free), or run now
+ * standing for `runAs`, a later slot already due (the reached one was taken, that one was not).
  */
-export type ClaimAnswer = 'run' | 'pass' | { retryAt: Due };
+export type ClaimAnswer = 'run' | 'pass' | { retryAt: Due } | { runAs: Due };
 
 export interface Schedule {
   readonly describe: string;

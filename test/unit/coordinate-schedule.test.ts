@@ -56,43 +56,45 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     expect(last?.type === 'coordination' && last.state).toMatchObject({ connected: true, claimed: 0, lost: 1 });
   });
 
-  it('every instance late alike: slots past due are still tried (up to 2 s), except those due while a run here went on', async () => {
+  it('every instance late alike: a late claim takes the first free slot already due; slots due while a run here went on are skipped', async () => {
     const name = `g${jobs++}`;
     const clock = { now: T };
     const a = make(name, 'a:1', clock, grid(100));
     const b = make(name, 'b:2', clock, grid(100));
     await a.s.first(ctx(T));
     await b.s.first(ctx(T));
-    // Both reach slot 3 (T+300) 250 ms late: slot 4 (T+400) is past due by then, and nobody has run it.
+    // Both reach slot 3 (T+300) 250 ms late: slots 4 and 5 are due by then, and nobody has run them.
     clock.now = T + 550;
     expect(await a.s.claim!({ wall: T + 300 }, ctx(clock.now))).toBe('run');
-    expect(await b.s.claim!({ wall: T + 300 }, ctx(clock.now))).toBe('pass');
-    // b found slot 3 taken: slot 4 next. a ran slot 3 from T+550 on: slot 4 fell due before that run, so it is a's to try too.
+    // b finds slot 3 taken and takes slot 4 in the same round trip.
+    expect(await b.s.claim!({ wall: T + 300 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 400 } });
+    expect(b.lines.slice(-2)).toEqual([`rpr: coordination: slot 3 (${new Date(T + 300).toISOString()}) runs on a:1`, `rpr: coordination: slot 4 (${new Date(T + 400).toISOString()}) runs here (b:2)`]);
+    // a ran slot 3 from T+550 on: slot 4 fell due before that run, so it is a's to try again; taken, a gets slot 5.
     clock.now = T + 560;
-    expect(wallOf(await b.s.after({ wall: T + 300 }, ctx(T + 560)))).toBe(T + 400);
-    expect(wallOf(await a.s.after({ wall: T + 300 }, ctx(T + 560)))).toBe(T + 400);
-    clock.now = T + 570;
-    expect(await b.s.claim!({ wall: T + 400 }, ctx(clock.now))).toBe('run');
-    expect(await a.s.claim!({ wall: T + 400 }, ctx(clock.now))).toBe('pass');
-    // b's run of slot 4 goes on from T+570 to T+950: slots 6 to 9 fell due meanwhile, b skips them
-    // (it could not have run them); slot 5 fell due before it started.
+    expect(wallOf(await a.s.after({ wall: T + 300 }, ctx(clock.now)))).toBe(T + 400);
+    expect(await a.s.claim!({ wall: T + 400 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 500 } });
+    // a's run of slot 5 goes on from T+560 to T+950: slots 6 to 9 fell due meanwhile and a skips
+    // them, as any interval job does (it could not have run them; b may have).
     clock.now = T + 950;
-    expect(wallOf(await b.s.after({ wall: T + 400 }, ctx(T + 950)))).toBe(T + 500);
-    // ...but slot 5 was taken meanwhile (say, by a): b tries slot 6, up to 2 s late.
-    spawnSync('redis-cli', ['-p', String(redis.port), 'set', `rpr:{${name}}:slot:${T + 500}`, 'a:1']);
-    expect(await b.s.claim!({ wall: T + 500 }, ctx(clock.now))).toBe('pass');
-    expect(wallOf(await b.s.after({ wall: T + 500 }, ctx(T + 950)))).toBe(T + 600);
-    // A slot won here whose run started on time: the slots due during the run are skipped, as any interval job does.
-    clock.now = T + 601;
-    expect(await a.s.claim!({ wall: T + 600 }, ctx(clock.now))).toBe('run');
-    clock.now = T + 950;
-    expect(await a.s.after({ wall: T + 600 }, ctx(T + 950))).toEqual({ due: { wall: T + 1_000 }, skipped: 3, lastSkipped: { wall: T + 900 } });
-    // Taken elsewhere but reached more than 2 s late: the slots older than that are skipped.
-    clock.now = T + 3_000;
-    expect(await b.s.claim!({ wall: T + 600 }, ctx(clock.now))).toBe('pass');
-    expect(await b.s.after({ wall: T + 600 }, ctx(T + 3_000))).toMatchObject({ due: { wall: T + 1_000 }, skipped: 3 });
+    expect(await a.s.after({ wall: T + 500 }, ctx(clock.now))).toEqual({ due: { wall: T + 1_000 }, skipped: 4, lastSkipped: { wall: T + 900 } });
+    // b's run of slot 4 ended at T+570: slot 5 next (due before b's run started), taken by a: b takes slot 6.
+    expect(wallOf(await b.s.after({ wall: T + 400 }, ctx(clock.now)))).toBe(T + 500);
+    expect(await b.s.claim!({ wall: T + 500 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 600 } });
+    // Every slot offered taken: the next one tried is the one after the last offered.
+    clock.now = T + 960;
+    expect(await a.s.claim!({ wall: T + 600 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 700 } });
+    spawnSync('redis-cli', ['-p', String(redis.port), 'mset', `rpr:{${name}}:slot:${T + 800}`, 'c:3', `rpr:{${name}}:slot:${T + 900}`, 'c:3']);
+    expect(await b.s.claim!({ wall: T + 700 }, ctx(clock.now))).toBe('pass');
+    expect(b.lines.slice(-3).map((l) => l.replace(/ \(.*\)/, ''))).toEqual(['rpr: coordination: slot 7 runs on a:1', 'rpr: coordination: slot 8 runs on c:3', 'rpr: coordination: slot 9 runs on c:3']);
+    expect(await b.s.after({ wall: T + 700 }, ctx(clock.now))).toEqual({ due: { wall: T + 1_000 }, skipped: 0 });
+    // Catching up goes back 2 s at most: slots older than that are skipped.
+    clock.now = T + 3_500;
+    expect(await b.s.claim!({ wall: T + 1_000 }, ctx(clock.now))).toBe('run');
+    expect(await a.s.claim!({ wall: T + 1_000 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 1_100 } });
+    clock.now = T + 3_600;
+    expect(await a.s.after({ wall: T + 1_100 }, ctx(clock.now))).toEqual({ due: { wall: T + 1_600 }, skipped: 4, lastSkipped: { wall: T + 1_500 } });
     // --http-aware holding the next run back (its now ahead of the clock): no catching up.
-    expect(wallOf(await b.s.after({ wall: T + 600 }, { nowAt: 0, nowWall: T + 3_500, notBefore: true }))).toBe(T + 3_500);
+    expect(wallOf(await b.s.after({ wall: T + 1_000 }, { nowAt: 0, nowWall: T + 4_000, notBefore: true }))).toBe(T + 4_000);
   });
 
   it('cron: a fire time taken elsewhere is followed by the next one even when it is already past', async () => {

@@ -34,6 +34,16 @@ describe.skipIf(!HAVE_REDIS)('CLAIM', () => {
     expect(await claim('a:1')).toEqual(['lost', 'a:1']);
   });
 
+  it('offered several slots (a late instance), takes the first nobody holds and names the holders of those before it', async () => {
+    const k = keysOf(`claim${job++}`);
+    const slot = (t: number) => `${k.shape}:slot:${t}`;
+    const claim = (who: string, slots: number[]) => link.call('rprClaim', [k.shape, ...slots.map(slot)], ['interval 100ms from 0', 60_000, who, 60_000], 1000);
+    expect(await claim('a:1', [100])).toEqual(['won', 'a:1']);
+    expect(await claim('b:2', [100, 200, 300])).toEqual(['won', 'b:2', 'a:1']);
+    expect(await claim('c:3', [100, 200, 300])).toEqual(['won', 'c:3', 'a:1', 'b:2']);
+    expect(await claim('a:1', [100, 200, 300])).toEqual(['lost', 'a:1', 'b:2', 'c:3']);
+  });
+
   it('answers moved with the job shape Redis has when it differs, and sets it when there is none', async () => {
     const k = keysOf(`claim${job++}`);
     expect(await link.call('rprJoin', [k.shape], ['interval 200ms from 5', 60_000], 1000)).toEqual(['interval 200ms from 5']);
