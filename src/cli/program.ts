@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitCodeFor, formatError } from '../errors/exit-codes.js';
+import { usageError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { fromCommanderError } from './commander-errors.js';
 import { canonicalFlags } from './flag-aliases.js';
@@ -56,6 +57,9 @@ function needsPlugins(program: Command, head: string[]): boolean {
   return !program.commands.some((c) => c.name() === word || c.aliases().includes(word));
 }
 
+/** Subcommands that manage rpr rather than run a job: a command after -- would be silently ignored. */
+const TAKES_NO_COMMAND: ReadonlySet<string> = new Set(['config', 'plugins', 'examples']);
+
 /** Parses and runs one invocation; returns the exit status. Never throws. */
 export async function main(args: string[]): Promise<number> {
   const dashdash = args.indexOf('--');
@@ -74,6 +78,10 @@ export async function main(args: string[]): Promise<number> {
     if (head.length === 0) {
       program.outputHelp();
       return EXIT.usage;
+    }
+    const sub = subcommandOf(program, head);
+    if (ctx.commandArgv !== null && sub !== undefined && TAKES_NO_COMMAND.has(sub)) {
+      throw usageError(`${sub} runs no command, yet one follows --: ${ctx.commandArgv.join(' ') || '(empty)'}`, `drop the part after --; jobs are e.g. rpr interval --every 1m -- CMD`);
     }
     await program.parseAsync(head, { from: 'user' });
     return ctx.exitCode;

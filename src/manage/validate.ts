@@ -10,6 +10,7 @@ import path from 'node:path';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { CONTRACT, requiredExports, allowedExports, type PluginKind } from '../plugins/contract.js';
 import { compareSemver, describeWasm, parseManifest, ManifestError, type Description, type PluginManifest } from '../plugins/index.js';
+import { usageError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { inspectWasm, type WasmInfo } from '../plugins/wasm/inspect.js';
 import { PAGE_BYTES } from '../plugins/wasm/prepare.js';
@@ -139,7 +140,7 @@ export async function validatePlugin(target: string): Promise<Validation> {
   const notes: string[] = [];
   const resolved = path.resolve(target);
   const info = await stat(resolved).catch(() => null);
-  if (!info) return { subject: target, problems: [`${target}: no such file or folder`], notes };
+  if (!info) throw usageError(`plugins validate: ${target}: no such file or folder`, 'give a plugin folder (plugin.toml + wasm), a plugin.toml, or a .wasm');
   let manifestFile: string | undefined;
   let wasmFile: string;
   if (info.isDirectory()) {

@@ -123,6 +123,8 @@ const BAD_INPUT: [string, string[], (string | RegExp)[]][] = [
   ['duration without a unit', ['count', '-t', '1', '--timeout', '5', '--', 'true'], ['--timeout', '5']],
   ['duration with a bad unit', ['interval', '-e', '3x', '--', 'true'], ['--every', '3x']],
   ['malformed compound duration', ['count', '-t', '1', '--kill-after', '1.5.5s', '--', 'true'], ['--kill-after']],
+  ['a command after -- for a subcommand that runs none', ['config', 'check', '--', 'touch', '/tmp/rpr-never'], ['config runs no command', 'touch /tmp/rpr-never']],
+  ['plugins with a command after --', ['plugins', 'list', '--', 'true'], ['plugins runs no command']],
   ['missing --', ['interval', '--every', '1s', 'echo', 'hi'], [/--|argument/]],
   ['missing command', ['interval', '--every', '1s'], ['--']],
   ['empty command after --', ['count', '-t', '1', '--'], ['empty']],

@@ -179,7 +179,10 @@ describe('rpr plugins validate', () => {
     expect(src.code).toBe(1);
     expect(src.stdout).toMatch(/runtime\.sha256 is the @SHA256@ placeholder of a source template; build the plugin and validate what the build wrote \(e\.g\. dist\/\)/);
     const missing = await run(['plugins', 'validate', path.join(template, 'nope')]);
-    expect(missing.code).toBe(1);
-    expect(missing.stdout).toMatch(/nope: no such file or folder/);
+    // A path that is not there is bad input, not a bad plugin: exit 2, one line.
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toMatch(/^rpr: plugins validate: \S+nope: no such file or folder \(hint: give a plugin folder/);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
