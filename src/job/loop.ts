@@ -149,10 +149,11 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       // A queued run starts now but stands for the missed slot: that is when it was due.
       let dueWall = toWall(slot.startNow ? slot.due : due);
       emit({ type: 'next', run: runs + 1, dueWall: toWall(due) });
-      const reached = await waitForFirst(clock, [due, deadline, untilTime], wake.signal);
-      if (reached !== 0) {
-        if (reached === 1) end('for');
-        if (reached === 2) end('until-time');
+      // The stop points first: a slot due exactly at the --for or --until-time deadline is past the job.
+      const reached = await waitForFirst(clock, [deadline, untilTime, due], wake.signal);
+      if (reached !== 2) {
+        if (reached === 0) end('for');
+        if (reached === 1) end('until-time');
         break;
       }
       if (schedule.missed === 'skip' && -remainingMs(clock, due) > MISSED_AFTER_MS) {

@@ -101,6 +101,12 @@ describe('stop conditions', () => {
     expect(clock.now()).toBeLessThan(300);
   });
 
+  it('--for 300ms --every 100ms: the job is over at the deadline, so the slot due exactly then does not run', async () => {
+    const { log, outcome } = await simulate(spec({ stop: { forMs: 300 } }), intervalSchedule(100), { durationMs: () => 5 });
+    expect(outcome?.reason).toBe('for');
+    expect(log.map((l) => l.startedAt)).toEqual([0, 100, 200]);
+  });
+
   it('--for-kill terminates the running command at the deadline', async () => {
     const { log, outcome } = await simulate(spec({ stop: { forMs: 150, forKill: true } }), intervalSchedule(100), { durationMs: () => 5000 });
     expect(outcome?.reason).toBe('for');
