@@ -3,7 +3,8 @@
  * identity on every instance - its due time on the wall clock: for an interval job a point of a
  * grid anchored at an origin kept in Redis (the first instance sets it), for a cron job the fire
  * time itself - and when it is reached each instance tries to claim it (SET NX PX); the one that
- * wins runs it, the others pass it and wait for the next one.
+ * wins runs it, the others pass it and wait for the next one. An instance that reaches a slot late
+ * offers the later slots already due in the same claim (catch-up.ts says which slot comes next).
  */
 import type { Due } from '../clock/clock.js';
 import { RprError } from '../errors/index.js';
