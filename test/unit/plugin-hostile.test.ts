@@ -126,3 +126,16 @@ describe('hostile at load', () => {
     });
   });
 });
+
+describe('closed while a call goes on', () => {
+  it('the call fails, and nothing is rebuilt or said about rebuilding', async () => {
+    const logs = collect();
+    const p = await loadPlugin(fixture('hostile'), { onLog: logs.onLog });
+    const pending = schedulerNext(p, state({ output_tail: 'spin' })).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    await p.close();
+    expect(await pending).toMatchObject({ name: 'PluginError', plugin: 'hostile' });
+    expect(p.stats.rebuilds).toBe(0);
+    expect(logs.logs.filter((l) => /rebuilding/.test(l))).toEqual([]);
+  });
+});

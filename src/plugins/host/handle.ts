@@ -209,13 +209,11 @@ export class PluginHandle {
   /** Drops the failed instance and starts building its replacement right away. */
   #rebuildSoon(failed: Instance, failure: PluginError): void {
     failed.discard();
+    this.#instance = undefined;
+    // A call cut short by close() is no reason to rebuild, nor to say so.
+    if (this.#closed) return;
     this.stats.rebuilds++;
     this.#options.onLog('warn', `plugin "${this.name}": rebuilding the instance after: ${failure.message}`);
-    if (this.#closed) {
-      this.#instance = undefined;
-      return;
-    }
-    this.#instance = undefined;
     this.#ensureInstance().catch(() => {});
   }
 
