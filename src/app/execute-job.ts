@@ -4,7 +4,7 @@ import type { JobObserver } from '../job/events.js';
 import { startJob } from '../job/loop.js';
 import type { JobSpec } from '../job/spec.js';
 import { executeRun } from '../run/execute.js';
-import { reapGroups } from '../run/reap.js';
+import { reapLeftovers } from '../run/reap.js';
 import { loadRunner } from '../run/spawn.js';
 import { resolveCommand } from '../run/resolve-command.js';
 import type { Schedule } from '../schedule/types.js';
@@ -80,7 +80,7 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     return stoppedBy ? exitCodeForSignal(stoppedBy) : outcome.exitCode;
   } finally {
     removeSignals();
-    await Promise.all([reapGroups(spec.killAfterMs), observability.close(), options.finish?.()]);
+    await Promise.all([reapLeftovers(spec.killAfterMs), observability.close(), options.finish?.()]);
     process.stdout.off('error', onPipeError);
   }
 }

@@ -2,6 +2,7 @@ import { OutputCapture, type CaptureNeeds, type CaptureResult } from './capture.
 import { createPrefixer, expandPrefix } from './prefix.js';
 import { groupIsLive, leaderExited, trackGroup } from './process-group.js';
 import { spawnRun, type ProcessEnd, type StdioMode } from './spawn.js';
+import { endTagged, JOB_ID } from './tagged.js';
 
 export type Sink = (chunk: Buffer) => void;
 
@@ -78,7 +79,9 @@ export function executeRun(plan: RunPlan): ActiveRun {
     if (sink) return plan.passthrough[stream] ? 'inherit' : 'pipe';
     return 'ignore';
   };
-  const child = spawnRun({ argv: plan.argv, shell: plan.shell, env: plan.env, cwd: plan.cwd, stdout: mode('stdout'), stderr: mode('stderr') });
+  // RPR_JOB_ID lets the job's end (and this run's timeout) find what left the run's group.
+  const env = { ...plan.env, RPR_JOB_ID: JOB_ID };
+  const child = spawnRun({ argv: plan.argv, shell: plan.shell, env, cwd: plan.cwd, stdout: mode('stdout'), stderr: mode('stderr') });
   if (child.pid !== undefined) trackGroup(child.pid);
 
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -106,6 +109,8 @@ export function executeRun(plan: RunPlan): ActiveRun {
       ? after(plan.timeoutMs, () => {
           timedOut = true;
           void terminate(plan.killAfterMs);
+          // What the run started outside its group (setsid, set -m) times out with it.
+          void endTagged(plan.killAfterMs, plan.run);
         })
       : undefined;
 

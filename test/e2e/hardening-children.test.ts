@@ -7,8 +7,8 @@
  * - megabytes per run, for 20 runs, in every output mode: nothing lost, rpr's peak RSS bounded;
  * - a command that disappears or stops being executable in the middle of a job (launcher and execa);
  * - timeouts longer than Node's 24.8-day timer limit;
- * - grandchildren that leave the run's process group (setsid, setpgid): what rpr can and cannot
- *   clean up, as docs/hardening.md says;
+ * - grandchildren that leave the run's process group (setsid, setpgid): found by the job's
+ *   RPR_JOB_ID and ended, unless they drop it, as docs/hardening.md says;
  * - a finished run's process-group number reused by an unrelated process: rpr must not signal it.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -178,34 +178,59 @@ describe('timeouts longer than a Node timer can wait (2^31 ms, 24.8 days)', () =
 });
 
 describe('grandchildren that leave the run (docs/hardening.md, "What rpr cleans up")', () => {
-  it('a double fork that stays in the group is ended; one that calls setsid escapes and outlives rpr', async () => {
-    const inGroup = uniqueSleep();
-    const escaped = uniqueSleep();
-    // (sleep &) is a double fork: the subshell exits, sleep is orphaned but still in the run's group.
-    const r = await run(['count', '-t', '1', '--', 'sh', '-c', `(sleep ${inGroup.secs} &); setsid sleep ${escaped.secs} & sleep 0.3`], { watch: [inGroup.marker, escaped.marker] });
-    expect(r.code).toBe(0);
-    expect(r.leftAtExit[inGroup.marker], 'double fork, same group: reaped at the end of the job').toEqual([]);
-    // Documented limit: a new session is a new process group, invisible to a group kill.
-    expect(r.leftAtExit[escaped.marker], 'setsid: rpr cannot find it').toHaveLength(1);
-  });
+  for (const [how, env] of [['launcher', {}], ['execa', { RPR_LAUNCHER: '0' }]] as const) {
+    it(`a double fork that stays in the group and one that calls setsid: both ended at the end of the job (${how})`, async () => {
+      const inGroup = uniqueSleep();
+      const escaped = uniqueSleep();
+      // (sleep &) is a double fork: the subshell exits, sleep is orphaned but still in the run's group.
+      // setsid: a new session, out of the group's reach; it still carries the job's RPR_JOB_ID.
+      const r = await run(['count', '-t', '1', '--', 'sh', '-c', `(sleep ${inGroup.secs} &); setsid sleep ${escaped.secs} & sleep 0.3`], { watch: [inGroup.marker, escaped.marker], env });
+      expect(r.code).toBe(0);
+      expect(r.leftAtExit[inGroup.marker], 'double fork, same group: reaped at the end of the job').toEqual([]);
+      expect(r.leftAtExit[escaped.marker], 'setsid: found by RPR_JOB_ID').toEqual([]);
+    });
+  }
 
-  it('at a timeout: the group is killed, a setsid daemon is not', async () => {
+  it('at a timeout: the group and the setsid daemon the run started are ended with it, while the job goes on', async () => {
     const inGroup = uniqueSleep();
     const escaped = uniqueSleep();
-    const job = start(['count', '-t', '1', '--timeout', '400ms', '--', 'sh', '-c', `sleep ${inGroup.secs} & setsid sleep ${escaped.secs} & sleep 30`], { watch: [inGroup.marker, escaped.marker] });
+    const dir = tempDir();
+    const alive = path.join(dir, 'alive');
+    // Run 1 times out; run 2 (2 s later) records whether run 1's daemon is still there.
+    const job = start(
+      ['count', '-t', '2', '--every', '1.5s', '--timeout', '400ms', '--', 'sh', '-c', `if [ "$RPR_RUN" = 1 ]; then sleep ${inGroup.secs} & setsid sleep ${escaped.secs} & sleep 30; else pgrep -f "^sleep ${escaped.secs}" > ${alive}; true; fi`],
+      { watch: [inGroup.marker, escaped.marker] },
+    );
     await until(inGroup.marker);
     await until(escaped.marker);
     const r = await job.done;
     expect(r.code).toBe(1);
+    expect(readFileSync(alive, 'utf8'), 'run 1\'s setsid daemon was ended at its timeout').toBe('');
     expect(r.leftAtExit[inGroup.marker]).toEqual([]);
-    expect(r.leftAtExit[escaped.marker]).toHaveLength(1);
+    expect(r.leftAtExit[escaped.marker]).toEqual([]);
   });
 
-  it('a grandchild that moves to its own process group in the same session (setpgid, bash `set -m`) escapes too', async () => {
+  it('a grandchild that moves to its own process group in the same session (setpgid, bash `set -m`) is ended too', async () => {
     const moved = uniqueSleep();
     const r = await run(['count', '-t', '1', '--', 'bash', '-c', `set -m; sleep ${moved.secs} & sleep 0.3`], { watch: [moved.marker] });
     expect(r.code).toBe(0);
-    expect(r.leftAtExit[moved.marker], 'a group kill cannot reach another group').toHaveLength(1);
+    expect(r.leftAtExit[moved.marker]).toEqual([]);
+  });
+
+  it('a process that removes RPR_JOB_ID from its environment is left to outlive the job, as documented', async () => {
+    const kept = uniqueSleep();
+    const r = await run(['count', '-t', '1', '--', 'sh', '-c', `setsid env -u RPR_JOB_ID sleep ${kept.secs} & sleep 0.3`], { watch: [kept.marker] });
+    expect(r.code).toBe(0);
+    expect(r.leftAtExit[kept.marker]).toHaveLength(1);
+    for (const pid of r.leftAtExit[kept.marker]!) process.kill(pid, 'SIGKILL');
+  });
+
+  it('RPR_JOB_ID is one per rpr process, the same for every run', async () => {
+    const r = await run(['count', '-t', '3', '--', 'sh', '-c', 'echo "$RPR_JOB_ID"']);
+    const ids = r.stdout.trim().split('\n');
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/^\d+\.[0-9a-f]{12}$/);
   });
 });
 

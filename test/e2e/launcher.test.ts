@@ -75,7 +75,9 @@ describe.skipIf(!available)('runs started by the launcher', () => {
     const dump = ['count', '--times', '1', '--', 'sh', '-c', 'env -0 | grep -zv "^RPR_SCHEDULED_AT=" | sort -z'];
     const viaLauncher = await rpr(dump, { env });
     const viaExeca = await rpr(dump, { env: { ...env, ...EXECA } });
-    const entries = (out: string): string[] => out.split('\0').filter((e) => !e.startsWith('RPR_LAUNCHER='));
+    // (RPR_JOB_ID is one per rpr process: present on both paths, equal on neither.)
+    const entries = (out: string): string[] => out.split('\0').filter((e) => !e.startsWith('RPR_LAUNCHER=') && !e.startsWith('RPR_JOB_ID='));
+    for (const out of [viaLauncher.stdout, viaExeca.stdout]) expect(out).toMatch(/\0RPR_JOB_ID=\d+\.[0-9a-f]{12}\0/);
     expect(entries(viaLauncher.stdout)).toEqual(entries(viaExeca.stdout));
     expect(viaLauncher.stdout).toContain(`\0RPR_TEST_VALUE=${env.RPR_TEST_VALUE}\0`);
     expect(viaLauncher.stdout).toContain('\0RPR_TEST_EMPTY=\0');
