@@ -62,7 +62,7 @@ export function withHttpAware(inner: Schedule, handle: PluginHandle, hints: { la
     async after(prev, ctx) {
       const delay = await hintFor(ctx);
       if (delay <= 0) return inner.after(prev, ctx);
-      return inner.after(prev, { ...ctx, nowAt: ctx.nowAt + delay, nowWall: ctx.nowWall + delay, notBefore: true });
+      return inner.after(prev, { ...ctx, nowAt: ctx.nowAt + delay, nowWall: ctx.nowWall + delay, notBefore: true, held: true });
     },
     close: async () => {
       await Promise.all([inner.close?.(), handle.close()]);

@@ -41,9 +41,8 @@ export function catchUp(wallNow: () => number) {
     /** The slot after `prev`, by the schedule's own `after`, with "now" moved back to catch up. */
     async after(prev: Due, ctx: Parameters<After>[1], after: After): Promise<SlotAnswer> {
       const wall = 'wall' in prev ? prev.wall : undefined;
-      // A "now" ahead of the clock is --http-aware making the next run wait: obeyed.
-      const held = ctx.nowWall > wallNow();
-      if (!ctx.notBefore || wall === undefined || held) return after(prev, ctx);
+      // --http-aware making the next run wait: obeyed.
+      if (!ctx.notBefore || wall === undefined || ctx.held) return after(prev, ctx);
       const back = { ...ctx, nowAt: ctx.nowAt - CATCH_UP_MS, nowWall: ctx.nowWall - CATCH_UP_MS };
       if (wall === taken?.from) return after({ wall: taken.through }, back);
       if (wall !== won?.wall) return after(prev, ctx);

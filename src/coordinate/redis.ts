@@ -29,6 +29,12 @@ const PROBE_MS = 1000;
 /** ...and given this long to answer. */
 const PROBE_WAIT_MS = 2000;
 
+class UnansweredError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms}ms`);
+  }
+}
+
 export class RedisLink {
   readonly #client: Redis;
   readonly #target: RedisTarget;
@@ -43,7 +49,9 @@ export class RedisLink {
   #starting = true;
   #connecting: Promise<void> | undefined;
   #lastProbe = 0;
-  #probing = false;
+  /** Down because a call went unanswered on an open connection. */
+  #stuck = false;
+  #probeTimer: NodeJS.Timeout | undefined;
 
   constructor(target: RedisTarget, events: LinkEvents, options: LinkOptions = {}) {
     this.#target = target;
@@ -84,21 +92,39 @@ export class RedisLink {
   }
 
   /**
-   * Worth asking now: Redis answers. After a call went unanswered while the connection stays open,
-   * no reconnection will say Redis is back, so a PING probes it, once a second, in the background:
-   * a claim never waits on a Redis known to be stuck.
+   * Worth asking now: Redis answers. Down because a script failed with an error reply (READONLY
+   * after a failover, NOPERM, OOM), the next call is the probe, once a second: a PING would answer
+   * while the scripts still fail. Down because Redis stopped answering while the connection stays
+   * open, a PING probes it in the background (see #probeWhileStuck): a claim never waits on a Redis
+   * known to be stuck. A closed connection comes back through ioredis' reconnection.
    */
   mayAsk(): boolean {
     if (this.usable) return true;
-    if (!this.#closed && !this.#probing && this.#client.status === 'ready' && Date.now() - this.#lastProbe >= PROBE_MS) {
-      this.#lastProbe = Date.now();
-      this.#probing = true;
-      void this.#timed(this.#client.ping(), PROBE_WAIT_MS)
+    if (this.#closed || this.#stuck || this.#client.status !== 'ready' || Date.now() - this.#lastProbe < PROBE_MS) return false;
+    this.#lastProbe = Date.now();
+    return true;
+  }
+
+  /** Once a second while Redis does not answer on an open connection: a PING; its answer marks Redis up. */
+  #probeWhileStuck(): void {
+    if (this.#probeTimer) return;
+    let probing = false;
+    this.#probeTimer = setInterval(() => {
+      if (probing || this.#client.status !== 'ready') return;
+      probing = true;
+      this.#timed(this.#client.ping(), PROBE_WAIT_MS)
         .then(() => this.#markUp())
         .catch(() => undefined)
-        .finally(() => (this.#probing = false));
-    }
-    return false;
+        .finally(() => (probing = false));
+    }, PROBE_MS);
+    // The job's own timers keep rpr alive, not this one.
+    this.#probeTimer.unref();
+  }
+
+  #stopProbing(): void {
+    clearInterval(this.#probeTimer);
+    this.#probeTimer = undefined;
+    this.#stuck = false;
   }
 
   /**
@@ -141,7 +167,12 @@ export class RedisLink {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // "Stream isn't writeable...": the connection is down; the reason is the one ioredis saw.
-      this.#markDown(/writeable|Connection is closed/.test(message) ? (this.#lastError ?? 'connection closed') : message);
+      const closed = /writeable|Connection is closed/.test(message);
+      this.#markDown(closed ? (this.#lastError ?? 'connection closed') : message);
+      if (error instanceof UnansweredError && !this.#closed) {
+        this.#stuck = true;
+        this.#probeWhileStuck();
+      }
       throw error;
     }
   }
@@ -149,7 +180,7 @@ export class RedisLink {
   async #timed<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([call, new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs)))]);
+      return await Promise.race([call, new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new UnansweredError(timeoutMs)), timeoutMs)))]);
     } finally {
       clearTimeout(timer);
     }
@@ -158,6 +189,7 @@ export class RedisLink {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopProbing();
     this.#usable = false;
     this.#client.disconnect();
   }
@@ -173,6 +205,7 @@ export class RedisLink {
 
   #markUp(): void {
     if (this.#closed || this.#starting || this.#client.status !== 'ready') return;
+    this.#stopProbing();
     this.#usable = true;
     this.#everUp = true;
     this.#lastError = undefined;

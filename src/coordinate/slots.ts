@@ -8,7 +8,7 @@
  */
 import type { Due } from '../clock/clock.js';
 import { RprError } from '../errors/index.js';
-import type { Schedule, Slot, SlotContext } from '../schedule/types.js';
+import type { AfterContext, Schedule, Slot } from '../schedule/types.js';
 import { catchUp, type Verdict } from './catch-up.js';
 import { formatDuration } from '../units/duration.js';
 import { iso, mismatch, type Shared } from './shared.js';
@@ -145,7 +145,7 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
   const claim = claimSlot(shared, claimer);
   const late = catchUp(shared.wallNow);
   /** The next slot on the grid; with notBefore, the first not already past. */
-  const gridAfter = (prev: Due, ctx: SlotContext & { notBefore?: boolean }): Slot => {
+  const gridAfter = (prev: Due, ctx: AfterContext): Slot => {
     const prevWall = 'wall' in prev ? prev.wall : shared.wallNow();
     let k = indexFrom(prevWall);
     if (at(k) <= prevWall) k++;

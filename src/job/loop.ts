@@ -161,10 +161,17 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
         slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
         continue;
       }
+      // Checked before any claim: a slot this instance cannot run must stay free for another.
+      if (spec.overlap === 'allow' && active.size >= spec.maxParallel) {
+        emit({ type: 'skipped', count: 1 });
+        slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
+        continue;
+      }
       if (schedule.claim) {
         // Coordination: another instance may run this slot, or a shared limit may not be free yet.
-        const claim = await schedule.claim(slot.due, ctx());
-        if (reason) break;
+        const claim = await unlessStopped(schedule.claim(slot.due, ctx()));
+        // A claim can take a while (a slow Redis): the job may have ended meanwhile.
+        if (reason || claim === null || stopPointPassed()) break;
         if (claim === 'pass') {
           slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
           continue;
@@ -180,11 +187,6 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       }
       if (spec.overlap === 'kill' && active.size > 0) {
         await Promise.all([...active].map((run) => run.terminate(spec.killAfterMs)));
-      }
-      if (spec.overlap === 'allow' && active.size >= spec.maxParallel) {
-        emit({ type: 'skipped', count: 1 });
-        slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
-        continue;
       }
       const finished = launch(dueWall);
       if (serial) {
@@ -231,9 +233,8 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
     return { due: next.lastSkipped, skipped: next.skipped - 1, startNow: true };
   };
 
-  /** A schedule's end decision ends the job with its reason and exit status. */
-  const answerToSlot = async (answer: SlotAnswer | Promise<SlotAnswer>): Promise<Slot | null> => {
-    // A schedule that takes long to answer (a plugin stuck until its timeout) must not delay a stop.
+  /** The answer, or null as soon as the job is told to stop: a slow schedule must not delay a stop. */
+  const unlessStopped = async <T,>(answer: T | Promise<T>): Promise<T | null> => {
     let onStop = (): void => {};
     const stopped = new Promise<null>((resolve) => {
       if (wake.signal.aborted) resolve(null);
@@ -241,7 +242,21 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       wake.signal.addEventListener('abort', onStop, { once: true });
     });
     // One listener per answer, removed again: a long job must not pile them up (MaxListenersExceededWarning).
-    const resolved = await Promise.race([answer, stopped]).finally(() => wake.signal.removeEventListener('abort', onStop));
+    return Promise.race([answer, stopped]).finally(() => wake.signal.removeEventListener('abort', onStop));
+  };
+
+  /** --for or --until-time is over (ends the job, saying which). */
+  const stopPointPassed = (): boolean => {
+    const passed = [deadline, untilTime].findIndex((point) => point !== undefined && remainingMs(clock, point) <= 0);
+    if (passed === 0) end('for');
+    if (passed === 1) end('until-time');
+    return passed !== -1;
+  };
+
+  /** A schedule's end decision ends the job with its reason and exit status. */
+  const answerToSlot = async (answer: SlotAnswer | Promise<SlotAnswer>): Promise<Slot | null> => {
+    // A schedule that takes long to answer (a plugin stuck until its timeout) must not delay a stop.
+    const resolved = await unlessStopped(answer);
     if (reason) return null;
     if (resolved && 'end' in resolved) {
       scheduleReason = resolved.reason;

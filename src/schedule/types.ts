@@ -33,6 +33,12 @@ export interface ScheduleEnd {
 export type SlotAnswer = Slot | ScheduleEnd | null;
 
 /**
+ * What `after` is told: notBefore, no slot already past (the skip policy); held, "now" was moved
+ * forward on purpose (--http-aware making the next run wait), so nothing earlier may be returned.
+ */
+export type AfterContext = SlotContext & { notBefore?: boolean; held?: boolean };
+
+/**
  * A schedule's word on a slot that has been reached, asked right before its run starts (coordination
  * across instances): 'run' it here, 'pass' it (another instance runs it; the loop moves to the next
  * slot), wait until `retryAt` and ask again (a shared rate limit that is not yet free), or run now
@@ -48,7 +54,7 @@ export interface Schedule {
    */
   readonly missed?: 'skip' | 'run-once';
   first(ctx: SlotContext): SlotAnswer | Promise<SlotAnswer>;
-  after(prev: Due, ctx: SlotContext & { notBefore?: boolean }): SlotAnswer | Promise<SlotAnswer>;
+  after(prev: Due, ctx: AfterContext): SlotAnswer | Promise<SlotAnswer>;
   /** Gives the schedule the job's event stream, for what it has to report (delay hints). */
   bind?(emit: JobObserver): void;
   /**

@@ -23,11 +23,10 @@ const spec = (times: number): JobSpec => ({
   stop: { times, forKill: false, untilSuccess: false, untilFailure: false, untilChanges: false },
 });
 
-async function simulate(schedule: Schedule, times: number) {
-  const clock = new FakeClock();
-  const { startRun, log } = fakeRunner(clock, { durationMs: () => 5 });
+async function simulate(schedule: Schedule, times: number, change: Partial<JobSpec> = {}, durationMs = 5, clock = new FakeClock()) {
+  const { startRun, log } = fakeRunner(clock, { durationMs: () => durationMs });
   const events: JobEvent[] = [];
-  const job = startJob(spec(times), { clock, schedule, startRun, observers: [(e) => events.push(e)] });
+  const job = startJob({ ...spec(times), ...change, stop: { ...spec(times).stop, ...change.stop } }, { clock, schedule, startRun, observers: [(e) => events.push(e)] });
   let outcome: JobOutcome | undefined;
   void job.done.then((o) => (outcome = o));
   for (let t = 0; t < 20_000 && !outcome; t += 10) await clock.advance(10);
@@ -100,6 +99,53 @@ describe('the loop asks a schedule to claim each reached slot', () => {
     // $RPR_SCHEDULED_AT names the slot the run stands for.
     const scheduled = log.map((l) => Date.parse(l.env.RPR_SCHEDULED_AT!));
     expect([scheduled[1]! - scheduled[0]!, scheduled[2]! - scheduled[0]!]).toEqual([200, 300]);
+  });
+
+  it('--on-overlap allow at --max-parallel: the slot is skipped before it is claimed (a claimed slot would be lost to the others)', async () => {
+    const inner = intervalSchedule(100);
+    const asked: number[] = [];
+    const schedule: Schedule = {
+      ...inner,
+      first: (ctx) => inner.first(ctx),
+      after: (prev, ctx) => inner.after(prev, ctx),
+      claim: async (due): Promise<ClaimAnswer> => {
+        asked.push(atOf(due));
+        return 'run';
+      },
+    };
+    // Runs of 250 ms, at most 2 at once: slot 200 finds two running and is not claimed.
+    const { log } = await simulate(schedule, 3, { overlap: 'allow', maxParallel: 2 }, 250);
+    expect(log.map((l) => l.startedAt)).toEqual([0, 100, 300]);
+    expect(asked).toEqual([0, 100, 300]);
+  });
+
+  it('a claim answered after --for is over: the run does not start', async () => {
+    const clock = new FakeClock();
+    const inner = intervalSchedule(100);
+    const schedule: Schedule = {
+      ...inner,
+      first: (ctx) => inner.first(ctx),
+      after: (prev, ctx) => inner.after(prev, ctx),
+      // The claim of slot 200 takes 150 ms (a slow Redis): --for 300ms ends meanwhile.
+      claim: async (due): Promise<ClaimAnswer> => {
+        if (atOf(due) === 200) await clock.sleep(150);
+        return 'run';
+      },
+    };
+    const { log, outcome } = await simulate(schedule, 10, { stop: { ...spec(10).stop, forMs: 300 } }, 5, clock);
+    expect(outcome?.reason).toBe('for');
+    expect(log.map((l) => l.startedAt)).toEqual([0, 100]);
+  });
+
+  it('a stop during a claim that never answers ends the job at once', async () => {
+    const clock = new FakeClock();
+    const inner = intervalSchedule(100);
+    const schedule: Schedule = { ...inner, first: (ctx) => inner.first(ctx), after: (prev, ctx) => inner.after(prev, ctx), claim: () => new Promise<ClaimAnswer>(() => {}) };
+    const { startRun } = fakeRunner(clock);
+    const job = startJob(spec(3), { clock, schedule, startRun, observers: [] });
+    await clock.advance(10);
+    job.shutdown(100);
+    await expect(job.done).resolves.toMatchObject({ reason: 'signal', runs: 0 });
   });
 
   it('a schedule without claim runs every slot, as before', async () => {

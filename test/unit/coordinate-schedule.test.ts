@@ -93,8 +93,8 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     expect(await a.s.claim!({ wall: T + 1_000 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 1_100 } });
     clock.now = T + 3_600;
     expect(await a.s.after({ wall: T + 1_100 }, ctx(clock.now))).toEqual({ due: { wall: T + 1_600 }, skipped: 4, lastSkipped: { wall: T + 1_500 } });
-    // --http-aware holding the next run back (its now ahead of the clock): no catching up.
-    expect(wallOf(await b.s.after({ wall: T + 1_000 }, { nowAt: 0, nowWall: T + 4_000, notBefore: true }))).toBe(T + 4_000);
+    // --http-aware holding the next run back (now moved forward, held): no catching up.
+    expect(wallOf(await b.s.after({ wall: T + 1_000 }, { nowAt: 0, nowWall: T + 4_000, notBefore: true, held: true }))).toBe(T + 4_000);
   });
 
   it('cron: a fire time taken elsewhere is followed by the next one even when it is already past', async () => {
@@ -207,6 +207,37 @@ describe.skipIf(!HAVE_REDIS)('the Redis link', () => {
     } finally {
       link.close();
       await frozen.dispose();
+    }
+  });
+
+  it('a script that fails with an error reply (READONLY, NOPERM, WRONGTYPE...): Redis stays down, the next call is the probe, once a second', async () => {
+    const server = await startRedis();
+    const downs: string[] = [];
+    let ups = 0;
+    const link = new RedisLink(parseRedisUrl(server.url), { down: (reason) => downs.push(reason), up: () => ups++ }, { connectTimeoutMs: 3000 });
+    try {
+      await link.connect();
+      spawnSync('redis-cli', ['-p', String(server.port), 'set', 'w:{x}:starts', 'not a sorted set']);
+      const window = () => link.call('rprWindow', ['w:{x}:job', 'w:{x}:starts', 'w:{x}:reserved'], ['reserve', 'rate-limit 1/1000ms', 60_000, Date.now(), 'a', 1, 1000, 0, Date.now()], 1000);
+      await expect(window()).rejects.toThrow(/WRONGTYPE/);
+      expect(downs).toHaveLength(1);
+      // No PING says it is back (PING would answer while the script keeps failing)...
+      await new Promise((r) => setTimeout(r, 1300));
+      expect(ups).toBe(0);
+      // ...the next call probes, at most once a second; it still fails: no new "lost" line.
+      expect(link.mayAsk()).toBe(true);
+      expect(link.mayAsk()).toBe(false);
+      await expect(window()).rejects.toThrow(/WRONGTYPE/);
+      expect(downs).toHaveLength(1);
+      spawnSync('redis-cli', ['-p', String(server.port), 'del', 'w:{x}:starts']);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(link.mayAsk()).toBe(true);
+      await window();
+      expect(ups).toBe(1);
+      expect(link.usable).toBe(true);
+    } finally {
+      link.close();
+      await server.dispose();
     }
   });
 });
