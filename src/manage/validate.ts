@@ -139,8 +139,11 @@ export async function validatePlugin(target: string): Promise<Validation> {
   const problems: string[] = [];
   const notes: string[] = [];
   const resolved = path.resolve(target);
-  const info = await stat(resolved).catch(() => null);
-  if (!info) throw usageError(`plugins validate: ${target}: no such file or folder`, 'give a plugin folder (plugin.toml + wasm), a plugin.toml, or a .wasm');
+  const info = await stat(resolved).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) {
+    const what = info.code === 'ENOENT' || info.code === 'ENOTDIR' ? 'no such file or folder' : `cannot be read (${info.code ?? info.message})`;
+    throw usageError(`plugins validate: ${target}: ${what}`, 'give a plugin folder (plugin.toml + wasm), a plugin.toml, or a .wasm');
+  }
   let manifestFile: string | undefined;
   let wasmFile: string;
   if (info.isDirectory()) {

@@ -1,46 +1,67 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 
 /**
  * A process that leaves its run's process group - `setsid`, a daemon's double fork, a job-control
  * shell's `set -m` background job - escapes every group kill. What it keeps is its environment: each
  * run gets RPR_JOB_ID (one per rpr process) and RPR_RUN, inherited by everything it starts, so rpr
  * finds those processes in /proc/PID/environ and ends them (the cookie Jenkins' process tree killer
- * uses). A process that must outlive the job removes RPR_JOB_ID from its environment.
+ * uses). /proc/PID/environ is the environment a process was exec'd with: one started with
+ * RPR_JOB_ID removed (`env -u RPR_JOB_ID cmd`) is left alone, as are processes rpr may not read
+ * (other users', setgid and other non-dumpable ones).
  */
 export const JOB_ID = `${process.pid}.${randomBytes(6).toString('hex')}`;
 
-/** Live processes carrying this job's RPR_JOB_ID (and RPR_RUN=run when given); [] without /proc. */
-export function taggedProcesses(run?: number): number[] {
+/** Environments are read this many at a time, off the event loop... */
+const BATCH = 64;
+/** ...and a read that takes longer (a process stuck in the kernel) is given up. */
+const READ_LIMIT_MS = 500;
+/** How often ending processes are looked for again. */
+const POLL_MS = 100;
+
+/**
+ * Signals every live process carrying this job's RPR_JOB_ID (and RPR_RUN=run when given) right
+ * after reading its environment: a pid read a while ago may be someone else's by now. Resolves to
+ * the pids found.
+ */
+async function signalTagged(run: number | undefined, signalOf: (pid: number) => NodeJS.Signals | null): Promise<number[]> {
   let entries: string[];
   try {
-    entries = readdirSync('/proc');
+    entries = await readdir('/proc');
   } catch {
     return [];
   }
   const job = `\0RPR_JOB_ID=${JOB_ID}\0`;
   const runTag = run === undefined ? '' : `\0RPR_RUN=${run}\0`;
   const found: number[] = [];
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57 || Number(entry) === process.pid) continue;
+  const visit = async (entry: string): Promise<void> => {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57 || Number(entry) === process.pid) return;
     let environ: string;
     try {
-      // Another user's process cannot be read (and is not ours); a zombie's environment is empty.
-      environ = `\0${readFileSync(`/proc/${entry}/environ`, 'latin1')}`;
+      // A zombie's environment reads empty; another user's cannot be read at all.
+      environ = `\0${await readFile(`/proc/${entry}/environ`, 'latin1')}`;
     } catch {
-      continue;
+      return;
     }
-    if (environ.includes(job) && (runTag === '' || environ.includes(runTag))) found.push(Number(entry));
+    if (!environ.includes(job) || (runTag !== '' && !environ.includes(runTag))) return;
+    const pid = Number(entry);
+    found.push(pid);
+    const signal = signalOf(pid);
+    if (signal) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  for (let i = 0; i < entries.length; i += BATCH) {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, READ_LIMIT_MS)));
+    await Promise.race([Promise.all(entries.slice(i, i + BATCH).map(visit)), limit]);
+    clearTimeout(timer);
   }
   return found;
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // gone meanwhile
-  }
 }
 
 /**
@@ -52,15 +73,11 @@ export async function endTagged(graceMs: number, run?: number): Promise<number> 
   const seen = new Set<number>();
   const deadline = performance.now() + graceMs;
   for (;;) {
-    const pids = taggedProcesses(run);
-    const now = performance.now();
-    if (pids.length === 0 || now > deadline + 2000) break;
-    for (const pid of pids) {
-      if (now >= deadline) signal(pid, 'SIGKILL');
-      else if (!seen.has(pid)) signal(pid, 'SIGTERM');
-      seen.add(pid);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const late = performance.now() >= deadline;
+    const found = await signalTagged(run, (pid) => (late ? 'SIGKILL' : seen.has(pid) ? null : 'SIGTERM'));
+    found.forEach((pid) => seen.add(pid));
+    if (found.length === 0 || performance.now() > deadline + 2000) break;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   return seen.size;
 }
