@@ -2,7 +2,7 @@ import { OutputCapture, type CaptureNeeds, type CaptureResult } from './capture.
 import { createPrefixer, expandPrefix } from './prefix.js';
 import { groupIsLive, leaderExited, trackGroup } from './process-group.js';
 import { spawnRun, type ProcessEnd, type StdioMode } from './spawn.js';
-import { endTagged, JOB_ID } from './tagged.js';
+import { endTagged, TAG_ENV } from './tagged.js';
 
 export type Sink = (chunk: Buffer) => void;
 
@@ -80,7 +80,7 @@ export function executeRun(plan: RunPlan): ActiveRun {
     return 'ignore';
   };
   // RPR_JOB_ID lets the job's end (and this run's timeout) find what left the run's group.
-  const env = { ...plan.env, RPR_JOB_ID: JOB_ID };
+  const env = { ...plan.env, ...TAG_ENV };
   const child = spawnRun({ argv: plan.argv, shell: plan.shell, env, cwd: plan.cwd, stdout: mode('stdout'), stderr: mode('stderr') });
   if (child.pid !== undefined) trackGroup(child.pid);
 

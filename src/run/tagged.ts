@@ -12,6 +12,28 @@ import { readdir, readFile } from 'node:fs/promises';
  */
 export const JOB_ID = `${process.pid}.${randomBytes(6).toString('hex')}`;
 
+/**
+ * rpr run by a run of another rpr gives its own runs its own RPR_JOB_ID and RPR_RUN: the enclosing
+ * job's are kept in RPR_LINEAGE ("JOB_ID:RUN" of each enclosing run, outermost first), so the outer
+ * job still finds what the inner one leaves behind (if the outer kills the inner before it has
+ * cleaned up). Empty for a job not run by another.
+ */
+export const LINEAGE = [process.env.RPR_LINEAGE, process.env.RPR_JOB_ID && process.env.RPR_RUN ? `${process.env.RPR_JOB_ID}:${process.env.RPR_RUN}` : undefined]
+  .filter((part): part is string => !!part)
+  .join(' ');
+
+/** The variables a run is given (next to RPR_RUN). */
+export const TAG_ENV: Readonly<Record<string, string>> = LINEAGE ? { RPR_JOB_ID: JOB_ID, RPR_LINEAGE: LINEAGE } : { RPR_JOB_ID: JOB_ID };
+
+/** This job's tag (of one run, or of any) in an environment read from /proc, NUL-separated with a leading NUL. */
+function carriesTag(environ: string, run: number | undefined): boolean {
+  if (environ.includes(`\0RPR_JOB_ID=${JOB_ID}\0`) && (run === undefined || environ.includes(`\0RPR_RUN=${run}\0`))) return true;
+  const lineage = /\0RPR_LINEAGE=([^\0]*)/.exec(environ)?.[1];
+  if (!lineage) return false;
+  const mine = run === undefined ? (tag: string) => tag.startsWith(`${JOB_ID}:`) : (tag: string) => tag === `${JOB_ID}:${run}`;
+  return lineage.split(' ').some(mine);
+}
+
 /** Environments are read this many at a time, off the event loop... */
 const BATCH = 64;
 /** ...and a read that takes longer (a process stuck in the kernel) is given up. */
@@ -31,8 +53,6 @@ async function signalTagged(run: number | undefined, signalOf: (pid: number) => 
   } catch {
     return [];
   }
-  const job = `\0RPR_JOB_ID=${JOB_ID}\0`;
-  const runTag = run === undefined ? '' : `\0RPR_RUN=${run}\0`;
   const found: number[] = [];
   const visit = async (entry: string): Promise<void> => {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57 || Number(entry) === process.pid) return;
@@ -43,7 +63,7 @@ async function signalTagged(run: number | undefined, signalOf: (pid: number) => 
     } catch {
       return;
     }
-    if (!environ.includes(job) || (runTag !== '' && !environ.includes(runTag))) return;
+    if (!carriesTag(environ, run)) return;
     const pid = Number(entry);
     found.push(pid);
     const signal = signalOf(pid);

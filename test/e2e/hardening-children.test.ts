@@ -225,6 +225,16 @@ describe('grandchildren that leave the run (docs/hardening.md, "What rpr cleans 
     for (const pid of r.leftAtExit[kept.marker]!) process.kill(pid, 'SIGKILL');
   });
 
+  it('rpr run by a run of rpr, killed before it could clean up: the outer job still ends what the inner one left (RPR_LINEAGE)', async () => {
+    const stubborn = uniqueSleep();
+    // The inner job's run starts a setsid process that ignores SIGTERM; the inner rpr would SIGKILL
+    // it only after 20 s, but the outer run times out at 1 s and is SIGKILLed 300 ms later.
+    const inner = [process.execPath, RPR, 'count', '-t', '1', '--kill-after', '20s', '--', 'sh', '-c', `setsid sh -c 'trap "" TERM; sleep ${stubborn.secs}' & sleep 30`];
+    const r = await run(['count', '-t', '1', '--timeout', '1s', '--kill-after', '300ms', '--', ...inner], { watch: [stubborn.marker], timeoutMs: 20_000 });
+    expect(r.code).toBe(1);
+    expect(r.leftAtExit[stubborn.marker]).toEqual([]);
+  });
+
   it('RPR_JOB_ID is one per rpr process, the same for every run', async () => {
     const r = await run(['count', '-t', '3', '--', 'sh', '-c', 'echo "$RPR_JOB_ID"']);
     const ids = r.stdout.trim().split('\n');
