@@ -80,7 +80,7 @@ export async function main(args: string[]): Promise<number> {
       return EXIT.usage;
     }
     const sub = subcommandOf(program, head);
-    if (ctx.commandArgv !== null && sub !== undefined && TAKES_NO_COMMAND.has(sub)) {
+    if (ctx.commandArgv !== null && sub !== undefined && TAKES_NO_COMMAND.has(sub) && !head.some((arg) => arg === '--help' || arg === '-h')) {
       throw usageError(`${sub} runs no command, yet one follows --: ${ctx.commandArgv.join(' ') || '(empty)'}`, `drop the part after --; jobs are e.g. rpr interval --every 1m -- CMD`);
     }
     await program.parseAsync(head, { from: 'user' });

@@ -218,10 +218,10 @@ describe('output modes', () => {
   });
 });
 
-/** Runs `node rpr ARGS | head -1` in bash; returns head's output, rpr's status and stderr. */
-function pipeToHead(args: string[]): Promise<{ out: string; rc: number; err: string; ms: number }> {
+/** Runs `node rpr ARGS | head -1` (or another reader) in bash; returns its output, rpr's status and stderr. */
+function pipeToHead(args: string[], reader = 'head -1'): Promise<{ out: string; rc: number; err: string; ms: number }> {
   const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const script = `"${process.execPath}" "${RPR}" ${quoted} 2>"$ERRF" | head -1; echo "rc=\${PIPESTATUS[0]}" >&2`;
+  const script = `"${process.execPath}" "${RPR}" ${quoted} 2>"$ERRF" | ${reader}; echo "rc=\${PIPESTATUS[0]}" >&2`;
   const dir = tempDir();
   const errFile = join(dir, 'err');
   const started = performance.now();
@@ -239,6 +239,18 @@ function pipeToHead(args: string[]): Promise<{ out: string; rc: number; err: str
     });
   });
 }
+
+describe('help and listings into a pipe nobody reads (rpr --help | true)', () => {
+  for (const args of [['--help'], ['config', 'show', '--help'], ['examples'], ['plugins', 'list']]) {
+    it(`rpr ${args.join(' ')}: exit 0, no EPIPE trace`, async () => {
+      // `true` exits before rpr has started: every write rpr makes meets a closed pipe.
+      const r = await pipeToHead(args, 'true');
+      expect(r.err).not.toMatch(/EPIPE/);
+      expect(r.err).not.toMatch(STACK_LINE);
+      expect(r.rc).toBe(0);
+    });
+  }
+});
 
 describe('a closed pipe (rpr ... | head -1)', () => {
   for (const [title, args] of [
