@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import {
@@ -12,6 +12,7 @@ import {
   type Reply,
 } from './launcher-protocol.js';
 import { signalGroup, trackGroup } from './process-group.js';
+import { readProcStats } from './proc.js';
 import type { ProcessEnd, Spawned, SpawnRequest } from './spawn.js';
 
 /** The ordinary way to start a run (execa), for whatever the launcher does not take. */
@@ -296,24 +297,7 @@ function python(): string {
 
 /** Processes whose parent is pid, from /proc (empty where /proc cannot be read). */
 function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return children;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      // pid (comm) state ppid ...: comm may hold spaces and parentheses.
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // ended while we looked
-    }
-  }
-  return children;
+  return (readProcStats() ?? []).filter((stat) => stat.ppid === pid).map((stat) => stat.pid);
 }
 
 function signalOne(pid: number, signal: NodeJS.Signals): void {

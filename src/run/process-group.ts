@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { isZombie, readProcStat, readProcStats } from './proc.js';
 
 /**
  * Process groups of runs that may still have members. A run's direct child
@@ -43,13 +43,8 @@ function forget(pgid: number): void {
 
 /** A live (not zombie) process has this pid. */
 function processIsLive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X' && state !== 'x';
-  } catch {
-    return false;
-  }
+  const stat = readProcStat(pid);
+  return stat !== null && !isZombie(stat);
 }
 
 /**
@@ -60,28 +55,8 @@ function processIsLive(pid: number): boolean {
  * nothing left to stop in it.
  */
 function groupsWithLiveMembers(): Set<number> | null {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return null;
-  }
-  const live = new Set<number>();
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue; // ended while we looked
-    }
-    // pid (comm) state ppid pgrp ...: comm may contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const state = fields[0];
-    if (state === 'Z' || state === 'X' || state === 'x') continue;
-    live.add(Number(fields[2]));
-  }
-  return live;
+  const stats = readProcStats();
+  return stats && new Set(stats.filter((stat) => !isZombie(stat)).map((stat) => stat.pgrp));
 }
 
 /** Whether a group still has a member that is not a zombie. */
