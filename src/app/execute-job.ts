@@ -58,9 +58,9 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     stoppedBy ??= 'pipe';
     job.shutdown(spec.killAfterMs);
   };
-  const onPipeError = (error: NodeJS.ErrnoException): void => {
-    if (error.code === 'EPIPE') closePipe();
-  };
+  // A reader gone (EPIPE) or output that cannot be written (ENOSPC...): the job stops either way;
+  // cli/bin.ts says which, and makes the second one a failure.
+  const onPipeError = (): void => closePipe();
   process.stdout.on('error', onPipeError);
   const removeSignals = onStopSignals(
     (signal) => {

@@ -1,13 +1,27 @@
 #!/usr/bin/env node
+import { exitCodeFor, formatError } from '../errors/exit-codes.js';
+import { RprError } from '../errors/index.js';
 import { main } from './program.js';
 
 // A reader that went away (`rpr --help | head -1`) is not an error: what is left to write is
-// dropped. A job notices it too and stops (app/execute-job.ts).
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
-  });
-}
+// dropped (a job stops: app/execute-job.ts). Output that cannot be written at all (a full disk)
+// is said once, on stderr, and fails the invocation.
+let unwritable: RprError | undefined;
+let code: number | undefined;
+/** A job stopped by its output (0, or 141 as for a closed pipe) still failed when nothing could be written. */
+const settle = (): void => {
+  if (code !== undefined) process.exitCode = unwritable && (code === 0 || code === 141) ? exitCodeFor(unwritable) : code;
+};
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED' || unwritable) return;
+  unwritable = new RprError('E_OUTPUT', `cannot write to standard output: ${error.message}`, { hint: 'check where stdout goes: a full disk, a file that cannot grow' });
+  process.stderr.write(`${formatError(unwritable)}\n`);
+  // (The error may come after main() has returned: a write is reported on the next tick.)
+  settle();
+});
+// Nowhere left to say anything.
+process.stderr.on('error', () => undefined);
 
+code = await main(process.argv.slice(2));
 // exitCode, not exit(): lets stdout drain when it is a slow pipe.
-process.exitCode = await main(process.argv.slice(2));
+settle();

@@ -24,6 +24,7 @@ const byCode: Record<ErrorCode, number> = {
   E_PLUGIN_DENIED: EXIT.failed,
   // Nothing could ever run as asked: a wrong password, or instances of one job with different schedules.
   E_COORDINATION: EXIT.usage,
+  E_OUTPUT: EXIT.failed,
   E_INTERNAL: EXIT.failed,
 };
 

@@ -3,9 +3,9 @@
  * with streams kept apart, and each output mode (--quiet, --verbose,
  * --stats-only, --prefix, --summary, --json). Also `rpr ... | head -1`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, lines, RPR, run, STACK_LINE, tempDir } from './core-helpers.js';
@@ -248,6 +248,16 @@ describe('help and listings into a pipe nobody reads (rpr --help | true)', () =>
       expect(r.err).not.toMatch(/EPIPE/);
       expect(r.err).not.toMatch(STACK_LINE);
       expect(r.rc).toBe(0);
+    });
+  }
+});
+
+describe.skipIf(!existsSync('/dev/full'))('standard output that cannot be written (> /dev/full)', () => {
+  for (const args of [['examples'], ['--help'], ['count', '-t', '3', '--json', '--', 'true']]) {
+    it(`rpr ${args.join(' ')}: one line saying so, exit 1, no trace`, () => {
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${RPR}" ${args.map((a) => `'${a}'`).join(' ')} > /dev/full`], { encoding: 'utf8', env: { ...process.env, RPR_DEBUG: undefined }, timeout: 15_000 });
+      expect(r.status).toBe(1);
+      expect(lines(r.stderr), r.stderr).toEqual([expect.stringMatching(/^rpr: cannot write to standard output: ENOSPC.*\(hint: /)]);
     });
   }
 });
