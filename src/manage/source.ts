@@ -48,6 +48,7 @@ const EXTRA_FILES = /^(README|LICENSE|COPYING|CHANGELOG)(\.[a-z]+)?$/i;
 
 const usage = (message: string, hint?: string) => new RprError('E_USAGE', message, hint ? { hint } : {});
 const refused = (message: string, hint?: string) => new RprError('E_PLUGIN', message, hint ? { hint } : {});
+const SOURCE_HINT = 'SOURCE is a .wasm file, a folder with plugin.toml, a .tar.gz, an https:// URL, or the name of a bundled plugin';
 
 /** Parses a manifest text as the plugin.toml of pluginDir/NAME/ (NAME from the text itself). */
 function placeManifest(text: string, pluginDir: string, where: string): PluginManifest {
@@ -183,7 +184,7 @@ export async function resolveSource(source: string, opts: SourceOptions): Promis
       return fromWasm(got.bytes, sig ? sig.bytes.toString('utf8') : null, source, 'url', opts);
     }
     if (isGzip(got.bytes)) return fromArchive(got.bytes, source, 'url', opts, limits);
-    throw refused(`${source}: is neither a .wasm module nor a .tar.gz archive`);
+    throw refused(`${source}: is neither a .wasm module nor a .tar.gz archive`, 'the URL must serve the plugin itself (.wasm) or a release archive (.tar.gz)');
   }
   const file = path.resolve(source);
   const info = await stat(file).catch(() => null);
@@ -193,10 +194,10 @@ export async function resolveSource(source: string, opts: SourceOptions): Promis
     const bytes = await readFile(file);
     if (isWasm(bytes)) return fromWasm(bytes, await readFile(`${file}.sig`, 'utf8').catch(() => null), file, 'file', opts);
     if (isGzip(bytes)) return fromArchive(bytes, file, 'file', opts, limits);
-    throw usage(`${source}: is neither a .wasm module, a .tar.gz archive nor a plugin.toml`);
+    throw usage(`${source}: is neither a .wasm module, a .tar.gz archive nor a plugin.toml`, SOURCE_HINT);
   }
   if (NAME_PATTERN.test(source) && !source.includes('/')) return resolveBundled(source, bundledDir, opts);
-  throw usage(`${source}: no such file or folder`, 'SOURCE is a .wasm file, a folder with plugin.toml, a .tar.gz, an https:// URL, or the name of a bundled plugin');
+  throw usage(`${source}: no such file or folder`, SOURCE_HINT);
 }
 
 async function fromArchive(gz: Buffer, source: string, sourceType: SourceType, opts: SourceOptions, limits: DownloadLimits): Promise<StagedPlugin> {

@@ -145,6 +145,12 @@ describe('install from a file and a folder', () => {
     const none = await run(['plugins', 'install', path.join(folder, 'nope.wasm'), '--yes'], { env });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/nope\.wasm: no such file or folder \(hint: SOURCE is a \.wasm file, a folder/);
+    const text = path.join(folder, 'notes.txt');
+    writeFileSync(text, 'not a plugin\n');
+    const other = await run(['plugins', 'install', text, '--yes'], { env });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/notes\.txt: is neither a \.wasm module, a \.tar\.gz archive nor a plugin\.toml \(hint: SOURCE is a \.wasm file/);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a local .tar.gz holding one plugin folder', async () => {
