@@ -1,15 +1,12 @@
 /**
  * Which slot a coordinated instance tries after one it claimed. Every instance may reach a slot
- * late alike (a loaded machine, a slow Redis), so skipping every slot already past - as a late
- * interval job does - could leave a slot to nobody. Instead an instance tries every slot up to
- * CATCH_UP_MS past due, except those that fell due while it was running one (--on-overlap skip: it
- * could not have run them; another instance may have):
- *   - after slots taken elsewhere, the next one however late (up to CATCH_UP_MS);
- *   - after a slot run here, the next one if it fell due before that run started, else the first
- *     not yet due;
- *   - after Redis being away, or with --http-aware holding the next run back, the first not yet due.
- * A claim offers Redis the reached slot and the ones after it already due (slots.ts), so catching
- * up costs one round trip, not one per slot.
+ * late alike (a loaded machine, a slow Redis), or be busy running one when the next falls due;
+ * skipping every slot already past - as a local interval job does - could then leave a slot to
+ * nobody. So after a slot it won or found taken, an instance goes on with the next slot however late
+ * it is, up to CATCH_UP_MS: its claim offers that slot and the later ones already due, and takes the
+ * first nobody holds (slots.ts), so a slot is run late rather than not at all, and never twice.
+ * After Redis was away, or with --http-aware holding the next run back, slots already past are
+ * skipped as usual.
  */
 import type { Due } from '../clock/clock.js';
 import type { ClaimAnswer, Schedule, SlotAnswer } from '../schedule/types.js';
@@ -28,27 +25,24 @@ export interface Verdict {
 
 type After = Schedule['after'];
 
-export function catchUp(wallNow: () => number) {
+export function catchUp() {
   let taken: Verdict['taken'];
-  let won: { wall: number; runFrom: number } | undefined;
+  let won: number | undefined;
   return {
     /** Remembers the verdict on a reached slot; the loop gets its answer. */
     note(verdict: Verdict): ClaimAnswer {
       taken = verdict.taken;
-      won = verdict.won === undefined ? undefined : { wall: verdict.won, runFrom: wallNow() };
+      won = verdict.won;
       return verdict.answer;
     },
     /** The slot after `prev`, by the schedule's own `after`, with "now" moved back to catch up. */
-    async after(prev: Due, ctx: Parameters<After>[1], after: After): Promise<SlotAnswer> {
+    after(prev: Due, ctx: Parameters<After>[1], after: After): SlotAnswer | Promise<SlotAnswer> {
       const wall = 'wall' in prev ? prev.wall : undefined;
       // --http-aware making the next run wait: obeyed.
       if (!ctx.notBefore || wall === undefined || ctx.held) return after(prev, ctx);
       const back = { ...ctx, nowAt: ctx.nowAt - CATCH_UP_MS, nowWall: ctx.nowWall - CATCH_UP_MS };
       if (wall === taken?.from) return after({ wall: taken.through }, back);
-      if (wall !== won?.wall) return after(prev, ctx);
-      const early = await after(prev, back);
-      if (early && 'due' in early && 'wall' in early.due && early.due.wall < won.runFrom) return early;
-      return after(prev, ctx);
+      return wall === won ? after(prev, back) : after(prev, ctx);
     },
   };
 }

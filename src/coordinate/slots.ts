@@ -143,7 +143,7 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
     },
   };
   const claim = claimSlot(shared, claimer);
-  const late = catchUp(shared.wallNow);
+  const late = catchUp();
   /** The next slot on the grid; with notBefore, the first not already past. */
   const gridAfter = (prev: Due, ctx: AfterContext): Slot => {
     const prevWall = 'wall' in prev ? prev.wall : shared.wallNow();
@@ -196,7 +196,7 @@ export function cronCoordinated(shared: Shared, inner: Schedule, jitterMs: numbe
     following: () => [],
   };
   const claim = claimSlot(shared, claimer);
-  const late = catchUp(shared.wallNow);
+  const late = catchUp();
   return {
     describe: `${inner.describe}, one run per fire time across instances`,
     ...(inner.missed ? { missed: inner.missed } : {}),
