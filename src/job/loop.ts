@@ -170,8 +170,9 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       if (schedule.claim) {
         // Coordination: another instance may run this slot, or a shared limit may not be free yet.
         const claim = await unlessStopped(schedule.claim(slot.due, ctx()));
-        // A claim can take a while (a slow Redis): the job may have ended meanwhile.
-        if (reason || claim === null || stopPointPassed()) break;
+        // A stop signal during a slow claim ends the job at once. (--for ending meanwhile does not: the
+        // slot was reached in time, and once claimed no other instance would run it.)
+        if (reason || claim === null) break;
         if (claim === 'pass') {
           slot = await answerToSlot(schedule.after(slot.due, ctx({ notBefore: true })));
           continue;
@@ -243,14 +244,6 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
     });
     // One listener per answer, removed again: a long job must not pile them up (MaxListenersExceededWarning).
     return Promise.race([answer, stopped]).finally(() => wake.signal.removeEventListener('abort', onStop));
-  };
-
-  /** --for or --until-time is over (ends the job, saying which). */
-  const stopPointPassed = (): boolean => {
-    const passed = [deadline, untilTime].findIndex((point) => point !== undefined && remainingMs(clock, point) <= 0);
-    if (passed === 0) end('for');
-    if (passed === 1) end('until-time');
-    return passed !== -1;
   };
 
   /** A schedule's end decision ends the job with its reason and exit status. */

@@ -119,7 +119,7 @@ describe('the loop asks a schedule to claim each reached slot', () => {
     expect(asked).toEqual([0, 100, 300]);
   });
 
-  it('a claim answered after --for is over: the run does not start', async () => {
+  it('a claim answered after --for is over: the slot was reached in time and is claimed, so it runs; then the job ends', async () => {
     const clock = new FakeClock();
     const inner = intervalSchedule(100);
     const schedule: Schedule = {
@@ -134,7 +134,7 @@ describe('the loop asks a schedule to claim each reached slot', () => {
     };
     const { log, outcome } = await simulate(schedule, 10, { stop: { ...spec(10).stop, forMs: 300 } }, 5, clock);
     expect(outcome?.reason).toBe('for');
-    expect(log.map((l) => l.startedAt)).toEqual([0, 100]);
+    expect(log.map((l) => l.startedAt)).toEqual([0, 100, 350]);
   });
 
   it('a stop during a claim that never answers ends the job at once', async () => {
