@@ -54,11 +54,21 @@ const gaps = (runs: RunLine[]): string[] =>
   runs.flatMap((r, i) => (i > 0 && r.at - runs[i - 1]!.at !== EVERY ? [`${new Date(runs[i - 1]!.at).toISOString()} -> ${new Date(r.at).toISOString()}`] : []));
 
 /** One instance of the job: interval --every 200ms, appending "<slot> <instance>" to `file`. */
-function instance(name: string, file: string, label: string, extra: string[] = [], forMs = 5000): Running {
+function instance(name: string, file: string, label: string, extra: string[] = [], forMs = 5000, url = redis.url): Running {
   return start(
-    ['interval', '--every', `${EVERY}ms`, '--for', `${forMs}ms`, '--coordinate', redis.url, '--name', name, ...extra, '--', 'sh', '-c', `echo "$RPR_SCHEDULED_AT ${label}" >> ${file}`],
+    ['interval', '--every', `${EVERY}ms`, '--for', `${forMs}ms`, '--coordinate', url, '--name', name, ...extra, '--', 'sh', '-c', `echo "$RPR_SCHEDULED_AT ${label}" >> ${file}`],
     { timeoutMs: forMs + 20_000 },
   );
+}
+
+/** Stops Redis for `ms`, then starts it again: when it went down and when it came back. */
+async function redisDown(ms: number): Promise<{ downWall: number; upWall: number }> {
+  await redis.stop();
+  const downWall = Date.now();
+  await sleep(ms);
+  const upWall = Date.now();
+  await redis.start();
+  return { downWall, upWall };
 }
 
 /** Until every instance has joined the job in Redis (--verbose says so). */
@@ -125,9 +135,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
       const file = join(dir, 'runs');
       const name = `job${jobs++}`;
       const url = `redis://127.0.0.1:${link.port}`;
-      const all = ['a', 'b', 'c'].map((label) =>
-        start(['interval', '--every', `${EVERY}ms`, '--for', '4s', '--coordinate', url, '--name', name, '--verbose', '--', 'sh', '-c', `echo "$RPR_SCHEDULED_AT ${label}" >> ${file}`], { timeoutMs: 30_000 }),
-      );
+      const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, ['--verbose'], 4000, url));
       const results = await Promise.all(all.map((i) => i.done));
       for (const r of results) expect(r.code, r.stderr).toBe(0);
       for (const r of results) expect(r.stderr).not.toMatch(/lost Redis|cannot reach/);
@@ -173,11 +181,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, ['--verbose'], 6500));
     await joined(all);
     await sleep(1500);
-    await redis.stop();
-    const downWall = Date.now();
-    await sleep(1500);
-    const upWall = Date.now();
-    await redis.start();
+    const { downWall, upWall } = await redisDown(1500);
     const results = await Promise.all(all.map((i) => i.done));
     for (const r of results) {
       expect(r.code, r.stderr).toBe(0);
@@ -244,11 +248,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const all = ['a', 'b'].map((label) => instance(name, file, label, ['--on-coordination-loss', 'run-local', '--verbose'], 5000));
     await joined(all);
     await sleep(800);
-    await redis.stop();
-    const downWall = Date.now();
-    await sleep(1500);
-    const upWall = Date.now();
-    await redis.start();
+    const { downWall, upWall } = await redisDown(1500);
     const results = await Promise.all(all.map((i) => i.done));
     for (const r of results) {
       expect(r.code, r.stderr).toBe(0);
