@@ -13,7 +13,7 @@
 // add wasm32-unknown-unknown. $RUSTC picks a compiler.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -112,8 +112,17 @@ async function main() {
   else await compileAs(wasmFile);
   const wasm = readFileSync(wasmFile);
   const sha = createHash('sha256').update(wasm).digest('hex');
+  const toml = readFileSync(path.join(ROOT, 'plugin.toml'), 'utf8').replace('@SHA256@', sha);
+  // A signature is of one wasm and one set of permissions: one left from an earlier build would be
+  // refused by every rpr that loads this one. Keep it only if nothing it covers changed.
+  const sig = path.join(dist, 'plugin.sig');
+  const unchanged = existsSync(sig) && existsSync(path.join(dist, 'plugin.toml')) && readFileSync(path.join(dist, 'plugin.toml'), 'utf8') === toml;
+  if (existsSync(sig) && !unchanged) {
+    rmSync(sig);
+    console.log('removed dist/plugin.sig (it was for an earlier build): sign again with rpr plugins sign dist --key KEY.pem');
+  }
   writeFileSync(path.join(dist, 'plugin.wasm'), wasm);
-  writeFileSync(path.join(dist, 'plugin.toml'), readFileSync(path.join(ROOT, 'plugin.toml'), 'utf8').replace('@SHA256@', sha));
+  writeFileSync(path.join(dist, 'plugin.toml'), toml);
   console.log(`built dist/plugin.wasm (${(wasm.length / 1024).toFixed(1)} KiB, sha256 ${sha}) and dist/plugin.toml`);
 }
 

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
 import { discoverChecked, integrityConfig, loadCheck } from '../manage/integrity.js';
-import { isPluginError, loadPlugin, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+import { printableLine } from '../errors/printable.js';
+import { isPluginError, loadPlugin, pluginEnvName, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
 
 /** One topic bus per process (one job per process): plugins of the job talk through it. */
 let bus: TopicBus | undefined;
@@ -82,21 +83,24 @@ async function refusedSettingsAreUsageErrors<T>(plugin: string, load: () => Prom
   }
 }
 
-/** RPR_PLUGIN_<NAME>_<KEY>, e.g. RPR_PLUGIN_ELASTICSEARCH_API_KEY: secrets need not sit in a file. */
-export const pluginEnvName = (plugin: string, key: string): string => `RPR_PLUGIN_${plugin}_${key}`.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+/** The single-underscore spelling rpr read before (ambiguous between plugins: never read now). */
+const legacyEnvName = (plugin: string, key: string): string => `RPR_PLUGIN_${plugin}_${key}`.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
-function envSettings(plugin: string, keys: string[], env = process.env): Record<string, string> {
+/** RPR_PLUGIN_<NAME>__<KEY> (plugins/manifest/env-name.ts): secrets need not sit in a file. */
+function envSettings(plugin: string, keys: string[], report: PluginReport, env = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of keys) {
-    const value = env[pluginEnvName(plugin, key)];
+    const name = pluginEnvName(plugin, key);
+    const value = env[name];
     if (value !== undefined && value !== '') out[key] = value;
+    else if (env[legacyEnvName(plugin, key)] !== undefined) report.line(`rpr: ${legacyEnvName(plugin, key)} is not read (it could belong to another plugin); set ${name} instead`);
   }
   return out;
 }
 
 /**
  * Starts the plugins a job asked for, each with its settings ([plugins.NAME]
- * in the config file, then RPR_PLUGIN_NAME_KEY, then the command line) and its permissions: the
+ * in the config file, then RPR_PLUGIN_<NAME>__<KEY>, then the command line) and its permissions: the
  * manifest's, plus what the user granted explicitly in [plugins.NAME.permissions].
  */
 export async function loadJobPlugins(discovery: Discovery, requests: PluginRequest[], config: PluginsConfig | undefined, report: PluginReport): Promise<PluginHandle[]> {
@@ -116,11 +120,11 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
       const entry = config?.entries[request.name];
       handles.push(
         await refusedSettingsAreUsageErrors(request.name, () => loadPlugin(found.manifest, {
-          config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config)), ...request.settings },
+          config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config), report), ...request.settings },
           permissions: { ...(entry?.permissions ? { grant: entry.permissions as never } : {}), ...(entry?.narrow ? { narrow: entry.narrow as never } : {}) },
           onLog: (level, raw) => {
             // A plugin's words reach rpr's stderr: one bounded line, no control characters or escape codes.
-            const message = raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 500);
+            const message = printableLine(raw, 500);
             if (REBUILD.test(message)) {
               if (report.verbose) report.line(`rpr: ${message}`);
             } else if (RELOAD.test(message)) report.line(`rpr: ${message}`);
@@ -131,6 +135,9 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
           bus: (bus ??= new TopicBus()),
           // An installed plugin may be updated while a job runs; the next call takes the new version.
           hotReload: found.source === 'user',
+          protectedDirs: discovery.searchPath,
+          // Both places a plugin can run stay tested: RPR_PLUGIN_WORKER=1 puts every plugin in a worker.
+          forceWorker: process.env.RPR_PLUGIN_WORKER === '1',
           // ...and every version it loads is checked against plugins.lock and signatures first.
           ...(found.source === 'user' ? { check: loadCheck(integrityConfig(config)) } : {}),
         })),

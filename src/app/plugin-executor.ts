@@ -1,5 +1,27 @@
-import { executorPlan, isPluginError, type PluginHandle } from '../plugins/index.js';
+import { statSync } from 'node:fs';
+import { RprError } from '../errors/index.js';
+import { executorPlan, type ExecutionPlan, type PluginHandle } from '../plugins/index.js';
 import { executeRun, type ActiveRun, type RunOutcome, type RunPlan } from '../run/execute.js';
+import { resolveCommand } from '../run/resolve-command.js';
+
+/**
+ * The program as rpr's own PATH finds it, run by absolute path: the plan's environment (checked,
+ * but still the plugin's) never decides which file is executed. A working directory that is not
+ * one fails the run with a line saying so.
+ */
+function resolvePlan(plugin: string, plan: ExecutionPlan): { file: string; cwd: string } {
+  let file: string;
+  try {
+    file = resolveCommand(plan.argv[0]!, process.env);
+  } catch (error) {
+    throw new RprError('E_PLUGIN', `plugin "${plugin}" plan: ${(error as Error).message} (looked up on rpr's PATH)`, { hint: `install ${plan.argv[0]} where rpr's PATH finds it` });
+  }
+  const cwd = statSync(plan.cwd, { throwIfNoEntry: false });
+  if (!cwd?.isDirectory()) {
+    throw new RprError('E_PLUGIN', `plugin "${plugin}" plan: working directory ${JSON.stringify(plan.cwd)} ${cwd ? 'is not a directory' : 'does not exist'}`);
+  }
+  return { file, cwd: plan.cwd };
+}
 
 /**
  * Runs each run the way an executor plugin plans it (docker run, ssh, ...).
@@ -16,12 +38,13 @@ export function executorRunner(handle: PluginHandle, report: (line: string) => v
       try {
         const planned = await executorPlan(handle, { argv: [...plan.argv], cwd: process.cwd(), run: plan.run });
         if (cancelled) return notRun(begun, null);
+        const { file, cwd } = resolvePlan(handle.name, planned);
         const env = { ...plan.env, ...planned.env };
-        started = executeRun({ ...plan, argv: planned.argv, shell: false, env, cwd: planned.cwd });
+        started = executeRun({ ...plan, argv: [file, ...planned.argv.slice(1)], shell: false, env, cwd });
         return await started.done;
       } catch (error) {
         // The hint (how to grant a denied program) once: every run would fail the same way.
-        const hint = isPluginError(error) && error.hint && !hinted.has(error.hint) ? error.hint : undefined;
+        const hint = error instanceof RprError && error.hint && !hinted.has(error.hint) ? error.hint : undefined;
         if (hint) hinted.add(hint);
         report(`rpr: run ${plan.run}: ${(error as Error).message}${hint ? ` (hint: ${hint})` : ''}`);
         return notRun(begun, 'EPLUGIN');

@@ -4,9 +4,11 @@ import type { Command } from 'commander';
 import { problemOf, problemText } from '../app/load-plugins.js';
 import { formatDefault } from './plugin-commands.js';
 import { RprError } from '../errors/index.js';
+import { printable } from '../errors/printable.js';
 import type { LoadedConfig } from '../config/types.js';
 import type { DiscoveredPlugin, Permissions, PluginKind } from '../plugins/index.js';
 import { loadInvocationConfig } from './resolve-values.js';
+import { registerSignCommands } from './plugins-sign-command.js';
 import {
   discoverChecked,
   enabledState,
@@ -41,7 +43,15 @@ export function briefPermissions(p: Permissions): string {
 /** bundled, installed (through rpr plugins install: in plugins.lock), or user (copied in by hand). */
 const sourceOf = (p: DiscoveredPlugin, entry: LockEntry | undefined): string => (p.source === 'bundled' ? 'bundled' : entry ? 'installed' : 'user');
 
-function table(rows: string[][]): string {
+/**
+ * Plugin text (names, descriptions, paths from a manifest or a wasm's describe()) reaches the
+ * terminal only through these, escaped: see errors/printable.ts.
+ */
+const say = (line: string): void => void process.stdout.write(`${printable(line)}\n`);
+const warn = (line: string): void => void process.stderr.write(`${printable(line)}\n`);
+
+function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
@@ -49,8 +59,8 @@ function table(rows: string[][]): string {
 /** Asks on the terminal; without one (and without --yes) refuses with exit 2. */
 function terminalIO(yes: boolean): ManageIO {
   return {
-    out: (line) => void process.stdout.write(`${line}\n`),
-    note: (line) => void process.stderr.write(`${line}\n`),
+    out: (line) => say(line),
+    note: (line) => warn(line),
     async confirm(question) {
       if (yes) return;
       if (!process.stdin.isTTY) {
@@ -74,7 +84,7 @@ async function managerFor(cmd: Command, yes = false): Promise<{ m: Manager; conf
 
 const withConfig = (c: Command): Command => c.option('--config <file>', 'config file');
 
-/** `rpr plugins ...`: list, info, install, update, remove, disable, enable, verify, new, validate. */
+/** `rpr plugins ...`: list, info, install, update, remove, disable, enable, verify, new, keygen, sign, validate. */
 export function registerPluginsCommand(program: Command): void {
   const plugins = program.command('plugins').description('list, inspect, install, update, verify and write plugins');
 
@@ -109,7 +119,7 @@ export function registerPluginsCommand(program: Command): void {
         const rows = found.map((p) => [p.manifest.name, p.manifest.version, p.manifest.kind, sourceOf(p, lock?.plugins[p.manifest.name]), enabled(p.manifest.name) ? 'yes' : 'no', briefPermissions(p.manifest.permissions)]);
         process.stdout.write(table([['NAME', 'VERSION', 'KIND', 'SOURCE', 'ENABLED', 'PERMISSIONS'], ...rows]));
       }
-      for (const problem of discovery.problems) process.stderr.write(`rpr: ${problemText(problem)}\n`);
+      for (const problem of discovery.problems) warn(`rpr: ${problemText(problem)}`);
     });
 
   withConfig(plugins.command('info'))
@@ -152,7 +162,7 @@ export function registerPluginsCommand(program: Command): void {
         'permissions:',
         ...permissionLines(m_.permissions),
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      for (const line of lines) say(line);
     });
 
   withConfig(plugins.command('install'))
@@ -203,7 +213,7 @@ export function registerPluginsCommand(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const { m } = await managerFor(cmd);
       const lines = await verifyPlugins(m);
-      for (const line of lines) process.stdout.write(`${line.ok ? 'ok     ' : 'FAILED '} ${line.text}\n`);
+      for (const line of lines) say(`${line.ok ? 'ok     ' : 'FAILED '} ${line.text}`);
       const bad = lines.filter((l) => !l.ok);
       if (bad.length) throw new RprError('E_PLUGIN', `verify: ${bad.length} of ${lines.length} plugins differ from what was installed: ${bad.map((l) => l.name).join(', ')}`, { hint: 'rpr plugins update NAME reinstalls one from its source' });
       process.stdout.write(`${lines.length} plugins verified\n`);
@@ -229,15 +239,17 @@ export function registerPluginsCommand(program: Command): void {
       out('  rpr plugins install dist');
     });
 
+  registerSignCommands(plugins);
+
   plugins
     .command('validate')
     .argument('<path>', 'a plugin folder (plugin.toml + wasm), a plugin.toml, or a .wasm')
     .description('check a plugin against the contract in wit/: manifest, imports, exports, ABI, describe, schema; prints every problem')
     .action(async (target: string) => {
       const result = await validatePlugin(target);
-      for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
-      for (const problem of result.problems) process.stdout.write(`problem: ${problem}\n`);
+      for (const note of result.notes) say(`note: ${note}`);
+      for (const problem of result.problems) say(`problem: ${problem}`);
       if (result.problems.length) throw new RprError('E_PLUGIN', `validate: ${result.subject}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`, { hint: 'see wit/rpr-plugin.wit and docs/plugins.md' });
-      process.stdout.write(`${result.subject}: ok\n`);
+      say(`${result.subject}: ok`);
     });
 }

@@ -4,6 +4,7 @@
  * config key for free; only the non-option sections are spelled out here.
  */
 import { appliesTo, OPTIONS, snakeCase, type OptionDef } from '../options/catalog.js';
+import { PERMISSION_KEYS as PLUGIN_PERMISSION_KEYS } from '../plugins/permissions/keys.js';
 
 export const SECTIONS = ['defaults', 'observability', 'plugins', 'jobs', 'coordination'] as const;
 
@@ -66,12 +67,5 @@ export const PLUGINS_KEYS: Record<string, { field: string; kind: ValueKind }> = 
   disabled: { field: 'disabled', kind: 'strings' },
 };
 
-/** [plugins.NAME.permissions]: the manifest's [permissions] keys. */
-export const PERMISSION_KEYS: Record<string, { field: string; kind: ValueKind }> = {
-  network: { field: 'network', kind: 'strings' },
-  filesystem: { field: 'filesystem', kind: 'string-table' },
-  exec: { field: 'exec', kind: 'strings' },
-  host_functions: { field: 'hostFunctions', kind: 'strings' },
-  memory_mb: { field: 'memoryMb', kind: 'positive-int' },
-  timeout_ms: { field: 'timeoutMs', kind: 'positive-int' },
-};
+/** [plugins.NAME.permissions] and [plugins.NAME.narrow]: the manifest's [permissions] keys, from the one list. */
+export const PERMISSION_KEYS: Record<string, { field: string; kind: ValueKind }> = PLUGIN_PERMISSION_KEYS;

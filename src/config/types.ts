@@ -59,9 +59,12 @@ export interface PluginPermissions {
   /** guest path -> host path. */
   filesystem?: Record<string, string>;
   exec?: string[];
+  execEnv?: string[];
   hostFunctions?: string[];
   memoryMb?: number;
   timeoutMs?: number;
+  emit?: string[];
+  subscribe?: string[];
 }
 
 export interface JobConfig {

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { isRprError, type ErrorCode } from './index.js';
+import { printable } from './printable.js';
 
 /** The one place where error codes become exit statuses. */
 export const EXIT = {
@@ -37,10 +38,7 @@ export function exitCodeForSignal(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? constants.signals.SIGTERM);
 }
 
-const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-/** Control characters (from user input quoted in a message) escaped: the line stays one line and cannot drive the terminal. */
-const printable = (text: string): string =>
-  text.replace(/[\u0000-\u001f\u007f]/g, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+// Control characters (from user input or a plugin, quoted in a message) escaped: the line stays one line and cannot drive the terminal.
 
 /** One line for stderr: message, then the hint, never a stack unless RPR_DEBUG=1. */
 export function formatError(error: unknown): string {

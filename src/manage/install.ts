@@ -19,7 +19,7 @@ import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink, u
 import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
-import { BUNDLED_PLUGIN_DIR, readManifest, type DiscoveredPlugin, type PluginManifest } from '../plugins/index.js';
+import { BUNDLED_PLUGIN_DIR, permissionsDigest, pinDifferences, pinOf, readManifest, type DiscoveredPlugin, type PluginManifest } from '../plugins/index.js';
 import { disabledNames, discoverChecked, integrityConfig, sha256Of, type IntegrityConfig } from './integrity.js';
 import { emptyLock, LOCK_FILE, readLock, STORE_DIR, withMutex, writeLock, type LockEntry, type LockFile } from './lockfile.js';
 import { permissionChanges, permissionLines } from './permissions-text.js';
@@ -56,11 +56,11 @@ const short = (sha: string) => sha.slice(0, 12);
 /** The signature of a staged plugin, judged: throws when it must be refused; else a line to show. */
 function judgeSignature(m: Manager, staged: StagedPlugin): { line: string; signedBy?: string } {
   for (const reason of badTrustedKeys(m.integrity.trustedKeys)) m.io.note(`rpr: [plugins] trusted_keys: ${reason} (ignored)`);
-  const verdict = checkSignature(staged.signature, staged.sha256, m.integrity.trustedKeys);
+  const verdict = checkSignature(staged.signature, staged.sha256, permissionsDigest(staged.manifest), m.integrity.trustedKeys);
   const name = staged.manifest.name;
-  if (verdict.status === 'invalid') throw new RprError('E_PLUGIN', `not installing ${name}: ${verdict.reason}`, { hint: 'the files were changed after they were signed; get them again from their author' });
+  if (verdict.status === 'invalid') throw new RprError('E_PLUGIN', `not installing ${name}: ${verdict.reason}`, { hint: 'the files were changed after they were signed (the wasm, or the permissions in plugin.toml); if you are its author, sign it again with rpr plugins sign' });
   if (m.integrity.requireSigned && verdict.status === 'unsigned') {
-    throw new RprError('E_PLUGIN', `not installing ${name}: it is not signed, and [plugins] require_signed = true`, { hint: `ask its author for a signed version (${SIGNATURE_FILE}), or sign it yourself with scripts/sign-plugin.mjs and trust your key` });
+    throw new RprError('E_PLUGIN', `not installing ${name}: it is not signed, and [plugins] require_signed = true`, { hint: `ask its author for a signed version (${SIGNATURE_FILE}), or sign it yourself with rpr plugins sign and trust your key` });
   }
   if (m.integrity.requireSigned && verdict.status === 'untrusted') {
     throw new RprError('E_PLUGIN', `not installing ${name}: it is signed by ${keyId(verdict.key)}, which is not in [plugins] trusted_keys`, { hint: `if you trust that key, add "${verdict.key}" to [plugins] trusted_keys` });
@@ -157,7 +157,10 @@ export async function updatePlugins(m: Manager, names: string[], options: Update
     if (manifest.name !== name) throw new RprError('E_PLUGIN', `not updating ${name}: its source ${entry.source} now holds plugin "${manifest.name}"`);
     const current = await oldManifest(m, name);
     const installedWasm = current ? await readFile(current.wasm).catch(() => null) : null;
-    const intact = installedWasm !== null && sha256Of(installedWasm) === entry.sha256;
+    // Intact: the wasm is the one pinned, and plugin.toml asks for the permissions agreed to (edits
+    // to anything else in it are the user's own, and kept).
+    const permissionsKept = !current || !entry.permissions || pinDifferences(entry.permissions, pinOf(current)).length === 0;
+    const intact = installedWasm !== null && sha256Of(installedWasm) === entry.sha256 && permissionsKept;
     const installedToml = await readFile(path.join(m.dir, name, 'plugin.toml')).catch(() => null);
     const stagedToml = staged.files.get('plugin.toml')!;
     // What the source held at install: its plugin.toml is recorded, so that edits made to the
@@ -176,7 +179,8 @@ export async function updatePlugins(m: Manager, names: string[], options: Update
     }
     const signature = judgeSignature(m, staged);
     const restoring = staged.sha256 === entry.sha256 && !intact;
-    if (restoring) m.io.out(`Restoring ${name} ${entry.version} from ${entry.source} (the installed files differ from ${LOCK_FILE})`);
+    const why = permissionsKept ? `the installed files differ from ${LOCK_FILE}` : `its plugin.toml asks for other permissions than ${LOCK_FILE} pinned`;
+    if (restoring) m.io.out(`Restoring ${name} ${entry.version} from ${entry.source} (${why})`);
     else {
       m.io.out(`Updating ${name} ${entry.version} -> ${manifest.version} from ${entry.source}`);
       m.io.out(`  sha256: ${short(entry.sha256)}… -> ${staged.sha256}`);
@@ -244,6 +248,7 @@ async function commit(m: Manager, staged: StagedPlugin, extra: Partial<LockEntry
         kind: staged.manifest.kind,
         sha256: staged.sha256,
         manifest_sha256: sha256Of(staged.files.get('plugin.toml')!),
+        permissions: pinOf(staged.manifest),
         source: recordedSource,
         source_type: staged.sourceType,
         ...extra,
@@ -367,9 +372,12 @@ export async function verifyPlugins(m: Manager, bundledDir = BUNDLED_PLUGIN_DIR)
       const sha = sha256Of(bytes);
       if (sha !== entry.sha256) lines.push({ name, ok: false, text: `${name}: ${manifest.wasm} has sha256 ${sha}, ${LOCK_FILE} says ${entry.sha256} (installed from ${entry.source})` });
       else if (manifest.sha256 !== sha) lines.push({ name, ok: false, text: `${name}: ${manifest.file} says runtime.sha256 ${manifest.sha256}, the wasm is ${sha}` });
-      else {
+      else if (entry.permissions && pinDifferences(entry.permissions, pinOf(manifest)).length > 0) {
+        const changed = pinDifferences(entry.permissions, pinOf(manifest)).join('; ');
+        lines.push({ name, ok: false, text: `${name}: ${manifest.file} asks for other permissions than ${LOCK_FILE} pinned at install (${changed}); rpr plugins update ${name} restores it` });
+      } else {
         const sig = await readFile(path.join(manifest.dir, SIGNATURE_FILE), 'utf8').catch(() => null);
-        const verdict = checkSignature(sig, sha, m.integrity.trustedKeys);
+        const verdict = checkSignature(sig, sha, permissionsDigest(manifest), m.integrity.trustedKeys);
         if (verdict.status === 'invalid') lines.push({ name, ok: false, text: `${name}: ${verdict.reason}` });
         else if (entry.signed_by && verdict.status === 'unsigned') lines.push({ name, ok: false, text: `${name}: was signed by ${keyId(entry.signed_by)} at install, and its ${SIGNATURE_FILE} is gone` });
         else if (m.integrity.requireSigned && verdict.status !== 'trusted') lines.push({ name, ok: false, text: `${name}: ${verdict.status === 'unsigned' ? 'not signed' : `signed by an untrusted key ${keyId(verdict.key)}`}, and [plugins] require_signed = true` });

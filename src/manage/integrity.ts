@@ -2,7 +2,10 @@
  * What every load of an installed plugin checks, on top of the host's own manifest checks:
  * - the wasm's sha256 against plugins.lock (what was installed, and confirmed, is what runs): a
  *   mismatch refuses the plugin with a message naming the file and both hashes;
- * - its signature: a plugin.sig that does not verify always refuses the plugin; with
+ * - its permissions against the ones pinned in plugins.lock at install: a plugin.toml that asks for
+ *   other permissions (edited by hand, or by the plugin itself through a folder it could write) is
+ *   refused, at load and at every hot reload;
+ * - its signature (over the wasm and the permissions): a plugin.sig that does not verify always refuses the plugin; with
  *   `[plugins] require_signed = true`, a plugin must carry a signature by one of `trusted_keys`.
  * Bundled plugins (plugins-dist/, shipped with rpr) are not checked here: they are part of rpr.
  * A user plugin that is not in the lock (copied by hand) loads as before, unless signatures are required.
@@ -11,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
-import { discoverPlugins, ManifestError, userPluginDir, type Discovery, type PluginManifest } from '../plugins/index.js';
+import { discoverPlugins, ManifestError, permissionsDigest, pinDifferences, pinOf, userPluginDir, type Discovery, type PluginManifest } from '../plugins/index.js';
 import { LOCK_FILE, mutexBusy, readLock, waitUntilFree, type LockFile } from './lockfile.js';
 import { checkSignature, keyId, SIGNATURE_FILE } from './signature.js';
 
@@ -68,7 +71,17 @@ export async function checkInstalled(cfg: IntegrityConfig, manifest: PluginManif
       `if you changed it yourself, install it again (rpr plugins install ${manifest.dir}); otherwise restore it with rpr plugins update ${manifest.name}`,
     );
   }
-  const verdict = checkSignature(await readSignatureOf(manifest), sha256, cfg.trustedKeys);
+  if (entry?.permissions) {
+    const changed = pinDifferences(entry.permissions, pinOf(manifest));
+    if (changed.length > 0) {
+      throw new IntegrityError(
+        manifest.file,
+        `plugin "${manifest.name}" asks for other permissions than the ones agreed to when it was installed (${changed.join('; ')}); refusing to load it`,
+        `rpr plugins update ${manifest.name} restores its plugin.toml; to give a plugin more, grant it in [plugins.${manifest.name}.permissions] in your config`,
+      );
+    }
+  }
+  const verdict = checkSignature(await readSignatureOf(manifest), sha256, permissionsDigest(manifest), cfg.trustedKeys);
   if (verdict.status === 'invalid') {
     throw new IntegrityError(manifest.wasm, `plugin "${manifest.name}": ${verdict.reason}; refusing to load it`, 'a signature that does not match means the files were changed after signing; reinstall the plugin');
   }

@@ -15,6 +15,7 @@ import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { RprError } from '../errors/index.js';
+import type { PinnedPermissions } from '../plugins/index.js';
 
 export const LOCK_FILE = 'plugins.lock';
 export const MUTEX_FILE = 'plugins.lock.busy';
@@ -33,8 +34,10 @@ export interface LockEntry {
   kind: string;
   /** sha256 of the .wasm as installed: every load compares the file with this. */
   sha256: string;
-  /** sha256 of the plugin.toml as installed (edits made afterwards are the user's customisation). */
+  /** sha256 of the plugin.toml as installed (edits to anything but [permissions] are the user's customisation). */
   manifest_sha256?: string;
+  /** The permissions the user agreed to at install (plugins/manifest/pin.ts); a manifest asking for others is refused. */
+  permissions?: PinnedPermissions;
   /** Where it came from, as `update` needs it: an absolute path, a URL, or bundled:NAME. */
   source: string;
   source_type: SourceType;
@@ -88,6 +91,7 @@ export async function readLock(dir: string): Promise<LockFile | null> {
     if (!isObj(entry) || typeof entry.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(entry.sha256) || typeof entry.source !== 'string' || typeof entry.store !== 'string') {
       throw new LockFileError(file, `entry "${name}" is malformed (needs sha256, source, store)`);
     }
+    if (entry.permissions !== undefined && !isObj(entry.permissions)) throw new LockFileError(file, `entry "${name}": permissions must be an object`);
     plugins[name] = entry as unknown as LockEntry;
   }
   const disabled = Array.isArray(doc.disabled) ? doc.disabled.filter((n): n is string => typeof n === 'string') : [];

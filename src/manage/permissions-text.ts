@@ -11,7 +11,7 @@ export function permissionLines(p: Permissions, indent = '  '): string[] {
   return [
     `network:        ${list(p.network)}`,
     `filesystem:     ${list(Object.entries(p.filesystem).map(([guest, host]) => `${guest} -> ${host}`))}${Object.keys(p.filesystem).length ? ' (read-write)' : ''}`,
-    `exec:           ${list(p.exec)}`,
+    `exec:           ${list(p.exec)}${p.execEnv.length ? `; may set ${list(p.execEnv)} for them` : ''}`,
     `host functions: ${list(p.hostFunctions)}`,
     `memory:         ${p.memoryMb} MB, calls time out after ${p.timeoutMs} ms`,
     `topics:         ${p.emit.length || p.subscribe.length ? `emits ${list(p.emit)}; subscribes to ${list(p.subscribe)}` : 'none'}`,
@@ -40,6 +40,7 @@ export function permissionChanges(before: Permissions, after: Permissions): Perm
     ...setChange('network', before.network, after.network),
     ...setChange('filesystem', fs(before), fs(after)),
     ...setChange('exec', before.exec, after.exec),
+    ...setChange('exec variables', before.execEnv, after.execEnv),
     ...setChange('host functions', before.hostFunctions, after.hostFunctions),
     ...setChange('emits', before.emit, after.emit),
     ...setChange('subscribes to', before.subscribe, after.subscribe),

@@ -1,13 +1,15 @@
 /**
- * Plugin signatures: ed25519 (node:crypto) over the wasm's sha256. A signature lives in `plugin.sig`
- * beside plugin.toml (or FILE.wasm.sig beside a bare .wasm):
+ * Plugin signatures: ed25519 (node:crypto) over the wasm's sha256 and the digest of the permissions
+ * its manifest asks for (plugins/manifest/pin.ts): a signed plugin whose plugin.toml was given more
+ * permissions afterwards no longer verifies. A signature lives in `plugin.sig` beside plugin.toml
+ * (or FILE.wasm.sig beside a bare .wasm, whose generated manifest asks for nothing):
  *
- *   { "algorithm": "ed25519", "key": "ed25519:BASE64", "sha256": "<hex>", "signature": "BASE64" }
+ *   { "algorithm": "ed25519", "key": "ed25519:BASE64", "sha256": "<hex>", "permissions_sha256": "<hex>", "signature": "BASE64" }
  *
- * The signed bytes are the UTF-8 text `rpr-plugin-sha256:<hex>`: the prefix keeps a plugin signature
- * from meaning anything else signed with the same key. Keys are written `ed25519:` + base64 of the
- * raw 32-byte public key; `[plugins] trusted_keys` lists the ones whose signatures count.
- * scripts/sign-plugin.mjs makes keys and signatures.
+ * The signed bytes are the UTF-8 text `rpr-plugin-v2:<wasm sha256>:<permissions sha256>`: the prefix
+ * keeps a plugin signature from meaning anything else signed with the same key. Keys are written
+ * `ed25519:` + base64 of the raw 32-byte public key; `[plugins] trusted_keys` lists the ones whose
+ * signatures count. `rpr plugins keygen` and `rpr plugins sign` make keys and signatures.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 
@@ -18,10 +20,11 @@ export interface SignatureDoc {
   algorithm: 'ed25519';
   key: string;
   sha256: string;
+  permissions_sha256: string;
   signature: string;
 }
 
-export const signedMessage = (sha256: string): Buffer => Buffer.from(`rpr-plugin-sha256:${sha256}`, 'utf8');
+export const signedMessage = (sha256: string, permissionsSha256: string): Buffer => Buffer.from(`rpr-plugin-v2:${sha256}:${permissionsSha256}`, 'utf8');
 
 /** ed25519:BASE64 (raw 32-byte key) -> a public KeyObject; a reason string if it is not one. */
 export function parsePublicKey(text: string): KeyObject | string {
@@ -55,6 +58,7 @@ export function parseSignature(text: string): SignatureDoc | string {
   if (doc === null || typeof doc !== 'object') return 'is not a JSON object';
   if (doc.algorithm !== 'ed25519') return `algorithm must be "ed25519" (got ${JSON.stringify(doc.algorithm)})`;
   for (const key of ['key', 'sha256', 'signature'] as const) if (typeof doc[key] !== 'string') return `"${key}" must be a string`;
+  if (typeof doc.permissions_sha256 !== 'string') return 'signs the wasm only (an older format), not the permissions it asks for; sign it again with rpr plugins sign';
   return doc as unknown as SignatureDoc;
 }
 
@@ -65,19 +69,23 @@ export type SignatureVerdict =
   | { status: 'trusted'; key: string };
 
 /**
- * What a signature says about a wasm whose actual sha256 is `sha256`: `invalid` when it does not
- * verify (or is for other content), `untrusted` when it verifies with a key not in `trusted`.
+ * What a signature says about a wasm whose actual sha256 is `sha256` and a manifest whose
+ * permissions digest is `permissionsSha256`: `invalid` when it does not verify (or is for other
+ * content), `untrusted` when it verifies with a key not in `trusted`.
  */
-export function checkSignature(text: string | null, sha256: string, trusted: readonly string[]): SignatureVerdict {
+export function checkSignature(text: string | null, sha256: string, permissionsSha256: string, trusted: readonly string[]): SignatureVerdict {
   if (text === null) return { status: 'unsigned' };
   const doc = parseSignature(text);
   if (typeof doc === 'string') return { status: 'invalid', reason: `${SIGNATURE_FILE} ${doc}` };
   if (doc.sha256 !== sha256) return { status: 'invalid', reason: `${SIGNATURE_FILE} is for sha256 ${doc.sha256}, the wasm is ${sha256}` };
+  if (doc.permissions_sha256 !== permissionsSha256) {
+    return { status: 'invalid', reason: `${SIGNATURE_FILE} was made for other permissions than plugin.toml asks for now (permissions sha256 ${doc.permissions_sha256}, now ${permissionsSha256})` };
+  }
   const key = parsePublicKey(doc.key);
   if (typeof key === 'string') return { status: 'invalid', reason: `${SIGNATURE_FILE}: ${key}` };
   let ok = false;
   try {
-    ok = verify(null, signedMessage(sha256), key, Buffer.from(doc.signature, 'base64'));
+    ok = verify(null, signedMessage(sha256, permissionsSha256), key, Buffer.from(doc.signature, 'base64'));
   } catch {
     ok = false;
   }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { CONTRACT, requiredExports, allowedExports, type PluginKind } from '../plugins/contract.js';
-import { compareSemver, describeWasm, parseManifest, ManifestError, type Description, type PluginManifest } from '../plugins/index.js';
+import { compareSemver, describeWasm, digestOf, noPermissions, parseManifest, permissionsDigest, ManifestError, type Description, type PluginManifest } from '../plugins/index.js';
 import { usageError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { inspectWasm, type WasmInfo } from '../plugins/wasm/inspect.js';
@@ -221,7 +221,7 @@ export async function validatePlugin(target: string): Promise<Validation> {
   const sigFile = manifestFile ? path.join(path.dirname(manifestFile), SIGNATURE_FILE) : `${wasmFile}.sig`;
   const sigText = await readFile(sigFile, 'utf8').catch(() => null);
   if (sigText !== null) {
-    const verdict = checkSignature(sigText, sha, []);
+    const verdict = checkSignature(sigText, sha, manifest ? permissionsDigest(manifest) : digestOf(noPermissions(), path.dirname(wasmFile)), []);
     if (verdict.status === 'invalid') problems.push(`${sigFile}: ${verdict.reason}`);
     else if (verdict.status !== 'unsigned') notes.push(`signed by ${verdict.key}`);
   }

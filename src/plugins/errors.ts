@@ -3,6 +3,10 @@
  * and the function, so a user reading one stderr line knows which plugin did what.
  */
 import { RprError } from '../errors/index.js';
+import { printableLine } from '../errors/printable.js';
+
+/** A plugin's own words in a message (error reports, describe() names) are bounded like its log lines. */
+const DETAIL_CHARS = 1000;
 
 export type PluginFailure =
   | 'load' // manifest, wasm or instance creation failed
@@ -27,7 +31,7 @@ export class PluginError extends RprError {
   readonly fn: string;
   readonly failure: PluginFailure;
   constructor(plugin: string, fn: string, failure: PluginFailure, detail: string, options: PluginErrorOptions = {}) {
-    super(failure === 'denied' ? 'E_PLUGIN_DENIED' : 'E_PLUGIN', `plugin "${plugin}" ${fn}: ${detail}`, options);
+    super(failure === 'denied' ? 'E_PLUGIN_DENIED' : 'E_PLUGIN', `plugin "${plugin}" ${fn}: ${printableLine(detail, DETAIL_CHARS)}`, options);
     this.name = 'PluginError';
     this.plugin = plugin;
     this.fn = fn;

@@ -1,8 +1,10 @@
 /** The plugin system's public surface. Only ./host/ touches @extism/extism. */
 export { ABI_VERSION, CONTRACT, type PluginKind, type HostFunctionPermission } from './contract.js';
 export { PluginError, isPluginError, type PluginFailure } from './errors.js';
-export { parseManifest, readManifest, parsePartialPermissions, ManifestError } from './manifest/parse.js';
+export { parseManifest, readManifest, parsePartialPermissions, ManifestError, CONTRACT_DEFAULTS as noPermissions } from './manifest/parse.js';
 export { resolveConfig, coerce } from './manifest/schema.js';
+export { pluginEnvName } from './manifest/env-name.js';
+export { pinOf, pinText, pinDifferences, permissionsDigest, digestOf, type PinnedPermissions } from './manifest/pin.js';
 export { compareSemver } from './manifest/semver.js';
 export { discoverPlugins, userPluginDir, verifyManifest, BUNDLED_PLUGIN_DIR, type Discovery, type DiscoveredPlugin, type DiscoverOptions } from './manifest/discover.js';
 export type { PluginManifest, Permissions, ConfigField, ConfigSchema, ConfigType } from './manifest/types.js';

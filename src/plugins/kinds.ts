@@ -35,7 +35,7 @@ export async function schedulerNext(handle: PluginHandle, state: SchedulerState)
 export async function executorPlan(handle: PluginHandle, command: ExecutorCommand): Promise<ExecutionPlan> {
   expectKind(handle, 'executor', 'plan');
   const plan = checkPlanShape(handle.name, await handle.call('plan', command));
-  return checkPlan(handle.name, plan, handle.permissions.exec);
+  return checkPlan(handle.name, plan, handle.permissions);
 }
 
 /** Output: hand it one job event; `outputTail` (run-end only) is the end of the run's output. */

@@ -9,16 +9,15 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, run, RPR, tempDir } from './core-helpers.js';
 import { pluginHome, readLockJson, sourceFolder } from './plugins-manage-helpers.js';
 
 afterEach(cleanup);
 
-const SIGN = fileURLToPath(new URL('../../scripts/sign-plugin.mjs', import.meta.url));
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const sign = (...args: string[]) => execFileSync(process.execPath, [SIGN, ...args], { encoding: 'utf8' });
+/** `rpr plugins keygen|pubkey|sign ...`, as a plugin author runs it. */
+const sign = (...args: string[]) => execFileSync(process.execPath, [RPR, 'plugins', ...args], { encoding: 'utf8' });
 
 async function installed(fixture = 'good-scheduler'): Promise<{ dir: string; env: Record<string, string>; folder: string }> {
   const { dir, env } = pluginHome();

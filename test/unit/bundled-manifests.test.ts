@@ -15,7 +15,7 @@ import { DIST } from './bundled-helpers.js';
 const SRC = fileURLToPath(new URL('../../plugins-src/', import.meta.url));
 const DOCS = readFileSync(fileURLToPath(new URL('../../docs/bundled-plugins.md', import.meta.url)), 'utf8');
 
-const none: Permissions = { network: [], filesystem: {}, exec: [], hostFunctions: [], memoryMb: 16, timeoutMs: 1000, emit: [], subscribe: [] };
+const none: Permissions = { network: [], filesystem: {}, exec: [], execEnv: [], hostFunctions: [], memoryMb: 16, timeoutMs: 1000, emit: [], subscribe: [] };
 const EXPECTED: Record<string, { kind: string; permissions: Permissions }> = {
   exponential: { kind: 'scheduler', permissions: { ...none, hostFunctions: ['random'] } },
   fibonacci: { kind: 'scheduler', permissions: none },

@@ -123,18 +123,32 @@ describe('signatures', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const pub = `ed25519:${Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64')}`;
   const sha = 'c'.repeat(64);
-  const sig = (over = sha, key = pub) => JSON.stringify({ algorithm: 'ed25519', key, sha256: over, signature: sign(null, signedMessage(over), privateKey).toString('base64') });
+  const perms = 'e'.repeat(64);
+  const sig = (over = sha, key = pub, overPerms = perms) =>
+    JSON.stringify({ algorithm: 'ed25519', key, sha256: over, permissions_sha256: overPerms, signature: sign(null, signedMessage(over, overPerms), privateKey).toString('base64') });
 
   it('trusted, untrusted, unsigned, and every way of not matching', () => {
-    expect(checkSignature(sig(), sha, [pub])).toEqual({ status: 'trusted', key: pub });
-    expect(checkSignature(sig(), sha, [pub.replace('ed25519:', '')])).toEqual({ status: 'trusted', key: pub });
-    expect(checkSignature(sig(), sha, [])).toEqual({ status: 'untrusted', key: pub });
-    expect(checkSignature(null, sha, [pub])).toEqual({ status: 'unsigned' });
-    expect(checkSignature(sig(), 'd'.repeat(64), [pub])).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/is for sha256 c+, the wasm is d+/) });
+    expect(checkSignature(sig(), sha, perms, [pub])).toEqual({ status: 'trusted', key: pub });
+    expect(checkSignature(sig(), sha, perms, [pub.replace('ed25519:', '')])).toEqual({ status: 'trusted', key: pub });
+    expect(checkSignature(sig(), sha, perms, [])).toEqual({ status: 'untrusted', key: pub });
+    expect(checkSignature(null, sha, perms, [pub])).toEqual({ status: 'unsigned' });
+    expect(checkSignature(sig(), 'd'.repeat(64), perms, [pub])).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/is for sha256 c+, the wasm is d+/) });
     const other = `ed25519:${Buffer.alloc(32, 7).toString('base64')}`;
-    expect(checkSignature(sig(sha, other), sha, [other])).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/does not verify/) });
-    expect(checkSignature('{', sha, [pub])).toMatchObject({ status: 'invalid', reason: 'plugin.sig is not JSON' });
-    expect(checkSignature(JSON.stringify({ algorithm: 'rsa' }), sha, [pub])).toMatchObject({ status: 'invalid' });
+    expect(checkSignature(sig(sha, other), sha, perms, [other])).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/does not verify/) });
+    expect(checkSignature('{', sha, perms, [pub])).toMatchObject({ status: 'invalid', reason: 'plugin.sig is not JSON' });
+    expect(checkSignature(JSON.stringify({ algorithm: 'rsa' }), sha, perms, [pub])).toMatchObject({ status: 'invalid' });
+  });
+
+  it('covers the permissions: a manifest asking for other permissions no longer verifies', () => {
+    expect(checkSignature(sig(), sha, 'f'.repeat(64), [pub])).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/made for other permissions than plugin.toml asks for now/) });
+    // A digest claimed in the file but not the one signed: the signature itself fails.
+    const forged = JSON.stringify({ ...JSON.parse(sig()), permissions_sha256: 'f'.repeat(64) });
+    expect(checkSignature(forged, sha, 'f'.repeat(64), [pub])).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/does not verify/) });
+  });
+
+  it('an older signature of the wasm alone is not enough', () => {
+    const v1 = JSON.stringify({ algorithm: 'ed25519', key: pub, sha256: sha, signature: sign(null, Buffer.from(`rpr-plugin-sha256:${sha}`), privateKey).toString('base64') });
+    expect(checkSignature(v1, sha, perms, [pub])).toMatchObject({ status: 'invalid', reason: expect.stringMatching(/signs the wasm only .*sign it again with rpr plugins sign/) });
   });
 });
 
@@ -184,7 +198,7 @@ describe('download limits', () => {
 });
 
 describe('permission changes', () => {
-  const none: Permissions = { network: [], filesystem: {}, exec: [], hostFunctions: [], memoryMb: 16, timeoutMs: 1000, emit: [], subscribe: [] };
+  const none: Permissions = { network: [], filesystem: {}, exec: [], execEnv: [], hostFunctions: [], memoryMb: 16, timeoutMs: 1000, emit: [], subscribe: [] };
   it('lists additions as wider and removals as not', () => {
     const changes = permissionChanges(none, { ...none, network: ['api.example.com'], memoryMb: 8, timeoutMs: 2000 });
     expect(changes).toEqual([

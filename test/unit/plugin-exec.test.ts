@@ -45,7 +45,7 @@ describe('executor plans', () => {
 
   it('matches argv[0] exactly: a path is not the program name', () => {
     const plan = { argv: ['/tmp/evil/echo'], env: {}, cwd: '/' };
-    expect(() => checkPlan('x', plan, ['echo'])).toThrow(/exec of "\/tmp\/evil\/echo" denied/);
-    expect(checkPlan('x', { ...plan, argv: ['/bin/echo'] }, ['/bin/echo'])).toBeTruthy();
+    expect(() => checkPlan('x', plan, { exec: ['echo'], execEnv: [] })).toThrow(/exec of "\/tmp\/evil\/echo" denied/);
+    expect(checkPlan('x', { ...plan, argv: ['/bin/echo'] }, { exec: ['/bin/echo'], execEnv: [] })).toBeTruthy();
   });
 });

@@ -1,47 +1,53 @@
-// Hostile plugins through the real host: every failure is a PluginError naming plugin and function,
-// the process stays responsive and bounded, and the same handle works again afterwards.
+// Hostile plugins through the real host, in both places a plugin can run (rpr's own thread, where
+// schedulers run, and a worker thread, where plugins with network or files run): every failure is
+// a PluginError naming plugin and function, the process stays responsive and bounded, and the same
+// handle works again afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlugin } from '../../src/plugins/host/load.js';
 import type { PluginHandle } from '../../src/plugins/host/handle.js';
+import { CALL_BYTES, LINE_BUDGET, LINE_BYTES } from '../../src/plugins/host/kernel-functions.js';
 import { schedulerNext } from '../../src/plugins/kinds.js';
 import { collect, fixture, state, type Collected } from '../plugins/helpers.js';
 
-let h: PluginHandle;
-let c: Collected;
 const rssLimit = 600 * 2 ** 20;
 
-beforeAll(async () => {
-  c = collect();
-  h = await loadPlugin(fixture('hostile'), { onLog: c.onLog });
-});
-afterAll(async () => {
-  await h?.close();
-});
+describe.each([
+  ['foreground', false],
+  ['worker', true],
+] as const)('hostile scheduler, %s', (placement, forceWorker) => {
+  let h: PluginHandle;
+  let c: Collected;
 
-const next = (mode: string) => schedulerNext(h, state({ output_tail: mode }));
+  beforeAll(async () => {
+    c = collect();
+    h = await loadPlugin(fixture('hostile'), { onLog: c.onLog, forceWorker });
+    expect(h.placement).toBe(placement);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
-async function expectRecoversFrom(mode: string): Promise<void> {
-  expect(await next(mode)).toEqual({ action: 'run', delay_ms: 5 });
-}
+  const next = (mode: string) => schedulerNext(h, state({ output_tail: mode }));
+  const expectRecovers = async (): Promise<void> => {
+    expect(await next('')).toEqual({ action: 'run', delay_ms: 5 });
+  };
 
-async function expectRecovers(): Promise<void> {
-  expect(await next('')).toEqual({ action: 'run', delay_ms: 5 });
-}
-
-describe('hostile scheduler', () => {
-  it('an infinite loop is stopped at its timeout while the event loop keeps running', async () => {
+  it('an infinite loop is stopped at its timeout; timers and signal handlers run right after', async () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 20);
     const t0 = Date.now();
     const error = await next('spin').catch((e: unknown) => e);
     const elapsed = Date.now() - t0;
-    clearInterval(timer);
     expect(error).toMatchObject({ name: 'PluginError', code: 'E_PLUGIN', plugin: 'hostile', fn: 'next', failure: 'timeout' });
     expect(String((error as Error).message)).toMatch(/plugin "hostile" next: did not answer within 1500 ms/);
     expect(elapsed).toBeGreaterThanOrEqual(1490);
     expect(elapsed).toBeLessThan(6000);
-    // Ctrl-C would be handled: timers fired all along.
-    expect(ticks).toBeGreaterThan(5);
+    // In a worker, timers fire all along; on rpr's own thread they wait for the limit, then fire.
+    const before = ticks;
+    await new Promise((r) => setTimeout(r, 150));
+    clearInterval(timer);
+    expect(ticks - before).toBeGreaterThanOrEqual(2);
+    if (placement === 'worker') expect(before).toBeGreaterThan(5);
     await expectRecovers();
     expect(h.stats.rebuilds).toBeGreaterThanOrEqual(1);
   });
@@ -69,10 +75,56 @@ describe('hostile scheduler', () => {
 
   it('a flood of log lines is rate-limited', async () => {
     const before = c.logs.length;
-    await expectRecoversFrom('log-flood');
+    await expectRecovers();
+    await next('log-flood');
     const lines = c.logs.slice(before);
     // 5000 lines asked; a burst of 50 plus the 10/s refill while they arrive.
     expect(lines.filter((l) => l.includes('flood')).length).toBeLessThan(80);
+  });
+
+  it('1 MiB log lines in a loop: cut off at the timeout, lines cut short, memory bounded', async () => {
+    const before = c.logs.length;
+    const t0 = Date.now();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 20);
+    await expect(next('log-flood-mb')).rejects.toMatchObject({ plugin: 'hostile', fn: 'next', failure: 'timeout' });
+    const elapsed = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 100));
+    clearInterval(timer);
+    // The watchdog fired on time (before the fix, the worker's messages starved it for good).
+    expect(elapsed).toBeLessThan(1500 + 2500);
+    expect(ticks).toBeGreaterThanOrEqual(2);
+    expect(process.memoryUsage.rss()).toBeLessThan(rssLimit);
+    const lines = c.logs.slice(before).filter((l) => l.includes('xxxx'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(Math.ceil(CALL_BYTES / LINE_BYTES));
+    for (const line of lines) expect(line.length).toBeLessThan(LINE_BYTES + 200);
+    expect(lines[0]).toContain(`...(${1 << 20} bytes)`);
+    expect(LINE_BUDGET).toBeGreaterThan(0);
+    await expectRecovers();
+  });
+
+  it('a 300 KB error with control characters: bounded, escaped', async () => {
+    const error = (await next('error-huge').catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ plugin: 'hostile', fn: 'next', failure: 'plugin-error' });
+    expect(error.message.length).toBeLessThan(1200);
+    expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(error.message).toContain('\\x85\\x9b2J\\x1b[31mred');
+    expect(error.message).toMatch(/\.\.\.\(307\d{3} characters\)$/);
+    await expectRecovers();
+  });
+
+  it('a 100 MB answer under a 512 MB grant is refused before it is copied', async () => {
+    const big = await loadPlugin(fixture('hostile', { memoryMb: 512 }), { forceWorker });
+    try {
+      const rss0 = process.memoryUsage.rss();
+      const error = await schedulerNext(big, state({ output_tail: 'answer-big' })).catch((e: unknown) => e);
+      expect(error).toMatchObject({ plugin: 'hostile', fn: 'next', failure: 'trap', message: expect.stringContaining('exceeded its memory cap') });
+      // The plugin's own 100 MB and little else: four copies of the answer were ~400 MB.
+      expect(process.memoryUsage.rss() - rss0).toBeLessThan(260 * 2 ** 20);
+    } finally {
+      await big.close();
+    }
   });
 
   it.each([
@@ -108,29 +160,46 @@ describe('hostile scheduler', () => {
   });
 });
 
-describe('hostile at load', () => {
+describe.each([
+  ['foreground', false],
+  ['worker', true],
+] as const)('hostile at load, %s', (_placement, forceWorker) => {
   it('a loop in the start function fails the load with a timeout, not a hang', async () => {
     const t0 = Date.now();
-    await expect(loadPlugin(fixture('hostile'), { config: { mode: 'spin-start' } })).rejects.toMatchObject({
-      plugin: 'hostile',
-      failure: 'timeout',
-    });
+    await expect(loadPlugin(fixture('hostile'), { config: { mode: 'spin-start' }, forceWorker })).rejects.toMatchObject({ plugin: 'hostile', failure: 'timeout' });
     expect(Date.now() - t0).toBeLessThan(8000);
   });
 
   it('a trap in init fails the load naming init', async () => {
-    await expect(loadPlugin(fixture('hostile'), { config: { mode: 'trap-init' } })).rejects.toMatchObject({
-      plugin: 'hostile',
-      fn: 'init',
-      failure: 'trap',
+    await expect(loadPlugin(fixture('hostile'), { config: { mode: 'trap-init' }, forceWorker })).rejects.toMatchObject({ plugin: 'hostile', fn: 'init', failure: 'trap' });
+  });
+
+  it('hs_init, which Extism runs while it instantiates: a loop there is stopped at the limit', async () => {
+    const t0 = Date.now();
+    await expect(loadPlugin(fixture('hostile-init'), { config: { mode: 'spin' }, forceWorker })).rejects.toMatchObject({ plugin: 'hostile-init', failure: 'timeout' });
+    expect(Date.now() - t0).toBeLessThan(6000);
+  });
+
+  it('hs_init trapping fails the load with one error, not an uncaught exception', async () => {
+    await expect(loadPlugin(fixture('hostile-init'), { config: { mode: 'trap' }, forceWorker })).rejects.toMatchObject({ plugin: 'hostile-init', failure: 'trap' });
+    const ok = await loadPlugin(fixture('hostile-init'), { forceWorker });
+    expect(await schedulerNext(ok, state())).toEqual({ action: 'run', delay_ms: 5 });
+    await ok.close();
+  });
+
+  it('an _initialize that is not a function is refused at load', async () => {
+    await expect(loadPlugin(fixture('hostile-global'), { forceWorker })).rejects.toMatchObject({
+      plugin: 'hostile-global',
+      failure: 'abi',
+      message: expect.stringContaining('exports "_initialize" as a global'),
     });
   });
 });
 
 describe('closed while a call goes on', () => {
-  it('the call fails, and nothing is rebuilt or said about rebuilding', async () => {
+  it('in a worker: the call fails at once, and nothing is rebuilt or said about rebuilding', async () => {
     const logs = collect();
-    const p = await loadPlugin(fixture('hostile'), { onLog: logs.onLog });
+    const p = await loadPlugin(fixture('hostile'), { onLog: logs.onLog, forceWorker: true });
     const pending = schedulerNext(p, state({ output_tail: 'spin' })).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 100));
     await p.close();

@@ -84,6 +84,7 @@ describe('parseManifest', () => {
       network: ['hooks.slack.com', '127.0.0.1:8080', '*.example.com:*'],
       filesystem: { '/data': '/plugins/fib/data' },
       exec: ['docker'],
+      execEnv: [],
       hostFunctions: ['time', 'random'],
       memoryMb: 8,
       timeoutMs: 250,
@@ -94,7 +95,7 @@ describe('parseManifest', () => {
 
   it('denies by default: no [permissions] means nothing but the default caps', () => {
     const m = parse(base.slice(0, base.indexOf('[permissions]')));
-    expect(m.permissions).toEqual({ network: [], filesystem: {}, exec: [], hostFunctions: [], memoryMb: 32, timeoutMs: 1000, emit: [], subscribe: [] });
+    expect(m.permissions).toEqual({ network: [], filesystem: {}, exec: [], execEnv: [], hostFunctions: [], memoryMb: 32, timeoutMs: 1000, emit: [], subscribe: [] });
   });
 
   it.each([

@@ -18,7 +18,36 @@ const inside = (root: string, p: string) => {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 };
 
-export async function checkMapping(plugin: string, guest: string, host: string): Promise<void> {
+/** What no mapping may reach: the plugin's own files, and the folders plugins are kept in. */
+export interface Protected {
+  /** The plugin's folder (plugin.toml, its wasm, plugin.sig). */
+  own: string;
+  /** Its manifest and wasm (a wasm may sit in a subfolder). */
+  files: string[];
+  /** Plugin stores: the user's plugin directory, the bundled plugins. */
+  stores: string[];
+}
+
+const real = async (p: string): Promise<string> => realpath(p).catch(() => path.resolve(p));
+
+/**
+ * A plugin that could write its own folder rewrote its plugin.toml during a call, and a hot reload
+ * then gave it the permissions it wrote itself. No mapping may contain the plugin's own folder or
+ * files, or a plugin store, or lie in a store outside the plugin's own folder (another plugin's
+ * files, plugins.lock). A subfolder of its own folder (a `data` folder) stays allowed.
+ */
+async function checkProtected(root: string, guard: Protected, fail: (detail: string) => never): Promise<void> {
+  const own = await real(guard.own);
+  if (inside(root, own)) fail('it would give the plugin write access to its own folder (its plugin.toml and wasm)');
+  for (const file of guard.files) if (inside(root, await real(file))) fail(`it would give the plugin write access to ${path.basename(file)}`);
+  for (const store of guard.stores) {
+    const dir = await real(store);
+    if (inside(root, dir)) fail(`it would give the plugin write access to the plugin folder ${store}`);
+    if (inside(dir, root) && !inside(own, root)) fail(`it lies in the plugin folder ${store}, outside the plugin's own folder`);
+  }
+}
+
+export async function checkMapping(plugin: string, guest: string, host: string, guard?: Protected): Promise<void> {
   const fail = (detail: string): never => {
     throw new PluginError(plugin, 'load', 'denied', `filesystem mapping ${guest} -> ${host}: ${detail}`);
   };
@@ -26,6 +55,7 @@ export async function checkMapping(plugin: string, guest: string, host: string):
   if (!s) return fail('does not exist');
   const root = await realpath(host);
   if (!(await lstat(root)).isDirectory()) fail('not a directory');
+  if (guard) await checkProtected(root, guard, fail);
   let seen = 0;
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {

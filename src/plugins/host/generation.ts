@@ -3,10 +3,10 @@
  * resolved config, compiled module, host functions, the guarded fetch and what describe() said.
  * Loading and hot reload both build one; a handle swaps generations only once a new one works.
  */
-import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { CONTRACT } from '../contract.js';
+import { CONTRACT, type PluginKind } from '../contract.js';
 import { PluginError } from '../errors.js';
+import { MAX_WASM_BYTES, readBounded } from '../files.js';
 import { ManifestError } from '../manifest/parse.js';
 import { resolveConfig } from '../manifest/schema.js';
 import { compareSemver } from '../manifest/semver.js';
@@ -19,7 +19,8 @@ import { compilePlugin, pagesFor, type CompiledPlugin } from './compile.js';
 import { createGuardedFetch } from './fetch.js';
 import { checkMapping } from './fs-check.js';
 import { buildHostFunctions, type HostFunctionContext } from './host-functions.js';
-import { CallFailure, Instance, type InstanceSpec, type LogLevel, type LogSink } from './instance.js';
+import { buildKernel } from './kernel-functions.js';
+import { CallFailure, createInstance, type Instance, type InstanceSpec, type LogLevel, type LogSink, type Placement } from './instance.js';
 import type { SystemLoadSource } from './system-load.js';
 
 export interface Generation {
@@ -49,6 +50,37 @@ export interface GenerationHooks {
   onNetworkDenied: (target: string, url: string) => void;
   remainingMs: () => number;
   inflight: () => number;
+  /** Force a worker thread (tests of both paths; RPR_PLUGIN_WORKER=1). */
+  forceWorker?: boolean;
+  /** Folders no filesystem mapping may reach (plugin stores), besides the plugin's own. */
+  protectedDirs?: string[];
+}
+
+/** A stuck call on rpr's own thread holds timers and signals back for up to its limit: keep that short. */
+export const FOREGROUND_MAX_TIMEOUT_MS = 5_000;
+/** Extism's own blocks (inputs, answers, HTTP bodies, log lines): 16 MiB, or the memory cap if smaller. */
+const KERNEL_MB = 16;
+
+/**
+ * Where a plugin's instances run. A scheduler runs on rpr's own thread unless it needs the network
+ * (Extism's HTTP is asynchronous: worker only), files (a WASI call can block in the kernel, out of
+ * reach of any time limit) or a call time limit longer than timers and signals may wait. Outputs
+ * and executors keep a worker whatever they may do: they work beside the job (an output's backlog,
+ * an executor's plan while other runs go on), and a stuck call there must not hold back the
+ * timers of other runs.
+ */
+export function placementFor(kind: PluginKind, permissions: Permissions, forceWorker = false): Placement {
+  return placementReason(kind, permissions, forceWorker).placement;
+}
+
+export function placementReason(kind: PluginKind, permissions: Permissions, forceWorker = false): { placement: Placement; why: string } {
+  const worker = (why: string) => ({ placement: 'worker' as const, why: `in a worker thread (${why})` });
+  if (forceWorker) return worker('RPR_PLUGIN_WORKER=1');
+  if (kind !== 'scheduler') return worker(`${kind}s work beside the job`);
+  if (permissions.network.length > 0) return worker('it has network access');
+  if (Object.keys(permissions.filesystem).length > 0) return worker('it has file access');
+  if (permissions.timeoutMs > FOREGROUND_MAX_TIMEOUT_MS) return worker(`its timeout_ms is over ${FOREGROUND_MAX_TIMEOUT_MS}`);
+  return { placement: 'foreground', why: "in rpr's own thread (no network, no files: no worker needed)" };
 }
 
 export function toFailure(plugin: string, fn: string, error: unknown): PluginError {
@@ -79,9 +111,9 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
   const name = manifest.name;
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(manifest.wasm);
+    bytes = await readBounded(manifest.wasm, MAX_WASM_BYTES);
   } catch (error) {
-    throw new ManifestError(manifest.file, `cannot read ${manifest.wasm}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new ManifestError(manifest.file, `cannot read ${manifest.wasm}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const sha = createHash('sha256').update(bytes).digest('hex');
   await hooks.check?.(manifest, sha);
@@ -96,13 +128,20 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
   const compiled = await compilePlugin(name, bytes, pagesFor(permissions.memoryMb));
   checkImports(name, compiled.info, Object.keys(permissions.filesystem).length > 0);
   checkExports(name, manifest.kind, compiled.info);
-  for (const [guest, host] of Object.entries(permissions.filesystem)) await checkMapping(name, guest, host);
+  const guard = { own: manifest.dir, files: [manifest.file, manifest.wasm], stores: hooks.protectedDirs ?? [] };
+  for (const [guest, host] of Object.entries(permissions.filesystem)) await checkMapping(name, guest, host, guard);
 
   const exports = new Set(compiled.info.exports.map((e) => e.name));
+  const placement = placementFor(manifest.kind, permissions, hooks.forceWorker);
+  const kernel = buildKernel({ plugin: name, log: hooks.log, logLevel: hooks.logLevel, foreground: placement === 'foreground', onNetworkDenied: hooks.onNetworkDenied });
   const spec: InstanceSpec = {
+    placement,
     module: compiled.module,
     initExports: compiled.initExports,
     userFunctions: buildHostFunctions({ ...hooks.fn, plugin: name, permissions, systemLoad: hooks.systemLoad }),
+    kernelFunctions: kernel.functions,
+    onCallStart: kernel.begin,
+    onCallEnd: kernel.end,
     fetch: createGuardedFetch({
       plugin: name,
       network: permissions.network,
@@ -113,8 +152,9 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
     }),
     allowedPaths: permissions.filesystem,
     config: extismConfig(config),
-    maxPages: compiled.maxPages,
+    kernelPages: Math.min(compiled.maxPages, pagesFor(KERNEL_MB)),
     maxHttpResponseBytes: CONTRACT.limits.http_response_bytes + 1,
+    maxAnswerBytes: CONTRACT.limits.answer_bytes,
     log: hooks.log,
     logLevel: hooks.logLevel,
     workerName: `rpr plugin ${name}`,
@@ -124,7 +164,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
   };
   let instance: Instance;
   try {
-    instance = await Instance.create(spec);
+    instance = await createInstance(spec);
   } catch (error) {
     throw toFailure(name, 'load', error);
   }

@@ -8,11 +8,12 @@ import { stat } from 'node:fs/promises';
 import { CONTRACT, type PluginKind } from '../contract.js';
 import { denied, PluginError } from '../errors.js';
 import { readManifest } from '../manifest/parse.js';
+import { pinDifferences, pinOf } from '../manifest/pin.js';
 import type { Permissions, PluginManifest } from '../manifest/types.js';
 import type { Description, TopicMessage } from '../messages.js';
 import type { TopicBus } from './bus.js';
 import { buildGeneration, parseAnswer, runInit, toFailure, type Generation, type GenerationHooks } from './generation.js';
-import { Instance, type LogLevel } from './instance.js';
+import { createInstance, type Instance, type LogLevel, type Placement } from './instance.js';
 
 export interface HandleOptions {
   onLog: (level: Exclude<LogLevel, 'silent'>, message: string) => void;
@@ -110,6 +111,10 @@ export class PluginHandle {
   describe(): Description {
     return this.#gen.description;
   }
+  /** Where its instances run: rpr's own thread or a worker. */
+  get placement(): Placement {
+    return this.#gen.spec.placement;
+  }
   /** Each distinct denial with how often it happened. */
   denials(): { message: string; count: number }[] {
     return [...this.#deniedSeen].map(([message, count]) => ({ message, count }));
@@ -192,7 +197,7 @@ export class PluginHandle {
     const t0 = performance.now();
     let instance: Instance;
     try {
-      instance = await Instance.create(gen.spec);
+      instance = await createInstance(gen.spec);
     } catch (error) {
       throw toFailure(this.name, 'rebuild', error);
     }
@@ -227,6 +232,9 @@ export class PluginHandle {
     try {
       const manifest = await readManifest(current.file);
       if (manifest.name !== current.name) throw new PluginError(current.name, 'reload', 'load', `the new manifest names another plugin, "${manifest.name}"`);
+      // The job was started with what the user agreed to; a running plugin never gets more (or other) permissions.
+      const changed = pinDifferences(pinOf(current), pinOf(manifest));
+      if (changed.length > 0) throw new PluginError(current.name, 'reload', 'denied', `the new plugin.toml asks for other permissions (${changed.join('; ')}); restart the job to take them`);
       next = await buildGeneration(manifest, this.#hooks);
       // The stamp may have moved while we built (a copy in progress): take what we built, check again next time.
       this.#stamp = await fileStamp([manifest.file, manifest.wasm]);

@@ -2,7 +2,7 @@
  * loadPlugin: manifest + user settings -> a working PluginHandle (or a PluginError / ManifestError
  * saying which plugin failed and why).
  */
-import { readFile } from 'node:fs/promises';
+import { MAX_WASM_BYTES, readBounded } from '../files.js';
 import type { PluginError } from '../errors.js';
 import type { PluginManifest } from '../manifest/types.js';
 import type { UserPermissions } from '../permissions/effective.js';
@@ -11,9 +11,11 @@ import { PluginHandle } from './handle.js';
 import { rateLimited } from './log-limit.js';
 import type { LogLevel } from './instance.js';
 import { createSystemLoadSource, type SystemLoadSource } from './system-load.js';
-import { compilePlugin } from './compile.js';
-import { Instance } from './instance.js';
-import { parseAnswer } from './generation.js';
+import { compilePlugin, pagesFor } from './compile.js';
+import { CONTRACT } from '../contract.js';
+import { createInstance } from './instance.js';
+import { buildKernel } from './kernel-functions.js';
+import { parseAnswer, toFailure } from './generation.js';
 import { checkImports } from './abi-check.js';
 import { buildHostFunctions } from './host-functions.js';
 import { createGuardedFetch } from './fetch.js';
@@ -40,6 +42,10 @@ export interface LoadOptions {
   createTimeoutMs?: number;
   /** For tests: the rpr version checked against min_rpr_version. */
   rprVersion?: string;
+  /** Run it in a worker thread even where rpr's own thread would do (tests of both paths). */
+  forceWorker?: boolean;
+  /** Plugin stores (the user's plugin directory, the bundled plugins): no filesystem mapping may reach them. */
+  protectedDirs?: string[];
   /**
    * Called with the manifest and the actual sha256 of its wasm before anything else is done with it,
    * at load and at every hot reload (rpr's plugins.lock and signatures); throwing refuses that version.
@@ -59,6 +65,8 @@ export async function loadPlugin(manifest: PluginManifest, options: LoadOptions 
       createTimeoutMs: options.createTimeoutMs ?? 10_000,
       ...(options.rprVersion === undefined ? {} : { rprVersion: options.rprVersion }),
       ...(options.check === undefined ? {} : { check: options.check }),
+      ...(options.forceWorker ? { forceWorker: true } : {}),
+      ...(options.protectedDirs ? { protectedDirs: options.protectedDirs } : {}),
     },
     { onLog, onDenied: options.onDenied ?? (() => {}), bus: options.bus, hotReload: options.hotReload ?? false },
   );
@@ -72,29 +80,37 @@ export async function loadPlugin(manifest: PluginManifest, options: LoadOptions 
  */
 export async function describeWasm(file: string, timeoutMs = 2000): Promise<Description> {
   const name = file;
-  const compiled = await compilePlugin(name, await readFile(file), 256);
+  const compiled = await compilePlugin(name, await readBounded(file, MAX_WASM_BYTES), 256);
   // Unchecked imports would fail inside the worker, which rc13 turns into a crash of our thread.
   checkImports(name, compiled.info, false);
-  const none = { network: [], filesystem: {}, exec: [], hostFunctions: [], memoryMb: 16, timeoutMs, emit: [], subscribe: [] };
+  const none = { network: [], filesystem: {}, exec: [], execEnv: [], hostFunctions: [], memoryMb: 16, timeoutMs, emit: [], subscribe: [] };
   const noop = () => {};
-  const instance = await Instance.create({
+  const kernel = buildKernel({ plugin: name, log: noop, logLevel: 'silent', foreground: true, onNetworkDenied: noop });
+  const instance = await createInstance({
+    placement: 'foreground',
     module: compiled.module,
     initExports: compiled.initExports,
     userFunctions: buildHostFunctions({ plugin: name, permissions: none, systemLoad: () => { throw new Error('denied'); }, publish: noop, denied: noop, misuse: noop, enter: noop, leave: noop }),
+    kernelFunctions: kernel.functions,
+    onCallStart: kernel.begin,
+    onCallEnd: kernel.end,
     fetch: createGuardedFetch({ plugin: name, network: [] }),
     allowedPaths: {},
     config: {},
-    maxPages: compiled.maxPages,
+    kernelPages: pagesFor(1),
     maxHttpResponseBytes: 0,
+    maxAnswerBytes: CONTRACT.limits.answer_bytes,
     log: noop,
     logLevel: 'silent',
     workerName: 'rpr describe',
     createTimeoutMs: 10_000,
     callTimeoutMs: timeoutMs,
     inflight: () => 0,
+  }).catch((error) => {
+    throw toFailure(name, 'describe', error);
   });
   try {
-    return checkDescription(name, parseAnswer(name, 'describe', await instance.call('describe', '', timeoutMs)));
+    return checkDescription(name, parseAnswer(name, 'describe', await instance.call('describe', '', timeoutMs).catch((e) => { throw toFailure(name, 'describe', e); })));
   } finally {
     instance.discard();
   }

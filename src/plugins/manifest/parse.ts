@@ -3,11 +3,14 @@
  * silently ignored would be either a denial nobody understands or a grant nobody reviewed. Every
  * error names the file and the key.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { RprError } from '../../errors/index.js';
+import { hasUnprintable, printable } from '../../errors/printable.js';
 import { CONTRACT, type HostFunctionPermission, type PluginKind } from '../contract.js';
+import { MAX_MANIFEST_BYTES, readBounded, TooBigError } from '../files.js';
+import { PERMISSION_KEY_NAMES } from '../permissions/keys.js';
+import { guardedVariable } from '../permissions/exec.js';
 import { parseNetworkPattern } from '../permissions/network.js';
 import { parseSchema } from './schema.js';
 import { isSemver } from './semver.js';
@@ -15,7 +18,8 @@ import type { Permissions, PluginManifest } from './types.js';
 
 type Table = Record<string, unknown>;
 
-export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
+/** Letters, digits and single dashes: a name maps to one environment-variable prefix (env-name.ts). */
+export const NAME_PATTERN = /^(?=.{1,64}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 export const TOPIC_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
 export class ManifestError extends RprError {
@@ -74,6 +78,24 @@ class Fields {
   }
 }
 
+/**
+ * Every key and string of a manifest is shown to the user before they trust the plugin (install,
+ * update, info): one that carries terminal escapes or invisible formatting could make the consent
+ * screen say "network: none" while the file asks for more. Refused at parse, wherever it is.
+ */
+function refuseUnprintable(value: unknown, where: string, fail: (reason: string) => never): void {
+  const here = (key: string) => (where ? `${where}.${key}` : key);
+  if (typeof value === 'string') {
+    if (hasUnprintable(value)) fail(`${where}: control characters and invisible formatting are not allowed (${JSON.stringify(printable(value).slice(0, 60))})`);
+  } else if (Array.isArray(value)) value.forEach((v, i) => refuseUnprintable(v, `${where}[${i}]`, fail));
+  else if (isTable(value)) {
+    for (const [key, v] of Object.entries(value)) {
+      if (hasUnprintable(key)) fail(`${here(printable(key))}: control characters and invisible formatting are not allowed in keys`);
+      refuseUnprintable(v, here(key), fail);
+    }
+  }
+}
+
 export function parseManifest(text: string, file: string): PluginManifest {
   const fail = (reason: string): never => {
     throw new ManifestError(file, reason);
@@ -84,12 +106,13 @@ export function parseManifest(text: string, file: string): PluginManifest {
   } catch (error) {
     return fail(`not valid TOML: ${(error as Error).message.split('\n')[0]}`);
   }
+  refuseUnprintable(doc, '', fail);
   const top = new Fields(doc, 'manifest', fail, ['plugin', 'runtime', 'config', 'dependencies', 'permissions']);
   const dir = path.dirname(path.resolve(file));
 
   const plugin = new Fields(top.table_('plugin'), 'plugin', fail, ['name', 'version', 'kind', 'description', 'author']);
   const name = plugin.string('name', true);
-  if (!NAME_PATTERN.test(name)) fail(`plugin.name "${name}" must be lower-case letters, digits and dashes, starting with a letter`);
+  if (!NAME_PATTERN.test(name)) fail(`plugin.name "${name}" must be lower-case letters, digits and single dashes, starting with a letter and not ending with a dash`);
   const version = plugin.string('version', true);
   if (!isSemver(version)) fail(`plugin.version "${version}" is not a semver version (x.y.z)`);
   const kind = plugin.string('kind', true) as PluginKind;
@@ -124,17 +147,18 @@ export function parseManifest(text: string, file: string): PluginManifest {
   };
 }
 
-export const PERMISSION_KEYS = ['network', 'filesystem', 'exec', 'host_functions', 'memory_mb', 'timeout_ms', 'emit', 'subscribe'] as const;
 
 /** [permissions] of a manifest, or the same keys in a user's config (relative paths from `baseDir`). */
 export function parsePermissions(table: Table, where: string, baseDir: string, fail: (reason: string) => never): Permissions {
   return { ...CONTRACT_DEFAULTS(), ...parsePartialPermissions(table, where, baseDir, fail) };
 }
 
-const CONTRACT_DEFAULTS = (): Permissions => ({
+/** What a manifest without [permissions] asks for (a bare .wasm's generated one, too). */
+export const CONTRACT_DEFAULTS = (): Permissions => ({
   network: [],
   filesystem: {},
   exec: [],
+  execEnv: [],
   hostFunctions: [],
   memoryMb: CONTRACT.permissions.defaults.memory_mb,
   timeoutMs: CONTRACT.permissions.defaults.timeout_ms,
@@ -143,12 +167,15 @@ const CONTRACT_DEFAULTS = (): Permissions => ({
 });
 
 export function parsePartialPermissions(table: Table, where: string, baseDir: string, fail: (reason: string) => never): Partial<Permissions> {
-  const f = new Fields(table, where, fail, PERMISSION_KEYS);
+  const f = new Fields(table, where, fail, PERMISSION_KEY_NAMES);
   const out: Partial<Permissions> = {};
   const { ceilings } = CONTRACT.permissions;
   if (table.network !== undefined) out.network = f.strings('network', (s) => { const p = parseNetworkPattern(s); return typeof p === 'string' ? p : undefined; });
   if (table.exec !== undefined) {
     out.exec = f.strings('exec', (s) => (s === '' || (s.includes('/') && !path.isAbsolute(s)) ? `"${s}" must be a program name or an absolute path` : undefined));
+  }
+  if (table.exec_env !== undefined) {
+    out.execEnv = f.strings('exec_env', (s) => (guardedVariable(s) ? undefined : `"${s}" is not a variable rpr guards (PATH, LD_*, ...); any other variable needs no permission`));
   }
   if (table.host_functions !== undefined) {
     const known = CONTRACT.permissions.host_functions as string[];
@@ -176,8 +203,9 @@ export function parsePartialPermissions(table: Table, where: string, baseDir: st
 export async function readManifest(file: string): Promise<PluginManifest> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readBounded(file, MAX_MANIFEST_BYTES)).toString('utf8');
   } catch (error) {
+    if (error instanceof TooBigError) throw new ManifestError(file, `${error.message}; not read`);
     throw new ManifestError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   return parseManifest(text, file);

@@ -7,6 +7,7 @@
  */
 import { RprError } from '../../errors/index.js';
 import { parseDuration } from '../../units/duration.js';
+import { pluginEnvName } from './env-name.js';
 import type { ConfigField, ConfigSchema, ConfigType } from './types.js';
 
 const TYPES: ConfigType[] = ['string', 'integer', 'number', 'boolean', 'duration'];
@@ -49,6 +50,9 @@ export function parseSchema(table: Table, fail: (reason: string) => never): Conf
         fail(`${where}.default: ${(error as Error).message}`);
       }
     }
+    const variable = pluginEnvName('x', key);
+    const clash = Object.keys(schema).find((other) => pluginEnvName('x', other) === variable);
+    if (clash) fail(`${where}: "${key}" and "${clash}" would be set by the same environment variable (${variable.replace('RPR_PLUGIN_X__', 'RPR_PLUGIN_<NAME>__')}); rename one`);
     for (const name of [key, ...(aliases ?? [])]) {
       if (seen.has(name)) fail(`${where}: "${name}" is already used by config.${seen.get(name)}`);
       seen.set(name, key);

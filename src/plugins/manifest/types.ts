@@ -22,6 +22,8 @@ export interface Permissions {
   filesystem: Record<string, string>;
   /** Programs an executor may have the host spawn (argv[0], exactly). */
   exec: string[];
+  /** Variables an executor's plan may set although they change what gets loaded or run (PATH, LD_*...). */
+  execEnv: string[];
   hostFunctions: HostFunctionPermission[];
   memoryMb: number;
   timeoutMs: number;

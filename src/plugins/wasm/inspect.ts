@@ -35,6 +35,8 @@ export interface WasmInfo {
   exports: WasmExport[];
   /** Memories the module defines itself (imported ones are in `imports`). */
   memories: MemoryLimits[];
+  /** Tables the module defines itself, in entries. */
+  tables: MemoryLimits[];
   /** Function index of the start section, if any. */
   start: number | undefined;
 }
@@ -103,7 +105,7 @@ function readImportDesc(r: Reader, kind: ExternKind, types: FuncType[]): Partial
 export function inspectSections(sections: Section[]): WasmInfo {
   const find = (id: number) => sections.find((s) => s.id === id);
   const types = find(SECTION.type) ? readTypes(find(SECTION.type)!.body) : [];
-  const info: WasmInfo = { imports: [], exports: [], memories: [], start: undefined };
+  const info: WasmInfo = { imports: [], exports: [], memories: [], tables: [], start: undefined };
   const funcTypes: FuncType[] = [];
 
   const imports = find(SECTION.import);
@@ -126,6 +128,14 @@ export function inspectSections(sections: Section[]): WasmInfo {
       const type = types[r.leb()];
       if (!type) throw new WasmFormatError('function refers to a missing type');
       funcTypes.push(type);
+    }
+  }
+  const tables = find(SECTION.table);
+  if (tables) {
+    const r = new Reader(tables.body);
+    for (let n = r.leb(); n > 0; n--) {
+      valtype(r);
+      info.tables.push(readLimits(r));
     }
   }
   const memories = find(SECTION.memory);
