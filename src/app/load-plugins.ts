@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
-import { discoverChecked, integrityConfig, loadCheck } from '../manage/integrity.js';
+import { discoverChecked, integrityConfig, IntegrityError, loadCheck } from '../manage/integrity.js';
 import { printableLine } from '../errors/printable.js';
-import { isPluginError, loadPlugin, pluginEnvName, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+import { isPluginError, loadPlugin, ManifestError, pluginEnvName, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
 
 /** One topic bus per process (one job per process): plugins of the job talk through it. */
 let bus: TopicBus | undefined;
@@ -78,6 +78,11 @@ async function refusedSettingsAreUsageErrors<T>(plugin: string, load: () => Prom
   } catch (error) {
     if (isPluginError(error) && error.fn === 'init' && error.failure === 'plugin-error') {
       throw new RprError('E_USAGE', error.message, { hint: error.hint ?? `see rpr ${plugin} --help, or rpr plugins info ${plugin}` });
+    }
+    // Its files are not what its manifest (or plugins.lock) says: as unusable as a broken manifest,
+    // found now rather than at discovery (which does not hash the wasm of every plugin).
+    if (error instanceof ManifestError) {
+      throw new RprError('E_USAGE', `plugin "${plugin}" cannot be loaded: ${problemText(error)}`, { hint: error instanceof IntegrityError ? error.hint : 'rpr plugins verify checks every plugin' });
     }
     throw error;
   }

@@ -5,8 +5,8 @@ import { problemOf, problemText } from '../app/load-plugins.js';
 import { formatDefault } from './plugin-commands.js';
 import { RprError } from '../errors/index.js';
 import { printable } from '../errors/printable.js';
-import type { LoadedConfig } from '../config/types.js';
-import type { DiscoveredPlugin, Permissions, PluginKind } from '../plugins/index.js';
+import type { LoadedConfig, PluginEntry } from '../config/types.js';
+import { effectivePermissions, placementReason, type DiscoveredPlugin, type Permissions, type PluginKind } from '../plugins/index.js';
 import { loadInvocationConfig } from './resolve-values.js';
 import { registerSignCommands } from './plugins-sign-command.js';
 import {
@@ -42,6 +42,12 @@ export function briefPermissions(p: Permissions): string {
 
 /** bundled, installed (through rpr plugins install: in plugins.lock), or user (copied in by hand). */
 const sourceOf = (p: DiscoveredPlugin, entry: LockEntry | undefined): string => (p.source === 'bundled' ? 'bundled' : entry ? 'installed' : 'user');
+
+/** Where its instances run with the permissions it would get here (its manifest's and the config's grants). */
+function runsWhere(manifest: DiscoveredPlugin['manifest'], entry: PluginEntry | undefined): string {
+  const user = { ...(entry?.permissions ? { grant: entry.permissions } : {}), ...(entry?.narrow ? { narrow: entry.narrow } : {}) };
+  return placementReason(manifest.kind, effectivePermissions(manifest.permissions, user), process.env.RPR_PLUGIN_WORKER === '1').why;
+}
 
 /**
  * Plugin text (names, descriptions, paths from a manifest or a wasm's describe()) reaches the
@@ -93,7 +99,7 @@ export function registerPluginsCommand(program: Command): void {
     .option('--json', 'one JSON array, for scripts')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { m, config } = await managerFor(cmd);
-      const discovery = await discoverChecked(config?.plugins, { includeDisabled: true });
+      const discovery = await discoverChecked(config?.plugins, { includeDisabled: true, verifyFiles: true });
       const lock = await readLock(m.dir).catch(() => null);
       const enabled = await enabledState(m);
       const found = [...discovery.plugins.values()].sort((a, b) => a.manifest.kind.localeCompare(b.manifest.kind) || a.manifest.name.localeCompare(b.manifest.name));
@@ -127,7 +133,7 @@ export function registerPluginsCommand(program: Command): void {
     .description('description, version, kind, ABI, config schema, permissions in full, sha256, where it came from')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const { m, config } = await managerFor(cmd);
-      const discovery = await discoverChecked(config?.plugins, { includeDisabled: true });
+      const discovery = await discoverChecked(config?.plugins, { includeDisabled: true, verifyFiles: true });
       const found = discovery.plugins.get(name);
       if (!found) {
         const broken = problemOf(discovery, name);
@@ -157,6 +163,7 @@ export function registerPluginsCommand(program: Command): void {
         `sha256:  ${m_.sha256}`,
         `source:  ${origin}`,
         `lock:    ${lockLine}`,
+        `runs:    ${runsWhere(m_, config?.plugins?.entries[name])}`,
         'config:',
         ...Object.entries(m_.config).map(([key, f]) => `  ${key} (${f.type}${f.default !== undefined ? `, default ${formatDefault(f)}` : ''}${f.aliases?.length ? `, also ${f.aliases.join(', ')}` : ''}): ${f.help}`),
         'permissions:',

@@ -73,7 +73,7 @@ function judgeSignature(m: Manager, staged: StagedPlugin): { line: string; signe
 /** Where plugin NAME is in the user's directory now (a lock entry, or a folder found by discovery). */
 async function currentUserPlugin(m: Manager, name: string): Promise<{ entry?: LockEntry; found?: DiscoveredPlugin; bundled?: DiscoveredPlugin }> {
   const lock = await readLock(m.dir);
-  const discovery = await discoverChecked(m.config, { includeDisabled: true });
+  const discovery = await discoverChecked(m.config, { includeDisabled: true, verifyFiles: true });
   const found = discovery.plugins.get(name);
   const entry = lock?.plugins[name];
   const user = found?.source === 'user' ? found : undefined;
@@ -318,7 +318,7 @@ export async function removePlugin(m: Manager, name: string): Promise<void> {
 
 /** `rpr plugins disable NAME` / `enable NAME`: recorded in plugins.lock. */
 export async function setEnabled(m: Manager, name: string, enabled: boolean): Promise<void> {
-  const discovery = await discoverChecked(m.config, { includeDisabled: true });
+  const discovery = await discoverChecked(m.config, { includeDisabled: true, verifyFiles: true });
   const lock = await readLock(m.dir);
   if (!discovery.plugins.has(name) && !lock?.plugins[name] && !lock?.disabled.includes(name) && !discovery.refused.has(name)) {
     throw new RprError('E_USAGE', `no plugin "${name}"`, { hint: 'rpr plugins list shows them' });

@@ -52,7 +52,7 @@ export const readSignatureOf = (manifest: PluginManifest): Promise<string | null
  * load. While another rpr is installing (its mutex is held) a mismatch is re-checked once it is done:
  * an update writes the lock first and switches the files right after.
  */
-export async function checkInstalled(cfg: IntegrityConfig, manifest: PluginManifest, sha256: string): Promise<void> {
+export async function checkInstalled(cfg: IntegrityConfig, manifest: PluginManifest, sha256: string | undefined): Promise<void> {
   let lock: LockFile | null;
   try {
     lock = await readLock(cfg.dir);
@@ -60,11 +60,11 @@ export async function checkInstalled(cfg: IntegrityConfig, manifest: PluginManif
     throw new IntegrityError(manifest.file, `cannot check plugin "${manifest.name}" against its lock file: ${(error as Error).message}`, `rpr plugins verify reports what is installed`);
   }
   let entry = lock?.plugins[manifest.name];
-  if (entry && entry.sha256 !== sha256 && (await mutexBusy(cfg.dir))) {
+  if (entry && sha256 !== undefined && entry.sha256 !== sha256 && (await mutexBusy(cfg.dir))) {
     await waitUntilFree(cfg.dir, 3_000);
     entry = (await readLock(cfg.dir).catch(() => null))?.plugins[manifest.name];
   }
-  if (entry && entry.sha256 !== sha256) {
+  if (entry && sha256 !== undefined && entry.sha256 !== sha256) {
     throw new IntegrityError(
       manifest.wasm,
       `sha256 is ${sha256}, but ${LOCK_FILE} pinned ${entry.sha256} when plugin "${manifest.name}" ${entry.version} was installed from ${entry.source}; refusing to load it`,
@@ -81,6 +81,8 @@ export async function checkInstalled(cfg: IntegrityConfig, manifest: PluginManif
       );
     }
   }
+  // Without the wasm's hash (a job's discovery) the rest waits for the load, which has it.
+  if (sha256 === undefined) return;
   const verdict = checkSignature(await readSignatureOf(manifest), sha256, permissionsDigest(manifest), cfg.trustedKeys);
   if (verdict.status === 'invalid') {
     throw new IntegrityError(manifest.wasm, `plugin "${manifest.name}": ${verdict.reason}; refusing to load it`, 'a signature that does not match means the files were changed after signing; reinstall the plugin');
@@ -111,9 +113,15 @@ export interface CheckedDiscovery extends Discovery {
 
 /**
  * discoverPlugins with the integrity check applied to the user's plugins, and the plugins disabled
- * through `rpr plugins disable` left out (unless `includeDisabled`, for listings).
+ * through `rpr plugins disable` left out (unless `includeDisabled`, for listings). With
+ * `verifyFiles` (listings, verify) every wasm is hashed and checked against plugins.lock and its
+ * signature; without (a job), only the pinned permissions are: the plugins the job uses get the
+ * full check when they load, before any run.
  */
-export async function discoverChecked(config: PluginsConfig | undefined, options: { includeDisabled?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CheckedDiscovery> {
+export async function discoverChecked(
+  config: PluginsConfig | undefined,
+  options: { includeDisabled?: boolean; env?: NodeJS.ProcessEnv; verifyFiles?: boolean } = {},
+): Promise<CheckedDiscovery> {
   const cfg = integrityConfig(config, options.env);
   const lock = await readLock(cfg.dir).catch(() => null);
   const disabled = options.includeDisabled ? [] : disabledNames(config, lock);
@@ -123,16 +131,19 @@ export async function discoverChecked(config: PluginsConfig | undefined, options
       configDir: config?.dir,
       disabled,
       ...(options.env ? { env: options.env } : {}),
+      ...(options.verifyFiles ? { verifyFiles: true } : {}),
       check: async (manifest, source) => {
         if (source !== 'user') return;
-        let bytes: Buffer;
-        try {
-          bytes = await readFile(manifest.wasm);
-        } catch {
-          return; // the host's own check names the missing file
+        let sha: string | undefined;
+        if (options.verifyFiles) {
+          try {
+            sha = sha256Of(await readFile(manifest.wasm));
+          } catch {
+            return; // the host's own check names the missing file
+          }
         }
         try {
-          await checkInstalled(cfg, manifest, sha256Of(bytes));
+          await checkInstalled(cfg, manifest, sha);
         } catch (error) {
           if (error instanceof IntegrityError) refused.set(manifest.name, error);
           throw error;

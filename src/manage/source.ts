@@ -77,6 +77,13 @@ async function checkStaged(staged: StagedPlugin, where: string, description?: De
   } catch (error) {
     throw refused(`${where}: not a WebAssembly module rpr can read: ${(error as Error).message}`);
   }
+  for (const [guest, host] of Object.entries(manifest.permissions.filesystem)) {
+    const rel = path.relative(host, manifest.dir);
+    // Checked again at every load (plugins/host/fs-check.ts); here so that nothing is installed that could never run.
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+      throw refused(`${where}: [permissions] filesystem maps ${guest} to ${host}, which holds the plugin's own folder: it could rewrite its plugin.toml`, 'map a folder of its own, e.g. { "/data" = "data" }');
+    }
+  }
   const wasi = Object.keys(manifest.permissions.filesystem).length > 0;
   const { problems } = abiProblems(info, manifest.kind, wasi);
   if (problems.length) throw refused(`${where}: does not match the rpr plugin contract: ${problems.join('; ')}`, `rpr plugins validate shows every problem`);

@@ -31,4 +31,5 @@ export { loadPlugin, describeWasm, type LoadOptions } from './host/load.js';
 export { PluginHandle, type PluginStats, type ReloadResult } from './host/handle.js';
 export { TopicBus } from './host/bus.js';
 export { clearModuleCache } from './host/compile.js';
+export { placementReason } from './host/generation.js';
 export { createSystemLoadSource, type SystemLoad, type SystemLoadSource } from './host/system-load.js';

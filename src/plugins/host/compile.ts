@@ -55,8 +55,8 @@ async function build(plugin: string, bytes: Uint8Array, sha256: string, maxPages
   return { module, info: prepared.info, initExports: prepared.initExports, maxPages, sha256 };
 }
 
-export function compilePlugin(plugin: string, bytes: Uint8Array, maxPages: number): Promise<CompiledPlugin> {
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+/** `sha256` of `bytes` when the caller has it already (a load hashes the wasm once). */
+export function compilePlugin(plugin: string, bytes: Uint8Array, maxPages: number, sha256 = createHash('sha256').update(bytes).digest('hex')): Promise<CompiledPlugin> {
   const key = `${sha256}:${maxPages}`;
   let entry = cache.get(key);
   if (!entry) {

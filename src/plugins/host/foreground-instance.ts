@@ -65,6 +65,10 @@ export class ForegroundInstance implements Instance {
         }, timeoutMs);
       } catch (error) {
         this.discard();
+        // A signal that came while the thread was held (Ctrl-C at a stuck plugin) is handled
+        // before the failure: the job ends as the user asked, not as a plugin failure.
+        // (Two turns: the signal's wake-up is read in the poll phase of the next loop iteration.)
+        for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
         if (error instanceof GuardTimeout) throw new CallFailure('timeout', `did not answer within ${timeoutMs} ms; the plugin was stopped`);
         throw classify(error);
       }

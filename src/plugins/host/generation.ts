@@ -9,7 +9,7 @@ import { PluginError } from '../errors.js';
 import { MAX_WASM_BYTES, readBounded } from '../files.js';
 import { ManifestError } from '../manifest/parse.js';
 import { resolveConfig } from '../manifest/schema.js';
-import { compareSemver } from '../manifest/semver.js';
+import { checkManifestFiles } from '../manifest/verify.js';
 import type { Permissions, PluginManifest } from '../manifest/types.js';
 import { checkAck, checkDescription, type Description } from '../messages.js';
 import { effectivePermissions, type UserPermissions } from '../permissions/effective.js';
@@ -117,15 +117,11 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
   }
   const sha = createHash('sha256').update(bytes).digest('hex');
   await hooks.check?.(manifest, sha);
-  if (sha !== manifest.sha256) throw new ManifestError(manifest.file, `${manifest.wasm} does not match runtime.sha256 (file is ${sha})`);
-  const rprVersion = hooks.rprVersion ?? VERSION;
-  if (manifest.minRprVersion && compareSemver(rprVersion, manifest.minRprVersion) < 0) {
-    throw new ManifestError(manifest.file, `needs rpr ${manifest.minRprVersion} or later; this is rpr ${rprVersion}`);
-  }
+  checkManifestFiles(manifest, sha, hooks.rprVersion ?? VERSION);
 
   const permissions = effectivePermissions(manifest.permissions, hooks.user);
   const config = resolveConfig(name, manifest.config, hooks.rawConfig);
-  const compiled = await compilePlugin(name, bytes, pagesFor(permissions.memoryMb));
+  const compiled = await compilePlugin(name, bytes, pagesFor(permissions.memoryMb), sha);
   checkImports(name, compiled.info, Object.keys(permissions.filesystem).length > 0);
   checkExports(name, manifest.kind, compiled.info);
   const guard = { own: manifest.dir, files: [manifest.file, manifest.wasm], stores: hooks.protectedDirs ?? [] };

@@ -1,17 +1,18 @@
 /**
  * Finding plugins: the bundled ones in plugins-dist/ (always there, nothing to install), then the
  * user's directory. A user plugin with a bundled plugin's name replaces it, with a notice. A broken
- * plugin (manifest that does not parse, wasm missing or not matching its sha256, rpr too old) is
- * reported with its file and reason and the others still load.
+ * plugin (manifest that does not parse, rpr too old; with verifyFiles, a wasm missing or not
+ * matching its sha256) is reported with its file and reason and the others still load.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from '../../version.js';
 import { ManifestError, readManifest } from './parse.js';
-import { compareSemver } from './semver.js';
+import { MAX_WASM_BYTES, readBounded } from '../files.js';
+import { checkManifestFiles } from './verify.js';
 import type { PluginManifest } from './types.js';
 
 /** plugins-dist/ at the package root; same relative path from src/ and dist/. */
@@ -53,6 +54,11 @@ export interface DiscoverOptions {
    * src/manage/): throwing reports the plugin as a problem, like any other reason it cannot load.
    */
   check?: (manifest: PluginManifest, source: 'bundled' | 'user') => Promise<void>;
+  /**
+   * Hash every wasm against its manifest (the listing and verify commands). A job does not: the
+   * plugins it uses are checked when they load, before any run.
+   */
+  verifyFiles?: boolean;
 }
 
 export function userPluginDir(options: DiscoverOptions = {}): string {
@@ -63,7 +69,7 @@ export function userPluginDir(options: DiscoverOptions = {}): string {
 }
 
 export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256').update(await readBounded(file, MAX_WASM_BYTES)).digest('hex');
 }
 
 /** Checks a manifest against its wasm and this rpr; throws ManifestError with the reason. */
@@ -72,14 +78,9 @@ export async function verifyManifest(manifest: PluginManifest, rprVersion = VERS
   try {
     actual = await sha256File(manifest.wasm);
   } catch (error) {
-    throw new ManifestError(manifest.file, `cannot read ${path.basename(manifest.wasm)}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new ManifestError(manifest.file, `cannot read ${path.basename(manifest.wasm)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  if (actual !== manifest.sha256) {
-    throw new ManifestError(manifest.file, `${path.basename(manifest.wasm)} does not match runtime.sha256 (file is ${actual})`);
-  }
-  if (manifest.minRprVersion && compareSemver(rprVersion, manifest.minRprVersion) < 0) {
-    throw new ManifestError(manifest.file, `needs rpr ${manifest.minRprVersion} or later; this is rpr ${rprVersion}`);
-  }
+  checkManifestFiles(manifest, actual, rprVersion);
 }
 
 /** plugin.toml files under `root`: root/NAME/plugin.toml and root/{schedulers,executors,outputs}/NAME/plugin.toml. */
@@ -109,7 +110,8 @@ export async function discoverPlugins(options: DiscoverOptions = {}): Promise<Di
       try {
         manifest = await readManifest(file);
         await options.check?.(manifest, source);
-        await verifyManifest(manifest, options.rprVersion);
+        if (options.verifyFiles) await verifyManifest(manifest, options.rprVersion);
+        else checkManifestFiles(manifest, undefined, options.rprVersion);
       } catch (error) {
         result.problems.push({ file, message: error instanceof ManifestError ? error.message : `${file}: ${(error as Error).message}` });
         continue;

@@ -1,0 +1,29 @@
+/**
+ * The one check of a manifest against its files and this rpr: the wasm's sha256 against
+ * runtime.sha256, and dependencies.min_rpr_version. Loading a plugin makes it (host/generation.ts),
+ * as do install, validate and the listing commands; a job's discovery does not (it would hash every
+ * bundled wasm at every start for plugins the job never uses).
+ */
+import path from 'node:path';
+import { VERSION } from '../../version.js';
+import { ManifestError } from './parse.js';
+import { compareSemver } from './semver.js';
+import type { PluginManifest } from './types.js';
+
+/** Why this rpr cannot run the plugin, or undefined. */
+export function versionProblem(manifest: PluginManifest, rprVersion = VERSION): string | undefined {
+  if (manifest.minRprVersion && compareSemver(rprVersion, manifest.minRprVersion) < 0) return `needs rpr ${manifest.minRprVersion} or later; this is rpr ${rprVersion}`;
+  return undefined;
+}
+
+/** Why the wasm is not the one the manifest names, or undefined. */
+export function hashProblem(manifest: PluginManifest, wasmSha256: string): string | undefined {
+  if (wasmSha256 !== manifest.sha256) return `${path.basename(manifest.wasm)} does not match runtime.sha256 (file is ${wasmSha256})`;
+  return undefined;
+}
+
+/** Throws a ManifestError (naming the plugin.toml) for the first problem. */
+export function checkManifestFiles(manifest: PluginManifest, wasmSha256: string | undefined, rprVersion = VERSION): void {
+  const problem = (wasmSha256 === undefined ? undefined : hashProblem(manifest, wasmSha256)) ?? versionProblem(manifest, rprVersion);
+  if (problem) throw new ManifestError(manifest.file, problem);
+}
