@@ -142,6 +142,11 @@ describe('compareSemver', () => {
     expect(compareSemver('0.10.0', '0.9.9')).toBe(1);
     expect(compareSemver('1.0.0-rc1', '1.0.0')).toBe(-1);
     expect(compareSemver('1.0.0', '2.0.0')).toBe(-1);
+    // Numeric pre-release parts compare as numbers (a comparison of text put rc.10 before rc.9).
+    expect(compareSemver('1.0.0-rc.10', '1.0.0-rc.9')).toBe(1);
+    expect(compareSemver('1.0.0-alpha', '1.0.0-alpha.1')).toBe(-1);
+    expect(compareSemver('1.0.0+build.5', '1.0.0')).toBe(0);
+    expect(() => compareSemver('1.0', '1.0.0')).toThrow(/not a semver version: 1\.0/);
   });
 });
 

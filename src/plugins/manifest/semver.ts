@@ -1,23 +1,16 @@
-/** x.y.z comparison; no semver package is installed and this is all the manifest needs. */
-const SEMVER = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+/**
+ * Versions in manifests (plugin.version, dependencies.min_rpr_version), by the semver package:
+ * pre-releases compare by their dot-separated parts (1.0.0-rc.10 after 1.0.0-rc.9), which a
+ * hand-written comparison got wrong.
+ */
+import semver from 'semver';
 
 export function isSemver(text: string): boolean {
-  return SEMVER.test(text);
+  return semver.valid(text) !== null && !/^[v=\s]/.test(text);
 }
 
-/** -1, 0 or 1. A pre-release sorts before its release (1.0.0-rc1 < 1.0.0); pre-releases compare as text. */
-export function compareSemver(a: string, b: string): number {
-  const ma = SEMVER.exec(a);
-  const mb = SEMVER.exec(b);
-  if (!ma || !mb) throw new Error(`not a semver version: ${ma ? b : a}`);
-  for (let i = 1; i <= 3; i++) {
-    const d = Number(ma[i]) - Number(mb[i]);
-    if (d !== 0) return Math.sign(d);
-  }
-  const pa = ma[4];
-  const pb = mb[4];
-  if (pa === pb) return 0;
-  if (pa === undefined) return 1;
-  if (pb === undefined) return -1;
-  return pa < pb ? -1 : 1;
+/** -1, 0 or 1. A pre-release sorts before its release (1.0.0-rc.1 < 1.0.0). */
+export function compareSemver(a: string, b: string): -1 | 0 | 1 {
+  if (!isSemver(a) || !isSemver(b)) throw new Error(`not a semver version: ${isSemver(a) ? b : a}`);
+  return semver.compare(a, b);
 }
