@@ -177,8 +177,14 @@ describe('discoverPlugins', () => {
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('loads bundled and user plugins; the user one shadows with a notice; broken ones are reported', async () => {
+  it('a job\'s discovery parses manifests but does not hash wasm: the tampered one is found at its load', async () => {
     const d = await discoverPlugins({ bundledDir: bundled, env: { RPR_PLUGIN_DIR: user } });
+    expect([...d.plugins.keys()].sort()).toEqual(['executor', 'good-scheduler', 'listener', 'probe']);
+    expect(d.problems.map((p) => p.message).sort()).toEqual([expect.stringMatching(/broken\/plugin\.toml: not valid TOML/), expect.stringMatching(/future\/plugin\.toml: needs rpr 99\.0\.0 or later/)]);
+  });
+
+  it('with verifyFiles: loads bundled and user plugins; the user one shadows with a notice; broken ones are reported', async () => {
+    const d = await discoverPlugins({ bundledDir: bundled, env: { RPR_PLUGIN_DIR: user }, verifyFiles: true });
     expect([...d.plugins.keys()].sort()).toEqual(['executor', 'good-scheduler', 'probe']);
     expect(d.plugins.get('good-scheduler')).toMatchObject({ source: 'user', manifest: { version: '2.0.0' }, shadows: { version: '1.0.0' } });
     expect(d.plugins.get('probe')?.source).toBe('bundled');
