@@ -1,5 +1,5 @@
 import type { JobSnapshot, JobState } from './state.js';
-import { sendJson, serveRoutes, type Listening } from './listen.js';
+import { sendJson, serveRoutes, type Listening, type Route } from './listen.js';
 
 export interface HealthOptions {
   host: string;
@@ -32,7 +32,8 @@ export function healthBody(s: JobSnapshot, wallNow: number) {
       time: new Date(s.lastRun.startWall).toISOString(),
       exit_code: s.lastRun.exitCode,
       success: s.lastRun.success,
-      duration_ms: s.lastRun.durationMs,
+      // Microseconds at most: the monotonic clock's float noise (1.8056329999999434) is not information.
+      duration_ms: Math.round(s.lastRun.durationMs * 1000) / 1000,
     },
     next_run: s.nextDueWall === null ? null : new Date(s.nextDueWall).toISOString(),
     // Only for --coordinate jobs.
@@ -53,13 +54,17 @@ export function healthBody(s: JobSnapshot, wallNow: number) {
   };
 }
 
-export function startHealthServer({ host, port, state, wallNow = Date.now }: HealthOptions): Promise<Listening> {
-  return serveRoutes('health', host, port, {
+export function healthRoutes({ state, wallNow = Date.now }: Pick<HealthOptions, 'state' | 'wallNow'>): Record<string, Route> {
+  return {
     '/health': (_req, res) => sendJson(res, 200, healthBody(state.snapshot(), wallNow())),
     '/ready': (_req, res) => {
       const status = state.snapshot().status;
       sendJson(res, status === 'running' ? 200 : 503, { ready: status === 'running', state: status });
     },
     '/live': (_req, res) => sendJson(res, 200, { live: true }),
-  });
+  };
+}
+
+export function startHealthServer(options: HealthOptions): Promise<Listening> {
+  return serveRoutes('health', options.host, options.port, healthRoutes(options));
 }

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CoordinationState } from '../job/events.js';
 import { runOutcome, type ObserveEvent, type RunOutcome } from './state.js';
-import { send, serveRoutes, type Listening } from './listen.js';
+import { send, serveRoutes, type Listening, type Route } from './listen.js';
 
 /** Command durations: from a quick probe (5 ms) to a five-minute batch job. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -26,6 +26,9 @@ export function createMetrics({ job }: { job: string }): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ job });
   collectDefaultMetrics({ register: registry, prefix: 'rpr_' });
+  // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool check
+  // metrics fails on them); the same counts are there without the suffix, by type.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(`rpr_${name}`);
   const registers = [registry];
 
   const runs = new Counter({ name: 'rpr_runs_total', help: 'Finished runs by result.', labelNames: ['result'], registers });
@@ -110,9 +113,10 @@ function coordinationMetrics(registers: Registry[]): (state: CoordinationState) 
   };
 }
 
+export function metricsRoutes({ registry }: Pick<Metrics, 'registry'>): Record<string, Route> {
+  return { '/metrics': async (_req, res) => send(res, 200, registry.contentType, await registry.metrics()) };
+}
+
 export function startMetricsServer({ host, port, metrics }: { host: string; port: number; metrics: Pick<Metrics, 'registry'> }): Promise<Listening> {
-  const { registry } = metrics;
-  return serveRoutes('metrics', host, port, {
-    '/metrics': async (_req, res) => send(res, 200, registry.contentType, await registry.metrics()),
-  });
+  return serveRoutes('metrics', host, port, metricsRoutes(metrics));
 }
