@@ -9,6 +9,8 @@ export interface ObservabilityOptions {
   metricsAddr?: string;
   /** Output plugins' delivery counts by plugin name (plugin-outputs.ts), read at each scrape. */
   outputStats?: ReadonlyMap<string, { delivered: number; failed: number; dropped: number }>;
+  /** The job's plugins and their call counts (PluginHandle.stats), read at each scrape. */
+  pluginStats?: () => { plugin: string; stats: { calls: number; failures: number; rebuilds: number } }[];
 }
 
 const DEFAULT_ADDR = '127.0.0.1';
@@ -18,9 +20,17 @@ const DEFAULT_ADDR = '127.0.0.1';
  * (and address) for both is one server answering /health, /ready, /live and /metrics: asking for
  * it must not fail as "already in use" by rpr itself.
  */
-export async function startObservability(options: ObservabilityOptions, job: string): Promise<{ observers: JobObserver[]; close(): Promise<void> }> {
+export interface Observability {
+  observers: JobObserver[];
+  /** The ports really bound (a port 0 asked for becomes a free one). */
+  ports: { health?: number; metrics?: number };
+  close(): Promise<void>;
+}
+
+export async function startObservability(options: ObservabilityOptions, job: string): Promise<Observability> {
   const observers: JobObserver[] = [];
   const servers: Listening[] = [];
+  const ports: Observability['ports'] = {};
   const close = async (): Promise<void> => void (await Promise.all(servers.map((server) => server.close())));
   const healthHost = options.healthAddr ?? DEFAULT_ADDR;
   const metricsHost = options.metricsAddr ?? DEFAULT_ADDR;
@@ -34,7 +44,11 @@ export async function startObservability(options: ObservabilityOptions, job: str
       const state = createJobState(job, VERSION);
       observers.push(state.observe);
       health = healthRoutes({ state });
-      if (!shared) servers.push(await serveRoutes('health', healthHost, options.healthPort, health));
+      if (!shared) {
+        const server = await serveRoutes('health', healthHost, options.healthPort, health);
+        servers.push(server);
+        ports.health = server.port;
+      }
     }
     if (options.metricsPort !== undefined) {
       const { createMetrics, metricsRoutes } = await import('../observe/metrics.js');
@@ -47,12 +61,28 @@ export async function startObservability(options: ObservabilityOptions, job: str
           for (const [plugin, counts] of outputStats) for (const result of ['delivered', 'failed', 'dropped'] as const) this.inc({ plugin, result }, counts[result]);
         });
       }
+      const pluginStats = options.pluginStats;
+      if (pluginStats) {
+        for (const [key, name, help] of [
+          ['calls', 'rpr_plugin_calls_total', 'Calls into each plugin of the job (decisions, plans, deliveries).'],
+          ['failures', 'rpr_plugin_failures_total', 'Calls into each plugin that failed (timeout, trap, malformed answer, its own error).'],
+          ['rebuilds', 'rpr_plugin_rebuilds_total', 'Instances of each plugin thrown away after a failure and built again.'],
+        ] as const) {
+          metrics.counter(name, help, ['plugin'], function () {
+            this.reset();
+            for (const { plugin, stats } of pluginStats()) this.inc({ plugin }, stats[key]);
+          });
+        }
+      }
       const routes = shared ? { ...health, ...metricsRoutes(metrics) } : metricsRoutes(metrics);
-      servers.push(await serveRoutes('metrics', metricsHost, options.metricsPort, routes));
+      const server = await serveRoutes('metrics', metricsHost, options.metricsPort, routes);
+      servers.push(server);
+      ports.metrics = server.port;
+      if (shared) ports.health = server.port;
     }
   } catch (error) {
     await close();
     throw error;
   }
-  return { observers, close };
+  return { observers, ports, close };
 }

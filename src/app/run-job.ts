@@ -82,6 +82,7 @@ export async function runJob(request: JobRequest): Promise<number> {
         metricsPort: values.metricsPort as number | undefined,
         metricsAddr: values.metricsAddr as string | undefined,
         ...(outputs ? { outputStats: outputs.stats } : {}),
+        pluginStats: () => handles.map((h) => ({ plugin: h.name, stats: h.stats })),
       },
     });
   } finally {
