@@ -1,7 +1,9 @@
 // ssh: runs each run on another machine, `ssh [options] -- HOST 'COMMAND...'`. The remote shell sees
 // each argument single-quoted, so it gets exactly the argv rpr was given. BatchMode: ssh never
-// prompts for a password or a host key (a prompt would hang the run). The plan names only "ssh",
-// the one program this plugin may have rpr spawn ([permissions] exec).
+// prompts for a password or a host key (a prompt would hang the run). ConnectTimeout (connect-timeout,
+// 10 s by default): an unreachable host fails the run in seconds instead of waiting out the system's
+// TCP timeout (a minute or two). The plan names only "ssh", the one program this plugin may have rpr
+// spawn ([permissions] exec).
 import { Config, initWith } from "../lib/config";
 import { answerPlan, commandError, list, readCommand } from "../lib/executor";
 import { fail } from "../lib/io";
@@ -12,6 +14,7 @@ let port: i32 = 22;
 let identity = "";
 let options: string[] = [];
 let remoteDir = "";
+let connectTimeoutS: i32 = 10;
 
 function configure(c: Config): string | null {
   host = c.str("host").trim();
@@ -25,6 +28,9 @@ function configure(c: Config): string | null {
     if (!options[i].includes("=")) return 'options: "' + options[i] + '" is not Name=value (an ssh -o option)';
   }
   remoteDir = c.str("remote-dir").trim();
+  const timeoutMs = c.num("connect-timeout", 10000);
+  if (!(timeoutMs >= 1000)) return "connect-timeout must be 1s or more";
+  connectTimeoutS = <i32>Math.ceil(timeoutMs / 1000);
   return null;
 }
 
@@ -49,6 +55,13 @@ export function plan(): i32 {
   const command = readCommand();
   if (command === null) return fail(commandError);
   const argv: string[] = ["ssh", "-p", port.toString(), "-o", "BatchMode=yes"];
+  // An explicit ConnectTimeout in options wins (ssh takes the first value it is given).
+  let ownTimeout = false;
+  for (let i = 0; i < options.length; i++) if (options[i].toLowerCase().startsWith("connecttimeout=")) ownTimeout = true;
+  if (!ownTimeout) {
+    argv.push("-o");
+    argv.push("ConnectTimeout=" + connectTimeoutS.toString());
+  }
   if (identity.length > 0) {
     argv.push("-i");
     argv.push(identity);

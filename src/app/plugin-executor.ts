@@ -28,7 +28,13 @@ function resolvePlan(plugin: string, plan: ExecutionPlan): { file: string; cwd: 
  * The plugin only answers with an argv; rpr spawns it, and only programs the
  * plugin's exec permission lists. A plugin failure fails that run, not the job.
  */
-export function executorRunner(handle: PluginHandle, report: (line: string) => void): (plan: RunPlan) => ActiveRun {
+/** A command line as a shell would take it back, for a person to read (bounded). */
+const shown = (argv: readonly string[]): string => {
+  const text = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+};
+
+export function executorRunner(handle: PluginHandle, report: (line: string) => void, verbose = false): (plan: RunPlan) => ActiveRun {
   const hinted = new Set<string>();
   return (plan) => {
     let started: ActiveRun | undefined;
@@ -39,6 +45,8 @@ export function executorRunner(handle: PluginHandle, report: (line: string) => v
         const planned = await executorPlan(handle, { argv: [...plan.argv], cwd: process.cwd(), run: plan.run });
         if (cancelled) return notRun(begun, null);
         const { file, cwd } = resolvePlan(handle.name, planned);
+        // What the run now waits on (an ssh connection, a docker pull), said once per run.
+        if (verbose) report(`rpr: run ${plan.run}: ${handle.name} starts ${shown(planned.argv)}`);
         const env = { ...plan.env, ...planned.env };
         started = executeRun({ ...plan, argv: [file, ...planned.argv.slice(1)], shell: false, env, cwd });
         return await started.done;

@@ -67,7 +67,7 @@ export async function runJob(request: JobRequest): Promise<number> {
       spec: outputs ? { ...spec, wantsOutputTail: true } : spec,
       schedule,
       output,
-      ...(executor ? { startRun: executorRunner(executor, report.line) } : {}),
+      ...(executor ? { startRun: executorRunner(executor, report.line, report.verbose) } : {}),
       observers: outputs ? [outputs.observer] : [],
       finish: async () => {
         await outputs?.drain(OUTPUT_DRAIN_MS);

@@ -103,7 +103,10 @@ describe('ssh', () => {
   it('may have rpr spawn ssh and nothing else', async () => {
     const h = await load('ssh', { host: 'example.com' });
     expect(h.manifest.permissions).toMatchObject({ exec: ['ssh'], network: [], hostFunctions: [], filesystem: {} });
-    expect((await executorPlan(h, command(['uptime']))).argv).toEqual(['ssh', '-p', '22', '-o', 'BatchMode=yes', '--', 'example.com', 'uptime']);
+    expect((await executorPlan(h, command(['uptime']))).argv).toEqual(['ssh', '-p', '22', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '--', 'example.com', 'uptime']);
+    // An unreachable host fails the run in seconds, not after the system's TCP timeout.
+    const quick = await load('ssh', { host: 'example.com', 'connect-timeout': '2500ms' });
+    expect((await executorPlan(quick, command(['uptime']))).argv).toContain('ConnectTimeout=3');
   });
 
   it('refuses a host that is not one, and options that are not Name=value', async () => {
@@ -111,6 +114,7 @@ describe('ssh', () => {
     expect(await loadError('ssh', { host: '-oProxyCommand=evil' })).toMatch(/host must be \[user@\]host/);
     expect(await loadError('ssh', { host: 'h', options: 'Compression' })).toMatch(/"Compression" is not Name=value/);
     expect(await loadError('ssh', { host: 'h', port: 70000 })).toMatch(/port must be 1-65535/);
+    expect(await loadError('ssh', { host: 'h', 'connect-timeout': '500ms' })).toMatch(/connect-timeout must be 1s or more/);
   });
 
   const sshd = '/usr/sbin/sshd';

@@ -1,0 +1,32 @@
+/**
+ * What a new user meets in the first hour (issue 15), through the built CLI: the README's examples
+ * as written, and the mistakes people make on the way.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, run } from './core-helpers.js';
+import { errLines } from './plugins-helpers.js';
+
+const closers: (() => void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) close();
+  await cleanup();
+});
+
+describe('the ssh executor against a host that does not answer', () => {
+  it('fails the run at its connect timeout, and --verbose says what the run waits on', async () => {
+    // Accepts the connection and never says a word: ssh would wait for the banner for minutes.
+    const silent = net.createServer((socket) => closers.push(() => socket.destroy()));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(() => silent.close());
+    const port = (silent.address() as AddressInfo).port;
+    const t0 = Date.now();
+    const done = await run(['count', '--times', '1', '--verbose', '--executor', 'ssh', '--set', 'ssh.host=deploy@127.0.0.1', '--set', `ssh.port=${port}`, '--set', 'ssh.connect-timeout=1s', '--', 'uptime'], { timeoutMs: 20_000 });
+    expect(done.code).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const err = errLines(done.stderr);
+    expect(err).toContainEqual(`rpr: run 1: ssh starts ssh -p ${port} -o BatchMode=yes -o ConnectTimeout=1 -- deploy@127.0.0.1 uptime`);
+    expect(done.stderr).toMatch(/timed out/);
+  });
+});
