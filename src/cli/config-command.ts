@@ -50,6 +50,12 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
       }
       const problems = checkConfigFile(location.path, { nowWall: now() });
       if (problems.length === 0) problems.push(...(await cronProblems(location.path)));
+      if (problems.length === 0) {
+        // The plugins it names: they exist, of the right kind, with settings they know.
+        const { loadConfigFile } = await import('../config/load.js');
+        const { configPluginProblems } = await import('../app/check-config.js');
+        problems.push(...(await configPluginProblems(loadConfigFile(location.path, { nowWall: now() }))));
+      }
       if (problems.length > 0) {
         for (const problem of problems) err(formatError(problem));
         throw new RprError('E_CONFIG', `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${location.path}`);
