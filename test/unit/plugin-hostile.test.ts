@@ -4,6 +4,10 @@
 // handle works again afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlugin } from '../../src/plugins/host/load.js';
+import { compilePlugin } from '../../src/plugins/host/compile.js';
+import { createInstance } from '../../src/plugins/host/instance.js';
+import { buildKernel } from '../../src/plugins/host/kernel-functions.js';
+import { encodeLeb } from '../../src/plugins/wasm/binary.js';
 import type { PluginHandle } from '../../src/plugins/host/handle.js';
 import { CALL_BYTES, LINE_BUDGET, LINE_BYTES } from '../../src/plugins/host/kernel-functions.js';
 import { schedulerNext } from '../../src/plugins/kinds.js';
@@ -121,7 +125,7 @@ describe.each([
   });
 
   it('a 100 MB answer under a 512 MB grant is refused before it is copied', async () => {
-    const big = await loadPlugin(fixture('hostile', { memoryMb: 512 }), { forceWorker });
+    const big = await loadPlugin(fixture('hostile', { memoryMb: 512, timeoutMs: 5000 }), { forceWorker });
     try {
       const rss0 = process.memoryUsage.rss();
       const error = await schedulerNext(big, state({ output_tail: 'answer-big' })).catch((e: unknown) => e);
@@ -212,5 +216,56 @@ describe('closed while a call goes on', () => {
     expect(await pending).toMatchObject({ name: 'PluginError', plugin: 'hostile' });
     expect(p.stats.rebuilds).toBe(0);
     expect(logs.logs.filter((l) => /rebuilding/.test(l))).toEqual([]);
+  });
+});
+
+describe("on rpr's own thread, a module that catches the refusal of its allocation", () => {
+  // (func $next (loop (try (do (drop (call $alloc (i64.const 16777216)))) (catch_all)) (br 0)) (i32.const 0))
+  // WebAssembly exception handling catches a JavaScript exception thrown by an import (catch_all):
+  // throwing alone cannot stop such a module, so alloc must refuse without creating the block.
+  const body = [0x00, 0x03, 0x40, 0x06, 0x40, 0x42, 0x80, 0x80, 0x80, 0x08, 0x10, 0x00, 0x1a, 0x19, 0x0b, 0x0c, 0x00, 0x0b, 0x41, 0x00, 0x0b];
+  const sec = (id: number, content: number[]) => [id, ...encodeLeb(content.length), ...content];
+  const name = (s: string) => [...encodeLeb(s.length), ...Buffer.from(s)];
+  const bytes = Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...sec(1, [2, 0x60, 1, 0x7e, 1, 0x7e, 0x60, 0, 1, 0x7f]),
+    ...sec(2, [1, ...name('extism:host/env'), ...name('alloc'), 0x00, 0]),
+    ...sec(3, [1, 1]),
+    ...sec(5, [1, 0x00, 1]),
+    ...sec(7, [2, ...name('next'), 0x00, 1, ...name('memory'), 0x02, 0]),
+    ...sec(10, [1, ...encodeLeb(body.length), ...body]),
+  ]);
+
+  it('keeps being refused (no block is made), memory stays bounded, the call fails at its limit', async () => {
+    const compiled = await compilePlugin('eh', bytes, 256);
+    const kernel = buildKernel({ plugin: 'eh', log: () => {}, logLevel: 'silent', foreground: true, kernelBytes: 16 * 2 ** 20, onNetworkDenied: () => {} });
+    const noop = () => {};
+    const instance = await createInstance({
+      placement: 'foreground',
+      module: compiled.module,
+      initExports: compiled.initExports,
+      userFunctions: {},
+      kernelFunctions: kernel.functions,
+      onCallStart: kernel.begin,
+      onCallEnd: kernel.end,
+      kernelOverCap: kernel.overCap,
+      fetch: (() => Promise.reject(new Error('no'))) as typeof fetch,
+      allowedPaths: {},
+      config: {},
+      kernelPages: 256,
+      maxHttpResponseBytes: 0,
+      maxAnswerBytes: 1 << 20,
+      log: noop,
+      logLevel: 'silent',
+      workerName: 'eh',
+      createTimeoutMs: 5000,
+      callTimeoutMs: 500,
+      inflight: () => 0,
+    });
+    const buffers0 = process.memoryUsage().arrayBuffers;
+    await expect(instance.call('next', '', 500)).rejects.toMatchObject({ kind: 'timeout' });
+    // Before: every caught refusal left a 16 MiB block behind (Extism keeps what it refuses).
+    expect(process.memoryUsage().arrayBuffers - buffers0).toBeLessThan(64 * 2 ** 20);
+    expect(kernel.overCap()).toMatch(/memory limit exceeded/);
   });
 });

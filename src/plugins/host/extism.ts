@@ -67,6 +67,8 @@ export interface KernelAccess {
   head(addr: bigint, max: number): Uint8Array | null;
   /** Frees a block, as Extism's own log functions do once a line is written. */
   free(addr: bigint): void;
+  /** Whether the block at this address still exists (not freed). */
+  live(addr: bigint): boolean;
 }
 
 const symbolNamed = (o: object, name: string): symbol | undefined => Object.getOwnPropertySymbols(o).find((s) => s.description === name);
@@ -101,5 +103,6 @@ export function kernelAccess(ctx: CallContext): KernelAccess {
     free: (addr) => {
       if (block(addr)) env.free!(addr);
     },
+    live: (addr) => block(addr) !== null,
   };
 }

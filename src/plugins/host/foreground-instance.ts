@@ -9,9 +9,6 @@ import { createForegroundPlugin, type ExtismPlugin, type PluginOutput } from './
 import { GuardTimeout, runGuarded } from './guard.js';
 import { CallFailure, classify, extismLogger, oomFailure, takeAnswer, type Instance, type InstanceSpec } from './instance.js';
 
-/** Thrown from inside Extism's alloc to end the call that went over the kernel cap. */
-class KernelOom extends Error {}
-
 /** Never called: a foreground plugin has no network, and rpr's http_request answers for it. */
 const noFetch = (() => Promise.resolve(new Response(null, { status: 403 }))) as typeof fetch;
 
@@ -36,10 +33,11 @@ export class ForegroundInstance implements Instance {
       functions: { 'extism:host/user': { ...spec.userFunctions }, 'extism:host/env': { ...spec.kernelFunctions } } as never,
       config: spec.config,
       memory: { maxPages: spec.kernelPages, maxHttpResponseBytes: spec.maxHttpResponseBytes, maxVarBytes: 1 << 20 },
+      // Never a throw from here: a module with exception handling could catch it and go on. The
+      // plugin's own allocations are refused before they are made (kernel-functions.ts); this is
+      // Extism's check of what the host stores for it.
       logger: extismLogger(spec.log, (message) => {
-        if (!self) return;
-        self.#oom ??= message;
-        throw new KernelOom(message);
+        if (self) self.#oom ??= message;
       }),
       logLevel: spec.logLevel,
       enableWasiOutput: false,
@@ -73,16 +71,19 @@ export class ForegroundInstance implements Instance {
         throw classify(error);
       }
       let out: PluginOutput | null;
+      const overCap = () => this.#spec.kernelOverCap() ?? this.#oom;
       try {
         out = await pending!;
       } catch (error) {
-        if (this.#oom !== undefined || error instanceof KernelOom) throw this.#failed(oomFailure(this.#oom ?? (error as Error).message));
+        const oom = overCap();
+        if (oom !== undefined) throw this.#failed(oomFailure(oom));
         const failure = classify(error);
         if (failure.kind !== 'plugin-error') this.discard();
         throw failure;
       }
-      // A host function may have swallowed the refused allocation; the cap still holds.
-      if (this.#oom !== undefined) throw this.#failed(oomFailure(this.#oom));
+      // The plugin may have ignored the refused allocation and answered anyway: the cap still holds.
+      const oom = overCap();
+      if (oom !== undefined) throw this.#failed(oomFailure(oom));
       try {
         return takeAnswer(out, this.#spec.maxAnswerBytes);
       } catch (error) {

@@ -14,6 +14,7 @@ import type { Permissions, PluginManifest } from '../manifest/types.js';
 import { checkAck, checkDescription, type Description } from '../messages.js';
 import { effectivePermissions, type UserPermissions } from '../permissions/effective.js';
 import { VERSION } from '../../version.js';
+import { PAGE_BYTES } from '../wasm/prepare.js';
 import { checkExports, checkImports } from './abi-check.js';
 import { compilePlugin, pagesFor, type CompiledPlugin } from './compile.js';
 import { createGuardedFetch } from './fetch.js';
@@ -129,7 +130,15 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
 
   const exports = new Set(compiled.info.exports.map((e) => e.name));
   const placement = placementFor(manifest.kind, permissions, hooks.forceWorker);
-  const kernel = buildKernel({ plugin: name, log: hooks.log, logLevel: hooks.logLevel, foreground: placement === 'foreground', onNetworkDenied: hooks.onNetworkDenied });
+  const kernelPages = Math.min(compiled.maxPages, pagesFor(KERNEL_MB));
+  const kernel = buildKernel({
+    plugin: name,
+    log: hooks.log,
+    logLevel: hooks.logLevel,
+    foreground: placement === 'foreground',
+    kernelBytes: kernelPages * PAGE_BYTES,
+    onNetworkDenied: hooks.onNetworkDenied,
+  });
   const spec: InstanceSpec = {
     placement,
     module: compiled.module,
@@ -138,6 +147,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
     kernelFunctions: kernel.functions,
     onCallStart: kernel.begin,
     onCallEnd: kernel.end,
+    kernelOverCap: kernel.overCap,
     fetch: createGuardedFetch({
       plugin: name,
       network: permissions.network,
@@ -148,7 +158,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
     }),
     allowedPaths: permissions.filesystem,
     config: extismConfig(config),
-    kernelPages: Math.min(compiled.maxPages, pagesFor(KERNEL_MB)),
+    kernelPages,
     maxHttpResponseBytes: CONTRACT.limits.http_response_bytes + 1,
     maxAnswerBytes: CONTRACT.limits.answer_bytes,
     log: hooks.log,

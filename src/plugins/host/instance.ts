@@ -40,6 +40,8 @@ export interface InstanceSpec {
   /** Start and end of every call (the per-call log budget). */
   onCallStart: () => void;
   onCallEnd: () => void;
+  /** Why the call just made went over the kernel cap (rpr's own thread only), if it did. */
+  kernelOverCap: () => string | undefined;
   fetch: typeof fetch;
   allowedPaths: Record<string, string>;
   /** Extism config (config_get): the resolved plugin config, as text. */

@@ -7,6 +7,14 @@
  * of the call says how much. (In a worker, the same budget is applied inside the worker by
  * worker-preload.js, before anything is posted.)
  *
+ * Memory on rpr's own thread. Extism's alloc creates a block before it checks the cap (and keeps
+ * it), and reports the refusal by a log line on which the host used to throw: a module built with
+ * WebAssembly exception handling can catch a JavaScript exception (measured: catch_all does) and
+ * keep allocating. Here alloc refuses before anything is created, counting the blocks the plugin
+ * made in this call that are still there (blocks are dropped between calls), and then throws to
+ * end the call at once; a plugin that catches that can only go on being refused until its time
+ * limit, and the instance fails anyway.
+ *
  * HTTP on rpr's own thread. Extism's foreground http_request only logs "not enabled" and returns
  * 0. A foreground plugin has no network permission, so rpr answers exactly as its fetch does in a
  * worker for a host that is not granted: status 403 and a JSON body, the denial reported once.
@@ -27,8 +35,10 @@ export interface KernelOptions {
   plugin: string;
   log: LogSink;
   logLevel: LogLevel;
-  /** On rpr's own thread: replace the log functions, and http_request & co. (no network there). */
+  /** On rpr's own thread: replace the log functions, alloc, and http_request & co. (no network there). */
   foreground: boolean;
+  /** The cap on Extism's blocks in one call, in bytes (the foreground alloc enforces it). */
+  kernelBytes: number;
   onNetworkDenied: (target: string, url: string) => void;
 }
 
@@ -38,9 +48,14 @@ export interface Kernel {
   begin(): void;
   /** Closes it, saying what was dropped. */
   end(): void;
+  /** Why the call went over the kernel cap (foreground alloc), if it did; cleared by begin(). */
+  overCap(): string | undefined;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Ends a call that went over the kernel cap (rpr's own thread: a throw from an import unwinds the wasm). */
+export class KernelCapExceeded extends Error {}
 
 export function buildKernel(options: KernelOptions): Kernel {
   const threshold = rank(options.logLevel);
@@ -48,6 +63,39 @@ export function buildKernel(options: KernelOptions): Kernel {
   let bytes = 0;
   let droppedLines = 0;
   let droppedBytes = 0;
+  /** Blocks the plugin made in this call: address -> size (freed ones are found and dropped when it matters). */
+  const made = new Map<bigint, number>();
+  let allocated = 0;
+  let overCap: string | undefined;
+
+  const alloc: HostFn = (ctx, length) => {
+    const size = Number(length);
+    // Refused once, refused for the rest of the call: Extism keeps a block it refuses itself.
+    if (overCap !== undefined) throw new KernelCapExceeded(overCap);
+    if (Number.isSafeInteger(size) && size >= 0 && allocated + size > options.kernelBytes) {
+      const kernel = kernelAccess(ctx);
+      for (const [addr, bytes] of made) {
+        if (kernel.live(addr)) continue;
+        made.delete(addr);
+        allocated -= bytes;
+      }
+    }
+    if (!Number.isSafeInteger(size) || size < 0 || allocated + size > options.kernelBytes) {
+      overCap ??= `memory limit exceeded: a block of ${length} bytes asked for, ${Math.max(0, options.kernelBytes - allocated)} of ${options.kernelBytes} left`;
+      throw new KernelCapExceeded(overCap);
+    }
+    // CallContext's own method: the env table's alloc is this function (rpr's replacements are
+    // written into the very object Extism gives the module on rpr's thread).
+    const addr = ctx.alloc(length!);
+    if (addr === 0n) {
+      // Extism's own cap (it counts what the host stored too) refused it, and kept the block.
+      overCap ??= `memory limit exceeded: a block of ${length} bytes refused`;
+      throw new KernelCapExceeded(overCap);
+    }
+    allocated += size;
+    made.set(addr, size);
+    return addr;
+  };
 
   const logFn = (level: Level): HostFn => (ctx, addr) => {
     try {
@@ -78,6 +126,7 @@ export function buildKernel(options: KernelOptions): Kernel {
         log_info: logFn('info'),
         log_warn: logFn('warn'),
         log_error: logFn('error'),
+        alloc,
         ...deniedHttp(options),
       }
     : {};
@@ -85,8 +134,11 @@ export function buildKernel(options: KernelOptions): Kernel {
   return {
     functions,
     begin: () => {
-      lines = bytes = droppedLines = droppedBytes = 0;
+      lines = bytes = droppedLines = droppedBytes = allocated = 0;
+      made.clear();
+      overCap = undefined;
     },
+    overCap: () => overCap,
     end: () => {
       if (droppedLines > 0) options.log('warn', droppedLine(droppedLines, droppedBytes));
       droppedLines = droppedBytes = 0;

@@ -85,7 +85,7 @@ export async function describeWasm(file: string, timeoutMs = 2000): Promise<Desc
   checkImports(name, compiled.info, false);
   const none = { network: [], filesystem: {}, exec: [], execEnv: [], hostFunctions: [], memoryMb: 16, timeoutMs, emit: [], subscribe: [] };
   const noop = () => {};
-  const kernel = buildKernel({ plugin: name, log: noop, logLevel: 'silent', foreground: true, onNetworkDenied: noop });
+  const kernel = buildKernel({ plugin: name, log: noop, logLevel: 'silent', foreground: true, kernelBytes: 2 ** 20, onNetworkDenied: noop });
   const instance = await createInstance({
     placement: 'foreground',
     module: compiled.module,
@@ -94,6 +94,7 @@ export async function describeWasm(file: string, timeoutMs = 2000): Promise<Desc
     kernelFunctions: kernel.functions,
     onCallStart: kernel.begin,
     onCallEnd: kernel.end,
+    kernelOverCap: kernel.overCap,
     fetch: createGuardedFetch({ plugin: name, network: [] }),
     allowedPaths: {},
     config: {},
