@@ -5,6 +5,7 @@ import { addCatalogOptions, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
 import { examplesHelp } from './examples.js';
 import { resolveInvocation } from './resolve-values.js';
+import { packageFile } from '../package-files.js';
 
 /** More fire times than anyone reads; also bounds the work an absurd N would cause. */
 const MAX_NEXT = 10_000;
@@ -31,7 +32,7 @@ export function registerCronCommand(program: Command, ctx: CliContext): void {
   addCatalogOptions(command, 'cron')
     .addOption(new Option('--next <n>', 'print the next N fire times (ISO 8601 with offset) and exit').argParser(parseCount))
     .addOption(new Option('--from <time>', 'with --next: list fire times after this ISO time instead of now').argParser(parseFrom))
-    .addHelpText('after', `${examplesHelp('cron')}\nSee docs/cron.md for the syntax, day-of-month/day-of-week and DST rules.\n`);
+    .addHelpText('after', `${examplesHelp('cron')}\nSee ${packageFile('docs/cron.md')} for the syntax, day-of-month/day-of-week and DST rules.\n`);
   command.action(async (_opts: unknown, cmd: Command) => {
     const invocation = await resolveInvocation('cron', cmd);
     const { values } = invocation;

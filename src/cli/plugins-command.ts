@@ -28,6 +28,7 @@ import {
   type Manager,
   type PluginLang,
 } from '../manage/index.js';
+import { packageFile } from '../package-files.js';
 
 /** Permissions in a few words: what a user must know before trusting a plugin. */
 export function briefPermissions(p: Permissions): string {
@@ -256,7 +257,7 @@ export function registerPluginsCommand(program: Command): void {
       const result = await validatePlugin(target);
       for (const note of result.notes) say(`note: ${note}`);
       for (const problem of result.problems) say(`problem: ${problem}`);
-      if (result.problems.length) throw new RprError('E_PLUGIN', `validate: ${result.subject}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`, { hint: 'see wit/rpr-plugin.wit and docs/plugins.md' });
+      if (result.problems.length) throw new RprError('E_PLUGIN', `validate: ${result.subject}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`, { hint: `see ${packageFile('wit/rpr-plugin.wit')} and ${packageFile('docs/plugins.md')}` });
       say(`${result.subject}: ok`);
     });
 }

@@ -19,6 +19,7 @@ import { inspectWasm } from '../plugins/wasm/inspect.js';
 import { CONTRACT } from '../plugins/contract.js';
 import { compareSemver } from '../plugins/index.js';
 import { VERSION } from '../version.js';
+import { packageFile } from '../package-files.js';
 
 export interface StagedPlugin {
   manifest: PluginManifest;
@@ -56,7 +57,7 @@ function placeManifest(text: string, pluginDir: string, where: string): PluginMa
     const first = parseManifest(text, path.join(pluginDir, '.staging', 'plugin.toml'));
     return parseManifest(text, path.join(pluginDir, first.name, 'plugin.toml'));
   } catch (error) {
-    if (error instanceof ManifestError) throw refused(`${where}: ${error.message.replace(/^.*?plugin\.toml: /, 'plugin.toml: ')}`, 'see docs/plugins.md for the plugin.toml format');
+    if (error instanceof ManifestError) throw refused(`${where}: ${error.message.replace(/^.*?plugin\.toml: /, 'plugin.toml: ')}`, `see ${packageFile('docs/plugins.md')} for the plugin.toml format`);
     throw error;
   }
 }

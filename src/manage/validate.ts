@@ -16,6 +16,7 @@ import { inspectWasm, type WasmInfo } from '../plugins/wasm/inspect.js';
 import { PAGE_BYTES } from '../plugins/wasm/prepare.js';
 import { sha256Of } from './integrity.js';
 import { checkSignature, SIGNATURE_FILE } from './signature.js';
+import { packageFile } from '../package-files.js';
 
 /** Every function name the contract knows (for the export signature check). */
 const CONTRACT_FUNCTIONS = new Set(
@@ -43,7 +44,7 @@ export function abiProblems(info: WasmInfo, kind: PluginKind | undefined, wasiGr
       continue;
     }
     const spec = tables.get(imp.module)?.get(imp.name);
-    if (!spec) problems.push(`${what} is not part of the rpr plugin ABI ${CONTRACT.abi} (see wit/contract.json)`);
+    if (!spec) problems.push(`${what} is not part of the rpr plugin ABI ${CONTRACT.abi} (see ${packageFile('wit/contract.json')})`);
     else if (sig(imp.params, imp.results) !== sig(spec.params, spec.results)) problems.push(`${what} has signature ${sig(imp.params, imp.results)}, the ABI says ${sig(spec.params, spec.results)}`);
   }
   if (info.memories.length !== 1) problems.push(`the module defines ${info.memories.length} memories; a plugin has exactly one`);

@@ -6,6 +6,7 @@ import type { JobEvent } from '../job/events.js';
 import { CONTRACT, type PluginKind } from './contract.js';
 import { PluginError } from './errors.js';
 import type { ConfigField } from './manifest/types.js';
+import { packageFile } from '../package-files.js';
 
 export interface Description {
   name: string;
@@ -87,7 +88,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 function malformed(plugin: string, fn: string, what: string): PluginError {
-  return new PluginError(plugin, fn, 'malformed', `answer is not ${what}`, { hint: 'see wit/rpr-plugin.wit for the message shapes' });
+  return new PluginError(plugin, fn, 'malformed', `answer is not ${what}`, { hint: `see ${packageFile('wit/rpr-plugin.wit')} for the message shapes` });
 }
 
 export function checkDescription(plugin: string, v: unknown): Description {

@@ -6,10 +6,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, run, start, tempDir } from './core-helpers.js';
 import { pluginHome, readLockJson, replaceWith, sourceFolder } from './plugins-manage-helpers.js';
 import { FIXTURES_DIST } from '../plugins/helpers.js';
+
+/** The checkout: hints name the shipped files by absolute path. */
+const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
 afterEach(cleanup);
 
@@ -159,7 +163,7 @@ describe('rpr plugins validate', () => {
         'problem: describe: plugin.toml\'s config key "extra" is not in describe\'s config',
       ]),
     );
-    expect(r.stderr).toBe(`rpr: validate: good-scheduler 9.9.9 (output): ${problems.length} problems (hint: see wit/rpr-plugin.wit and docs/plugins.md)\n`);
+    expect(r.stderr).toBe(`rpr: validate: good-scheduler 9.9.9 (output): ${problems.length} problems (hint: see ${ROOT_DIR}wit/rpr-plugin.wit and ${ROOT_DIR}docs/plugins.md)\n`);
   });
 
   it('a module outside the ABI: imports, memory, exports; a source template; a missing folder', async () => {

@@ -7,6 +7,7 @@
 import { CONTRACT, requiredExports, type FunctionSignature, type PluginKind, type ValType } from '../contract.js';
 import { PluginError } from '../errors.js';
 import type { WasmInfo } from '../wasm/inspect.js';
+import { packageFile } from '../../package-files.js';
 
 const sig = (params: readonly ValType[] = [], results: readonly ValType[] = []) => `(${params.join(', ')}) -> (${results.join(', ')})`;
 
@@ -28,7 +29,7 @@ export function checkImports(plugin: string, info: WasmInfo, wasiGranted: boolea
     }
     const table = TABLES[imp.module];
     const spec = table?.get(imp.name);
-    if (!spec) throw new PluginError(plugin, 'load', 'abi', `${what} is not part of the rpr plugin ABI ${CONTRACT.abi}`, { hint: 'see wit/rpr-plugin.wit' });
+    if (!spec) throw new PluginError(plugin, 'load', 'abi', `${what} is not part of the rpr plugin ABI ${CONTRACT.abi}`, { hint: `see ${packageFile('wit/rpr-plugin.wit')}` });
     if (sig(imp.params, imp.results) !== sig(spec.params, spec.results)) {
       throw new PluginError(plugin, 'load', 'abi', `${what} has signature ${sig(imp.params, imp.results)}, the ABI says ${sig(spec.params, spec.results)}`);
     }
@@ -39,7 +40,7 @@ export function checkExports(plugin: string, kind: PluginKind, info: WasmInfo): 
   const want = sig(CONTRACT.export_signature.params, CONTRACT.export_signature.results);
   for (const { name } of requiredExports(kind)) {
     const exp = info.exports.find((e) => e.name === name);
-    if (!exp || exp.kind !== 'function') throw new PluginError(plugin, 'load', 'abi', `${kind === 'scheduler' ? 'a' : 'an'} ${kind} plugin must export the function "${name}"`, { hint: 'see wit/rpr-plugin.wit' });
+    if (!exp || exp.kind !== 'function') throw new PluginError(plugin, 'load', 'abi', `${kind === 'scheduler' ? 'a' : 'an'} ${kind} plugin must export the function "${name}"`, { hint: `see ${packageFile('wit/rpr-plugin.wit')}` });
     if (sig(exp.params, exp.results) !== want) throw new PluginError(plugin, 'load', 'abi', `export "${name}" has signature ${sig(exp.params, exp.results)}, Extism exports are ${want}`);
   }
   if (!info.exports.some((e) => e.name === CONTRACT.exports.memory && e.kind === 'memory')) {

@@ -15,6 +15,7 @@ import { parseNetworkPattern } from '../permissions/network.js';
 import { parseSchema } from './schema.js';
 import { isSemver } from './semver.js';
 import type { Permissions, PluginManifest } from './types.js';
+import { packageFile } from '../../package-files.js';
 
 type Table = Record<string, unknown>;
 
@@ -27,7 +28,7 @@ export class ManifestError extends RprError {
     readonly file: string,
     reason: string,
   ) {
-    super('E_PLUGIN', `${file}: ${reason}`, { hint: 'see docs/plugin-host.md for the plugin.toml format' });
+    super('E_PLUGIN', `${file}: ${reason}`, { hint: `see ${packageFile('docs/plugins.md')} for the plugin.toml format` });
     this.name = 'ManifestError';
   }
 }
