@@ -156,7 +156,8 @@ export function toWireEvent(event: JobEvent, outputTail?: string): WireJobEvent 
         due_ms: r.dueWall,
         start_ms: r.startWall,
         end_ms: r.endWall,
-        duration_ms: r.durationMs,
+        // Microseconds at most: the monotonic clock's float noise (1.8056329999999434) is not information.
+        duration_ms: Math.round(r.durationMs * 1000) / 1000,
         exit_code: r.exitCode,
         signal: r.signal,
         timed_out: r.timedOut,

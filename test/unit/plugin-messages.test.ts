@@ -38,6 +38,8 @@ describe('inputs are built', () => {
     expect(toWireEvent({ type: 'run-end', result }, 'tail')).toEqual({
       type: 'run-end', run: 2, due_ms: 10, start_ms: 11, end_ms: 20, duration_ms: 9, exit_code: 1, signal: null, timed_out: false, success: false, decided_by: 'exit-code', output_tail: 'tail',
     });
+    // The monotonic clock's float noise is rounded to microseconds.
+    expect(toWireEvent({ type: 'run-end', result: { ...result, durationMs: 1.8056329999999434 } })).toMatchObject({ duration_ms: 1.806 });
     expect(toWireEvent({ type: 'job-start', wall: 5, name: 'j' })).toEqual({ type: 'job-start', name: 'j', wall_ms: 5 });
     expect(toWireEvent({ type: 'job-end', reason: 'r', exitCode: 0, wall: 6 })).toEqual({ type: 'job-end', reason: 'r', exit_code: 0, wall_ms: 6 });
   });
