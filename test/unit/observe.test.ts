@@ -57,7 +57,7 @@ describe('health server', () => {
     state.observe({ type: 'run-end', result: result(1) });
     state.observe({ type: 'next', run: 2, dueWall: T0 + 2000 });
     state.observe({ type: 'run-start', run: 2, dueWall: T0 + 2000, startWall: T0 + 2000 });
-    state.observe({ type: 'run-end', result: result(2, { success: false, exitCode: 3, durationMs: 40 }) });
+    state.observe({ type: 'run-end', result: result(2, { success: false, exitCode: 3, durationMs: 40.000329999999434 }) });
     state.observe({ type: 'skipped', count: 2 });
     state.observe({ type: 'next', run: 3, dueWall: T0 + 5000 });
 
