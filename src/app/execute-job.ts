@@ -10,6 +10,7 @@ import { resolveCommand } from '../run/resolve-command.js';
 import type { Schedule } from '../schedule/types.js';
 import { createStats } from '../report/stats.js';
 import { formatSummary } from '../report/format.js';
+import { colourWanted, paint } from '../report/colour.js';
 import { onStopSignals, type StopSignal } from './signals.js';
 import { startObservability, type ObservabilityOptions } from './observability.js';
 import type { OutputPlan } from './output.js';
@@ -73,8 +74,8 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     const outcome = await job.done;
     output.stop();
     if (output.summaryTo && stoppedBy !== 'pipe') {
-      const text = formatSummary(stats.summary(), outcome.detail);
-      (output.summaryTo === 'stdout' ? process.stdout : process.stderr).write(text);
+      const stream = output.summaryTo === 'stdout' ? process.stdout : process.stderr;
+      stream.write(formatSummary(stats.summary(), outcome.detail, paint(colourWanted(stream))));
     }
     if (stoppedBy === 'pipe') return EXIT_PIPE_CLOSED;
     return stoppedBy ? exitCodeForSignal(stoppedBy) : outcome.exitCode;

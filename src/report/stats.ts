@@ -17,7 +17,13 @@ export interface Summary {
   maxMs: number | null;
   /** Durations of the most recent runs, oldest first, for the sparkline. */
   recentMs: number[];
+  /** How each of those runs ended, same order. */
+  recentResults: RunMark[];
+  /** Durations sampled for the quantiles (a uniform sample of every run), sorted. */
+  sampleMs: number[];
 }
+
+export type RunMark = 'ok' | 'failed' | 'timeout';
 
 export function createStats(random: () => number = Math.random) {
   const s = { runs: 0, successes: 0, failures: 0, timeouts: 0, skipped: 0 };
@@ -25,6 +31,7 @@ export function createStats(random: () => number = Math.random) {
   let max = -Infinity;
   const sample: number[] = [];
   const recent: number[] = [];
+  const marks: RunMark[] = [];
   return {
     observe(event: JobEvent): void {
       if (event.type === 'skipped') s.skipped += event.count;
@@ -43,7 +50,11 @@ export function createStats(random: () => number = Math.random) {
         if (slot < RESERVOIR) sample[slot] = ms;
       }
       recent.push(ms);
-      if (recent.length > SPARK_RUNS) recent.shift();
+      marks.push(result.timedOut ? 'timeout' : result.success ? 'ok' : 'failed');
+      if (recent.length > SPARK_RUNS) {
+        recent.shift();
+        marks.shift();
+      }
     },
     summary(): Summary {
       const sorted = [...sample].sort((a, b) => a - b);
@@ -56,6 +67,8 @@ export function createStats(random: () => number = Math.random) {
         p95Ms: q(0.95),
         maxMs: s.runs ? max : null,
         recentMs: [...recent],
+        recentResults: [...marks],
+        sampleMs: sorted,
       };
     },
   };
@@ -68,4 +81,19 @@ export function sparkline(values: number[]): string {
   const lo = Math.min(...values);
   const span = Math.max(...values) - lo;
   return values.map((v) => BARS[span === 0 ? 0 : Math.round(((v - lo) / span) * (BARS.length - 1))]).join('');
+}
+
+/**
+ * Durations in `rows` buckets of equal width between the shortest and the longest: the shape of
+ * the distribution at a glance (a slow tail, two clusters). Empty for fewer than two distinct values.
+ */
+export function histogram(sorted: readonly number[], rows = 6): { upToMs: number; count: number }[] {
+  if (sorted.length === 0) return [];
+  const lo = sorted[0]!;
+  const hi = sorted[sorted.length - 1]!;
+  if (hi === lo) return [];
+  const width = (hi - lo) / rows;
+  const out = Array.from({ length: rows }, (_, i) => ({ upToMs: lo + width * (i + 1), count: 0 }));
+  for (const v of sorted) out[Math.min(rows - 1, Math.floor((v - lo) / width))]!.count++;
+  return out;
 }

@@ -182,12 +182,30 @@ describe('output modes', () => {
     expect(s).toMatch(/skipped\D{0,10}0\b/);
     expect(s).toMatch(/\b50(\.0)?%/);
     for (const q of ['min', 'median', 'p95', 'max']) expect(s).toMatch(new RegExp(`${q}\\s+\\d+(\\.\\d+)?(ms|s)`));
-    const spark = /[▁▂▃▄▅▆▇█]+/.exec(s);
-    expect(spark, 'a sparkline').not.toBeNull();
-    expect([...spark![0]]).toHaveLength(4);
+    const spark = /recent +([▁▂▃▄▅▆▇█]+)\n +([✓✗⧗]+)\n/.exec(s);
+    expect(spark, 'a sparkline and a strip of results').not.toBeNull();
+    expect([...spark![1]!]).toHaveLength(4);
     // Runs 1-3 take a few ms, run 4 sleeps 0.7 s: the last bar is the highest, the others low.
-    expect([...spark![0]].at(-1)).toBe('█');
-    expect([...spark![0]].slice(0, 3).every((bar) => '▁▂▃'.includes(bar))).toBe(true);
+    expect([...spark![1]!].at(-1)).toBe('█');
+    expect([...spark![1]!].slice(0, 3).every((bar) => '▁▂▃'.includes(bar))).toBe(true);
+    expect(spark![2]).toBe('✗✓✗✓');
+    // The spread of durations: rows of bars whose counts add up to the runs; the slow run alone at the top.
+    const rows = [...s.matchAll(/≤ \S+ │█*(?: (\d+))?$/gm)].map((m) => Number(m[1] ?? 0));
+    expect(rows.length).toBeGreaterThan(1);
+    expect(rows.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(rows.at(-1)).toBe(1);
+    // Not a terminal: no colour.
+    expect(s).not.toContain('\x1b[');
+  });
+
+  it('--summary in colour where asked for (FORCE_COLOR), never with NO_COLOR or TERM=dumb', async () => {
+    const job = ['count', '-t', '2', '--summary', '--', 'sh', '-c', 'exit $((RPR_RUN % 2))'];
+    const forced = await run(job, { env: { FORCE_COLOR: '1' } });
+    expect(forced.stderr).toContain('\x1b[31mfailed 1\x1b[39m');
+    expect(forced.stderr).toContain('\x1b[32m✓\x1b[39m');
+    for (const env of [{ FORCE_COLOR: '1', NO_COLOR: '1' }, { FORCE_COLOR: '0' }, { TERM: 'dumb' }]) {
+      expect((await run(job, { env })).stderr).not.toContain('\x1b[');
+    }
   });
 
   it('--json: one parseable object per run instead of the command output', async () => {
