@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import { RprError } from '../errors/index.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
+import { RedisClock, SAMPLES, timeToMs, type TimeSample } from './time.js';
 import type { RedisTarget } from './url.js';
 
 export interface LinkEvents {
@@ -21,13 +22,22 @@ export interface LinkOptions {
   connectTimeoutMs?: number;
   /** Longest pause between reconnection attempts. */
   maxReconnectDelayMs?: number;
+  /** The local monotonic clock that carries Redis's time between syncs (default performance.now). */
+  mono?: () => number;
 }
+
+/** What a claim's replication came to: a replica has it, none is connected, or none said so in time. */
+export type Confirmation = 'confirmed' | 'no-replica' | 'unconfirmed';
 
 const AUTH_ERROR = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
 /** While connected but not answering, Redis is asked again at most this often... */
 const PROBE_MS = 1000;
 /** ...and given this long to answer. */
 const PROBE_WAIT_MS = 2000;
+/** How long a claim waits for a replica to acknowledge it (WAIT 1). */
+export const CONFIRM_MS = 1000;
+/** Redis's time is read again, and its replicas counted, this often (and at every connection). */
+const REFRESH_MS = 10_000;
 
 class UnansweredError extends Error {
   constructor(ms: number) {
@@ -52,15 +62,30 @@ export class RedisLink {
   /** Down because a call went unanswered on an open connection. */
   #stuck = false;
   #probeTimer: NodeJS.Timeout | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  /** Replicas connected to the primary, as ROLE said last. */
+  #replicas = 0;
+  readonly #mono: () => number;
+  /** Redis's clock (time.ts): synced at every connection and every REFRESH_MS. */
+  readonly clock: RedisClock;
 
   constructor(target: RedisTarget, events: LinkEvents, options: LinkOptions = {}) {
     this.#target = target;
     this.#events = events;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    this.#mono = options.mono ?? (() => performance.now());
+    this.clock = new RedisClock(this.#mono, Date.now);
     const maxDelay = options.maxReconnectDelayMs ?? 500;
     this.#client = new Redis({
-      host: target.host,
-      port: target.port,
+      ...(target.sentinels
+        ? {
+            sentinels: target.sentinels,
+            name: target.master!,
+            // A primary demoted while still reachable (a failover after a network split) is left at once.
+            failoverDetector: true,
+            sentinelRetryStrategy: (attempt: number) => Math.min(50 * attempt, maxDelay),
+          }
+        : { host: target.host, port: target.port }),
       db: target.db,
       ...(target.username === undefined ? {} : { username: target.username }),
       ...(target.password === undefined ? {} : { password: target.password }),
@@ -73,13 +98,62 @@ export class RedisLink {
       autoResendUnfulfilledCommands: false,
       connectTimeout: this.#connectTimeoutMs,
       retryStrategy: (attempt: number) => Math.min(50 * attempt, maxDelay),
+      // A replica answering (a failover happened, or DNS still names the old primary): connect
+      // again, which asks the sentinels (or DNS) for the primary. Nothing is sent again.
+      reconnectOnError: (error: Error) => /^READONLY\b/.test(error.message),
     });
     // No fixed number of keys: each call says how many (a claim names every slot it may take).
     for (const [name, lua] of Object.entries(SCRIPTS)) this.#client.defineCommand(name, { lua });
     // Without a listener ioredis prints every failed reconnection; the reason is kept for the one message.
     this.#client.on('error', (error: Error) => void (this.#lastError = error.message));
     this.#client.on('close', () => this.#markDown(this.#lastError ?? 'connection closed'));
-    this.#client.on('ready', () => this.#markUp());
+    this.#client.on('ready', () => {
+      this.#markUp();
+      // After a failover the primary is another server, with a clock and replicas of its own.
+      if (!this.#starting) void this.#refresh();
+    });
+  }
+
+  /**
+   * Reads Redis's time (`samples` TIME calls in a row, the first sent with a ROLE that counts the
+   * replicas); a failure keeps what was known.
+   */
+  async #refresh(samples = SAMPLES): Promise<void> {
+    const replicas = this.#countReplicas().catch(() => undefined);
+    try {
+      const taken: TimeSample[] = [];
+      for (let i = 0; i < samples; i++) {
+        const sentAt = this.#mono();
+        const answer = await this.#timed(this.#client.time(), PROBE_WAIT_MS);
+        taken.push({ redisMs: timeToMs(answer), sentAt, receivedAt: this.#mono() });
+      }
+      this.clock.adopt(taken);
+    } catch {
+      // Redis is away: the next connection refreshes again.
+    }
+    await replicas;
+  }
+
+  async #countReplicas(): Promise<void> {
+    const role = (await this.#timed(this.#client.call('ROLE'), PROBE_WAIT_MS)) as unknown[];
+    this.#replicas = role[0] === 'master' && Array.isArray(role[2]) ? role[2].length : 0;
+  }
+
+  /**
+   * After a claim: waits (WAIT 1) until a replica has every write this connection made, at most
+   * `timeoutMs`, so that a failover promoting that replica cannot forget the claim. Without a
+   * connected replica there is nothing to wait for (and no replica a failover could promote).
+   */
+  async confirm(timeoutMs: number): Promise<Confirmation> {
+    if (this.#replicas === 0) return 'no-replica';
+    try {
+      const acked = await this.#timed(this.#client.wait(1, timeoutMs), timeoutMs + PROBE_WAIT_MS);
+      if (acked >= 1) return 'confirmed';
+      await this.#countReplicas();
+    } catch {
+      return 'unconfirmed';
+    }
+    return this.#replicas === 0 ? 'no-replica' : 'unconfirmed';
   }
 
   get target(): RedisTarget {
@@ -146,7 +220,15 @@ export class RedisLink {
     await Promise.race([ready, timeout]);
     clearTimeout(timer);
     this.#starting = false;
-    if (this.#client.status === 'ready') return this.#markUp();
+    if (this.#closed) return;
+    this.#refreshTimer = setInterval(() => this.#client.status === 'ready' && void this.#refresh(), REFRESH_MS);
+    this.#refreshTimer.unref();
+    if (this.#client.status === 'ready') {
+      // Redis's time before the first slot is computed from it: one round trip, then a better reading.
+      await this.#refresh(1);
+      void this.#refresh();
+      return this.#markUp();
+    }
     if (this.#lastError && AUTH_ERROR.test(this.#lastError)) {
       const reason = this.#lastError;
       this.close();
@@ -159,10 +241,33 @@ export class RedisLink {
 
   /** Runs a coordination script; throws when Redis does not answer within `timeoutMs` (and marks it down). */
   async call(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<string[]> {
+    const answer = await this.#call(script, keys, args, timeoutMs);
+    this.#markUp();
+    return answer;
+  }
+
+  /**
+   * A script whose answer, when `mustReplicate(answer)` (a claim won), stands only once a replica has
+   * it (confirm): `unconfirmed` means none said so in time - the primary may be cut off, about to be
+   * replaced by a replica that never saw the claim - and Redis counts as away until a claim is
+   * confirmed again (once a second, as after an error reply).
+   */
+  async callReplicated(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number, mustReplicate: (answer: string[]) => boolean): Promise<{ answer: string[]; replicated?: Confirmation }> {
+    const answer = await this.#call(script, keys, args, timeoutMs);
+    if (!mustReplicate(answer)) {
+      this.#markUp();
+      return { answer };
+    }
+    const replicated = await this.confirm(CONFIRM_MS);
+    if (replicated === 'unconfirmed') this.#markDown(`no replica acknowledged a claim within ${CONFIRM_MS}ms`);
+    else this.#markUp();
+    return { answer, replicated };
+  }
+
+  async #call(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<string[]> {
     const run = (this.#client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[script];
     try {
       const answer = await this.#timed(run.call(this.#client, keys.length, ...keys, ...args), timeoutMs);
-      this.#markUp();
       return (Array.isArray(answer) ? answer : [answer]).map(String);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -190,6 +295,7 @@ export class RedisLink {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopProbing();
+    clearInterval(this.#refreshTimer);
     this.#usable = false;
     this.#client.disconnect();
   }

@@ -7,6 +7,9 @@ export interface JobKeys {
   /** What the job is (its schedule); an interval job's grid origin is part of it. */
   shape: string;
   slot(dueWall: number): string;
+  /** The run holding the job's lease (--on-overlap skip across instances), and when the last one ended. */
+  lease: string;
+  ran: string;
   starts: string;
   reserved: string;
   bucket: string;
@@ -17,6 +20,8 @@ export function jobKeys(name: string): JobKeys {
   return {
     shape: `${prefix}job`,
     slot: (dueWall) => `${prefix}slot:${dueWall}`,
+    lease: `${prefix}lease`,
+    ran: `${prefix}ran`,
     starts: `${prefix}starts`,
     reserved: `${prefix}reserved`,
     bucket: `${prefix}bucket`,

@@ -4,11 +4,11 @@
 // a different schedule, and behave as --on-coordination-loss says without Redis.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coordinate, parseRedisUrl, type Coordination, type JobShape } from '../../src/coordinate/index.js';
+import { coordinate, parseRedisUrl, type Coordination } from '../../src/coordinate/index.js';
 import { RedisLink } from '../../src/coordinate/redis.js';
 import type { JobEvent } from '../../src/job/events.js';
 import { intervalSchedule } from '../../src/schedule/interval.js';
-import type { Slot } from '../../src/schedule/types.js';
+import type { Slot, SlotShape } from '../../src/schedule/types.js';
 import { freePort, HAVE_REDIS, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let redis: RedisServer;
@@ -24,17 +24,18 @@ afterAll(async () => {
 const T = 1_800_000_000_000;
 let jobs = 0;
 
-function make(name: string, instance: string, clock: { now: number }, shape: JobShape, url = redis.url, onLoss: 'skip' | 'run-local' = 'skip') {
+/** One instance; without skipOverlap (--on-overlap queue, kill, allow), runs of instances may overlap. */
+function make(name: string, instance: string, clock: { now: number }, slots: SlotShape, url = redis.url, onLoss: 'skip' | 'run-local' = 'skip', skipOverlap = false) {
   const lines: string[] = [];
   const events: JobEvent[] = [];
   // A loaded machine may take a while to connect to the test's Redis; the offline cases stay quick.
-  const c = coordinate(intervalSchedule(100), { url, name, onLoss, shape, instance, wallNow: () => clock.now, warn: (l) => lines.push(l), verbose: (l) => lines.push(l), link: { connectTimeoutMs: url === redis.url ? 3000 : 300 } });
+  const c = coordinate(intervalSchedule(100), { url, name, onLoss, slots, jitterMs: 0, skipOverlap, instance, wallNow: () => clock.now, warn: (l) => lines.push(l), verbose: (l) => lines.push(l), link: { connectTimeoutMs: url === redis.url ? 3000 : 300 } });
   open.push(c);
   c.schedule.bind?.((e) => events.push(e));
   return { c, s: c.schedule, lines, events };
 }
 
-const grid = (everyMs: number): JobShape => ({ kind: 'interval', everyMs, firstDelayMs: 0, jitterMs: 0 });
+const grid = (everyMs: number): SlotShape => ({ kind: 'grid', everyMs, firstDelayMs: 0 });
 const ctx = (now: number) => ({ nowAt: 0, nowWall: now, notBefore: true });
 const wallOf = (slot: unknown): number => ((slot as Slot).due as { wall: number }).wall;
 
@@ -97,7 +98,7 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     expect(wallOf(await b.s.after({ wall: T + 1_000 }, { nowAt: 0, nowWall: T + 4_000, notBefore: true, held: true }))).toBe(T + 4_000);
   });
 
-  it('cron: a fire time taken elsewhere is followed by the next one even when it is already past', async () => {
+  it('cron: reached late, the fire times already due are offered too, as interval slots are; a taken one is followed by the next even when past', async () => {
     const name = `c${jobs++}`;
     const clock = { now: T };
     const fires = (from: number, now: number, notBefore: boolean) => {
@@ -110,13 +111,21 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
       first: (c: { nowWall: number }) => fires(c.nowWall, c.nowWall, false),
       after: (prev: { wall: number } | { at: number }, c: { nowWall: number; notBefore?: boolean }) => fires((prev as { wall: number }).wall, c.nowWall, c.notBefore === true),
     };
-    const c = coordinate(inner, { url: redis.url, name, onLoss: 'skip', shape: { kind: 'cron', jitterMs: 0 }, instance: 'b:2', wallNow: () => clock.now, warn: () => undefined });
+    const c = coordinate(inner, { url: redis.url, name, onLoss: 'skip', slots: { kind: 'instants', key: inner.describe }, jitterMs: 0, skipOverlap: false, instance: 'b:2', wallNow: () => clock.now, warn: () => undefined });
     open.push(c);
     await c.schedule.first(ctx(T));
     spawnSync('redis-cli', ['-p', String(redis.port), 'set', `rpr:{${name}}:slot:${T + 1000}`, 'a:1']);
+    // Reached 1.1 s late: T+1000 is a's, T+2000 (already due) is free and taken in the same claim.
     clock.now = T + 2_100;
-    expect(await c.schedule.claim!({ wall: T + 1000 }, ctx(clock.now))).toBe('pass');
-    expect(wallOf(await c.schedule.after({ wall: T + 1000 }, ctx(clock.now)))).toBe(T + 2000);
+    expect(await c.schedule.claim!({ wall: T + 1000 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 2000 } });
+    expect(wallOf(await c.schedule.after({ wall: T + 2000 }, ctx(clock.now)))).toBe(T + 3000);
+    // Every fire time offered taken: the next one tried is the one after them, however late (2 s at most).
+    spawnSync('redis-cli', ['-p', String(redis.port), 'mset', `rpr:{${name}}:slot:${T + 3000}`, 'a:1', `rpr:{${name}}:slot:${T + 4000}`, 'a:1']);
+    clock.now = T + 4_500;
+    expect(await c.schedule.claim!({ wall: T + 3000 }, ctx(clock.now))).toBe('pass');
+    expect(wallOf(await c.schedule.after({ wall: T + 3000 }, ctx(clock.now)))).toBe(T + 5000);
+    clock.now = T + 5_050;
+    expect(await c.schedule.claim!({ wall: T + 5000 }, ctx(clock.now))).toBe('run');
   });
 
   it('a slot reached long after it was due is left alone (its claim may be gone)', async () => {
@@ -150,7 +159,7 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     const clock = { now: T };
     const inner = { describe: 'cron "* * * * * *" in UTC', first: () => ({ due: { wall: T + 1000 }, skipped: 0 }), after: () => null };
     const mk = (instance: string, describe = inner.describe) => {
-      const c = coordinate({ ...inner, describe }, { url: redis.url, name, onLoss: 'skip', shape: { kind: 'cron', jitterMs: 0 }, instance, wallNow: () => clock.now, warn: () => undefined });
+      const c = coordinate({ ...inner, describe }, { url: redis.url, name, onLoss: 'skip', slots: { kind: 'instants', key: describe }, jitterMs: 0, skipOverlap: false, instance, wallNow: () => clock.now, warn: () => undefined });
       open.push(c);
       return c.schedule;
     };

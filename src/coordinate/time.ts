@@ -1,0 +1,60 @@
+/**
+ * Redis's clock, for the grid and the claims: every instance of a job reads the same one, so hosts
+ * whose clocks disagree still agree on when a slot is due. TIME is asked a few times in a row and
+ * the answer with the shortest round trip is kept, taken as read halfway through it (so its error is
+ * at most half that round trip); between syncs the local monotonic clock carries it forward, so a
+ * host's wall clock being stepped or skewed does not move it.
+ */
+
+/** One TIME call: Redis's answer and the local monotonic readings around it. */
+export interface TimeSample {
+  redisMs: number;
+  sentAt: number;
+  receivedAt: number;
+}
+
+/** How many TIME calls a sync makes; the one with the shortest round trip is used. */
+export const SAMPLES = 3;
+
+export class RedisClock {
+  readonly #mono: () => number;
+  readonly #wall: () => number;
+  #base: { redisMs: number; at: number; errorMs: number } | undefined;
+
+  /** `mono`: the local monotonic timeline (ms); `wall`: the local wall clock, used until the first sync. */
+  constructor(mono: () => number, wall: () => number) {
+    this.#mono = mono;
+    this.#wall = wall;
+  }
+
+  /** Takes the sample with the shortest round trip (samples from one sync; none keeps the last). */
+  adopt(samples: readonly TimeSample[]): void {
+    const best = [...samples].sort((a, b) => a.receivedAt - a.sentAt - (b.receivedAt - b.sentAt))[0];
+    if (!best) return;
+    const rtt = best.receivedAt - best.sentAt;
+    this.#base = { redisMs: best.redisMs, at: best.sentAt + rtt / 2, errorMs: rtt / 2 };
+  }
+
+  get synced(): boolean {
+    return this.#base !== undefined;
+  }
+
+  /** Half the round trip of the sample in use: how far off Redis's time this clock may be. */
+  get errorMs(): number {
+    return this.#base?.errorMs ?? Infinity;
+  }
+
+  /** Redis's time now (epoch ms), or the local wall clock before the first sync. */
+  now(): number {
+    const base = this.#base;
+    return base ? base.redisMs + (this.#mono() - base.at) : this.#wall();
+  }
+
+  /** The local wall clock's offset from Redis's (positive: this host is ahead). */
+  skewMs(): number | undefined {
+    return this.#base ? this.#wall() - this.now() : undefined;
+  }
+}
+
+/** TIME's answer (seconds, microseconds) in epoch ms. */
+export const timeToMs = (answer: readonly (string | number)[]): number => Number(answer[0]) * 1000 + Number(answer[1]) / 1000;
