@@ -66,8 +66,9 @@ export function coordinate(inner: Schedule, options: CoordinateOptions): Coordin
     : { skip: 'no slot runs here', 'run-local': 'every slot runs here' };
   const status = new CoordinationStatus({ instance, onLoss: options.onLoss, shown: target.shown, whileDown, warn: options.warn, ...(options.verbose ? { verbose: options.verbose } : {}) });
   const link = new RedisLink(target, status, options.link);
-  const wallNow = options.wallNow ?? (() => link.clock.now());
-  const shared: Shared = { name: options.name, instance, onLoss: options.onLoss, link, status, keys: jobKeys(options.name), wallNow };
+  const clockNow = (): number => link.clock.now();
+  const wallNow = options.wallNow ?? clockNow;
+  const shared: Shared = { name: options.name, instance, onLoss: options.onLoss, link, status, keys: jobKeys(options.name), wallNow, clockNow };
   const close = async (): Promise<void> => link.close();
   const slotOptions = { jitterMs: options.jitterMs, lease: options.skipOverlap };
   const schedule =

@@ -14,7 +14,7 @@ import { RprError } from '../errors/index.js';
 import type { ClaimAnswer, Schedule, SlotAnswer, SlotContext, SlotShape } from '../schedule/types.js';
 import { formatDuration, parseDuration } from '../units/duration.js';
 import { usageError } from '../errors/index.js';
-import { iso, mismatch, type Shared } from './shared.js';
+import { iso, mismatch, noteSkew, type Shared } from './shared.js';
 
 export type RateShape = Extract<SlotShape, { kind: 'sliding-window' | 'token-bucket' }>;
 
@@ -124,6 +124,7 @@ export function rateCoordinated(shared: Shared, inner: Schedule, rate: RateShape
       await link.connect();
       if (link.usable) {
         status.connected();
+        noteSkew(shared);
         try {
           const [theirs] = await link.call('rprJoin', [keys.shape], [mine, shapeTtl], CALL_TIMEOUT_MS);
           if (theirs !== mine) throw mismatch(shared, theirs ?? '?', mine);

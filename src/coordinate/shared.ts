@@ -1,4 +1,5 @@
 import { RprError } from '../errors/index.js';
+import { formatDuration } from '../units/duration.js';
 import type { RedisLink } from './redis.js';
 import type { CoordinationStatus, LossPolicy } from './status.js';
 
@@ -36,10 +37,22 @@ export interface Shared {
   link: RedisLink;
   status: CoordinationStatus;
   keys: JobKeys;
+  /** The job's wall clock: Redis's (clockNow), or one a test gives. */
   wallNow: () => number;
+  clockNow: () => number;
 }
 
 export const iso = (wall: number): string => new Date(wall).toISOString();
+
+/** A host clock this far from Redis's is worth a line (the job follows Redis's either way). */
+const SKEW_SAID_MS = 1000;
+
+/** Once Redis's time is known: says so when this host's clock is well off it. */
+export function noteSkew(shared: Shared): void {
+  const skew = shared.link.clock.skewMs();
+  if (shared.wallNow !== shared.clockNow || skew === undefined || Math.abs(skew) < SKEW_SAID_MS) return;
+  shared.status.warn(`this host's clock is ${formatDuration(Math.round(Math.abs(skew) / 100) * 100)} ${skew > 0 ? 'ahead of' : 'behind'} Redis's; the job's slots follow Redis's clock`);
+}
 
 /** A shape as a person reads it: the grid's origin is detail. */
 const human = (shape: string): string => shape.replace(/ from -?[\d.]+$/, '');

@@ -13,13 +13,14 @@ import { catchUp } from './catch-up.js';
 import { claimSlot, LATE_MS, MAX_CLAIM_WAIT_MS, MAX_OFFERED, type Claimer } from './claim.js';
 import { formatDuration } from '../units/duration.js';
 import { Lease } from './lease.js';
-import { iso, mismatch, type Shared } from './shared.js';
+import { iso, mismatch, noteSkew, type Shared } from './shared.js';
 
 /** Joins the job in Redis at the start: its shape, or ours when it has none. */
 async function join(shared: Shared, mine: string, ttlMs: number): Promise<string | undefined> {
   await shared.link.connect();
   if (!shared.link.usable) return undefined;
   shared.status.connected();
+  noteSkew(shared);
   try {
     const [theirs] = await shared.link.call('rprJoin', [shared.keys.shape], [mine, ttlMs], MAX_CLAIM_WAIT_MS);
     return theirs;
