@@ -76,19 +76,26 @@ export function claimSlot(shared: Shared, claimer: Claimer, lease?: Lease) {
     // Reached late, the slots after it already due are offered too: the first one free is taken.
     const slots = [dueWall, ...(await claimer.following(dueWall, now))];
     let answer: string[];
-    let replicated: string | undefined;
+    let replicated: string;
     try {
       ({ answer, replicated } = await link.callReplicated(
         'rprClaim',
         [keys.shape, keys.lease, keys.ran, ...slots.map(keys.slot)],
         [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs, lease ? LEASE_TTL_MS : 0, ...slots],
         MAX_CLAIM_WAIT_MS,
-        ([verdict]) => verdict === 'won',
       ));
     } catch {
       return offline(label);
     }
     const [verdict, ...rest] = answer;
+    if (replicated === 'unconfirmed') {
+      // A failover now could hand the job to a replica that never saw this claim: another instance
+      // could then run the slot too. Not running it loses it instead (Redis counts as away).
+      if (verdict === 'won' && lease) await lease.abandon(slots[rest.length - 1]!);
+      status.count('unavailable');
+      status.say(`${label} not run: no replica acknowledged its claim in time`);
+      return { answer: 'pass' };
+    }
     if (verdict === 'moved') {
       const theirs = rest[0] ?? '?';
       const mine = claimer.shape();
@@ -106,14 +113,6 @@ export function claimSlot(shared: Shared, claimer: Claimer, lease?: Lease) {
     holders.forEach((holder, i) => passed(slots[i]!, holder));
     if (verdict !== 'won') return { answer: 'pass', taken: { from: dueWall, through: slots[holders.length - 1] ?? dueWall } };
     const wonWall = slots[holders.length]!;
-    if (replicated === 'unconfirmed') {
-      // A failover now could hand the job to a replica that never saw this claim: another instance
-      // could then run the slot too. Not running it loses it instead (Redis counts as away; a lease
-      // the claim took expires).
-      status.count('unavailable');
-      status.say(`${claimer.label(wonWall)} not run: no replica acknowledged its claim in time`);
-      return { answer: 'pass' };
-    }
     lease?.hold(wonWall, claimer.label(wonWall));
     status.count('claimed');
     status.say(`${claimer.label(wonWall)} runs here (${instance})`);

@@ -60,6 +60,17 @@ export class Lease {
     );
   }
 
+  /**
+   * A claim won but not run (no replica acknowledged it): the lease it took is given back at once,
+   * as a run that never was - it does not skip any slot. Redis counts as away meanwhile: sent aside.
+   */
+  abandon(dueWall: number): Promise<void> {
+    this.#stopRenewing();
+    this.#held = undefined;
+    const { keys, link, instance } = this.#shared;
+    return link.callAside('rprRelease', [keys.lease, keys.ran], [`${instance} ${dueWall}`, -1, this.#ranTtlMs], CALL_MS);
+  }
+
   async #renew(): Promise<void> {
     const held = this.#held;
     const { link, keys, status } = this.#shared;

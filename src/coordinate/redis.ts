@@ -81,8 +81,11 @@ export class RedisLink {
         ? {
             sentinels: target.sentinels,
             name: target.master!,
-            // A primary demoted while still reachable (a failover after a network split) is left at once.
-            failoverDetector: true,
+            // Not ioredis' failover detector: it drops the connection on every +switch-master message,
+            // also the new primary's when it was found first (a second "lost Redis" for nothing). A
+            // demoted primary answers READONLY (reconnectOnError below); a cut-off one acknowledges
+            // no claim (confirm).
+            failoverDetector: false,
             sentinelRetryStrategy: (attempt: number) => Math.min(50 * attempt, maxDelay),
           }
         : { host: target.host, port: target.port }),
@@ -247,29 +250,31 @@ export class RedisLink {
   }
 
   /**
-   * A script whose answer, when `mustReplicate(answer)` (a claim won), stands only once a replica has
-   * it (confirm): `unconfirmed` means none said so in time - the primary may be cut off, about to be
-   * replaced by a replica that never saw the claim - and Redis counts as away until a claim is
-   * confirmed again (once a second, as after an error reply).
+   * A claim: its answer stands once a replica has what the script wrote (confirm; every claim writes,
+   * if only the job's shape key's expiry). `unconfirmed` means none said so in time - the primary
+   * may be cut off, about to be replaced by a replica that never saw the claim - and Redis then
+   * counts as away until a claim is confirmed again (probed once a second, as after an error reply).
    */
-  async callReplicated(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number, mustReplicate: (answer: string[]) => boolean): Promise<{ answer: string[]; replicated?: Confirmation }> {
+  async callReplicated(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<{ answer: string[]; replicated: Confirmation }> {
     const answer = await this.#call(script, keys, args, timeoutMs);
-    if (!mustReplicate(answer)) {
-      this.#markUp();
-      return { answer };
-    }
     const replicated = await this.confirm(CONFIRM_MS);
     if (replicated === 'unconfirmed') this.#markDown(`no replica acknowledged a claim within ${CONFIRM_MS}ms`);
     else this.#markUp();
     return { answer, replicated };
   }
 
-  async #call(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<string[]> {
+  /** A script whose outcome says nothing about whether Redis is usable (giving back what a claim took). */
+  async callAside(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<void> {
+    await this.#call(script, keys, args, timeoutMs, true).catch(() => undefined);
+  }
+
+  async #call(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number, aside = false): Promise<string[]> {
     const run = (this.#client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[script];
     try {
       const answer = await this.#timed(run.call(this.#client, keys.length, ...keys, ...args), timeoutMs);
       return (Array.isArray(answer) ? answer : [answer]).map(String);
     } catch (error) {
+      if (aside) throw error;
       const message = error instanceof Error ? error.message : String(error);
       // "Stream isn't writeable...": the connection is down; the reason is the one ioredis saw.
       const closed = /writeable|Connection is closed/.test(message);
