@@ -191,6 +191,67 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
   });
 });
 
+describe.skipIf(!HAVE_REDIS)('--on-overlap skip across instances: the lease', () => {
+  const lease = (name: string) => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout.trim();
+  const pttl = (name: string) => Number(spawnSync('redis-cli', ['-p', String(redis.port), 'pttl', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout.trim());
+
+  it('a slot due while another instance runs is skipped and said so; the run\'s end frees the next slot, not those due during it', async () => {
+    const name = `l${jobs++}`;
+    const clock = { now: T };
+    const a = make(name, 'a:1', clock, grid(100), redis.url, 'skip', true);
+    const b = make(name, 'b:2', clock, grid(100), redis.url, 'skip', true);
+    await a.s.first(ctx(T));
+    await b.s.first(ctx(T));
+    expect(await a.s.claim!({ wall: T }, ctx(T))).toBe('run');
+    expect(lease(name)).toBe(`a:1 ${T}`);
+    // a's run of slot 0 goes on: b passes slot 1, and says why.
+    clock.now = T + 101;
+    expect(await b.s.claim!({ wall: T + 100 }, ctx(clock.now))).toBe('pass');
+    expect(b.lines.at(-1)).toBe(`rpr: coordination: slot 1 (${new Date(T + 100).toISOString()}) skipped: due while the run of slot 0 (${new Date(T).toISOString()}) on a:1 went on (--on-overlap skip)`);
+    expect(b.events.filter((e) => e.type === 'skipped')).toEqual([{ type: 'skipped', count: 1 }]);
+    // a's run ends at T+250: slot 2 was due during it too; b, catching up, skips it and takes slot 3.
+    a.s.runEnded!({ dueWall: T, endWall: T + 250 });
+    // (Sent at once on a's connection; b's is another.)
+    for (let i = 0; i < 50 && lease(name) !== ''; i++) await new Promise((r) => setTimeout(r, 20));
+    clock.now = T + 301;
+    expect(wallOf(await b.s.after({ wall: T + 100 }, ctx(clock.now)))).toBe(T + 200);
+    expect(await b.s.claim!({ wall: T + 200 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 300 } });
+    expect(b.lines.slice(-2).map((l) => l.replace(/ \(.*?\)/, ''))).toEqual([
+      `rpr: coordination: slot 2 skipped: due while the run of slot 0 (${new Date(T).toISOString()}) on a:1 went on (--on-overlap skip)`,
+      'rpr: coordination: slot 3 runs here (b:2)',
+    ]);
+    // a, after its run: the slots due during it are skipped (it says so too), the next one is b's.
+    expect(await a.s.claim!({ wall: T + 300 }, ctx(clock.now))).toBe('pass');
+    expect(lease(name)).toBe(`b:2 ${T + 300}`);
+  });
+
+  it('renewed while the run goes on; given back when the job closes before the run', async () => {
+    const name = `l${jobs++}`;
+    const clock = { now: T };
+    const a = make(name, 'a:1', clock, grid(100), redis.url, 'skip', true);
+    await a.s.first(ctx(T));
+    expect(await a.s.claim!({ wall: T }, ctx(T))).toBe('run');
+    await new Promise((r) => setTimeout(r, 1600));
+    // Renewed once a second: 5 s again, less at most a second.
+    expect(pttl(name)).toBeGreaterThan(3900);
+    await a.s.close!();
+    expect(lease(name)).toBe('');
+  });
+
+  it('without --on-overlap skip there is no lease: runs of instances may overlap', async () => {
+    const name = `l${jobs++}`;
+    const clock = { now: T };
+    const a = make(name, 'a:1', clock, grid(100));
+    const b = make(name, 'b:2', clock, grid(100));
+    await a.s.first(ctx(T));
+    await b.s.first(ctx(T));
+    expect(await a.s.claim!({ wall: T }, ctx(T))).toBe('run');
+    clock.now = T + 101;
+    expect(await b.s.claim!({ wall: T + 100 }, ctx(clock.now))).toBe('run');
+    expect(lease(name)).toBe('');
+  });
+});
+
 describe.skipIf(!HAVE_REDIS)('the Redis link', () => {
   it('a Redis that stops answering: the call times out, later claims are not held up, a background PING finds it back', async () => {
     const frozen = await startRedis();
