@@ -1,14 +1,17 @@
 /**
- * The connection to the job's Redis: the only file that imports ioredis. It runs the coordination
- * scripts (EVALSHA, loaded again by ioredis after a Redis restart) with a time limit each, and it
- * knows whether Redis is usable: a lost connection, a failed or unanswered call marks it down, the
- * next success (or ioredis' reconnection) marks it up. Each change is said once, on stderr.
+ * The connection to the job's Redis: the only file that uses ioredis (url.ts says how it connects:
+ * to a server, or to the primary the sentinels name). It runs the coordination scripts (EVALSHA,
+ * loaded again by ioredis after a Redis restart) with a time limit each; it confirms a claim once a
+ * replica has it (WAIT); it reads Redis's time (TIME) and counts the primary's replicas (ROLE) at
+ * each connection and every 10 s; and it knows whether Redis is usable: a lost connection, a failed,
+ * unanswered or unacknowledged call marks it down, the next success (or ioredis' reconnection) marks
+ * it up. Each change is said once, on stderr.
  */
 import { Redis } from 'ioredis';
 import { RprError } from '../errors/index.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
-import { RedisClock, SAMPLES, timeToMs, type TimeSample } from './time.js';
-import type { RedisTarget } from './url.js';
+import { RedisClock } from './time.js';
+import { clientOptions, type RedisTarget } from './url.js';
 
 export interface LinkEvents {
   /** Redis became unusable (`first`: it never was since the job started). */
@@ -75,36 +78,7 @@ export class RedisLink {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.#mono = options.mono ?? (() => performance.now());
     this.clock = new RedisClock(this.#mono, Date.now);
-    const maxDelay = options.maxReconnectDelayMs ?? 500;
-    this.#client = new Redis({
-      ...(target.sentinels
-        ? {
-            sentinels: target.sentinels,
-            name: target.master!,
-            // Not ioredis' failover detector: it drops the connection on every +switch-master message,
-            // also the new primary's when it was found first (a second "lost Redis" for nothing). A
-            // demoted primary answers READONLY (reconnectOnError below); a cut-off one acknowledges
-            // no claim (confirm).
-            failoverDetector: false,
-            sentinelRetryStrategy: (attempt: number) => Math.min(50 * attempt, maxDelay),
-          }
-        : { host: target.host, port: target.port }),
-      db: target.db,
-      ...(target.username === undefined ? {} : { username: target.username }),
-      ...(target.password === undefined ? {} : { password: target.password }),
-      ...(target.tls ? { tls: {} } : {}),
-      lazyConnect: true,
-      // A call while Redis is away fails at once: waiting for it would hold up the slot, and
-      // replaying it later would claim a slot long past.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      connectTimeout: this.#connectTimeoutMs,
-      retryStrategy: (attempt: number) => Math.min(50 * attempt, maxDelay),
-      // A replica answering (a failover happened, or DNS still names the old primary): connect
-      // again, which asks the sentinels (or DNS) for the primary. Nothing is sent again.
-      reconnectOnError: (error: Error) => /^READONLY\b/.test(error.message),
-    });
+    this.#client = new Redis(clientOptions(target, this.#connectTimeoutMs, options.maxReconnectDelayMs ?? 500));
     // No fixed number of keys: each call says how many (a claim names every slot it may take).
     for (const [name, lua] of Object.entries(SCRIPTS)) this.#client.defineCommand(name, { lua });
     // Without a listener ioredis prints every failed reconnection; the reason is kept for the one message.
@@ -121,19 +95,10 @@ export class RedisLink {
    * Reads Redis's time (`samples` TIME calls in a row, the first sent with a ROLE that counts the
    * replicas); a failure keeps what was known.
    */
-  async #refresh(samples = SAMPLES): Promise<void> {
+  async #refresh(samples?: number): Promise<void> {
     const replicas = this.#countReplicas().catch(() => undefined);
-    try {
-      const taken: TimeSample[] = [];
-      for (let i = 0; i < samples; i++) {
-        const sentAt = this.#mono();
-        const answer = await this.#timed(this.#client.time(), PROBE_WAIT_MS);
-        taken.push({ redisMs: timeToMs(answer), sentAt, receivedAt: this.#mono() });
-      }
-      this.clock.adopt(taken);
-    } catch {
-      // Redis is away: the next connection refreshes again.
-    }
+    // Redis away: the next connection refreshes again.
+    await this.clock.sync(() => this.#timed(this.#client.time(), PROBE_WAIT_MS), samples).catch(() => undefined);
     await replicas;
   }
 

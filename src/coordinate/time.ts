@@ -27,6 +27,17 @@ export class RedisClock {
     this.#wall = wall;
   }
 
+  /** Asks Redis's time `samples` times in a row (`ask`: one TIME) and adopts the best answer; throws what `ask` throws. */
+  async sync(ask: () => Promise<readonly (string | number)[]>, samples = SAMPLES): Promise<void> {
+    const taken: TimeSample[] = [];
+    for (let i = 0; i < samples; i++) {
+      const sentAt = this.#mono();
+      const answer = await ask();
+      taken.push({ redisMs: timeToMs(answer), sentAt, receivedAt: this.#mono() });
+    }
+    this.adopt(taken);
+  }
+
   /** Takes the sample with the shortest round trip (samples from one sync; none keeps the last). */
   adopt(samples: readonly TimeSample[]): void {
     const best = [...samples].sort((a, b) => a.receivedAt - a.sentAt - (b.receivedAt - b.sentAt))[0];

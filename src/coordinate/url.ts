@@ -1,3 +1,4 @@
+import type { RedisOptions } from 'ioredis';
 import { usageError } from '../errors/index.js';
 
 export interface HostPort {
@@ -100,4 +101,38 @@ function credentials(user: string, fromUrl: string, env: Readonly<Record<string,
 /** A URL as it may be printed: the password replaced. */
 export function redact(text: string): string {
   return text.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** How the client connects to `target` (redis.ts makes it). */
+export function clientOptions(target: RedisTarget, connectTimeoutMs: number, maxDelayMs: number): RedisOptions {
+  const backoff = (attempt: number): number => Math.min(50 * attempt, maxDelayMs);
+  return {
+    ...(target.sentinels
+      ? {
+          sentinels: target.sentinels,
+          name: target.master!,
+          // Not ioredis' failover detector: it drops the connection on every +switch-master message,
+          // also the new primary's when it was found first (a second "lost Redis" for nothing). A
+          // demoted primary answers READONLY (reconnectOnError below); a cut-off one acknowledges
+          // no claim (redis.ts confirm).
+          failoverDetector: false,
+          sentinelRetryStrategy: backoff,
+        }
+      : { host: target.host, port: target.port }),
+    db: target.db,
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.password === undefined ? {} : { password: target.password }),
+    ...(target.tls ? { tls: {} } : {}),
+    lazyConnect: true,
+    // A call while Redis is away fails at once: waiting for it would hold up the slot, and
+    // replaying it later would claim a slot long past.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    connectTimeout: connectTimeoutMs,
+    retryStrategy: backoff,
+    // A replica answering (a failover happened, or DNS still names the old primary): connect
+    // again, which asks the sentinels (or DNS) for the primary. Nothing is sent again.
+    reconnectOnError: (error: Error) => /^READONLY\b/.test(error.message),
+  };
 }
