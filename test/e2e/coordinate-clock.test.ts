@@ -83,4 +83,24 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR) || !LIBFAKETIME)('--coordinate o
     expect(runs.length, shown).toBeGreaterThanOrEqual(15);
     expect(new Set(runs.map((r) => r.instance)).size, shown).toBeGreaterThanOrEqual(2);
   }, 40_000);
+
+  it('cron every second, clocks 5 s behind, right and 7 s ahead: each fire time once, at its real second', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'runs');
+    const name = `skew${jobs++}`;
+    const schedule = ['cron', '--cron', '* * * * * *', '--timezone', 'UTC'];
+    const all = [['a', '-5s'], ['b', undefined], ['c', '+7s']].map(([label, offset]) => instance(name, file, label!, { url: redis.url, forMs: 5000, schedule, ...(offset ? { env: skewed(offset) } : {}) }));
+    const results = await Promise.all(all.map((i) => i.done));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const runs = readRuns(file);
+    const shown = runs.map((r) => `${new Date(r.at).toISOString()} ${r.instance} +${r.start - r.at}ms`).join('\n');
+    expect(doubles(runs), shown).toEqual([]);
+    expect(lost(runs, results.map((r) => r.stderr), 1000), shown).toEqual([]);
+    for (const r of runs) {
+      expect(r.at % 1000, shown).toBe(0);
+      expect(r.start - r.at, shown).toBeGreaterThanOrEqual(-50);
+      expect(r.start - r.at, shown).toBeLessThan(1000);
+    }
+    expect(runs.length, shown).toBeGreaterThanOrEqual(3);
+  }, 40_000);
 });

@@ -75,14 +75,16 @@ export interface InstanceOptions {
   /** Each run sleeps this long (seconds) between its start and end marks. */
   runSeconds?: number;
   env?: Record<string, string | undefined>;
+  /** The schedule (default interval --every 200ms). */
+  schedule?: string[];
 }
 
-/** One instance of the job: interval --every 200ms --verbose, appending "<slot> <label> <start> <end>" to `file`. */
+/** One instance of the job (interval --every 200ms unless told) with --verbose, appending "<slot> <label> <start> <end>" to `file`. */
 export function instance(name: string, file: string, label: string, options: InstanceOptions): Running {
   const forMs = options.forMs ?? 5000;
   const work = options.runSeconds ? `sleep ${options.runSeconds}; ` : '';
   const script = `s=$(${REAL_MS}); ${work}echo "$RPR_SCHEDULED_AT ${label} $s $(${REAL_MS})" >> ${file}`;
-  return start(['interval', '--every', `${EVERY}ms`, '--for', `${forMs}ms`, '--coordinate', options.url, '--name', name, '--verbose', ...(options.extra ?? []), '--', 'sh', '-c', script], {
+  return start([...(options.schedule ?? ['interval', '--every', `${EVERY}ms`]), '--for', `${forMs}ms`, '--coordinate', options.url, '--name', name, '--verbose', ...(options.extra ?? []), '--', 'sh', '-c', script], {
     timeoutMs: forMs + 25_000,
     ...(options.env ? { env: options.env } : {}),
   });
