@@ -21,6 +21,8 @@ export const MAX_CLAIM_WAIT_MS = 2000;
 export const LATE_MS = 30_000;
 /** A late claim offers at most this many slots after the one reached. */
 export const MAX_OFFERED = 20;
+/** A claim answered "early" (not due yet by Redis's clock) is made again at most this often. */
+const MAX_EARLY = 3;
 
 export interface Claimer {
   /** The job's shape as this instance sees it (grid origin included). */
@@ -63,6 +65,8 @@ export function claimSlot(shared: Shared, claimer: Claimer, lease?: Lease) {
     status.say(`${claimer.label(dueWall)} runs on ${holder}`);
   };
 
+  // With Redis's clock (not one a test gives), Redis refuses a claim made before the slot is due.
+  const checkEarly = shared.wallNow === shared.clockNow ? 1 : 0;
   return async (due: Due): Promise<Verdict> => {
     const now = shared.wallNow();
     const dueWall = 'wall' in due ? due.wall : now;
@@ -78,16 +82,29 @@ export function claimSlot(shared: Shared, claimer: Claimer, lease?: Lease) {
     let answer: string[];
     let replicated: string;
     try {
-      ({ answer, replicated } = await link.callReplicated(
-        'rprClaim',
-        [keys.shape, keys.lease, keys.ran, ...slots.map(keys.slot)],
-        [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs, lease ? LEASE_TTL_MS : 0, ...slots],
-        MAX_CLAIM_WAIT_MS,
-      ));
+      for (let attempt = 1; ; attempt++) {
+        ({ answer, replicated } = await link.callReplicated(
+          'rprClaim',
+          [keys.shape, keys.lease, keys.ran, ...slots.map(keys.slot)],
+          [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs, lease ? LEASE_TTL_MS : 0, checkEarly, ...slots],
+          MAX_CLAIM_WAIT_MS,
+        ));
+        if (answer[0] !== 'early' || attempt === MAX_EARLY) break;
+        // Not due yet by Redis's clock: this host's reading of it is ahead (a loaded machine reads
+        // round trips long). Read it again, and ask again when the slot is due.
+        const early = Math.ceil(dueWall - Number(answer[1]));
+        status.say(`${label} reached ${formatDuration(early)} before it was due by Redis's clock: waiting`);
+        link.resync();
+        await new Promise((resolve) => setTimeout(resolve, Math.min(early, 1000)));
+      }
     } catch {
       return offline(label);
     }
     const [verdict, ...rest] = answer;
+    if (verdict === 'early') {
+      status.say(`${label} not run: still not due by Redis's clock`);
+      return { answer: 'pass' };
+    }
     if (replicated === 'unconfirmed') {
       // A failover now could hand the job to a replica that never saw this claim: another instance
       // could then run the slot too. Not running it loses it instead (Redis counts as away).

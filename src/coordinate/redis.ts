@@ -39,8 +39,8 @@ const PROBE_MS = 1000;
 const PROBE_WAIT_MS = 2000;
 /** How long a claim waits for a replica to acknowledge it (WAIT 1). */
 export const CONFIRM_MS = 1000;
-/** Redis's time is read again, and its replicas counted, this often (and at every connection). */
-const REFRESH_MS = 10_000;
+/** Redis's time is read again, and its replicas counted, this often, in seconds (and at every connection). */
+const REFRESH_S = 10;
 
 class UnansweredError extends Error {
   constructor(ms: number) {
@@ -69,7 +69,7 @@ export class RedisLink {
   /** Replicas connected to the primary, as ROLE said last. */
   #replicas = 0;
   readonly #mono: () => number;
-  /** Redis's clock (time.ts): synced at every connection and every REFRESH_MS. */
+  /** Redis's clock (time.ts): read at every connection and every REFRESH_S seconds. */
   readonly clock: RedisClock;
 
   constructor(target: RedisTarget, events: LinkEvents, options: LinkOptions = {}) {
@@ -100,6 +100,11 @@ export class RedisLink {
     // Redis away: the next connection refreshes again.
     await this.clock.sync(() => this.#timed(this.#client.time(), PROBE_WAIT_MS), samples).catch(() => undefined);
     await replicas;
+  }
+
+  /** Reads Redis's time again now (a claim found this host's reading of it off). */
+  resync(): void {
+    void this.#refresh();
   }
 
   async #countReplicas(): Promise<void> {
@@ -189,7 +194,12 @@ export class RedisLink {
     clearTimeout(timer);
     this.#starting = false;
     if (this.#closed) return;
-    this.#refreshTimer = setInterval(() => this.#client.status === 'ready' && void this.#refresh(), REFRESH_MS);
+    // Read again 1, 2 and 4 s after the start too: the first readings of a busy start-up are the worst.
+    let tick = 0;
+    this.#refreshTimer = setInterval(() => {
+      tick++;
+      if (this.#client.status === 'ready' && (tick % REFRESH_S === 0 || tick === 1 || tick === 2 || tick === 4)) void this.#refresh();
+    }, 1000);
     this.#refreshTimer.unref();
     if (this.#client.status === 'ready') {
       // Redis's time before the first slot is computed from it: one round trip, then a better reading.

@@ -44,10 +44,12 @@ return cur
 
 /**
  * CLAIM: KEYS shape, lease, ran, then the reached slot and the slots after it already due; ARGV
- * mine, shapeTtl, instance, claimTtl, leaseTtl, then the due time of each slot. The first of those
- * slots nobody holds is claimed (SET NX PX), in one round trip however late the instance is.
- * {'won', instance, holder of each slot before it...} | {'lost', holder of each slot...} |
- * {'moved', theirs} | {'busy', lease, holder of each slot...}.
+ * mine, shapeTtl, instance, claimTtl, leaseTtl, checkEarly, then the due time of each slot. The
+ * first of those slots nobody holds is claimed (SET NX PX), in one round trip however late the
+ * instance is. {'won', instance, holder of each slot before it...} | {'lost', holder of each slot...}
+ * | {'moved', theirs} | {'busy', lease, holder of each slot...} | {'early', Redis's time}: with
+ * checkEarly 1 a slot not yet due by Redis's clock (TIME) is not claimed, whatever the caller's
+ * reading of that clock says.
  *
  * With leaseTtl > 0 (--on-overlap skip across instances) the instance that wins a slot also takes
  * the job's lease ("instance due", PX leaseTtl; renewed while the run goes on, given back by RELEASE,
@@ -58,6 +60,11 @@ return cur
  * "!" is such a mark.
  */
 export const CLAIM = `${SHAPE}
+if ARGV[6] == '1' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  if tonumber(ARGV[7]) > now then return {'early', num(now)} end
+end
 local moved = shape(KEYS[1], ARGV[1], ARGV[2])
 if moved then return {'moved', moved} end
 local me, claimTtl, leaseTtl = ARGV[3], ARGV[4], tonumber(ARGV[5])
@@ -80,7 +87,7 @@ if leaseTtl > 0 then
 end
 local holders = {}
 for i = 4, #KEYS do
-  local due = ARGV[i + 2]
+  local due = ARGV[i + 3]
   if tonumber(due) < ranUntil then
     redis.call('SET', KEYS[i], '!' .. ranBy, 'NX', 'PX', claimTtl)
   elseif redis.call('SET', KEYS[i], me, 'NX', 'PX', claimTtl) then

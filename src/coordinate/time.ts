@@ -15,6 +15,8 @@ export interface TimeSample {
 
 /** How many TIME calls a sync makes; the one with the shortest round trip is used. */
 export const SAMPLES = 3;
+/** How far two clocks may drift apart, per ms (100 ppm: a poor quartz). */
+const DRIFT = 1e-4;
 
 export class RedisClock {
   readonly #mono: () => number;
@@ -38,19 +40,32 @@ export class RedisClock {
     this.adopt(taken);
   }
 
-  /** Takes the sample with the shortest round trip (samples from one sync; none keeps the last). */
+  /**
+   * Takes the sample with the shortest round trip (samples from one sync; none keeps the last) -
+   * unless the reading in use is still the better one: its error grown by the clocks' drift since
+   * is smaller than the new one's, and the two agree within their errors. A loaded machine reads
+   * round trips longer than they are; a reading taken in a quiet moment is kept. Readings that
+   * disagree (another server after a failover, Redis's clock stepped) replace it.
+   */
   adopt(samples: readonly TimeSample[]): void {
     const best = [...samples].sort((a, b) => a.receivedAt - a.sentAt - (b.receivedAt - b.sentAt))[0];
     if (!best) return;
     const rtt = best.receivedAt - best.sentAt;
-    this.#base = { redisMs: best.redisMs, at: best.sentAt + rtt / 2, errorMs: rtt / 2 };
+    const next = { redisMs: best.redisMs, at: best.sentAt + rtt / 2, errorMs: rtt / 2 };
+    const base = this.#base;
+    if (base) {
+      const aged = base.errorMs + Math.abs(next.at - base.at) * DRIFT;
+      const agree = Math.abs(base.redisMs + (next.at - base.at) - next.redisMs) <= aged + next.errorMs;
+      if (agree && aged <= next.errorMs) return;
+    }
+    this.#base = next;
   }
 
   get synced(): boolean {
     return this.#base !== undefined;
   }
 
-  /** Half the round trip of the sample in use: how far off Redis's time this clock may be. */
+  /** Half the round trip of the reading in use (drift since not counted): how far off Redis's time this clock may be. */
   get errorMs(): number {
     return this.#base?.errorMs ?? Infinity;
   }

@@ -61,8 +61,8 @@ describe.skipIf(!HAVE_REDIS || !HAVE_SENTINEL || !existsSync(RPR))('--coordinate
     }
     const before = runs.filter((r) => r.at < killWall - EVERY);
     const after = runs.filter((r) => r.at > failedOverWall + 2000);
-    expect(before.length, shown).toBeGreaterThanOrEqual(8);
-    expect(after.length, shown).toBeGreaterThanOrEqual(8);
+    expect(before.length, shown).toBeGreaterThanOrEqual(5);
+    expect(after.length, shown).toBeGreaterThanOrEqual(6);
     // Every instance said it lost Redis and that it was back, once each, naming the sentinels.
     for (const text of said) {
       const lines = text.split('\n').filter((l) => /^rpr: coordination: .*((lost|cannot reach) Redis|is back after)/.test(l));
@@ -89,7 +89,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate with replicas: a 
       const dir = tempDir();
       const file = join(dir, 'runs');
       const name = `wait${jobs++}`;
-      const all = ['a', 'b'].map((label) => instance(name, file, label, { url: primary.url, forMs: 7000 }));
+      const all = ['a', 'b'].map((label) => instance(name, file, label, { url: primary.url, forMs: 9000 }));
       await joined(all);
       await sleep(1500);
       replica.freeze(true);

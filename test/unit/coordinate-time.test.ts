@@ -43,6 +43,23 @@ describe("Redis's clock", () => {
     expect(clock.skewMs()).toBe(-67_250);
   });
 
+  it('keeps a reading with a shorter round trip while its error, grown by drift, stays smaller; a new one that disagrees replaces it', () => {
+    const { local, clock } = clocks();
+    clock.adopt([{ redisMs: 10_000, sentAt: 1000, receivedAt: 1002 }]);
+    // 10 s later a loaded machine reads a 40 ms round trip that agrees: the 1 ms reading stays.
+    clock.adopt([{ redisMs: 20_010, sentAt: 11_000, receivedAt: 11_040 }]);
+    expect(clock.errorMs).toBe(1);
+    local.mono = 11_001;
+    expect(clock.now()).toBe(20_000);
+    // 5 minutes on, drift (100 ppm: 30 ms) makes the old one worse than a 40 ms round trip.
+    clock.adopt([{ redisMs: 310_010, sentAt: 301_000, receivedAt: 301_040 }]);
+    expect(clock.errorMs).toBe(20);
+    // A reading 500 ms off, outside both errors: Redis's clock moved (a failover). Taken.
+    clock.adopt([{ redisMs: 320_520, sentAt: 311_000, receivedAt: 311_040 }]);
+    local.mono = 311_020;
+    expect(clock.now()).toBe(320_520);
+  });
+
   it('a later sync replaces the earlier one (Redis after a failover is another server, with its own clock)', () => {
     const { local, clock } = clocks();
     clock.adopt([{ redisMs: 10_000, sentAt: 1000, receivedAt: 1002 }]);
