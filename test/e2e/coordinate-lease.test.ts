@@ -42,14 +42,15 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--on-overlap skip across insta
     expect(doubles(runs)).toEqual([]);
     // Every slot not run was said to be skipped during a run that ran...
     expect(lost(runs, said)).toEqual([]);
-    // ...and was due while that run went on (it ended, in real time, at most 300 ms before: rpr sees
-    // the end a little after the command's last mark, and its release reaches Redis a little later).
+    // ...and was due while that run went on (it ended, in real time, at most 500 ms before: rpr sees
+    // the end after the command's last mark, and its release reaches Redis later - on a machine at a
+    // load of 10, some 350 ms in all).
     const skips = [...skipsSaid(said)];
     expect(skips.length).toBeGreaterThanOrEqual(10);
     for (const [slot, during] of skips) {
       const run = runs.find((r) => r.at === Date.parse(during))!;
       expect(Date.parse(slot), `${slot} skipped during ${during}`).toBeGreaterThan(run.at);
-      expect(Date.parse(slot), `${slot} skipped during ${during} (${run.start}-${run.end})`).toBeLessThanOrEqual(run.end + 300);
+      expect(Date.parse(slot), `${slot} skipped during ${during} (${run.start}-${run.end})`).toBeLessThanOrEqual(run.end + 500);
     }
     // Runs of 0.5 s back to back over some 5 s, on whichever instance claims first.
     expect(runs.length).toBeGreaterThanOrEqual(4);

@@ -98,8 +98,9 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const here = results[0].stderr.match(/^rpr: coordination: slot \d+ \(\S+\) runs here \(\S+:\d+\)$/gm) ?? [];
     const there = results[0].stderr.match(/^rpr: coordination: slot \d+ \(\S+\) (runs on \S+:\d+|skipped: due while the run of .* went on \(--on-overlap skip\))$/gm) ?? [];
     expect(here).toHaveLength(aRuns);
-    // (b and c go on for up to 0.7 s after a has ended.)
-    expect(here.length + there.length).toBeGreaterThanOrEqual(runs.filter((r) => r.at < results[0].exitWall - EVERY).length);
+    // (b and c go on for up to 0.7 s after a has ended; a machine so loaded that a's loop wakes
+    // more than 2 s late passes a few slots without a claim, as a late local job would.)
+    expect(here.length + there.length).toBeGreaterThanOrEqual(runs.filter((r) => r.at < results[0].exitWall - EVERY).length - 5);
   }, 40_000);
 
   it('every instance late alike (Redis answers 300 ms after each claim, longer than the interval): still one run per slot, no gaps (--on-overlap queue)', async () => {
@@ -128,7 +129,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b', 'c'].map((label) => ({ label, job: instance(name, file, label, [], 6000) }));
+    const all = ['a', 'b', 'c'].map((label) => ({ label, job: instance(name, file, label, [], 7000) }));
     await joined(all.map((i) => i.job));
     await sleep(1000);
     // Kill the instance that ran the latest slot, halfway between two slots, once its run is over (it
@@ -151,8 +152,9 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     // Lost: none, but for a slot the victim had just won when it died (a loaded machine may have it
     // claim that late): Redis names it as the holder.
     const holder = (t: string): string => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:slot:${Date.parse(t)}`], { encoding: 'utf8' }).stdout.trim();
-    const missing = lost(runs, results.map((r) => r.stderr));
-    expect(missing.filter((t) => !holder(t).endsWith(`:${victim.job.child.pid}`) || Math.abs(Date.parse(t) - killWall) > 1000)).toEqual([]);
+    const missing = lost(runs, [...results.map((r) => r.stderr), victim.job.stderr()]);
+    const why = missing.map((t) => `${t} held by ${holder(t) || 'nobody'}; killed ${new Date(killWall).toISOString()} (pid ${victim.job.child.pid})`).join('\n') + results.map((r) => r.stderr).join('\n---\n');
+    expect(missing.filter((t) => !holder(t).endsWith(`:${victim.job.child.pid}`) || Math.abs(Date.parse(t) - killWall) > 1000), why).toEqual([]);
     expect(missing.length).toBeLessThanOrEqual(1);
     const after = runs.filter((r) => r.at > killWall);
     expect(after.length).toBeGreaterThanOrEqual(12);
@@ -163,7 +165,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, [], 6500));
+    const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, [], 8000));
     await joined(all);
     await sleep(1500);
     const { downWall, upWall } = await redisDown(1500);
@@ -197,7 +199,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b'].map((label) => instance(name, file, label, [], 7500));
+    const all = ['a', 'b'].map((label) => instance(name, file, label, [], 9000));
     await joined(all);
     await sleep(1000);
     redis.freeze(true);
@@ -230,7 +232,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--on-coordination-loss', 'run-local'], 5000));
+    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--on-coordination-loss', 'run-local'], 7000));
     await joined(all);
     await sleep(800);
     const { downWall, upWall } = await redisDown(1500);
@@ -268,9 +270,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const shown = starts.map((t) => t - starts[0]!).join(' ');
     // Alone, each instance would start 3 runs per 0.5 s: together they must not exceed that either.
     // The limit holds for the moments the starts were committed in Redis; rpr reads the start a
-    // Redis round trip later, which a busy machine stretches, each instance on its own reading of
-    // Redis's clock: allow 60 ms (the committed starts, below, keep the limit exactly).
-    for (let i = 0; i + limit < starts.length; i++) expect(starts[i + limit]! - starts[i]!, shown).toBeGreaterThanOrEqual(windowMs - 60);
+    // Redis round trip later, which a busy machine stretches (by 150 ms at a load of 10 on 2 cores),
+    // each instance on its own reading of Redis's clock; the committed starts, below, keep the limit
+    // exactly.
+    for (let i = 0; i + limit < starts.length; i++) expect(starts[i + limit]! - starts[i]!, shown).toBeGreaterThanOrEqual(windowMs - 150);
     // ...and the limit is used: about 3 per 0.5 s over 4 s (the last instance to start ends last).
     expect(starts.length, shown).toBeGreaterThanOrEqual(20);
     // (The window check above bounds the count over the span the starts cover, however late a loaded machine started an instance.)
@@ -300,10 +303,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
       .map((line) => Date.parse((JSON.parse(line) as { start: string }).start))
       .sort((x, y) => x - y);
     const shown = starts.map((t) => t - starts[0]!).join(' ');
-    // Over any stretch L at most burst + L x 10/s starts (60 ms for reading the start late, each
+    // Over any stretch L at most burst + L x 10/s starts (150 ms for reading the start late, each
     // instance on its own reading of Redis's clock, as for the rate limit above).
     for (let i = 0; i < starts.length; i++) {
-      for (let j = i; j < starts.length; j++) expect(j - i + 1, shown).toBeLessThanOrEqual(2 + ((starts[j]! - starts[i]! + 60) * 10) / 1000);
+      for (let j = i; j < starts.length; j++) expect(j - i + 1, shown).toBeLessThanOrEqual(2 + ((starts[j]! - starts[i]! + 150) * 10) / 1000);
     }
     expect(starts.length, shown).toBeGreaterThanOrEqual(25);
   }, 40_000);
@@ -312,8 +315,8 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
 describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate refuses what cannot work', () => {
   it('instances of one job with different intervals: the newcomer stops with exit 2 and says why', async () => {
     const name = `job${jobs++}`;
-    const first = start(['interval', '--every', '200ms', '--for', '3s', '--coordinate', redis.url, '--name', name, '--', 'true']);
-    await sleep(1000);
+    const first = start(['interval', '--every', '200ms', '--for', '3s', '--coordinate', redis.url, '--name', name, '--verbose', '--', 'true']);
+    await joined([first]);
     const other = await start(['interval', '--every', '300ms', '--for', '2s', '--coordinate', redis.url, '--name', name, '--', 'true']).done;
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/^rpr: coordination: job "job\d+" in Redis at redis:\/\/127\.0\.0\.1:\d+ is "interval 200ms", this instance's is "interval 300ms" \(hint: every instance of one job needs the same schedule/m);
