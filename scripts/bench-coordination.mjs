@@ -5,7 +5,9 @@
 // - one Lua script (slot, lease, shape) - won each time, as --on-overlap skip (the default) makes it,
 // its lease given back after each run. Measured against a redis-server the script starts on a free
 // loopback port: alone, and with a replica (every claim then waits for the replica's acknowledgement,
-// WAIT 1). Needs `npm run build` and redis-server.
+// WAIT 1). The slots are on a made-up clock, so that 2,000 can be won in a second: Redis's check
+// that a slot is due (one TIME in the script, microseconds) is not made. Needs `npm run build` and
+// redis-server.
 //
 //   node scripts/bench-coordination.mjs      prints the rows as markdown (BENCH_CLAIMS=N claims, default 2000)
 //   import { benchCoordination } from './bench-coordination.mjs'

@@ -73,6 +73,8 @@ describe('the Redis URL', () => {
 
   it('never shows the password', () => {
     expect(redact('redis://u:secret@h:1/0')).toBe('redis://u:***@h:1/0');
+    expect(redact('redis+sentinel://:secret@s1:26379,s2/m')).toBe('redis+sentinel://:***@s1:26379,s2/m');
+    expect(parseRedisUrl('redis+sentinel://:secret@s1:26379,s2/m', {}).shown).not.toMatch(/secret/);
     expect(() => parseRedisUrl('redis://u:secret@h:1/x', {})).not.toThrow(/secret/);
   });
 });
