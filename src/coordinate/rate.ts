@@ -1,7 +1,8 @@
 /**
- * A rate limit shared by every instance of a job (rate-limit, token-bucket with --coordinate),
- * enforced here, on the host, not in the plugin: a WASM plugin cannot reach Redis, and it should
- * not need to. The plugin still decides when this instance alone would run next (its retries,
+ * A rate limit shared by every instance of a job (with --coordinate, a scheduler plugin that
+ * declares a sliding window or a token bucket, as rate-limit and token-bucket do), enforced here, on
+ * the host, not in the plugin: a WASM plugin cannot reach Redis, and it should not need to. The
+ * plugin still decides when this instance alone would run next (its retries,
  * its own window); then this wrapper asks Redis for the earliest start at or after that which
  * keeps the shared limit, and reserves it atomically (a Lua script), so instances spread out
  * instead of racing. When that moment is reached the start is committed, again atomically, at the
