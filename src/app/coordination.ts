@@ -1,20 +1,21 @@
+import { createSystemClock, type Clock } from '../clock/clock.js';
 import { usageError } from '../errors/index.js';
 import type { PluginHandle } from '../plugins/index.js';
-import type { Schedule } from '../schedule/types.js';
+import type { Schedule, SlotShape } from '../schedule/types.js';
 import { EXPLICIT, type OptionValues } from './build-job.js';
 
 export interface CoordinatedJob {
   schedule: Schedule;
+  /** The job's clock: the local monotonic timeline, Redis's wall clock (hosts' clocks may disagree). */
+  clock: Clock;
   close(): Promise<void>;
 }
-
-/** Scheduler plugins whose limit can be shared across instances. */
-const SHARED_RATE = new Set(['rate-limit', 'token-bucket']);
 
 /**
  * --coordinate: wraps the job's schedule so that its instances run as one job (src/coordinate/,
  * loaded only then: ioredis is not needed otherwise). Undefined when the job is not coordinated.
- * `started` are the scheduler plugin of a plugin job, whose settings say its rate.
+ * Which slots instances share is what the schedule declares (`slots`), or for a scheduler plugin
+ * what its manifest's [coordination] declares, read with its settings (`started`).
  */
 export async function coordinateJob(schedule: Schedule, values: OptionValues, started: readonly PluginHandle[], line: (text: string) => void): Promise<CoordinatedJob | undefined> {
   const explicit = values[EXPLICIT];
@@ -26,39 +27,35 @@ export async function coordinateJob(schedule: Schedule, values: OptionValues, st
   if (!set('name')) {
     throw usageError('--coordinate needs --name JOB: instances with the same Redis and job name are one job', 'e.g. --coordinate redis://127.0.0.1:6379 --name nightly-report');
   }
-  const jitterMs = (values.jitter as number | undefined) ?? 0;
-  const plugin = started[0];
-  let shape: import('../coordinate/index.js').JobShape;
   const { coordinate, parseRate } = await import('../coordinate/index.js');
-  if (typeof values.cron === 'string') {
-    shape = { kind: 'cron', jitterMs };
-  } else if (plugin && SHARED_RATE.has(plugin.name)) {
-    const config = plugin.config;
-    const { limit, windowMs } = parseRate(String(config.rate), plugin.name);
-    shape =
-      plugin.name === 'rate-limit'
-        ? { kind: 'rate-limit', limit, windowMs, spread: config.spread === true || config.spread === 'true' }
-        : { kind: 'token-bucket', limit, windowMs, burst: Number(config.burst ?? 1) };
-  } else if (!plugin && typeof values.every === 'number' && values.every > 0) {
-    shape = {
-      kind: 'interval',
-      everyMs: values.every,
-      firstDelayMs: (values.delayFirst as number | undefined) ?? 0,
-      ...(typeof values.startAt === 'number' ? { startWall: values.startAt } : {}),
-      jitterMs,
-    };
-  } else {
+  const plugin = started[0];
+  const declared = plugin?.manifest?.coordination;
+  let slots: SlotShape | undefined = schedule.slots;
+  if (!slots && plugin && declared) {
+    const { limit, windowMs } = parseRate(String(plugin.config[declared.rate]), plugin.name);
+    const setting = (key: string | undefined): unknown => (key === undefined ? undefined : plugin.config[key]);
+    slots =
+      declared.slots === 'sliding-window'
+        ? { kind: 'sliding-window', limit, windowMs, spread: setting(declared.spread) === true || setting(declared.spread) === 'true' }
+        : { kind: 'token-bucket', limit, windowMs, burst: Number(setting(declared.burst) ?? 1) };
+  }
+  if (!slots) {
     throw usageError(
-      `--coordinate works with interval (or count/duration with --every), cron, rate-limit and token-bucket${plugin ? `, not ${plugin.name}` : ', not back-to-back runs'}`,
+      `--coordinate works with interval (or count/duration with --every), cron, and scheduler plugins that declare their slots (rate-limit, token-bucket)${plugin ? `, not ${plugin.name}` : ', not back-to-back runs'}`,
       'e.g. rpr interval --every 1m --coordinate redis://127.0.0.1:6379 --name JOB -- CMD',
     );
   }
-  return coordinate(schedule, {
+  const local = createSystemClock();
+  const coordination = coordinate(schedule, {
     url: values.coordinate,
     name: values.name as string,
     onLoss: values.onCoordinationLoss === 'run-local' ? 'run-local' : 'skip',
-    shape,
+    slots,
+    jitterMs: (values.jitter as number | undefined) ?? 0,
+    skipOverlap: (values.onOverlap ?? 'skip') === 'skip',
     warn: line,
     ...(values.verbose === true ? { verbose: line } : {}),
+    link: { mono: local.now },
   });
+  return { ...coordination, clock: { now: local.now, wallNow: coordination.wallNow, sleep: local.sleep } };
 }

@@ -59,6 +59,7 @@ export function withHttpAware(inner: Schedule, handle: PluginHandle, hints: { la
     },
     first: (ctx) => inner.first(ctx),
     ...(inner.claim ? { claim: inner.claim.bind(inner) } : {}),
+    ...(inner.runEnded ? { runEnded: inner.runEnded.bind(inner) } : {}),
     async after(prev, ctx) {
       const delay = await hintFor(ctx);
       if (delay <= 0) return inner.after(prev, ctx);

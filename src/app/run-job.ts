@@ -67,6 +67,8 @@ export async function runJob(request: JobRequest): Promise<number> {
       spec: outputs ? { ...spec, wantsOutputTail: true } : spec,
       schedule,
       output,
+      // Coordinated, the job's wall clock is Redis's: the instances' slots are the same instants.
+      ...(coordination ? { clock: coordination.clock } : {}),
       ...(executor ? { startRun: executorRunner(executor, report.line, report.verbose) } : {}),
       observers: outputs ? [outputs.observer] : [],
       finish: async () => {

@@ -1,7 +1,8 @@
 /**
- * A rate limit shared by every instance of a job (rate-limit, token-bucket with --coordinate),
- * enforced here, on the host, not in the plugin: a WASM plugin cannot reach Redis, and it should
- * not need to. The plugin still decides when this instance alone would run next (its retries,
+ * A rate limit shared by every instance of a job (with --coordinate, a scheduler plugin that
+ * declares a sliding window or a token bucket, as rate-limit and token-bucket do), enforced here, on
+ * the host, not in the plugin: a WASM plugin cannot reach Redis, and it should not need to. The
+ * plugin still decides when this instance alone would run next (its retries,
  * its own window); then this wrapper asks Redis for the earliest start at or after that which
  * keeps the shared limit, and reserves it atomically (a Lua script), so instances spread out
  * instead of racing. When that moment is reached the start is committed, again atomically, at the
@@ -11,21 +12,19 @@
  */
 import type { Due } from '../clock/clock.js';
 import { RprError } from '../errors/index.js';
-import type { ClaimAnswer, Schedule, SlotAnswer, SlotContext } from '../schedule/types.js';
+import type { ClaimAnswer, Schedule, SlotAnswer, SlotContext, SlotShape } from '../schedule/types.js';
 import { formatDuration, parseDuration } from '../units/duration.js';
 import { usageError } from '../errors/index.js';
-import { iso, mismatch, type Shared } from './shared.js';
+import { iso, mismatch, noteSkew, type Shared } from './shared.js';
 
-export type RateShape =
-  | { kind: 'rate-limit'; limit: number; windowMs: number; spread: boolean }
-  | { kind: 'token-bucket'; limit: number; windowMs: number; burst: number };
+export type RateShape = Extract<SlotShape, { kind: 'sliding-window' | 'token-bucket' }>;
 
 /** How long a reservation or commit may take before Redis counts as away. */
 const CALL_TIMEOUT_MS = 1000;
 /** While Redis is away (skip), a held run asks again this often. */
 const RETRY_MS = 500;
 
-/** `N/WINDOW` as the bundled plugins take it: 100/1h, 5/1s, 2/100ms, 10/s (= 10/1s). */
+/** `N/WINDOW` as the bundled rate plugins take it: 100/1h, 5/1s, 2/100ms, 10/s (= 10/1s). */
 export function parseRate(text: string, plugin: string): { limit: number; windowMs: number } {
   const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*\/\s*(\S+)\s*$/.exec(text);
   const windowText = match ? (/^[a-z]/.test(match[2]!) ? `1${match[2]}` : match[2]!) : '';
@@ -40,8 +39,9 @@ export function parseRate(text: string, plugin: string): { limit: number; window
   return { limit, windowMs };
 }
 
+/** As Redis keeps it (the names are those of the plugins that first had these shapes). */
 export const rateShape = (rate: RateShape): string =>
-  rate.kind === 'rate-limit'
+  rate.kind === 'sliding-window'
     ? `rate-limit ${rate.limit}/${rate.windowMs}ms${rate.spread ? ' spread' : ''}`
     : `token-bucket ${rate.limit}/${rate.windowMs}ms burst ${rate.burst}`;
 
@@ -58,7 +58,7 @@ export function rateCoordinated(shared: Shared, inner: Schedule, rate: RateShape
 
   const script = async (op: 'reserve' | 'commit' | 'release', t: number, timeoutMs = CALL_TIMEOUT_MS): Promise<string[]> => {
     const answer =
-      rate.kind === 'rate-limit'
+      rate.kind === 'sliding-window'
         ? await link.call('rprWindow', [keys.shape, keys.starts, keys.reserved], [op, mine, shapeTtl, t, pending, rate.limit, rate.windowMs, rate.spread ? 1 : 0, shared.wallNow()], timeoutMs)
         : await link.call('rprBucket', [keys.shape, keys.bucket], [op, mine, shapeTtl, t, every, (rate.burst - 1) * every, shared.wallNow()], timeoutMs);
     if (answer[0] === 'moved') throw mismatch(shared, answer[1] ?? '?', mine);
@@ -90,7 +90,7 @@ export function rateCoordinated(shared: Shared, inner: Schedule, rate: RateShape
         const [verdict, detail = '?'] = await script('commit', now);
         if (verdict === 'run') {
           status.count('claimed');
-          status.say(`start at ${iso(now)} counted for ${instance}${rate.kind === 'rate-limit' ? ` (${detail} of ${rate.limit} in the last ${formatDuration(rate.windowMs)})` : ''}`);
+          status.say(`start at ${iso(now)} counted for ${instance}${rate.kind === 'sliding-window' ? ` (${detail} of ${rate.limit} in the last ${formatDuration(rate.windowMs)})` : ''}`);
           return 'run';
         }
         const at = Number(detail);
@@ -125,6 +125,7 @@ export function rateCoordinated(shared: Shared, inner: Schedule, rate: RateShape
       await link.connect();
       if (link.usable) {
         status.connected();
+        noteSkew(shared);
         try {
           const [theirs] = await link.call('rprJoin', [keys.shape], [mine, shapeTtl], CALL_TIMEOUT_MS);
           if (theirs !== mine) throw mismatch(shared, theirs ?? '?', mine);
@@ -133,15 +134,16 @@ export function rateCoordinated(shared: Shared, inner: Schedule, rate: RateShape
         }
       }
       status.say(`job "${shared.name}": ${mine} across instances; this instance is ${instance}`);
-      const waited = Math.max(0, shared.wallNow() - ctx.nowWall);
-      const moved = { ...ctx, nowAt: ctx.nowAt + waited, nowWall: ctx.nowWall + waited };
+      // Joining may have taken a while, and the job's clock is Redis's from now on.
+      const nowWall = shared.wallNow();
+      const moved = { ...ctx, nowAt: ctx.nowAt + (nowWall - ctx.nowWall), nowWall };
       return reserve(await inner.first(moved), moved);
     },
     after: async (prev, ctx) => reserve(await inner.after(prev, ctx), ctx),
     claim,
     async close() {
       // A reservation that will not be used is given back (the token bucket's cannot be: it costs one token).
-      if (rate.kind === 'rate-limit' && link.usable) await script('release', shared.wallNow(), 200).catch(() => undefined);
+      if (rate.kind === 'sliding-window' && link.usable) await script('release', shared.wallNow(), 200).catch(() => undefined);
       await Promise.all([inner.close?.(), close()]);
     },
   };

@@ -1,13 +1,17 @@
 /**
- * The connection to the job's Redis: the only file that imports ioredis. It runs the coordination
- * scripts (EVALSHA, loaded again by ioredis after a Redis restart) with a time limit each, and it
- * knows whether Redis is usable: a lost connection, a failed or unanswered call marks it down, the
- * next success (or ioredis' reconnection) marks it up. Each change is said once, on stderr.
+ * The connection to the job's Redis: the only file that uses ioredis (url.ts says how it connects:
+ * to a server, or to the primary the sentinels name). It runs the coordination scripts (EVALSHA,
+ * loaded again by ioredis after a Redis restart) with a time limit each; it confirms a claim once a
+ * replica has it (WAIT); it reads Redis's time (TIME) and counts the primary's replicas (ROLE) at
+ * each connection and every 10 s; and it knows whether Redis is usable: a lost connection, a failed,
+ * unanswered or unacknowledged call marks it down, the next success (or ioredis' reconnection) marks
+ * it up. Each change is said once, on stderr.
  */
 import { Redis } from 'ioredis';
 import { RprError } from '../errors/index.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
-import type { RedisTarget } from './url.js';
+import { RedisClock } from './time.js';
+import { clientOptions, type RedisTarget } from './url.js';
 
 export interface LinkEvents {
   /** Redis became unusable (`first`: it never was since the job started). */
@@ -21,13 +25,22 @@ export interface LinkOptions {
   connectTimeoutMs?: number;
   /** Longest pause between reconnection attempts. */
   maxReconnectDelayMs?: number;
+  /** The local monotonic clock that carries Redis's time between syncs (default performance.now). */
+  mono?: () => number;
 }
+
+/** What a claim's replication came to: a replica has it, none is connected, or none said so in time. */
+export type Confirmation = 'confirmed' | 'no-replica' | 'unconfirmed';
 
 const AUTH_ERROR = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
 /** While connected but not answering, Redis is asked again at most this often... */
 const PROBE_MS = 1000;
 /** ...and given this long to answer. */
 const PROBE_WAIT_MS = 2000;
+/** How long a claim waits for a replica to acknowledge it (WAIT 1). */
+export const CONFIRM_MS = 1000;
+/** Redis's time is read again, and its replicas counted, this often, in seconds (and at every connection). */
+const REFRESH_S = 10;
 
 class UnansweredError extends Error {
   constructor(ms: number) {
@@ -52,34 +65,68 @@ export class RedisLink {
   /** Down because a call went unanswered on an open connection. */
   #stuck = false;
   #probeTimer: NodeJS.Timeout | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
+  /** Replicas connected to the primary, as ROLE said last. */
+  #replicas = 0;
+  readonly #mono: () => number;
+  /** Redis's clock (time.ts): read at every connection and every REFRESH_S seconds. */
+  readonly clock: RedisClock;
 
   constructor(target: RedisTarget, events: LinkEvents, options: LinkOptions = {}) {
     this.#target = target;
     this.#events = events;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
-    const maxDelay = options.maxReconnectDelayMs ?? 500;
-    this.#client = new Redis({
-      host: target.host,
-      port: target.port,
-      db: target.db,
-      ...(target.username === undefined ? {} : { username: target.username }),
-      ...(target.password === undefined ? {} : { password: target.password }),
-      ...(target.tls ? { tls: {} } : {}),
-      lazyConnect: true,
-      // A call while Redis is away fails at once: waiting for it would hold up the slot, and
-      // replaying it later would claim a slot long past.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      connectTimeout: this.#connectTimeoutMs,
-      retryStrategy: (attempt: number) => Math.min(50 * attempt, maxDelay),
-    });
+    this.#mono = options.mono ?? (() => performance.now());
+    this.clock = new RedisClock(this.#mono, Date.now);
+    this.#client = new Redis(clientOptions(target, this.#connectTimeoutMs, options.maxReconnectDelayMs ?? 500));
     // No fixed number of keys: each call says how many (a claim names every slot it may take).
     for (const [name, lua] of Object.entries(SCRIPTS)) this.#client.defineCommand(name, { lua });
     // Without a listener ioredis prints every failed reconnection; the reason is kept for the one message.
     this.#client.on('error', (error: Error) => void (this.#lastError = error.message));
     this.#client.on('close', () => this.#markDown(this.#lastError ?? 'connection closed'));
-    this.#client.on('ready', () => this.#markUp());
+    this.#client.on('ready', () => {
+      this.#markUp();
+      // After a failover the primary is another server, with a clock and replicas of its own.
+      if (!this.#starting) void this.#refresh();
+    });
+  }
+
+  /**
+   * Reads Redis's time (`samples` TIME calls in a row, the first sent with a ROLE that counts the
+   * replicas); a failure keeps what was known.
+   */
+  async #refresh(samples?: number): Promise<void> {
+    const replicas = this.#countReplicas().catch(() => undefined);
+    // Redis away: the next connection refreshes again.
+    await this.clock.sync(() => this.#timed(this.#client.time(), PROBE_WAIT_MS), samples).catch(() => undefined);
+    await replicas;
+  }
+
+  /** Reads Redis's time again now (a claim found this host's reading of it off). */
+  resync(): void {
+    void this.#refresh();
+  }
+
+  async #countReplicas(): Promise<void> {
+    const role = (await this.#timed(this.#client.call('ROLE'), PROBE_WAIT_MS)) as unknown[];
+    this.#replicas = role[0] === 'master' && Array.isArray(role[2]) ? role[2].length : 0;
+  }
+
+  /**
+   * After a claim: waits (WAIT 1) until a replica has every write this connection made, at most
+   * `timeoutMs`, so that a failover promoting that replica cannot forget the claim. Without a
+   * connected replica there is nothing to wait for (and no replica a failover could promote).
+   */
+  async confirm(timeoutMs: number): Promise<Confirmation> {
+    if (this.#replicas === 0) return 'no-replica';
+    try {
+      const acked = await this.#timed(this.#client.wait(1, timeoutMs), timeoutMs + PROBE_WAIT_MS);
+      if (acked >= 1) return 'confirmed';
+      await this.#countReplicas();
+    } catch {
+      return 'unconfirmed';
+    }
+    return this.#replicas === 0 ? 'no-replica' : 'unconfirmed';
   }
 
   get target(): RedisTarget {
@@ -146,7 +193,20 @@ export class RedisLink {
     await Promise.race([ready, timeout]);
     clearTimeout(timer);
     this.#starting = false;
-    if (this.#client.status === 'ready') return this.#markUp();
+    if (this.#closed) return;
+    // Read again 1, 2 and 4 s after the start too: the first readings of a busy start-up are the worst.
+    let tick = 0;
+    this.#refreshTimer = setInterval(() => {
+      tick++;
+      if (this.#client.status === 'ready' && (tick % REFRESH_S === 0 || tick === 1 || tick === 2 || tick === 4)) void this.#refresh();
+    }, 1000);
+    this.#refreshTimer.unref();
+    if (this.#client.status === 'ready') {
+      // Redis's time before the first slot is computed from it: one round trip, then a better reading.
+      await this.#refresh(1);
+      void this.#refresh();
+      return this.#markUp();
+    }
     if (this.#lastError && AUTH_ERROR.test(this.#lastError)) {
       const reason = this.#lastError;
       this.close();
@@ -159,12 +219,37 @@ export class RedisLink {
 
   /** Runs a coordination script; throws when Redis does not answer within `timeoutMs` (and marks it down). */
   async call(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<string[]> {
+    const answer = await this.#call(script, keys, args, timeoutMs);
+    this.#markUp();
+    return answer;
+  }
+
+  /**
+   * A claim: its answer stands once a replica has what the script wrote (confirm; every claim writes,
+   * if only the job's shape key's expiry). `unconfirmed` means none said so in time - the primary
+   * may be cut off, about to be replaced by a replica that never saw the claim - and Redis then
+   * counts as away until a claim is confirmed again (probed once a second, as after an error reply).
+   */
+  async callReplicated(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<{ answer: string[]; replicated: Confirmation }> {
+    const answer = await this.#call(script, keys, args, timeoutMs);
+    const replicated = await this.confirm(CONFIRM_MS);
+    if (replicated === 'unconfirmed') this.#markDown(`no replica acknowledged a claim within ${CONFIRM_MS}ms`);
+    else this.#markUp();
+    return { answer, replicated };
+  }
+
+  /** A script whose outcome says nothing about whether Redis is usable (giving back what a claim took). */
+  async callAside(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number): Promise<void> {
+    await this.#call(script, keys, args, timeoutMs, true).catch(() => undefined);
+  }
+
+  async #call(script: ScriptName, keys: string[], args: (string | number)[], timeoutMs: number, aside = false): Promise<string[]> {
     const run = (this.#client as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[script];
     try {
       const answer = await this.#timed(run.call(this.#client, keys.length, ...keys, ...args), timeoutMs);
-      this.#markUp();
       return (Array.isArray(answer) ? answer : [answer]).map(String);
     } catch (error) {
+      if (aside) throw error;
       const message = error instanceof Error ? error.message : String(error);
       // "Stream isn't writeable...": the connection is down; the reason is the one ioredis saw.
       const closed = /writeable|Connection is closed/.test(message);
@@ -190,6 +275,7 @@ export class RedisLink {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopProbing();
+    clearInterval(this.#refreshTimer);
     this.#usable = false;
     this.#client.disconnect();
   }

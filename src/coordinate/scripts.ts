@@ -43,20 +43,89 @@ return cur
 `;
 
 /**
- * CLAIM: KEYS shape, then the reached slot and the slots after it already due; ARGV mine, shapeTtl,
- * instance, claimTtl. The first of those slots nobody holds is claimed (SET NX PX), in one round
- * trip however late the instance is. {'won', instance, holder of each slot before it...} |
- * {'lost', holder of each slot...} | {'moved', theirs}.
+ * CLAIM: KEYS shape, lease, ran, then the reached slot and the slots after it already due; ARGV
+ * mine, shapeTtl, instance, claimTtl, leaseTtl, checkEarly, then the due time of each slot. The
+ * first of those slots nobody holds is claimed (SET NX PX), in one round trip however late the
+ * instance is. {'won', instance, holder of each slot before it...} | {'lost', holder of each slot...}
+ * | {'moved', theirs} | {'busy', lease, holder of each slot...} | {'early', Redis's time}: with
+ * checkEarly 1 a slot not yet due by Redis's clock (TIME) is not claimed, whatever the caller's
+ * reading of that clock says.
+ *
+ * With leaseTtl > 0 (--on-overlap skip across instances) the instance that wins a slot also takes
+ * the job's lease ("instance due", PX leaseTtl; renewed while the run goes on, given back by RELEASE,
+ * which notes in `ran` when the run ended). While another instance holds it, every slot offered is
+ * due during that run: each is marked skipped ("!" and the lease), so that no instance runs it after
+ * the run either. A slot due before the last run ended that nobody holds is marked skipped too (a
+ * late instance does not run a slot the job passed while that run went on). A holder starting with
+ * "!" is such a mark.
  */
 export const CLAIM = `${SHAPE}
+if ARGV[6] == '1' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  if tonumber(ARGV[7]) > now then return {'early', num(now)} end
+end
 local moved = shape(KEYS[1], ARGV[1], ARGV[2])
 if moved then return {'moved', moved} end
+local me, claimTtl, leaseTtl = ARGV[3], ARGV[4], tonumber(ARGV[5])
+local ranUntil, ranBy = -math.huge, ''
+if leaseTtl > 0 then
+  local lease = redis.call('GET', KEYS[2])
+  if lease and string.sub(lease, 1, #me + 1) ~= me .. ' ' then
+    local holders = {}
+    for i = 4, #KEYS do
+      redis.call('SET', KEYS[i], '!' .. lease, 'NX', 'PX', claimTtl)
+      holders[#holders + 1] = redis.call('GET', KEYS[i])
+    end
+    return {'busy', lease, unpack(holders)}
+  end
+  local ran = redis.call('GET', KEYS[3])
+  if ran then
+    local at, by = string.match(ran, '^(%S+) (.*)$')
+    ranUntil, ranBy = tonumber(at), by
+  end
+end
 local holders = {}
-for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], ARGV[3], 'NX', 'PX', ARGV[4]) then return {'won', ARGV[3], unpack(holders)} end
+for i = 4, #KEYS do
+  local due = ARGV[i + 3]
+  if tonumber(due) < ranUntil then
+    redis.call('SET', KEYS[i], '!' .. ranBy, 'NX', 'PX', claimTtl)
+  elseif redis.call('SET', KEYS[i], me, 'NX', 'PX', claimTtl) then
+    if leaseTtl > 0 then redis.call('SET', KEYS[2], me .. ' ' .. due, 'PX', leaseTtl) end
+    return {'won', me, unpack(holders)}
+  end
   holders[#holders + 1] = redis.call('GET', KEYS[i]) or '?'
 end
 return {'lost', unpack(holders)}
+`;
+
+/**
+ * RENEW: KEYS lease; ARGV lease, leaseTtl. Keeps this instance's lease while its run goes on:
+ * {'held'}; taken again when it had expired and nobody else took it: {'again'}; {'lost', holder}.
+ */
+export const RENEW = `
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'held'}
+end
+if not cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {'again'}
+end
+return {'lost', cur}
+`;
+
+/**
+ * RELEASE: KEYS lease, ran; ARGV lease, end, ttl. The run ended at `end`: the lease is given back
+ * (when still this instance's) and `ran` remembers the latest end, and whose run it was.
+ */
+export const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local ran = redis.call('GET', KEYS[2])
+local at = ran and tonumber(string.match(ran, '^(%S+)')) or -math.huge
+if tonumber(ARGV[2]) > at then redis.call('SET', KEYS[2], ARGV[2] .. ' ' .. ARGV[1], 'PX', ARGV[3]) end
+return {'ok'}
 `;
 
 /**
@@ -173,6 +242,6 @@ end
 return {'wait', num(tat - tau)}
 `;
 
-export const SCRIPTS = { rprJoin: JOIN, rprClaim: CLAIM, rprWindow: WINDOW, rprBucket: BUCKET } as const;
+export const SCRIPTS = { rprJoin: JOIN, rprClaim: CLAIM, rprRenew: RENEW, rprRelease: RELEASE, rprWindow: WINDOW, rprBucket: BUCKET } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,97 +1,26 @@
 /**
  * Exactly one run per slot across instances, for interval and cron schedules. A slot has the same
- * identity on every instance - its due time on the wall clock: for an interval job a point of a
- * grid anchored at an origin kept in Redis (the first instance sets it), for a cron job the fire
- * time itself - and when it is reached each instance tries to claim it (SET NX PX); the one that
- * wins runs it, the others pass it and wait for the next one. An instance that reaches a slot late
- * offers the later slots already due in the same claim (catch-up.ts says which slot comes next).
+ * identity on every instance - its due time on Redis's clock: for an interval job a point of a grid
+ * anchored at an origin kept in Redis (the first instance sets it), for a cron job the fire time
+ * itself - and when it is reached each instance tries to claim it (claim.ts); the one that wins runs
+ * it, the others pass it and wait for the next one. An instance that reaches a slot late offers the
+ * later slots already due in the same claim (catch-up.ts says which slot comes next).
  */
 import type { Due } from '../clock/clock.js';
 import { RprError } from '../errors/index.js';
 import type { AfterContext, Schedule, Slot } from '../schedule/types.js';
-import { catchUp, type Verdict } from './catch-up.js';
+import { catchUp } from './catch-up.js';
+import { claimSlot, LATE_MS, MAX_CLAIM_WAIT_MS, MAX_OFFERED, type Claimer } from './claim.js';
 import { formatDuration } from '../units/duration.js';
-import { iso, mismatch, type Shared } from './shared.js';
-
-/**
- * Claims not answered by then are given up (the slot is treated as Redis being away). Generous: a
- * claim given up may still have been won in Redis, and then nobody runs that slot.
- */
-const MAX_CLAIM_WAIT_MS = 2000;
-/** Slots are claimed at most this late (plus the interval, plus --jitter); claims live twice that. */
-const LATE_MS = 30_000;
-/** A late claim offers at most this many slots after the one reached. */
-const MAX_OFFERED = 20;
-
-interface Claimer {
-  /** The job's shape as this instance sees it (grid origin included). */
-  shape(): string;
-  /** Takes the shape Redis has when it differs; false when this instance cannot follow it. */
-  adopt(theirs: string): boolean;
-  label(dueWall: number): string;
-  maxLateMs: number;
-  shapeTtlMs: number;
-  /** The slots after `dueWall` already due at `nowWall` that a late claim offers too. */
-  following(dueWall: number, nowWall: number): number[];
-}
-
-/** The claim at a reached slot: run, pass (another instance has it), or Redis-away behaviour. */
-function claimSlot(shared: Shared, claimer: Claimer) {
-  const { link, status, keys, instance } = shared;
-  const offline = (label: string): Verdict => {
-    if (shared.onLoss === 'skip') {
-      status.count('unavailable');
-      status.say(`${label} not run: Redis is unavailable`);
-      return { answer: 'pass' };
-    }
-    status.count('local');
-    status.say(`${label} runs here without Redis (run-local)`);
-    return { answer: 'run' };
-  };
-  return async (due: Due): Promise<Verdict> => {
-    const now = shared.wallNow();
-    const dueWall = 'wall' in due ? due.wall : now;
-    const label = claimer.label(dueWall);
-    if (now - dueWall > claimer.maxLateMs) {
-      // Its claim may have expired already: running it now could run it twice.
-      status.say(`${label} reached ${formatDuration(now - dueWall)} late: left alone`);
-      return { answer: 'pass' };
-    }
-    if (!link.mayAsk()) return offline(label);
-    // Reached late, the slots after it already due are offered too: the first one free is taken.
-    const slots = [dueWall, ...claimer.following(dueWall, now)];
-    let answer: string[];
-    try {
-      answer = await link.call('rprClaim', [keys.shape, ...slots.map(keys.slot)], [claimer.shape(), claimer.shapeTtlMs, instance, 2 * claimer.maxLateMs], MAX_CLAIM_WAIT_MS);
-    } catch {
-      return offline(label);
-    }
-    const [verdict, ...rest] = answer;
-    if (verdict === 'moved') {
-      const theirs = rest[0] ?? '?';
-      const mine = claimer.shape();
-      if (!claimer.adopt(theirs)) throw mismatch(shared, theirs, mine);
-      status.say(`the job's grid in Redis is now ${theirs} (it was lost, or started anew): ${label} is not on it`);
-      return { answer: 'pass' };
-    }
-    const holders = verdict === 'won' ? rest.slice(1) : rest;
-    holders.forEach((who, i) => {
-      status.count('lost');
-      status.say(`${claimer.label(slots[i]!)} runs on ${who}`);
-    });
-    if (verdict !== 'won') return { answer: 'pass', taken: { from: dueWall, through: slots[holders.length - 1] ?? dueWall } };
-    const wonWall = slots[holders.length]!;
-    status.count('claimed');
-    status.say(`${claimer.label(wonWall)} runs here (${instance})`);
-    return { answer: wonWall === dueWall ? 'run' : { runAs: { wall: wonWall } }, won: wonWall };
-  };
-}
+import { Lease } from './lease.js';
+import { iso, mismatch, noteSkew, type Shared } from './shared.js';
 
 /** Joins the job in Redis at the start: its shape, or ours when it has none. */
 async function join(shared: Shared, mine: string, ttlMs: number): Promise<string | undefined> {
   await shared.link.connect();
   if (!shared.link.usable) return undefined;
   shared.status.connected();
+  noteSkew(shared);
   try {
     const [theirs] = await shared.link.call('rprJoin', [shared.keys.shape], [mine, ttlMs], MAX_CLAIM_WAIT_MS);
     return theirs;
@@ -101,21 +30,35 @@ async function join(shared: Shared, mine: string, ttlMs: number): Promise<string
   }
 }
 
-export interface GridOptions {
-  everyMs: number;
-  /** --delay-first: the first instance's first slot is this much after it starts. */
-  firstDelayMs: number;
-  /** --start-at: the first instance's first slot (epoch ms). */
-  startWall?: number;
+export interface SlotOptions {
   jitterMs: number;
+  /** --on-overlap skip across instances: a run holds the job's lease (lease.ts). */
+  lease: boolean;
+}
+
+/** What a coordinated interval or cron schedule adds to the claim: catching up, the lease, closing. */
+function claiming(shared: Shared, claimer: Claimer, options: SlotOptions, close: () => Promise<void>) {
+  const lease = options.lease ? new Lease(shared, 2 * claimer.maxLateMs) : undefined;
+  const claim = claimSlot(shared, claimer, lease);
+  const late = catchUp();
+  return {
+    late,
+    claim: async (due: Due) => late.note(await claim(due)),
+    runEnded: (run: { endWall: number }) => void lease?.release(run.endWall),
+    async close(): Promise<void> {
+      // A lease still held (the job stopped between a claim and its run) is given back.
+      await lease?.release(shared.wallNow());
+      await close();
+    },
+  };
 }
 
 /**
- * An interval job's slots: origin + k x every on the wall clock, origin shared through Redis, so
+ * An interval job's slots: origin + k x every on Redis's clock, origin shared through Redis, so
  * that instances started at different times agree on slot k. The grid replaces the local
  * interval schedule (whose slots count from each instance's own start).
  */
-export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Promise<void>): Schedule {
+export function gridSchedule(shared: Shared, grid: { everyMs: number; firstDelayMs: number; startWall?: number }, options: SlotOptions, close: () => Promise<void>): Schedule {
   const every = grid.everyMs;
   let origin = 0;
   const shapeOf = (o: number): string => `interval ${every}ms from ${o}`;
@@ -128,12 +71,11 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
     origin = Number(match[2]);
     return true;
   };
-  const maxLateMs = Math.max(every, LATE_MS) + grid.jitterMs;
   const claimer: Claimer = {
     shape: () => shapeOf(origin),
     adopt,
     label: (dueWall) => `slot ${Math.round((dueWall - origin) / every)} (${iso(dueWall)})`,
-    maxLateMs,
+    maxLateMs: Math.max(every, LATE_MS) + options.jitterMs,
     // Kept while any instance claims; gone after a long quiet spell, so the job may then change.
     shapeTtlMs: Math.max(10 * every, 3_600_000),
     following(dueWall, nowWall) {
@@ -142,8 +84,7 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
       return Array.from({ length: Math.max(0, last - k) }, (_, i) => at(k + 1 + i));
     },
   };
-  const claim = claimSlot(shared, claimer);
-  const late = catchUp();
+  const { late, ...claiming_ } = claiming(shared, claimer, options, close);
   /** The next slot on the grid; with notBefore, the first not already past. */
   const gridAfter = (prev: Due, ctx: AfterContext): Slot => {
     const prevWall = 'wall' in prev ? prev.wall : shared.wallNow();
@@ -169,7 +110,8 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
       // Slots that fell due while waiting for Redis at the start are not run late.
       await shared.link.connect();
       const now = shared.wallNow();
-      const proposal = grid.startWall ?? now + grid.firstDelayMs;
+      // Whole milliseconds: the origin names every slot's key, and $RPR_SCHEDULED_AT shows ms.
+      const proposal = Math.round(grid.startWall ?? now + grid.firstDelayMs);
       origin = proposal;
       const theirs = await join(shared, shapeOf(proposal), claimer.shapeTtlMs);
       if (theirs !== undefined && !adopt(theirs)) throw mismatch(shared, theirs, shapeOf(proposal));
@@ -178,25 +120,34 @@ export function gridSchedule(shared: Shared, grid: GridOptions, close: () => Pro
       return { due: { wall: at(indexFrom(Math.max(now, proposal))) }, skipped: 0 };
     },
     after: (prev, ctx) => late.after(prev, ctx, gridAfter),
-    claim: async (due) => late.note(await claim(due)),
-    close,
+    ...claiming_,
   };
 }
 
 /** A cron job's slots are its fire times: the same instants on every instance. */
-export function cronCoordinated(shared: Shared, inner: Schedule, jitterMs: number, close: () => Promise<void>): Schedule {
-  const mine = inner.describe;
+export function cronCoordinated(shared: Shared, inner: Schedule, key: string, options: SlotOptions, close: () => Promise<void>): Schedule {
   const claimer: Claimer = {
-    shape: () => mine,
-    adopt: (theirs) => theirs === mine,
+    shape: () => key,
+    adopt: (theirs) => theirs === key,
     label: (dueWall) => `fire time ${iso(dueWall)}`,
-    maxLateMs: LATE_MS + jitterMs,
+    maxLateMs: LATE_MS + options.jitterMs,
     shapeTtlMs: 7 * 86_400_000,
-    // Fire times are a second apart at least: a late claim offers only the one reached.
-    following: () => [],
+    async following(dueWall, nowWall) {
+      // The schedule's own fire times after the one reached, up to now.
+      const times: number[] = [];
+      let t = dueWall;
+      while (times.length < MAX_OFFERED) {
+        const next = await inner.after({ wall: t }, { nowAt: 0, nowWall });
+        if (!next || 'end' in next || !('wall' in next.due) || next.due.wall > nowWall) break;
+        t = next.due.wall;
+        times.push(t);
+      }
+      return times;
+    },
   };
-  const claim = claimSlot(shared, claimer);
-  const late = catchUp();
+  const { late, ...claiming_ } = claiming(shared, claimer, options, async () => {
+    await Promise.all([inner.close?.(), close()]);
+  });
   return {
     describe: `${inner.describe}, one run per fire time across instances`,
     ...(inner.missed ? { missed: inner.missed } : {}),
@@ -206,17 +157,15 @@ export function cronCoordinated(shared: Shared, inner: Schedule, jitterMs: numbe
       inner.bind?.(emit);
     },
     async first(ctx) {
-      const theirs = await join(shared, mine, claimer.shapeTtlMs);
-      if (theirs !== undefined && theirs !== mine) throw mismatch(shared, theirs, mine);
-      shared.status.say(`job "${shared.name}": ${mine}; this instance is ${shared.instance}`);
-      // Joining may have taken a while (Redis away): the first fire time is after now, not after then.
-      const waited = Math.max(0, shared.wallNow() - ctx.nowWall);
-      return inner.first({ ...ctx, nowAt: ctx.nowAt + waited, nowWall: ctx.nowWall + waited });
+      const theirs = await join(shared, key, claimer.shapeTtlMs);
+      if (theirs !== undefined && theirs !== key) throw mismatch(shared, theirs, key);
+      shared.status.say(`job "${shared.name}": ${key}; this instance is ${shared.instance}`);
+      // Joining may have taken a while (Redis away), and the job's clock is Redis's from now on:
+      // the first fire time is after Redis's now.
+      const nowWall = shared.wallNow();
+      return inner.first({ ...ctx, nowAt: ctx.nowAt + (nowWall - ctx.nowWall), nowWall });
     },
     after: (prev, ctx) => late.after(prev, ctx, (p, c) => inner.after(p, c)),
-    claim: async (due) => late.note(await claim(due)),
-    async close() {
-      await Promise.all([inner.close?.(), close()]);
-    },
+    ...claiming_,
   };
 }

@@ -51,6 +51,16 @@ export class CoordinationStatus implements LinkEvents {
     this.#options.verbose?.(`rpr: coordination: ${line}`);
   }
 
+  /** A line on stderr whatever --verbose says: something the user should know. */
+  warn(line: string): void {
+    this.#options.warn(`rpr: coordination: ${line}`);
+  }
+
+  /** Slots passed because a run went on on another instance (--on-overlap skip across instances). */
+  skipped(count: number): void {
+    if (count > 0) this.#emit({ type: 'skipped', count });
+  }
+
   down(reason: string, first: boolean): void {
     const { shown, onLoss, whileDown } = this.#options;
     this.#atDown = { unavailable: this.#state.unavailable, local: this.#state.local };

@@ -104,6 +104,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
     active.add(handle);
     return handle.done.then((outcome) => {
       active.delete(handle);
+      schedule.runEnded?.({ dueWall, endWall: clock.wallNow() });
       const decided = decideRun(outcome, { success: patternIndex(spec.successPattern), failure: patternIndex(spec.failurePattern) });
       const untilIndex = patternIndex(spec.stop.untilMatch);
       onResult(

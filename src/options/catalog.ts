@@ -91,7 +91,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'metricsPort', flags: '--metrics-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve Prometheus /metrics on PORT' },
   { key: 'metricsAddr', flags: '--metrics-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the metrics server (default 127.0.0.1)' },
   // one job across several rpr instances, through Redis ([coordination] in the config file)
-  { key: 'coordinate', flags: '--coordinate <url>', type: 'string', scope: 'all', defaultable: true, description: 'run one job across instances through Redis: redis://[user:pass@]host:port[/db]; needs --name (password also from RPR_REDIS_PASSWORD)' },
+  { key: 'coordinate', flags: '--coordinate <url>', type: 'string', scope: 'all', defaultable: true, description: 'run one job across instances through Redis: redis://[user:pass@]host:port[/db], or redis+sentinel://host:port,.../MASTER[/db]; needs --name (password also from RPR_REDIS_PASSWORD)' },
   { key: 'onCoordinationLoss', flags: '--on-coordination-loss <policy>', type: 'enum', choices: COORDINATION_LOSS_POLICIES, scope: 'all', defaultable: true, description: 'while Redis cannot be reached: skip (no runs, never a slot twice; default) or run-local (every slot runs here)' },
 ];
 

@@ -21,8 +21,11 @@ export function cronSchedule(cron: CronSchedule, options: { catchUp: boolean }):
     if (next === null) return null;
     return lastSkipped === undefined ? { due: { wall: next }, skipped } : { due: { wall: next }, skipped, lastSkipped: { wall: lastSkipped } };
   };
+  const describe = `cron "${cron.expression}" in ${cron.timezone}`;
   return {
-    describe: `cron "${cron.expression}" in ${cron.timezone}`,
+    describe,
+    // The same expression and zone give the same fire times on every host.
+    slots: { kind: 'instants', key: describe },
     // A fire time that passed while the machine slept is skipped and counted, unless --catch-up.
     missed: options.catchUp ? 'run-once' : 'skip',
     first: (ctx) => slotAfter(ctx.nowWall, ctx.nowWall, false),

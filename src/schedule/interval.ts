@@ -10,6 +10,7 @@ export function intervalSchedule(everyMs: number, firstDelayMs = 0): Schedule {
   let origin = 0;
   return {
     describe: `every ${formatDuration(everyMs)}`,
+    slots: { kind: 'grid', everyMs, firstDelayMs },
     first(ctx: SlotContext): Slot {
       origin = ctx.nowAt + firstDelayMs;
       return { due: { at: origin }, skipped: 0 };
@@ -42,6 +43,7 @@ export function backToBackSchedule(firstDelayMs = 0): Schedule {
 export function startingAt(wall: number, inner: Schedule): Schedule {
   return {
     describe: `${inner.describe}, from ${new Date(wall).toISOString()}`,
+    ...(inner.slots?.kind === 'grid' ? { slots: { ...inner.slots, startWall: wall } } : {}),
     first: (ctx) => inner.first({ ...ctx, nowAt: ctx.nowAt + Math.max(0, wall - ctx.nowWall) }),
     after: (prev, ctx) => inner.after(prev, ctx),
   };

@@ -46,6 +46,18 @@ export type AfterContext = SlotContext & { notBefore?: boolean; held?: boolean }
  */
 export type ClaimAnswer = 'run' | 'pass' | { retryAt: Due } | { runAs: Due };
 
+/**
+ * What a schedule's slots are, declared so that the instances of a job can agree on them
+ * (--coordinate, docs/coordination.md): a grid (slot k due at origin + k x every, the origin agreed
+ * on), instants every host computes alike from the same `key` (cron fire times), or starts counted
+ * against a rate limit shared by every instance (a sliding window, or a token bucket).
+ */
+export type SlotShape =
+  | { kind: 'grid'; everyMs: number; firstDelayMs: number; startWall?: number }
+  | { kind: 'instants'; key: string }
+  | { kind: 'sliding-window'; limit: number; windowMs: number; spread: boolean }
+  | { kind: 'token-bucket'; limit: number; windowMs: number; burst: number };
+
 export interface Schedule {
   readonly describe: string;
   /**
@@ -62,8 +74,12 @@ export interface Schedule {
    * wrapper around another schedule must pass it on.
    */
   claim?(due: Due, ctx: SlotContext): Promise<ClaimAnswer>;
+  /** A run this schedule claimed has ended (a coordinated run gives back what it held). */
+  runEnded?(run: { dueWall: number; endWall: number }): void;
   /** Stops the schedule's resources (plugin instances). */
   close?(): Promise<void>;
+  /** Its slots, when instances of one job can agree on them; without it the job cannot be coordinated. */
+  readonly slots?: SlotShape;
   /** The output tail of each run is wanted (plugin schedulers read it). */
   readonly wantsOutput?: boolean;
 }

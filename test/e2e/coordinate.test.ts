@@ -1,18 +1,20 @@
 // --coordinate end to end: real rpr instances (the built CLI) on one job through a real redis-server
 // (started by the test on a free loopback port, in a temp folder). Each run appends its scheduled
 // time ($RPR_SCHEDULED_AT: the slot) and its instance to a shared file; the union of the runs must
-// have exactly one run per slot, with no gaps, through an instance killed mid-job and Redis
-// stopped and started again. Tolerances are for a loaded 2-core machine.
+// have exactly one run per slot and none lost, through an instance killed mid-job and Redis stopped
+// and started again. A slot may be skipped only while a run went on (--on-overlap skip, the default,
+// holds across instances: a loaded machine can stretch a run past the next slot), and only when an
+// instance said so. Tolerances are for a loaded 2-core machine.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_REDIS, freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { slowLink } from '../helpers/slow-link.js';
 import { cleanup, RPR, sleep, start, tempDir, type Running } from './core-helpers.js';
+import { doubles, EVERY, instance as make, joined, lost, readRuns } from './coordinate-helpers.js';
 
-const EVERY = 200;
 let redis: RedisServer;
 let jobs = 0;
 
@@ -29,37 +31,8 @@ afterEach(async () => {
   await redis?.start().catch(() => undefined);
 });
 
-interface RunLine {
-  at: number;
-  instance: string;
-}
-
-const readRuns = (file: string): RunLine[] =>
-  existsSync(file)
-    ? readFileSync(file, 'utf8')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [iso, instance] = line.split(' ');
-          return { at: Date.parse(iso!), instance: instance! };
-        })
-        .sort((a, b) => a.at - b.at)
-    : [];
-
-/** Slots run more than once. */
-const doubles = (runs: RunLine[]): number[] => runs.filter((r, i) => i > 0 && runs[i - 1]!.at === r.at).map((r) => r.at);
-/** Gaps between consecutive runs other than one interval (a gap is a slot nobody ran). */
-const gaps = (runs: RunLine[]): string[] =>
-  runs.flatMap((r, i) => (i > 0 && r.at - runs[i - 1]!.at !== EVERY ? [`${new Date(runs[i - 1]!.at).toISOString()} -> ${new Date(r.at).toISOString()}`] : []));
-
-/** One instance of the job: interval --every 200ms, appending "<slot> <instance>" to `file`. */
-function instance(name: string, file: string, label: string, extra: string[] = [], forMs = 5000, url = redis.url): Running {
-  return start(
-    ['interval', '--every', `${EVERY}ms`, '--for', `${forMs}ms`, '--coordinate', url, '--name', name, ...extra, '--', 'sh', '-c', `echo "$RPR_SCHEDULED_AT ${label}" >> ${file}`],
-    { timeoutMs: forMs + 20_000 },
-  );
-}
+/** One instance of the job (--verbose), through the test's Redis unless told otherwise. */
+const instance = (name: string, file: string, label: string, extra: string[] = [], forMs = 5000, url = redis.url): Running => make(name, file, label, { url, extra, forMs });
 
 /** Stops Redis for `ms`, then starts it again: when it went down and when it came back. */
 async function redisDown(ms: number): Promise<{ downWall: number; upWall: number }> {
@@ -70,10 +43,6 @@ async function redisDown(ms: number): Promise<{ downWall: number; upWall: number
   await redis.start();
   return { downWall, upWall };
 }
-
-/** Until every instance has joined the job in Redis (--verbose says so). */
-const joined = (instances: Running[]): Promise<void[]> =>
-  Promise.all(instances.map((i) => i.waitFor('stderr', /^rpr: coordination: job "[^"]+": slots every/m, 15_000)));
 
 const getText = (port: number, path: string): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -87,28 +56,33 @@ const getText = (port: number, path: string): Promise<string> =>
   });
 
 describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across instances through Redis', () => {
-  it('three instances at --every 200ms for 5 s: exactly one run per slot, no gaps; health, metrics and --verbose say who ran what', async () => {
+  it('three instances at --every 200ms for 5 s: exactly one run per slot, none lost; health, metrics and --verbose say who ran what', async () => {
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
     const [hp, mp] = [await freePort(), await freePort()];
-    const a = instance(name, file, 'a', ['--verbose', '--health-port', String(hp), '--metrics-port', String(mp)]);
+    const a = instance(name, file, 'a', ['--health-port', String(hp), '--metrics-port', String(mp)]);
     await sleep(300);
     const b = instance(name, file, 'b');
     await sleep(400);
     const c = instance(name, file, 'c');
-    await sleep(2500);
+    // (A loaded machine may take seconds to start them.)
+    await joined([a, b, c]);
+    await sleep(1000);
     const health = JSON.parse(await getText(hp, '/health')) as { coordination: Record<string, unknown> };
     const metrics = await getText(mp, '/metrics');
     const results = await Promise.all([a.done, b.done, c.done]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
 
     const runs = readRuns(file);
+    const said = results.map((r) => r.stderr);
     expect(doubles(runs)).toEqual([]);
-    expect(gaps(runs)).toEqual([]);
+    expect(lost(runs, said)).toEqual([]);
     // a ran alone for its first 0.3 s, then three instances until about 5.7 s: some 28 slots (more
-    // when a loaded machine starts the later instances late: they end late too).
-    expect(runs.length).toBeGreaterThanOrEqual(24);
+    // when a loaded machine starts the later instances late: they end late too); a few may have
+    // been skipped while a run went on.
+    expect((runs.at(-1)!.at - runs[0]!.at) / EVERY + 1).toBeGreaterThanOrEqual(24);
+    expect(runs.length).toBeGreaterThanOrEqual(12);
     expect(runs.length).toBeLessThanOrEqual(Math.floor((Math.max(...results.map((r) => r.exitWall)) - a.spawnWall) / EVERY) + 1);
     expect(new Set(runs.map((r) => r.instance)).size).toBeGreaterThanOrEqual(2);
 
@@ -122,26 +96,29 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     // --verbose: each slot a saw, and whether it ran it or which instance did.
     const aRuns = runs.filter((r) => r.instance === 'a').length;
     const here = results[0].stderr.match(/^rpr: coordination: slot \d+ \(\S+\) runs here \(\S+:\d+\)$/gm) ?? [];
-    const there = results[0].stderr.match(/^rpr: coordination: slot \d+ \(\S+\) runs on \S+:\d+$/gm) ?? [];
+    const there = results[0].stderr.match(/^rpr: coordination: slot \d+ \(\S+\) (runs on \S+:\d+|skipped: due while the run of .* went on \(--on-overlap skip\))$/gm) ?? [];
     expect(here).toHaveLength(aRuns);
-    // (b and c go on for up to 0.7 s after a has ended.)
-    expect(here.length + there.length).toBeGreaterThanOrEqual(runs.filter((r) => r.at < results[0].exitWall - EVERY).length);
+    // (b and c go on for up to 0.7 s after a has ended; a machine so loaded that a's loop wakes
+    // more than 2 s late passes a few slots without a claim, as a late local job would.)
+    expect(here.length + there.length).toBeGreaterThanOrEqual(runs.filter((r) => r.at < results[0].exitWall - EVERY).length - 5);
   }, 40_000);
 
-  it('every instance late alike (Redis answers 300 ms after each claim, longer than the interval): still one run per slot, no gaps', async () => {
+  it('every instance late alike (Redis answers 300 ms after each claim, longer than the interval): still one run per slot, no gaps (--on-overlap queue)', async () => {
     const link = await slowLink(redis.port, 150);
     try {
       const dir = tempDir();
       const file = join(dir, 'runs');
       const name = `job${jobs++}`;
       const url = `redis://127.0.0.1:${link.port}`;
-      const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, ['--verbose'], 4000, url));
+      // With skip, the lease a run holds lasts the run plus a Redis round trip - here longer than the
+      // interval - and the next slot would be skipped (coordinate-lease.test.ts): queue runs them all.
+      const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, ['--on-overlap', 'queue'], 4000, url));
       const results = await Promise.all(all.map((i) => i.done));
       for (const r of results) expect(r.code, r.stderr).toBe(0);
-      for (const r of results) expect(r.stderr).not.toMatch(/lost Redis|cannot reach/);
+      for (const r of results) expect(r.stderr).not.toMatch(/lost Redis|cannot reach|skipped: due while/);
       const runs = readRuns(file);
       expect(doubles(runs)).toEqual([]);
-      expect(gaps(runs)).toEqual([]);
+      expect(lost(runs, []), results.map((r) => r.stderr).join('\n---\n')).toEqual([]);
       expect(runs.length).toBeGreaterThanOrEqual(12);
     } finally {
       await link.close();
@@ -152,15 +129,19 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b', 'c'].map((label) => ({ label, job: instance(name, file, label, ['--verbose'], 6000) }));
+    const all = ['a', 'b', 'c'].map((label) => ({ label, job: instance(name, file, label, [], 7000) }));
     await joined(all.map((i) => i.job));
     await sleep(1000);
-    // Kill the instance that ran the latest slot, halfway between two slots.
+    // Kill the instance that ran the latest slot, halfway between two slots, once its run is over (it
+    // no longer holds the job's lease: a dead lease holder is coordinate-lease.test.ts's).
     let runs = readRuns(file);
     const victim = all.find((i) => i.label === runs.at(-1)!.instance)!;
     const last = runs.at(-1)!.at;
-    const killAt = last + Math.ceil((Date.now() - last) / EVERY) * EVERY + EVERY / 2;
-    await sleep(killAt - Date.now());
+    const lease = (): string => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout;
+    for (let k = Math.ceil((Date.now() - last) / EVERY); ; k++) {
+      await sleep(last + k * EVERY + EVERY / 2 - Date.now());
+      if (!lease().includes(`:${victim.job.child.pid} `)) break;
+    }
     victim.job.child.kill('SIGKILL');
     const killWall = Date.now();
     const results = await Promise.all(all.filter((i) => i !== victim).map((i) => i.job.done));
@@ -168,7 +149,13 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
 
     runs = readRuns(file);
     expect(doubles(runs)).toEqual([]);
-    expect(gaps(runs)).toEqual([]);
+    // Lost: none, but for a slot the victim had just won when it died (a loaded machine may have it
+    // claim that late): Redis names it as the holder.
+    const holder = (t: string): string => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:slot:${Date.parse(t)}`], { encoding: 'utf8' }).stdout.trim();
+    const missing = lost(runs, [...results.map((r) => r.stderr), victim.job.stderr()]);
+    const why = missing.map((t) => `${t} held by ${holder(t) || 'nobody'}; killed ${new Date(killWall).toISOString()} (pid ${victim.job.child.pid})`).join('\n') + results.map((r) => r.stderr).join('\n---\n');
+    expect(missing.filter((t) => !holder(t).endsWith(`:${victim.job.child.pid}`) || Math.abs(Date.parse(t) - killWall) > 1000), why).toEqual([]);
+    expect(missing.length).toBeLessThanOrEqual(1);
     const after = runs.filter((r) => r.at > killWall);
     expect(after.length).toBeGreaterThanOrEqual(12);
     expect(after.filter((r) => r.instance === victim.label)).toEqual([]);
@@ -178,7 +165,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, ['--verbose'], 6500));
+    const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, [], 8000));
     await joined(all);
     await sleep(1500);
     const { downWall, upWall } = await redisDown(1500);
@@ -200,10 +187,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const before = runs.filter((r) => r.at < downWall);
     const resumed = runs.filter((r) => r.at > upWall + 1000);
     expect(before.length).toBeGreaterThanOrEqual(6);
-    expect(gaps(before)).toEqual([]);
+    expect(lost(before, results.map((r) => r.stderr))).toEqual([]);
     // ioredis reconnects within its backoff (at most 0.5 s); from then on every slot runs once.
     expect(resumed.length).toBeGreaterThanOrEqual(6);
-    expect(gaps(resumed)).toEqual([]);
+    expect(lost(resumed, results.map((r) => r.stderr))).toEqual([]);
     // The grid is the same as before the restart (Redis forgot it; the instances put it back).
     expect((resumed[0]!.at - before[0]!.at) % EVERY).toBe(0);
   }, 40_000);
@@ -212,7 +199,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--verbose'], 7500));
+    const all = ['a', 'b'].map((label) => instance(name, file, label, [], 9000));
     await joined(all);
     await sleep(1000);
     redis.freeze(true);
@@ -238,14 +225,14 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     expect(runs.filter((r) => r.at > frozeWall + 20 && r.at < thawWall)).toEqual([]);
     const resumed = runs.filter((r) => r.at > thawWall + 1200);
     expect(resumed.length).toBeGreaterThanOrEqual(4);
-    expect(gaps(resumed)).toEqual([]);
+    expect(lost(resumed, results.map((r) => r.stderr))).toEqual([]);
   }, 40_000);
 
   it('--on-coordination-loss run-local: every instance runs every slot while Redis is down, one run per slot again after', async () => {
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `job${jobs++}`;
-    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--on-coordination-loss', 'run-local', '--verbose'], 5000));
+    const all = ['a', 'b'].map((label) => instance(name, file, label, ['--on-coordination-loss', 'run-local'], 7000));
     await joined(all);
     await sleep(800);
     const { downWall, upWall } = await redisDown(1500);
@@ -263,7 +250,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const resumed = runs.filter((r) => r.at > upWall + 1000);
     expect(resumed.length).toBeGreaterThanOrEqual(4);
     expect(doubles(resumed)).toEqual([]);
-    expect(gaps(resumed)).toEqual([]);
+    expect(lost(resumed, results.map((r) => r.stderr))).toEqual([]);
   }, 40_000);
 
   it('a shared rate limit over three instances: never more than N starts in any window, counted over all of them', async () => {
@@ -283,8 +270,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const shown = starts.map((t) => t - starts[0]!).join(' ');
     // Alone, each instance would start 3 runs per 0.5 s: together they must not exceed that either.
     // The limit holds for the moments the starts were committed in Redis; rpr reads the start a
-    // Redis round trip later, which a busy machine stretches: allow 30 ms.
-    for (let i = 0; i + limit < starts.length; i++) expect(starts[i + limit]! - starts[i]!, shown).toBeGreaterThanOrEqual(windowMs - 30);
+    // Redis round trip later, which a busy machine stretches (by 150 ms at a load of 10 on 2 cores),
+    // each instance on its own reading of Redis's clock; the committed starts, below, keep the limit
+    // exactly.
+    for (let i = 0; i + limit < starts.length; i++) expect(starts[i + limit]! - starts[i]!, shown).toBeGreaterThanOrEqual(windowMs - 150);
     // ...and the limit is used: about 3 per 0.5 s over 4 s (the last instance to start ends last).
     expect(starts.length, shown).toBeGreaterThanOrEqual(20);
     // (The window check above bounds the count over the span the starts cover, however late a loaded machine started an instance.)
@@ -314,9 +303,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
       .map((line) => Date.parse((JSON.parse(line) as { start: string }).start))
       .sort((x, y) => x - y);
     const shown = starts.map((t) => t - starts[0]!).join(' ');
-    // Over any stretch L at most burst + L x 10/s starts (30 ms for reading the start late).
+    // Over any stretch L at most burst + L x 10/s starts (150 ms for reading the start late, each
+    // instance on its own reading of Redis's clock, as for the rate limit above).
     for (let i = 0; i < starts.length; i++) {
-      for (let j = i; j < starts.length; j++) expect(j - i + 1, shown).toBeLessThanOrEqual(2 + ((starts[j]! - starts[i]! + 30) * 10) / 1000);
+      for (let j = i; j < starts.length; j++) expect(j - i + 1, shown).toBeLessThanOrEqual(2 + ((starts[j]! - starts[i]! + 150) * 10) / 1000);
     }
     expect(starts.length, shown).toBeGreaterThanOrEqual(25);
   }, 40_000);
@@ -325,8 +315,8 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
 describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate refuses what cannot work', () => {
   it('instances of one job with different intervals: the newcomer stops with exit 2 and says why', async () => {
     const name = `job${jobs++}`;
-    const first = start(['interval', '--every', '200ms', '--for', '3s', '--coordinate', redis.url, '--name', name, '--', 'true']);
-    await sleep(1000);
+    const first = start(['interval', '--every', '200ms', '--for', '3s', '--coordinate', redis.url, '--name', name, '--verbose', '--', 'true']);
+    await joined([first]);
     const other = await start(['interval', '--every', '300ms', '--for', '2s', '--coordinate', redis.url, '--name', name, '--', 'true']).done;
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/^rpr: coordination: job "job\d+" in Redis at redis:\/\/127\.0\.0\.1:\d+ is "interval 200ms", this instance's is "interval 300ms" \(hint: every instance of one job needs the same schedule/m);

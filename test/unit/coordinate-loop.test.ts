@@ -148,6 +148,26 @@ describe('the loop asks a schedule to claim each reached slot', () => {
     await expect(job.done).resolves.toMatchObject({ reason: 'signal', runs: 0 });
   });
 
+  it('runEnded: told of each run when it ends (the slot it stood for, its end), before the next slot is claimed', async () => {
+    const inner = intervalSchedule(100);
+    const seen: string[] = [];
+    const schedule: Schedule = {
+      ...inner,
+      first: (ctx) => inner.first(ctx),
+      after: (prev, ctx) => inner.after(prev, ctx),
+      claim: async (due): Promise<ClaimAnswer> => {
+        seen.push(`claim ${atOf(due)}`);
+        return atOf(due) === 100 ? { runAs: { at: 200 } } : 'run';
+      },
+      runEnded: ({ dueWall, endWall }) => seen.push(`ended ${dueWall - base} at ${endWall - base}`),
+    };
+    const clock = new FakeClock();
+    const base = clock.wallNow();
+    // Runs of 50 ms: the one standing for slot 200 starts at 100 and ends at 150.
+    await simulate(schedule, 3, {}, 50, clock);
+    expect(seen).toEqual(['claim 0', 'ended 0 at 50', 'claim 100', 'ended 200 at 150', 'claim 300', 'ended 300 at 350']);
+  });
+
   it('a schedule without claim runs every slot, as before', async () => {
     const { log } = await simulate(intervalSchedule(100), 3);
     expect(log.map((l) => l.startedAt)).toEqual([0, 100, 200]);

@@ -4,11 +4,11 @@
 // a different schedule, and behave as --on-coordination-loss says without Redis.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coordinate, parseRedisUrl, type Coordination, type JobShape } from '../../src/coordinate/index.js';
+import { coordinate, parseRedisUrl, type Coordination } from '../../src/coordinate/index.js';
 import { RedisLink } from '../../src/coordinate/redis.js';
 import type { JobEvent } from '../../src/job/events.js';
 import { intervalSchedule } from '../../src/schedule/interval.js';
-import type { Slot } from '../../src/schedule/types.js';
+import type { Slot, SlotShape } from '../../src/schedule/types.js';
 import { freePort, HAVE_REDIS, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let redis: RedisServer;
@@ -24,17 +24,18 @@ afterAll(async () => {
 const T = 1_800_000_000_000;
 let jobs = 0;
 
-function make(name: string, instance: string, clock: { now: number }, shape: JobShape, url = redis.url, onLoss: 'skip' | 'run-local' = 'skip') {
+/** One instance; without skipOverlap (--on-overlap queue, kill, allow), runs of instances may overlap. */
+function make(name: string, instance: string, clock: { now: number }, slots: SlotShape, url = redis.url, onLoss: 'skip' | 'run-local' = 'skip', skipOverlap = false) {
   const lines: string[] = [];
   const events: JobEvent[] = [];
   // A loaded machine may take a while to connect to the test's Redis; the offline cases stay quick.
-  const c = coordinate(intervalSchedule(100), { url, name, onLoss, shape, instance, wallNow: () => clock.now, warn: (l) => lines.push(l), verbose: (l) => lines.push(l), link: { connectTimeoutMs: url === redis.url ? 3000 : 300 } });
+  const c = coordinate(intervalSchedule(100), { url, name, onLoss, slots, jitterMs: 0, skipOverlap, instance, wallNow: () => clock.now, warn: (l) => lines.push(l), verbose: (l) => lines.push(l), link: { connectTimeoutMs: url === redis.url ? 3000 : 300 } });
   open.push(c);
   c.schedule.bind?.((e) => events.push(e));
   return { c, s: c.schedule, lines, events };
 }
 
-const grid = (everyMs: number): JobShape => ({ kind: 'interval', everyMs, firstDelayMs: 0, jitterMs: 0 });
+const grid = (everyMs: number): SlotShape => ({ kind: 'grid', everyMs, firstDelayMs: 0 });
 const ctx = (now: number) => ({ nowAt: 0, nowWall: now, notBefore: true });
 const wallOf = (slot: unknown): number => ((slot as Slot).due as { wall: number }).wall;
 
@@ -97,7 +98,7 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     expect(wallOf(await b.s.after({ wall: T + 1_000 }, { nowAt: 0, nowWall: T + 4_000, notBefore: true, held: true }))).toBe(T + 4_000);
   });
 
-  it('cron: a fire time taken elsewhere is followed by the next one even when it is already past', async () => {
+  it('cron: reached late, the fire times already due are offered too, as interval slots are; a taken one is followed by the next even when past', async () => {
     const name = `c${jobs++}`;
     const clock = { now: T };
     const fires = (from: number, now: number, notBefore: boolean) => {
@@ -110,13 +111,21 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
       first: (c: { nowWall: number }) => fires(c.nowWall, c.nowWall, false),
       after: (prev: { wall: number } | { at: number }, c: { nowWall: number; notBefore?: boolean }) => fires((prev as { wall: number }).wall, c.nowWall, c.notBefore === true),
     };
-    const c = coordinate(inner, { url: redis.url, name, onLoss: 'skip', shape: { kind: 'cron', jitterMs: 0 }, instance: 'b:2', wallNow: () => clock.now, warn: () => undefined });
+    const c = coordinate(inner, { url: redis.url, name, onLoss: 'skip', slots: { kind: 'instants', key: inner.describe }, jitterMs: 0, skipOverlap: false, instance: 'b:2', wallNow: () => clock.now, warn: () => undefined });
     open.push(c);
     await c.schedule.first(ctx(T));
     spawnSync('redis-cli', ['-p', String(redis.port), 'set', `rpr:{${name}}:slot:${T + 1000}`, 'a:1']);
+    // Reached 1.1 s late: T+1000 is a's, T+2000 (already due) is free and taken in the same claim.
     clock.now = T + 2_100;
-    expect(await c.schedule.claim!({ wall: T + 1000 }, ctx(clock.now))).toBe('pass');
-    expect(wallOf(await c.schedule.after({ wall: T + 1000 }, ctx(clock.now)))).toBe(T + 2000);
+    expect(await c.schedule.claim!({ wall: T + 1000 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 2000 } });
+    expect(wallOf(await c.schedule.after({ wall: T + 2000 }, ctx(clock.now)))).toBe(T + 3000);
+    // Every fire time offered taken: the next one tried is the one after them, however late (2 s at most).
+    spawnSync('redis-cli', ['-p', String(redis.port), 'mset', `rpr:{${name}}:slot:${T + 3000}`, 'a:1', `rpr:{${name}}:slot:${T + 4000}`, 'a:1']);
+    clock.now = T + 4_500;
+    expect(await c.schedule.claim!({ wall: T + 3000 }, ctx(clock.now))).toBe('pass');
+    expect(wallOf(await c.schedule.after({ wall: T + 3000 }, ctx(clock.now)))).toBe(T + 5000);
+    clock.now = T + 5_050;
+    expect(await c.schedule.claim!({ wall: T + 5000 }, ctx(clock.now))).toBe('run');
   });
 
   it('a slot reached long after it was due is left alone (its claim may be gone)', async () => {
@@ -150,7 +159,7 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     const clock = { now: T };
     const inner = { describe: 'cron "* * * * * *" in UTC', first: () => ({ due: { wall: T + 1000 }, skipped: 0 }), after: () => null };
     const mk = (instance: string, describe = inner.describe) => {
-      const c = coordinate({ ...inner, describe }, { url: redis.url, name, onLoss: 'skip', shape: { kind: 'cron', jitterMs: 0 }, instance, wallNow: () => clock.now, warn: () => undefined });
+      const c = coordinate({ ...inner, describe }, { url: redis.url, name, onLoss: 'skip', slots: { kind: 'instants', key: describe }, jitterMs: 0, skipOverlap: false, instance, wallNow: () => clock.now, warn: () => undefined });
       open.push(c);
       return c.schedule;
     };
@@ -179,6 +188,67 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     const state = (events: JobEvent[]) => events.filter((e) => e.type === 'coordination').at(-1);
     expect(state(skip.events)).toMatchObject({ state: { connected: false, unavailable: 1, local: 0 } });
     expect(state(local.events)).toMatchObject({ state: { connected: false, unavailable: 0, local: 1 } });
+  });
+});
+
+describe.skipIf(!HAVE_REDIS)('--on-overlap skip across instances: the lease', () => {
+  const lease = (name: string) => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout.trim();
+  const pttl = (name: string) => Number(spawnSync('redis-cli', ['-p', String(redis.port), 'pttl', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout.trim());
+
+  it('a slot due while another instance runs is skipped and said so; the run\'s end frees the next slot, not those due during it', async () => {
+    const name = `l${jobs++}`;
+    const clock = { now: T };
+    const a = make(name, 'a:1', clock, grid(100), redis.url, 'skip', true);
+    const b = make(name, 'b:2', clock, grid(100), redis.url, 'skip', true);
+    await a.s.first(ctx(T));
+    await b.s.first(ctx(T));
+    expect(await a.s.claim!({ wall: T }, ctx(T))).toBe('run');
+    expect(lease(name)).toBe(`a:1 ${T}`);
+    // a's run of slot 0 goes on: b passes slot 1, and says why.
+    clock.now = T + 101;
+    expect(await b.s.claim!({ wall: T + 100 }, ctx(clock.now))).toBe('pass');
+    expect(b.lines.at(-1)).toBe(`rpr: coordination: slot 1 (${new Date(T + 100).toISOString()}) skipped: due while the run of slot 0 (${new Date(T).toISOString()}) on a:1 went on (--on-overlap skip)`);
+    expect(b.events.filter((e) => e.type === 'skipped')).toEqual([{ type: 'skipped', count: 1 }]);
+    // a's run ends at T+250: slot 2 was due during it too; b, catching up, skips it and takes slot 3.
+    a.s.runEnded!({ dueWall: T, endWall: T + 250 });
+    // (Sent at once on a's connection; b's is another.)
+    for (let i = 0; i < 50 && lease(name) !== ''; i++) await new Promise((r) => setTimeout(r, 20));
+    clock.now = T + 301;
+    expect(wallOf(await b.s.after({ wall: T + 100 }, ctx(clock.now)))).toBe(T + 200);
+    expect(await b.s.claim!({ wall: T + 200 }, ctx(clock.now))).toEqual({ runAs: { wall: T + 300 } });
+    expect(b.lines.slice(-2).map((l) => l.replace(/ \(.*?\)/, ''))).toEqual([
+      `rpr: coordination: slot 2 skipped: due while the run of slot 0 (${new Date(T).toISOString()}) on a:1 went on (--on-overlap skip)`,
+      'rpr: coordination: slot 3 runs here (b:2)',
+    ]);
+    // a, after its run: the slots due during it are skipped (it says so too), the next one is b's.
+    expect(await a.s.claim!({ wall: T + 300 }, ctx(clock.now))).toBe('pass');
+    expect(lease(name)).toBe(`b:2 ${T + 300}`);
+  });
+
+  it('renewed while the run goes on; given back when the job closes before the run', async () => {
+    const name = `l${jobs++}`;
+    const clock = { now: T };
+    const a = make(name, 'a:1', clock, grid(100), redis.url, 'skip', true);
+    await a.s.first(ctx(T));
+    expect(await a.s.claim!({ wall: T }, ctx(T))).toBe('run');
+    await new Promise((r) => setTimeout(r, 1600));
+    // Renewed once a second: 5 s again, less at most a second.
+    expect(pttl(name)).toBeGreaterThan(3900);
+    await a.s.close!();
+    expect(lease(name)).toBe('');
+  });
+
+  it('without --on-overlap skip there is no lease: runs of instances may overlap', async () => {
+    const name = `l${jobs++}`;
+    const clock = { now: T };
+    const a = make(name, 'a:1', clock, grid(100));
+    const b = make(name, 'b:2', clock, grid(100));
+    await a.s.first(ctx(T));
+    await b.s.first(ctx(T));
+    expect(await a.s.claim!({ wall: T }, ctx(T))).toBe('run');
+    clock.now = T + 101;
+    expect(await b.s.claim!({ wall: T + 100 }, ctx(clock.now))).toBe('run');
+    expect(lease(name)).toBe('');
   });
 });
 

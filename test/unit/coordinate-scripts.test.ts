@@ -3,6 +3,7 @@
 // their limits over the committed start times of many instances that reserve, wake late and commit
 // in any order; reservations are the earliest allowed times.
 import fc from 'fast-check';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLink } from '../../src/coordinate/redis.js';
 import { parseRedisUrl } from '../../src/coordinate/url.js';
@@ -10,6 +11,9 @@ import { HAVE_REDIS, startRedis, type RedisServer } from '../helpers/redis-serve
 
 let server: RedisServer;
 let link: RedisLink;
+/** A plain client, to read what the scripts left. */
+let plain: Redis;
+const get = (key: string): Promise<string | null> => plain.get(key);
 let job = 0;
 
 beforeAll(async () => {
@@ -17,27 +21,39 @@ beforeAll(async () => {
   server = await startRedis();
   link = new RedisLink(parseRedisUrl(server.url), { down: () => undefined, up: () => undefined });
   await link.connect();
+  plain = new Redis(server.port, '127.0.0.1');
 });
 afterAll(async () => {
+  plain?.disconnect();
   link?.close();
   await server?.dispose();
 });
 
-const keysOf = (name: string) => ({ shape: `t:{${name}}:job`, starts: `t:{${name}}:starts`, reserved: `t:{${name}}:reserved`, bucket: `t:{${name}}:bucket` });
+const keysOf = (name: string) => ({
+  shape: `t:{${name}}:job`,
+  lease: `t:{${name}}:lease`,
+  ran: `t:{${name}}:ran`,
+  starts: `t:{${name}}:starts`,
+  reserved: `t:{${name}}:reserved`,
+  bucket: `t:{${name}}:bucket`,
+});
+
+/** CLAIM of `slots` (due times) for `who`; with leaseTtl > 0 the lease rules apply. */
+const claimer =
+  (k: ReturnType<typeof keysOf>, shape = 'interval 100ms from 0', claimTtl = 60_000) =>
+  (who: string, slots: number[], leaseTtl = 0, checkEarly = 0) =>
+    link.call('rprClaim', [k.shape, k.lease, k.ran, ...slots.map((t) => `${k.shape}:slot:${t}`)], [shape, 60_000, who, claimTtl, leaseTtl, checkEarly, ...slots], 1000);
 
 describe.skipIf(!HAVE_REDIS)('CLAIM', () => {
   it('the first claim of a slot wins, every later one loses and names the winner', async () => {
-    const k = keysOf(`claim${job++}`);
-    const claim = (who: string) => link.call('rprClaim', [k.shape, `${k.shape}:slot:1000`], ['interval 200ms from 0', 60_000, who, 60_000], 1000);
-    expect(await claim('a:1')).toEqual(['won', 'a:1']);
-    expect(await claim('b:2')).toEqual(['lost', 'a:1']);
-    expect(await claim('a:1')).toEqual(['lost', 'a:1']);
+    const claim = claimer(keysOf(`claim${job++}`), 'interval 200ms from 0');
+    expect(await claim('a:1', [1000])).toEqual(['won', 'a:1']);
+    expect(await claim('b:2', [1000])).toEqual(['lost', 'a:1']);
+    expect(await claim('a:1', [1000])).toEqual(['lost', 'a:1']);
   });
 
   it('offered several slots (a late instance), takes the first nobody holds and names the holders of those before it', async () => {
-    const k = keysOf(`claim${job++}`);
-    const slot = (t: number) => `${k.shape}:slot:${t}`;
-    const claim = (who: string, slots: number[]) => link.call('rprClaim', [k.shape, ...slots.map(slot)], ['interval 100ms from 0', 60_000, who, 60_000], 1000);
+    const claim = claimer(keysOf(`claim${job++}`));
     expect(await claim('a:1', [100])).toEqual(['won', 'a:1']);
     expect(await claim('b:2', [100, 200, 300])).toEqual(['won', 'b:2', 'a:1']);
     expect(await claim('c:3', [100, 200, 300])).toEqual(['won', 'c:3', 'a:1', 'b:2']);
@@ -48,15 +64,92 @@ describe.skipIf(!HAVE_REDIS)('CLAIM', () => {
     const k = keysOf(`claim${job++}`);
     expect(await link.call('rprJoin', [k.shape], ['interval 200ms from 5', 60_000], 1000)).toEqual(['interval 200ms from 5']);
     expect(await link.call('rprJoin', [k.shape], ['interval 200ms from 9', 60_000], 1000)).toEqual(['interval 200ms from 5']);
-    expect(await link.call('rprClaim', [k.shape, `${k.shape}:slot:9`], ['interval 200ms from 9', 60_000, 'x', 60_000], 1000)).toEqual(['moved', 'interval 200ms from 5']);
+    expect(await claimer(k, 'interval 200ms from 9')('x', [9])).toEqual(['moved', 'interval 200ms from 5']);
+  });
+
+  it('checking early: a slot not yet due by Redis\'s clock is not claimed, and the answer says Redis\'s time', async () => {
+    const claim = claimer(keysOf(`claim${job++}`));
+    const soon = Date.now() + 60_000;
+    const [verdict, time] = await claim('a:1', [soon], 0, 1);
+    expect(verdict).toBe('early');
+    expect(Math.abs(Number(time) - Date.now())).toBeLessThan(1000);
+    expect(await claim('a:1', [soon])).toEqual(['won', 'a:1']);
+    expect((await claim('b:2', [Date.now() - 5], 0, 1))[0]).toBe('won');
   });
 
   it('a claim expires after its TTL', async () => {
-    const k = keysOf(`claim${job++}`);
-    const claim = (who: string) => link.call('rprClaim', [k.shape, `${k.shape}:slot:1`], ['s', 60_000, who, 50], 1000);
-    expect((await claim('a'))[0]).toBe('won');
+    const claim = claimer(keysOf(`claim${job++}`), 's', 50);
+    expect((await claim('a', [1]))[0]).toBe('won');
     await new Promise((r) => setTimeout(r, 120));
-    expect((await claim('b'))[0]).toBe('won');
+    expect((await claim('b', [1]))[0]).toBe('won');
+  });
+});
+
+describe.skipIf(!HAVE_REDIS)('the lease (--on-overlap skip across instances)', () => {
+  const renew = (k: ReturnType<typeof keysOf>, lease: string, ttl = 5000) => link.call('rprRenew', [k.lease], [lease, ttl], 1000);
+  const release = (k: ReturnType<typeof keysOf>, lease: string, end: number) => link.call('rprRelease', [k.lease, k.ran], [lease, end, 60_000], 1000);
+
+  it('winning a slot takes the lease; while it is held every slot offered is skipped for good, and named after the run', async () => {
+    const k = keysOf(`lease${job++}`);
+    const claim = claimer(k);
+    expect(await claim('a:1', [100], 5000)).toEqual(['won', 'a:1']);
+    expect(await get(k.lease)).toBe('a:1 100');
+    // (100 is the run's own slot.)
+    expect(await claim('b:2', [100, 200, 300], 5000)).toEqual(['busy', 'a:1 100', 'a:1', '!a:1 100', '!a:1 100']);
+    // Given back at 350: 200 and 300 stay skipped (a late instance does not run them after the run).
+    await release(k, 'a:1 100', 350);
+    expect(await claim('c:3', [200, 300, 400], 5000)).toEqual(['won', 'c:3', '!a:1 100', '!a:1 100']);
+  });
+
+  it('slots due before the last run ended that nobody claimed are skipped; the first due after it is taken', async () => {
+    const k = keysOf(`lease${job++}`);
+    const claim = claimer(k);
+    expect((await claim('a:1', [100], 5000))[0]).toBe('won');
+    await release(k, 'a:1 100', 430);
+    expect(await claim('b:2', [200, 300, 400, 500], 5000)).toEqual(['won', 'b:2', '!a:1 100', '!a:1 100', '!a:1 100']);
+    expect(await get(k.lease)).toBe('b:2 500');
+  });
+
+  it("an instance's own lease (its release lost) does not hold up its next claim", async () => {
+    const k = keysOf(`lease${job++}`);
+    const claim = claimer(k);
+    expect((await claim('a:1', [100], 5000))[0]).toBe('won');
+    expect(await claim('a:1', [200], 5000)).toEqual(['won', 'a:1']);
+    expect(await claim('a:10', [300], 5000)).toEqual(['busy', 'a:1 200', '!a:1 200']);
+  });
+
+  it('renewed while held; taken again when it had expired; lost when another took it; expires when not renewed', async () => {
+    const k = keysOf(`lease${job++}`);
+    const claim = claimer(k);
+    expect((await claim('a:1', [100], 80))[0]).toBe('won');
+    expect(await renew(k, 'a:1 100', 80)).toEqual(['held']);
+    await new Promise((r) => setTimeout(r, 150));
+    // Expired: a claim now is free to take the next slot (and the lease with it).
+    expect(await claim('b:2', [200], 5000)).toEqual(['won', 'b:2']);
+    expect(await renew(k, 'a:1 100')).toEqual(['lost', 'b:2 200']);
+    await release(k, 'b:2 200', 250);
+    expect(await renew(k, 'a:1 100')).toEqual(['again']);
+  });
+
+  it('a release names the latest end only, and gives back only its own lease', async () => {
+    const k = keysOf(`lease${job++}`);
+    const claim = claimer(k);
+    expect((await claim('a:1', [100], 5000))[0]).toBe('won');
+    await release(k, 'x:9 50', 999);
+    expect(await get(k.lease)).toBe('a:1 100');
+    await release(k, 'a:1 100', 150);
+    expect(await get(k.ran)).toBe('999 x:9 50');
+  });
+
+  it('without a lease (leaseTtl 0) claims ignore it', async () => {
+    const k = keysOf(`lease${job++}`);
+    const claim = claimer(k);
+    expect((await claim('a:1', [100], 5000))[0]).toBe('won');
+    await release(k, 'a:1 100', 10_000);
+    expect(await claim('b:2', [200])).toEqual(['won', 'b:2']);
+    expect(await get(k.lease)).toBeNull();
+    // (With the lease, the same slot would have been skipped: due before the last run ended.)
+    expect(await claim('c:3', [300], 5000)).toEqual(['lost', '!a:1 100']);
   });
 });
 

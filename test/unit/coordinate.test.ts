@@ -9,8 +9,10 @@ import { coordinateJob } from '../../src/app/coordination.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { parseRate, parseRedisUrl, redact } from '../../src/coordinate/index.js';
 import { RprError } from '../../src/errors/index.js';
+import { parseManifest } from '../../src/plugins/manifest/parse.js';
 import { resolveOptions } from '../../src/options/resolve.js';
-import { intervalSchedule } from '../../src/schedule/interval.js';
+import { backToBackSchedule, intervalSchedule, startingAt } from '../../src/schedule/interval.js';
+import type { Schedule } from '../../src/schedule/types.js';
 import type { PluginHandle } from '../../src/plugins/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'rpr-coordinate-'));
@@ -47,8 +49,32 @@ describe('the Redis URL', () => {
     expect(() => parseRedisUrl(url, {})).toThrow(message);
   });
 
+  it('redis+sentinel://: the sentinels (26379 by default), the primary\'s name, the database, the servers\' password', () => {
+    expect(parseRedisUrl('redis+sentinel://s1:26380,s2,[::1]:7/mymaster/3', {})).toEqual({
+      host: 's1', port: 26380, db: 3, tls: false,
+      sentinels: [{ host: 's1', port: 26380 }, { host: 's2', port: 26379 }, { host: '::1', port: 7 }],
+      master: 'mymaster',
+      shown: 'redis+sentinel://s1:26380,s2:26379,[::1]:7/mymaster/3',
+    });
+    expect(parseRedisUrl('redis+sentinel://:pw@s1/m', {})).toMatchObject({ password: 'pw', master: 'm', db: 0, shown: 'redis+sentinel://s1:26379/m' });
+    expect(parseRedisUrl('redis+sentinel://s1/m', { RPR_REDIS_PASSWORD: 'env' }).password).toBe('env');
+  });
+
+  it.each([
+    ['redis+sentinel://s1:26379', /is not a Sentinel URL/],
+    ['redis+sentinel://s1:26379,/m', /"" is not a sentinel host\[:port\]/],
+    ['redis+sentinel://s1:99999/m', /"s1:99999" is not a sentinel host/],
+    ['redis+sentinel://s1/m/x', /"x" is not a database number/],
+    ['redis+sentinel://:secret@s1/m?x=1', /options after \? or # are not supported/],
+  ])('refuses %s', (url, message) => {
+    expect(() => parseRedisUrl(url, {})).toThrow(message);
+    expect(() => parseRedisUrl(url, {})).not.toThrow(/secret/);
+  });
+
   it('never shows the password', () => {
     expect(redact('redis://u:secret@h:1/0')).toBe('redis://u:***@h:1/0');
+    expect(redact('redis+sentinel://:secret@s1:26379,s2/m')).toBe('redis+sentinel://:***@s1:26379,s2/m');
+    expect(parseRedisUrl('redis+sentinel://:secret@s1:26379,s2/m', {}).shown).not.toMatch(/secret/);
     expect(() => parseRedisUrl('redis://u:secret@h:1/x', {})).not.toThrow(/secret/);
   });
 });
@@ -93,15 +119,31 @@ describe('[coordination] in the config file', () => {
 
 describe('what --coordinate refuses before the job starts', () => {
   const values = (v: Record<string, unknown>): OptionValues => Object.defineProperty({ ...v }, EXPLICIT, { value: new Set(Object.keys(v)), enumerable: false });
-  const run = (v: Record<string, unknown>, started: PluginHandle[] = []) => coordinateJob(intervalSchedule(100), values(v), started, () => undefined);
+  const run = (v: Record<string, unknown>, started: PluginHandle[] = [], schedule: Schedule = intervalSchedule(100)) => coordinateJob(schedule, values(v), started, () => undefined);
+  /** A scheduler plugin's schedule declares no slots; its manifest may. */
+  const pluginJob: Schedule = { describe: 'plugin', first: () => null, after: () => null };
+  const plugin = (name: string, config: Record<string, unknown>, coordination?: unknown) => ({ name, config, manifest: { coordination } }) as unknown as PluginHandle;
 
   it('needs --name', async () => {
     await expect(run({ coordinate: 'redis://h:1', every: 100 })).rejects.toThrow(/--coordinate needs --name JOB/);
   });
 
-  it('needs a schedule whose slots can be shared', async () => {
-    await expect(run({ coordinate: 'redis://h:1', name: 'j', times: 3 })).rejects.toThrow(/works with interval .*not back-to-back runs/);
-    await expect(run({ coordinate: 'redis://h:1', name: 'j' }, [{ name: 'exponential', config: {} } as unknown as PluginHandle])).rejects.toThrow(/not exponential/);
+  it('needs a schedule that declares its slots (not a plugin name)', async () => {
+    await expect(run({ coordinate: 'redis://h:1', name: 'j', times: 3 }, [], backToBackSchedule())).rejects.toThrow(/works with interval .*not back-to-back runs/);
+    await expect(run({ coordinate: 'redis://h:1', name: 'j' }, [plugin('exponential', {})], pluginJob)).rejects.toThrow(/not exponential/);
+    // Named rate-limit but declaring nothing: refused; any name declaring [coordination]: accepted.
+    await expect(run({ coordinate: 'redis://h:1', name: 'j' }, [plugin('rate-limit', { rate: '3/1s' })], pluginJob)).rejects.toThrow(/not rate-limit/);
+    const window = await run({ coordinate: 'redis://h:1', name: 'j' }, [plugin('my-window', { r: '3/500ms', s: true }, { slots: 'sliding-window', rate: 'r', spread: 's' })], pluginJob);
+    expect(window?.schedule.describe).toMatch(/^plugin, limit shared across instances/);
+    await window?.close();
+    const bucket = await run({ coordinate: 'redis://h:1', name: 'j' }, [plugin('my-bucket', { r: 'x' }, { slots: 'token-bucket', rate: 'r' })], pluginJob).catch((e: Error) => e);
+    expect(bucket).toMatchObject({ message: expect.stringMatching(/my-bucket --rate "x": expected N\/WINDOW/) });
+    // An interval schedule declares a grid, a cron one its fire times.
+    for (const schedule of [intervalSchedule(100), startingAt(Date.now() + 1000, intervalSchedule(100))]) {
+      const c = await run({ coordinate: 'redis://h:1', name: 'j' }, [], schedule);
+      expect(c?.schedule.describe).toMatch(/one run per slot across instances/);
+      await c?.close();
+    }
   });
 
   it('--on-coordination-loss needs --coordinate', async () => {
@@ -111,5 +153,38 @@ describe('what --coordinate refuses before the job starts', () => {
 
   it('a bad URL is a usage error', async () => {
     await expect(run({ coordinate: 'http://h:1', name: 'j', every: 100 })).rejects.toMatchObject({ code: 'E_USAGE' });
+  });
+});
+
+describe('[coordination] in a scheduler plugin\'s manifest', () => {
+  const manifest = (kind: string, coordination: string[], config = ['[config.rate]', 'type = "string"', 'help = "N/W"', '[config.spread]', 'type = "boolean"', 'help = "s"', '[config.burst]', 'type = "integer"', 'help = "b"']) =>
+    parseManifest(['[plugin]', 'name = "p"', 'version = "1.0.0"', `kind = "${kind}"`, '[runtime]', 'wasm = "p.wasm"', `sha256 = "${'0'.repeat(64)}"`, ...config, ...coordination].join('\n'), '/x/plugin.toml');
+
+  it('names the settings that hold the rate (and spread, or burst)', () => {
+    expect(manifest('scheduler', ['[coordination]', 'slots = "sliding-window"', 'rate = "rate"', 'spread = "spread"']).coordination).toEqual({ slots: 'sliding-window', rate: 'rate', spread: 'spread' });
+    expect(manifest('scheduler', ['[coordination]', 'slots = "token-bucket"', 'rate = "rate"']).coordination).toEqual({ slots: 'token-bucket', rate: 'rate' });
+    expect(manifest('scheduler', []).coordination).toBeUndefined();
+    expect('coordination' in manifest('scheduler', [])).toBe(false);
+  });
+
+  it.each([
+    [['[coordination]', 'slots = "grid"', 'rate = "rate"'], /coordination\.slots "grid" must be sliding-window or token-bucket/],
+    [['[coordination]', 'slots = "token-bucket"', 'rate = "nope"'], /coordination\.rate "nope" must name a string setting in \[config\]/],
+    [['[coordination]', 'slots = "token-bucket"', 'rate = "rate"', 'burst = "spread"'], /coordination\.burst "spread" must name an integer setting/],
+    [['[coordination]', 'slots = "sliding-window"', 'rate = "rate"', 'burst = "burst"'], /coordination\.burst is for token-bucket slots/],
+    [['[coordination]', 'slots = "sliding-window"', 'rates = "rate"'], /unknown key coordination\.rates/],
+    [['[coordination]', 'rate = "rate"'], /coordination\.slots must be a string \(missing\)/],
+  ])('refuses %j', (lines, message) => {
+    expect(() => manifest('scheduler', lines)).toThrow(message);
+  });
+
+  it('is for scheduler plugins only', () => {
+    expect(() => manifest('output', ['[coordination]', 'slots = "token-bucket"', 'rate = "rate"'])).toThrow(/\[coordination\] is for scheduler plugins/);
+  });
+
+  it('the bundled rate-limit and token-bucket declare theirs', async () => {
+    const { readManifest } = await import('../../src/plugins/manifest/parse.js');
+    expect((await readManifest('plugins-dist/rate-limit/plugin.toml')).coordination).toEqual({ slots: 'sliding-window', rate: 'rate', spread: 'spread' });
+    expect((await readManifest('plugins-dist/token-bucket/plugin.toml')).coordination).toEqual({ slots: 'token-bucket', rate: 'rate', burst: 'burst' });
   });
 });

@@ -14,7 +14,7 @@ import { guardedVariable } from '../permissions/exec.js';
 import { parseNetworkPattern } from '../permissions/network.js';
 import { parseSchema } from './schema.js';
 import { isSemver } from './semver.js';
-import type { Permissions, PluginManifest } from './types.js';
+import type { ConfigSchema, Permissions, PluginManifest, PluginSlots } from './types.js';
 import { packageFile } from '../../package-files.js';
 
 type Table = Record<string, unknown>;
@@ -108,7 +108,7 @@ export function parseManifest(text: string, file: string): PluginManifest {
     return fail(`not valid TOML: ${(error as Error).message.split('\n')[0]}`);
   }
   refuseUnprintable(doc, '', fail);
-  const top = new Fields(doc, 'manifest', fail, ['plugin', 'runtime', 'config', 'dependencies', 'permissions']);
+  const top = new Fields(doc, 'manifest', fail, ['plugin', 'runtime', 'config', 'dependencies', 'permissions', 'coordination']);
   const dir = path.dirname(path.resolve(file));
 
   const plugin = new Fields(top.table_('plugin'), 'plugin', fail, ['name', 'version', 'kind', 'description', 'author']);
@@ -131,6 +131,8 @@ export function parseManifest(text: string, file: string): PluginManifest {
   const minRprVersion = deps.string('min_rpr_version');
   if (minRprVersion !== undefined && !isSemver(minRprVersion)) fail(`dependencies.min_rpr_version "${minRprVersion}" is not x.y.z`);
 
+  const config = parseSchema(top.table_('config'), fail);
+  const coordination = doc.coordination === undefined ? undefined : parseSlots(new Fields(top.table_('coordination'), 'coordination', fail, ['slots', 'rate', 'spread', 'burst']), kind, config);
   return {
     name,
     version,
@@ -140,12 +142,34 @@ export function parseManifest(text: string, file: string): PluginManifest {
     wasm: path.join(dir, wasm),
     sha256,
     abi,
-    config: parseSchema(top.table_('config'), fail),
+    config,
     minRprVersion,
     permissions: parsePermissions(top.table_('permissions'), 'permissions', dir, fail),
+    ...(coordination ? { coordination } : {}),
     file: path.resolve(file),
     dir,
   };
+}
+
+/** [coordination]: which settings hold the rate a scheduler's starts keep (types.ts PluginSlots). */
+function parseSlots(f: Fields, kind: PluginKind, config: ConfigSchema): PluginSlots {
+  if (kind !== 'scheduler') f.fail('[coordination] is for scheduler plugins');
+  const slots = f.string('slots', true);
+  if (slots !== 'sliding-window' && slots !== 'token-bucket') f.fail(`coordination.slots "${slots}" must be sliding-window or token-bucket`);
+  const setting = (key: string, type: string, required: boolean): string | undefined => {
+    const name = required ? f.string(key, true) : f.string(key);
+    if (name !== undefined && config[name]?.type !== type) f.fail(`coordination.${key} "${name}" must name ${type === 'integer' ? 'an' : 'a'} ${type} setting in [config]`);
+    return name;
+  };
+  const rate = setting('rate', 'string', true)!;
+  if (slots === 'sliding-window') {
+    if (f.table.burst !== undefined) f.fail('coordination.burst is for token-bucket slots');
+    const spread = setting('spread', 'boolean', false);
+    return { slots, rate, ...(spread === undefined ? {} : { spread }) };
+  }
+  if (f.table.spread !== undefined) f.fail('coordination.spread is for sliding-window slots');
+  const burst = setting('burst', 'integer', false);
+  return { slots, rate, ...(burst === undefined ? {} : { burst }) };
 }
 
 

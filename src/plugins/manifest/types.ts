@@ -33,6 +33,18 @@ export interface Permissions {
   subscribe: string[];
 }
 
+/**
+ * [coordination] of a scheduler plugin: its runs' starts count against a rate limit that --coordinate
+ * can share across instances, read from its settings (`rate` names the N/WINDOW setting; `spread`
+ * the boolean one of a sliding window, `burst` the integer one of a token bucket).
+ */
+export interface PluginSlots {
+  slots: 'sliding-window' | 'token-bucket';
+  rate: string;
+  spread?: string;
+  burst?: string;
+}
+
 export interface PluginManifest {
   name: string;
   version: string;
@@ -46,6 +58,8 @@ export interface PluginManifest {
   config: ConfigSchema;
   minRprVersion: string | undefined;
   permissions: Permissions;
+  /** Absent when the plugin declares none (its runs cannot be coordinated). */
+  coordination?: PluginSlots;
   /** Absolute path of the plugin.toml, for messages. */
   file: string;
   dir: string;
