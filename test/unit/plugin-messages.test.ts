@@ -1,4 +1,5 @@
 // The JSON messages of wit/: answers are checked (untrusted), inputs are built and bounded.
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../src/job/events.js';
 import { describeWasm, loadPlugin } from '../../src/plugins/host/load.js';
@@ -38,7 +39,7 @@ describe('inputs are built', () => {
     expect(toWireEvent({ type: 'run-end', result }, 'tail')).toEqual({
       type: 'run-end', run: 2, due_ms: 10, start_ms: 11, end_ms: 20, duration_ms: 9, exit_code: 1, signal: null, timed_out: false, success: false, decided_by: 'exit-code', output_tail: 'tail',
     });
-    expect(toWireEvent({ type: 'job-start', wall: 5, name: 'j' })).toEqual({ type: 'job-start', name: 'j', wall_ms: 5 });
+    expect(toWireEvent({ type: 'job-start', wall: 5, name: 'j' })).toEqual({ type: 'job-start', name: 'j', wall_ms: 5, host: hostname() });
     expect(toWireEvent({ type: 'job-end', reason: 'r', exitCode: 0, wall: 6 })).toEqual({ type: 'job-end', reason: 'r', exit_code: 0, wall_ms: 6 });
   });
 });
