@@ -24,6 +24,7 @@ const EXPECTED: Record<string, { kind: string; permissions: Permissions }> = {
   'decorrelated-jitter': { kind: 'scheduler', permissions: { ...none, hostFunctions: ['random'] } },
   adaptive: { kind: 'scheduler', permissions: none },
   'load-adaptive': { kind: 'scheduler', permissions: { ...none, hostFunctions: ['system-load'] } },
+  predictive: { kind: 'scheduler', permissions: { ...none, hostFunctions: ['system-load'] } },
   'rate-limit': { kind: 'scheduler', permissions: none },
   'token-bucket': { kind: 'scheduler', permissions: none },
   docker: { kind: 'executor', permissions: { ...none, exec: ['docker'] } },
