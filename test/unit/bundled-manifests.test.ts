@@ -33,6 +33,7 @@ const EXPECTED: Record<string, { kind: string; permissions: Permissions }> = {
   slack: { kind: 'output', permissions: { ...none, network: ['hooks.slack.com'], timeoutMs: 10_000 } },
   elasticsearch: { kind: 'output', permissions: { ...none, memoryMb: 32, timeoutMs: 10_000 } },
   webhook: { kind: 'output', permissions: { ...none, timeoutMs: 10_000 } },
+  alertmanager: { kind: 'output', permissions: { ...none, timeoutMs: 30_000 } },
 };
 const NAMES = Object.keys(EXPECTED);
 
