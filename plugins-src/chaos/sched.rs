@@ -1,7 +1,7 @@
 //! chaos's arithmetic: the random source, the daily window and the arrival times. Pure functions of
 //! the settings and a generator state, so that the same seed gives the same start times and a
 //! rebuilt instance, handed the kept state, goes on with the same sequence.
-use crate::tz::{days_from_civil, Zone};
+use crate::tz::{civil_from_days, Zone};
 
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -133,19 +133,9 @@ impl Window {
     }
 }
 
-/// Days since the epoch to an ISO date and time: 2026-01-05T09:12:03.412Z.
+/// Ms since the epoch as an ISO date and time: 2026-01-05T09:12:03.412Z.
 pub fn iso(ms: i64) -> String {
-    let days = ms.div_euclid(DAY_MS);
     let rem = ms.rem_euclid(DAY_MS);
-    let z = days + 719468;
-    let era = if z >= 0 { z } else { z - 146096 } / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    debug_assert_eq!(days_from_civil(y, m, d), days);
+    let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
     format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000)
 }
