@@ -109,12 +109,33 @@ export function checkAck(plugin: string, fn: string, v: unknown): Ack {
   return v as unknown as Ack;
 }
 
+/** Containers inside containers a kept value may have: JSON.stringify recurses (a deeper one overflowed the stack). */
+const KEEP_DEPTH = 64;
+
+/** Nesting depth of a parsed JSON value, counted without recursion, stopping past `limit`. */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
 /**
  * A decision's `keep`, bounded: rpr holds it for the whole job and sends it back with every
- * state, so its size is capped (limits.kept_state_bytes, as compact UTF-8 JSON).
+ * state, so its size is capped (limits.kept_state_bytes, as compact UTF-8 JSON), and so is its
+ * nesting.
  */
 function boundKeep(plugin: string, v: Record<string, unknown>): { keep?: unknown } {
   if (!('keep' in v) || v.keep === undefined) return {};
+  if (depthOf(v.keep, KEEP_DEPTH) > KEEP_DEPTH) {
+    throw new PluginError(plugin, 'next', 'malformed', `answer is not a decision: its keep is nested more than ${KEEP_DEPTH} deep`);
+  }
   const bytes = Buffer.byteLength(JSON.stringify(v.keep), 'utf8');
   const max = CONTRACT.limits.kept_state_bytes;
   if (bytes > max) {

@@ -39,6 +39,13 @@ describe('decision.keep is checked', () => {
     expect(checkDecision('p', { action: 'stop', reason: 'r', keep: 3 })).toEqual({ action: 'stop', reason: 'r', keep: 3 });
   });
 
+  it('is nested at most 64 deep (deeper would overflow the stack that writes it back)', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 64; i++) deep = [deep];
+    expect(checkDecision('p', { action: 'run', delay_ms: 0, keep: deep }).keep).toBe(deep);
+    expect(() => checkDecision('p', { action: 'run', delay_ms: 0, keep: { a: [deep] } })).toThrow('plugin "p" next: answer is not a decision: its keep is nested more than 64 deep');
+  });
+
   it('is at most 64 KiB of compact UTF-8 JSON', () => {
     const fits = 'é'.repeat((65536 - 2) / 2); // 2 bytes each, plus the quotes
     expect(checkDecision('p', { action: 'run', delay_ms: 0, keep: fits }).keep).toBe(fits);
@@ -78,7 +85,7 @@ describe.each([
     expect(said).toEqual(['rpr: n=1 instance calls=1', 'rpr: n=2 instance calls=2', 'rpr: n=3 instance calls=1', 'rpr: n=4 instance calls=2']);
   });
 
-  it('an oversized keep fails that call and leaves what was kept as it was', async () => {
+  it('an oversized or too deep keep fails that call (malformed, no crash) and leaves what was kept as it was', async () => {
     const handle = await loadPlugin(fixture('hostile'), { forceWorker });
     open.push(handle);
     const schedule = pluginSchedule(handle);
@@ -91,6 +98,8 @@ describe.each([
     expect(delayOf(await step(1, 'count'), now)).toBe(1);
     await expect(step(2, 'keep-huge')).rejects.toThrow(/its keep is \d+ bytes of JSON, at most 65536 are kept/);
     expect(delayOf(await step(3, 'count'), now)).toBe(2);
+    await expect(step(4, 'keep-deep')).rejects.toMatchObject({ failure: 'malformed', message: expect.stringMatching(/its keep is nested more than 64 deep$/) });
+    expect(delayOf(await step(5, 'count'), now)).toBe(3);
   });
 });
 
