@@ -221,7 +221,7 @@ impl<'a> Cursor<'a> {
         }
         self.i - start >= 3
     }
-    /// [+-]hh[:mm[:ss]] in seconds.
+    /// [+-]hh[:mm[:ss]] in seconds; hours up to 167 (POSIX's limit for rule times).
     fn clock(&mut self) -> Option<i64> {
         let sign = if self.eat(b'-') {
             -1
@@ -229,12 +229,16 @@ impl<'a> Cursor<'a> {
             self.eat(b'+');
             1
         };
-        let mut s = self.number()? * HOUR;
+        let h = self.number()?;
+        let mut s = h * HOUR;
         if self.eat(b':') {
-            s += self.number()? * 60;
+            s += self.number()?.min(59) * 60;
             if self.eat(b':') {
-                s += self.number()?;
+                s += self.number()?.min(59);
             }
+        }
+        if h > 167 {
+            return None;
         }
         Some(sign * s)
     }
@@ -276,8 +280,11 @@ fn posix(text: &str) -> Option<Zone> {
     if !c.name() {
         return None;
     }
-    // POSIX offsets are west of UTC: EST5 is UTC-5.
+    // POSIX offsets are west of UTC: EST5 is UTC-5. Real ones are within a day.
     let std = -c.clock()?;
+    if std.abs() > 25 * HOUR {
+        return None;
+    }
     if c.peek().is_none() {
         return Some(Zone { std, dst: None });
     }
@@ -285,6 +292,9 @@ fn posix(text: &str) -> Option<Zone> {
         return None;
     }
     let dst = if matches!(c.peek(), Some(b'+' | b'-' | b'0'..=b'9')) { -c.clock()? } else { std + HOUR };
+    if dst.abs() > 25 * HOUR {
+        return None;
+    }
     let (start, end) = if c.eat(b',') {
         let start = c.rule()?;
         if !c.eat(b',') {

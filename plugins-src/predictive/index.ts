@@ -79,7 +79,9 @@ function choose(model: Model, earliest: f64, latest: f64, limit: f64, stretch: f
     c.held = true;
     c.at = limit;
     c.cost = model.cost(limit, stretch, now);
-    for (let t = latest + step; t < limit; t += step) {
+    // At most 1000 moments looked at, however long --max-delay is against --every.
+    const holdStep = Math.max(step, (limit - latest) / 1000);
+    for (let t = latest + holdStep; t < limit; t += holdStep) {
       const x = model.cost(t, stretch, now);
       if (x <= maxLoad) {
         c.at = t;

@@ -149,6 +149,16 @@ describe('chaos: random slots (--every with --probability)', () => {
   });
 });
 
+describe('chaos: hostile settings stay within a call\'s time limit', () => {
+  it('a probability of one in a billion, in a one-minute window: a decision still comes back in time', async () => {
+    const h = await chaos({ every: '1s', probability: 1e-9, window: '09:00-09:01', 'show-next': 10, seed: 1 });
+    const t = Date.now();
+    const { starts } = await simulate(h, quick, 2, T0);
+    expect(starts).toHaveLength(2);
+    expect(Date.now() - t).toBeLessThan(5000);
+  });
+});
+
 describe('chaos: the sequence is kept by rpr', () => {
   it('a new instance handed what rpr kept goes on with the same start times (an unseeded sequence too)', async () => {
     const first = await chaos({ mean: '1m' });
@@ -178,6 +188,8 @@ describe('chaos: settings', () => {
       /tz: "Mars\/Olympus" is neither a zone chaos knows.*the last line of \/usr\/share\/zoneinfo\/Mars\/Olympus/,
     );
     expect(await loadError('chaos', { mean: '1m', 'show-next': 11 })).toMatch(/show-next must be 0 to 10/);
+    expect(await loadError('chaos', { mean: '1m', window: '09:00-17:00', tz: 'EST99999' })).toMatch(/tz: "EST99999" is neither/);
+    expect(await loadError('chaos', { mean: '1m', window: '09:00-17:00', tz: 'CET-1CEST,M13.5.0,M10.5.0' })).toMatch(/tz: "CET-1CEST,M13.5.0,M10.5.0" is neither/);
   });
 
   it('asks for the random host function only; with it narrowed away it still runs, and says so once', async () => {

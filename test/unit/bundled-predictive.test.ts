@@ -96,6 +96,17 @@ describe('predictive', () => {
     expect(lastDay(c.starts).filter((m) => m < 120)).toEqual([69 + 58 / 60]);
   });
 
+  it('a --max-delay far longer than --every costs a decision no more time', async () => {
+    const { h, clock } = await predictive({ every: '1s', 'max-load': 1, 'max-delay': '365d' }, () => 90);
+    const t = Date.now();
+    const { starts } = await runFor(h, clock, 3);
+    expect(starts).toHaveLength(3);
+    expect(Date.now() - t).toBeLessThan(5000);
+    // Never below --max-load: held for all of --max-delay past its period (the 2 s run put the next
+    // one in the period that starts at 2 s, whose only start, a 1 s stretch, is at 2 s).
+    expect(starts[1]! - T0).toBe(2000 + 365 * DAY);
+  });
+
   it('without the system-load permission it runs at the start of each period, and says why once', async () => {
     const logs: string[] = [];
     const denials: PluginError[] = [];
