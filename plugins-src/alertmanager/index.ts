@@ -150,8 +150,12 @@ function flush(): string {
   let text = "";
   const problems: string[] = [];
   let reached = 0;
-  for (let i = 0; i < targets.length; i++) {
-    const t = targets[i];
+  // Those whose last try worked first: a hung one (10 s a try) must not hold the others back.
+  const order: Target[] = [];
+  for (let i = 0; i < targets.length; i++) if (targets[i].failedAt < targets[i].okAt || targets[i].failedAt < 0) order.push(targets[i]);
+  for (let i = 0; i < targets.length; i++) if (!(targets[i].failedAt < targets[i].okAt || targets[i].failedAt < 0)) order.push(targets[i]);
+  for (let i = 0; i < order.length; i++) {
+    const t = order[i];
     const lapsing = alert.firing && t.validUntil < Math.max(clock, nextDue) + resend;
     const due = t.stale || (alert.firing && clock - t.okAt >= resend) || lapsing;
     if (!due) continue;

@@ -182,6 +182,28 @@ describe('alertmanager', () => {
     expect(other.posts.map((p) => p.alert.endsAt)).toEqual(up.posts.slice(-2).map((p) => p.alert.endsAt));
   });
 
+  it('a hung Alertmanager (accepts, never answers) costs the others at most one wait, and is tried after them', async () => {
+    const up = await alertmanager();
+    const hung = await serve(() => {}); // never answers: each try waits out the 10 s request limit
+    servers.push({ ...hung, posts: [] });
+    const h = await load({ url: `${hung.url},${up.url}`, resend: '1m', retries: 0 }, [`127.0.0.1:${hung.port}`, `127.0.0.1:${up.port}`]);
+    await outputDeliver(h, start());
+    const fired = await outputDeliver(h, end(1, false)).catch((e: PluginError) => e);
+    expect(String(fired)).toMatch(/POST to 127\.0\.0\.1:\d+ failed: HTTP 504: rpr: request timed out \(the other Alertmanagers got it\)/);
+    expect(up.posts).toHaveLength(1);
+    // A minute of event time later the hung one is due again: it now goes after the one that works.
+    const t0 = Date.now();
+    let resolvedAt = 0;
+    const watching = setInterval(() => {
+      if (!resolvedAt && up.posts.length === 2) resolvedAt = Date.now();
+    }, 5);
+    await outputDeliver(h, end(8, true)).catch(() => {});
+    clearInterval(watching);
+    expect(up.posts.at(-1)!.alert.endsAt).toBe(iso(T0 + 81.5 * S));
+    expect(resolvedAt - t0, 'the live one got the resolve before the hung one was tried').toBeLessThan(2000);
+    expect(hung.hits).toHaveLength(2);
+  }, 40_000);
+
   it('instance, alertname and more labels from the settings', async () => {
     const am = await alertmanager();
     const h = await load({ url: am.url, instance: 'web-1', alertname: 'BackupFailing', labels: 'severity=page, team=ops' }, [`127.0.0.1:${am.port}`]);
