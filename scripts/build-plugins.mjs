@@ -1,23 +1,27 @@
 #!/usr/bin/env node
-// Builds the bundled plugins: plugins-src/NAME/{index.ts,plugin.toml} -> plugins-dist/NAME/
+// Builds the bundled plugins: plugins-src/NAME/{index.ts|lib.rs,plugin.toml} -> plugins-dist/NAME/
 // {plugin.wasm,plugin.toml}, the manifest being the template with runtime.sha256 filled in.
+// AssemblyScript plugins (index.ts) are compiled with asc, Rust ones (lib.rs) with rustc (see
+// rust-build.mjs: no cargo, no crates).
 //
 // The `describe` answer of each plugin is generated from its plugin.toml (name, version, kind,
 // description, the ABI of wit/contract.json and the [config] schema) and handed to the compiler
-// as the module plugins-src/lib/description.ts, which exists only during the build: the .wasm and
-// its manifest cannot disagree.
+// (AS: as the module plugins-src/lib/description.ts, which exists only during the build; Rust: as a
+// file named by RPR_DESCRIBE_JSON): the .wasm and its manifest cannot disagree.
 //
-// Reproducible: same sources + same asc -> same bytes (no paths, dates or randomness go in).
+// Reproducible: same sources + same compiler -> same bytes (no paths, dates or randomness go in).
 //   node scripts/build-plugins.mjs            build all into plugins-dist/ (removes stale plugins)
 //   node scripts/build-plugins.mjs NAME...    build only these
 //   node scripts/build-plugins.mjs --check    rebuild all into a temp dir; exit 1 if plugins-dist/ differs
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 import { parse as parseToml } from 'smol-toml';
+import { compileRust, findRustc, RUST_NOTE } from './rust-build.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = path.join(ROOT, 'plugins-src');
@@ -78,21 +82,25 @@ async function compile(name, describeJson) {
   return Buffer.from(wasm);
 }
 
+/** Bundled plugins: folders with plugin.toml and index.ts (AssemblyScript) or lib.rs (Rust). */
 async function pluginNames() {
   const entries = await readdir(SRC, { withFileTypes: true });
   const names = [];
   for (const e of entries) {
     if (!e.isDirectory() || e.name === 'lib') continue;
     const files = await readdir(path.join(SRC, e.name));
-    if (files.includes('index.ts') && files.includes('plugin.toml')) names.push(e.name);
+    if (files.includes('plugin.toml') && (files.includes('index.ts') || files.includes('lib.rs'))) names.push(e.name);
   }
   return names.sort();
 }
 
+const isRust = (name) => existsSync(path.join(SRC, name, 'lib.rs'));
+
 /** Builds one plugin into outRoot/NAME/. */
 async function build(name, outRoot) {
   const template = await readFile(path.join(SRC, name, 'plugin.toml'), 'utf8');
-  const wasm = await compile(name, JSON.stringify(description(name, template)));
+  const describeJson = JSON.stringify(description(name, template));
+  const wasm = isRust(name) ? await compileRust({ root: ROOT, dir: path.join(SRC, name), describeJson, maxPages: MAX_PAGES }) : await compile(name, describeJson);
   const manifest = template.replace('@SHA256@', sha256(wasm));
   const out = path.join(outRoot, name);
   await mkdir(out, { recursive: true });
@@ -119,8 +127,17 @@ async function main() {
   const only = args.filter((a) => !a.startsWith('--'));
   const all = await pluginNames();
   for (const n of only) if (!all.includes(n)) throw new Error(`no plugin "${n}" in plugins-src/ (have: ${all.join(', ')})`);
-  const names = only.length ? only : all;
   const t0 = Date.now();
+  // Rust plugins need the pinned rustc (the bytes depend on the compiler): without it a full build
+  // keeps the shipped ones, and says so; --check and a build that names one fail.
+  const rustc = all.some(isRust) ? findRustc() : { ok: true };
+  let names = only.length ? only : all;
+  if (!rustc.ok) {
+    const rust = names.filter(isRust);
+    if (check || only.some(isRust)) throw new Error(`cannot build ${rust.join(', ')}: ${rustc.why}\n${RUST_NOTE}`);
+    if (rust.length) console.log(`plugins: not rebuilding ${rust.join(', ')} (kept as shipped): ${rustc.why}`);
+    names = names.filter((n) => !isRust(n));
+  }
 
   if (check) {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'rpr-plugins-'));

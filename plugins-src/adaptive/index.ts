@@ -5,9 +5,12 @@
 //  - Always within [--min-interval, --max-interval].
 // The decision reacts to the run that just finished (rpr asks after each run). The first run is at once.
 // --show-metrics puts one line per decision in the decision's message, which rpr prints on stderr.
+// What it has learnt (interval, averages, counts) goes back to rpr with every decision (`keep`) and
+// is read back from the state (`kept`): a rebuilt or reloaded instance carries on where it was.
 import { Config, initWith } from "../lib/config";
 import { fail } from "../lib/io";
-import { readState, runAfter, stateError } from "../lib/scheduler";
+import { JValue } from "../lib/json";
+import { readState, runAfter, State, stateError } from "../lib/scheduler";
 import { formatDuration } from "../lib/units";
 export { describe } from "../lib/describe";
 
@@ -65,13 +68,41 @@ function percent(part: i64, whole: i64): string {
   return whole == 0 ? "-" : (<i64>Math.round((100.0 * <f64>part) / <f64>whole)).toString() + "%";
 }
 
+/** Version of what is kept: a later version that changes it must not misread an older one. */
+const KEPT_VERSION: f64 = 1;
+
+function keep(): JValue {
+  const k = JValue.object();
+  k.set("v", JValue.number(KEPT_VERSION));
+  k.set("interval", JValue.number(interval));
+  k.set("average", JValue.number(average));
+  k.set("success_rate", JValue.number(successRate));
+  k.set("runs", JValue.number(<f64>runs));
+  k.set("failures", JValue.number(<f64>failures));
+  k.set("recorded", JValue.number(<f64>recorded));
+  return k;
+}
+
+/** Takes up what rpr kept (a fresh instance starts from it; a running one finds its own numbers). */
+function restore(s: State): void {
+  const k = s.kept;
+  if (!k.isObject || k.num("v") != KEPT_VERSION) return;
+  interval = Math.min(Math.max(k.num("interval", interval), minInterval), maxInterval);
+  average = k.num("average", average);
+  successRate = k.num("success_rate", successRate);
+  runs = <i64>k.num("runs", <f64>runs);
+  failures = <i64>k.num("failures", <f64>failures);
+  recorded = <i64>k.num("recorded", <f64>recorded);
+}
+
 export function next(): i32 {
   const s = readState();
   if (s === null) return fail(stateError);
   if (s.run == 0) {
-    return runAfter(0, showMetrics ? "adaptive: first run now, then every " + formatDuration(interval) + " to start with" : null);
+    return runAfter(0, showMetrics ? "adaptive: first run now, then every " + formatDuration(interval) + " to start with" : null, keep());
   }
-  if (s.run == recorded) return runAfter(interval);
+  restore(s);
+  if (s.run == recorded) return runAfter(interval, null, keep());
   recorded = s.run;
   runs++;
   const before = interval;
@@ -104,5 +135,5 @@ export function next(): i32 {
       "; average " + (average < 0 ? "-" : formatDuration(average)) +
       "; success " + percent(runs - failures, runs);
   }
-  return runAfter(interval, message);
+  return runAfter(interval, message, keep());
 }

@@ -42,6 +42,16 @@ export class JValue {
     v.s = s;
     return v;
   }
+  static object(): JValue {
+    const v = new JValue();
+    v.type = JType.Object;
+    return v;
+  }
+  static array(): JValue {
+    const v = new JValue();
+    v.type = JType.Array;
+    return v;
+  }
 
   get isNull(): bool {
     return this.type == JType.Null;

@@ -1,8 +1,10 @@
 // For scheduler plugins: the state the host sends to `next` after each run, and the decision it
 // expects back. A decision may carry a `message`: one line the user asked to see (--show-metrics,
-// --show-next), which rpr prints on stderr.
+// --show-next), which rpr prints on stderr; and a `keep`: a JSON value (at most 64 KiB) rpr holds
+// for the plugin and hands back as `kept` in every later state, so that what a scheduler has
+// learnt survives its instance being rebuilt (after a trap or timeout) or hot-reloaded.
 import { input, output } from "./io";
-import { JsonWriter, parse, parseError } from "./json";
+import { JsonWriter, JValue, parse, parseError } from "./json";
 
 export class State {
   /** Runs finished so far (0 before the first run). */
@@ -16,6 +18,8 @@ export class State {
   outputTail: string = "";
   nowMs: f64 = 0;
   startedMs: f64 = 0;
+  /** What the last decision kept (null JValue when nothing was kept, or on a host that keeps nothing). */
+  kept: JValue = JValue.nul();
 
   /** When the last run started (its end, now, minus its duration). */
   get lastStartMs(): f64 {
@@ -50,6 +54,8 @@ export function readState(): State | null {
   s.outputTail = v.str("output_tail");
   s.nowMs = v.num("now_ms");
   s.startedMs = v.num("started_ms");
+  const kept = v.get("kept");
+  if (kept !== null) s.kept = kept;
   return s;
 }
 
@@ -58,9 +64,10 @@ export function readState(): State | null {
  * computed earliest time is never undercut - after taking off a nanosecond of floating-point
  * noise (999.9999999 and 1000.0000001 are both 1000). Returns the export's 0.
  */
-export function runAfter(delayMs: f64, message: string | null = null): i32 {
+export function runAfter(delayMs: f64, message: string | null = null, keep: JValue | null = null): i32 {
   const w = new JsonWriter().beginObject().str("action", "run").num("delay_ms", Math.max(0, Math.ceil(delayMs - 1e-6)));
   if (message !== null) w.str("message", message);
+  if (keep !== null) w.key("keep").value(keep);
   output(w.endObject().toString());
   return 0;
 }

@@ -6,12 +6,18 @@ import type { Schedule, SlotAnswer, SlotContext } from '../schedule/types.js';
  * A scheduler plugin as a Schedule: after each run the plugin is told the
  * job's state and answers how long to wait, or to stop. Delays count from the
  * moment it answers (the end of the previous run), as retry tools do.
+ *
+ * What a decision asks to keep (`keep`, bounded by the contract) is held here,
+ * outside the plugin's instance, and handed back as `kept` with every state:
+ * a model a scheduler builds up survives its instance being rebuilt after a
+ * trap or a timeout, or replaced by a hot reload.
  */
 export function pluginSchedule(handle: PluginHandle, say: (line: string) => void = () => {}): Schedule {
   let finished = 0;
   let consecutiveFailures = 0;
   let last: RunResult | undefined;
   let startedMs: number | undefined;
+  let kept: unknown = null;
 
   const decide = async (ctx: SlotContext): Promise<SlotAnswer> => {
     if (ctx.last && ctx.last !== last) {
@@ -29,7 +35,9 @@ export function pluginSchedule(handle: PluginHandle, say: (line: string) => void
       output_tail: last?.outputTail ?? '',
       now_ms: ctx.nowWall,
       started_ms: startedMs,
+      kept,
     });
+    if ('keep' in decision) kept = decision.keep ?? null;
     if (decision.message) say(`rpr: ${decision.message}`);
     if (decision.action === 'stop') {
       return decision.exit_code === undefined

@@ -47,6 +47,7 @@ export interface Contract {
     http_timeout_ms: number;
     http_redirects: number;
     emit_payload_bytes: number;
+    kept_state_bytes: number;
     topic_hops: number;
   };
   http_errors: { invalid: number; denied: number; too_large: number; failed: number; timeout: number };

@@ -2,6 +2,7 @@
  * The JSON messages of wit/ (snake_case on the wire), their TypeScript types, checks for what
  * plugins answer (an answer is untrusted input), and builders for what the host sends.
  */
+import { hostname } from 'node:os';
 import type { JobEvent } from '../job/events.js';
 import { CONTRACT, type PluginKind } from './contract.js';
 import { PluginError } from './errors.js';
@@ -31,9 +32,12 @@ export interface SchedulerState {
   output_tail: string;
   now_ms: number;
   started_ms: number;
+  /** What the scheduler's last decision asked rpr to keep; null when nothing. Kept by the host, so it survives rebuilds. */
+  kept?: unknown;
 }
 
-export type Decision = ({ action: 'run'; delay_ms: number } | { action: 'stop'; reason: string; exit_code?: number }) & { message?: string };
+/** `keep`: present only when the plugin said it (null included: forget what was kept). */
+export type Decision = ({ action: 'run'; delay_ms: number } | { action: 'stop'; reason: string; exit_code?: number }) & { message?: string; keep?: unknown };
 
 /** A decision's message, as one bounded line: a plugin cannot flood or forge rpr's stderr. */
 const MESSAGE_CHARS = 300;
@@ -56,7 +60,7 @@ export interface ExecutionPlan {
 }
 
 export type WireJobEvent =
-  | { type: 'job-start'; name: string; wall_ms: number }
+  | { type: 'job-start'; name: string; wall_ms: number; host: string }
   | { type: 'run-start'; run: number; due_ms: number; start_ms: number }
   | {
       type: 'run-end';
@@ -106,14 +110,51 @@ export function checkAck(plugin: string, fn: string, v: unknown): Ack {
   return v as unknown as Ack;
 }
 
+/** Containers inside containers a kept value may have: JSON.stringify recurses (a deeper one overflowed the stack). */
+const KEEP_DEPTH = 64;
+
+/** Nesting depth of a parsed JSON value, counted without recursion, stopping past `limit`. */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * A decision's `keep`, bounded: rpr holds it for the whole job and sends it back with every
+ * state, so its size is capped (limits.kept_state_bytes, as compact UTF-8 JSON), and so is its
+ * nesting.
+ */
+function boundKeep(plugin: string, v: Record<string, unknown>): { keep?: unknown } {
+  if (!('keep' in v) || v.keep === undefined) return {};
+  if (depthOf(v.keep, KEEP_DEPTH) > KEEP_DEPTH) {
+    throw new PluginError(plugin, 'next', 'malformed', `answer is not a decision: its keep is nested more than ${KEEP_DEPTH} deep`);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(v.keep), 'utf8');
+  const max = CONTRACT.limits.kept_state_bytes;
+  if (bytes > max) {
+    throw new PluginError(plugin, 'next', 'malformed', `answer is not a decision: its keep is ${bytes} bytes of JSON, at most ${max} are kept`, {
+      hint: 'keep a summary (a model, counters), not a history',
+    });
+  }
+  return { keep: v.keep };
+}
+
 export function checkDecision(plugin: string, v: unknown): Decision {
   if (isObj(v) && v.action === 'run' && typeof v.delay_ms === 'number' && Number.isFinite(v.delay_ms) && v.delay_ms >= 0) {
-    return { action: 'run', delay_ms: v.delay_ms, ...boundMessage(v) };
+    return { action: 'run', delay_ms: v.delay_ms, ...boundMessage(v), ...boundKeep(plugin, v) };
   }
   if (isObj(v) && v.action === 'stop' && typeof v.reason === 'string') {
-    if (v.exit_code === undefined || v.exit_code === null) return { action: 'stop', reason: v.reason, ...boundMessage(v) };
+    if (v.exit_code === undefined || v.exit_code === null) return { action: 'stop', reason: v.reason, ...boundMessage(v), ...boundKeep(plugin, v) };
     if (typeof v.exit_code === 'number' && Number.isInteger(v.exit_code) && v.exit_code >= 0 && v.exit_code <= 255) {
-      return { action: 'stop', reason: v.reason, exit_code: v.exit_code, ...boundMessage(v) };
+      return { action: 'stop', reason: v.reason, exit_code: v.exit_code, ...boundMessage(v), ...boundKeep(plugin, v) };
     }
   }
   throw malformed(plugin, 'next', '{action: "run", delay_ms >= 0} or {action: "stop", reason, exit_code?: 0-255}');
@@ -138,14 +179,18 @@ export function boundTail(text: string, maxBytes = CONTRACT.limits.output_tail_b
 }
 
 export function schedulerState(state: SchedulerState): SchedulerState {
-  return { ...state, output_tail: boundTail(state.output_tail) };
+  return { ...state, output_tail: boundTail(state.output_tail), kept: state.kept ?? null };
 }
+
+/** The machine's name, for job-start (outputs label what they send with it). Read once. */
+let host: string | undefined;
+const machine = (): string => (host ??= hostname());
 
 /** A job event as output plugins receive it. */
 export function toWireEvent(event: JobEvent, outputTail?: string): WireJobEvent {
   switch (event.type) {
     case 'job-start':
-      return { type: 'job-start', name: event.name, wall_ms: event.wall };
+      return { type: 'job-start', name: event.name, wall_ms: event.wall, host: machine() };
     case 'run-start':
       return { type: 'run-start', run: event.run, due_ms: event.dueWall, start_ms: event.startWall };
     case 'run-end': {

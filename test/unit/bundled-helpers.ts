@@ -50,17 +50,21 @@ export const T0 = 1_700_000_000_000;
  * schedulerNext drops the message field): state 0, then after each run the state that run produced.
  * Time is simulated: a run starts `delay_ms` after the decision and lasts `durationMs`. Runs are
  * taken from `outcomes` (the last one repeats) until the plugin stops or `maxRuns` is reached.
- * Returns every decision and the start times of the runs.
+ * What a decision keeps comes back as `kept`, as rpr does it (plugin-schedule.ts); `beforeCall` sees
+ * the simulated time of each call (a fake load source reads it). Returns every decision and the
+ * start times of the runs.
  */
 export async function simulate(
   handle: PluginHandle,
   outcomes: RunOutcome[],
   maxRuns = outcomes.length,
   t0 = T0,
+  beforeCall: (nowMs: number) => void = () => {},
 ): Promise<{ steps: Step[]; starts: number[]; delays: number[]; stop?: Extract<Decision, { action: 'stop' }> }> {
   let now = t0;
   let run = 0;
   let failures = 0;
+  let kept: unknown = null;
   let last: RunOutcome | undefined;
   const steps: Step[] = [];
   const starts: number[] = [];
@@ -76,8 +80,11 @@ export async function simulate(
       output_tail: '',
       now_ms: now,
       started_ms: t0,
+      kept,
     };
+    beforeCall(now);
     const raw = (await handle.call('next', state)) as Record<string, unknown>;
+    if ('keep' in raw) kept = raw.keep ?? null;
     const decision = asDecision(raw);
     steps.push({ decision, raw, state });
     if (decision.action === 'stop' || run >= maxRuns) {

@@ -1,5 +1,5 @@
-// The shipped plugins-dist/: every bundled plugin is found by discovery, its manifest is the
-// template from plugins-src/ with the wasm's sha256 filled in, it describes itself exactly as its
+// The shipped plugins-dist/: every bundled plugin (AssemblyScript or Rust) is found by discovery,
+// its manifest is the template from plugins-src/ with the wasm's sha256 filled in, it describes itself exactly as its
 // manifest says (the build generates describe from plugin.toml), and it asks for exactly the
 // permissions documented in docs/bundled-plugins.md. (CI also runs `node scripts/build-plugins.mjs
 // --check`, which rebuilds everything and compares bytes.)
@@ -24,13 +24,16 @@ const EXPECTED: Record<string, { kind: string; permissions: Permissions }> = {
   'decorrelated-jitter': { kind: 'scheduler', permissions: { ...none, hostFunctions: ['random'] } },
   adaptive: { kind: 'scheduler', permissions: none },
   'load-adaptive': { kind: 'scheduler', permissions: { ...none, hostFunctions: ['system-load'] } },
+  predictive: { kind: 'scheduler', permissions: { ...none, hostFunctions: ['system-load'] } },
   'rate-limit': { kind: 'scheduler', permissions: none },
   'token-bucket': { kind: 'scheduler', permissions: none },
+  chaos: { kind: 'scheduler', permissions: { ...none, hostFunctions: ['random'] } },
   docker: { kind: 'executor', permissions: { ...none, exec: ['docker'] } },
   ssh: { kind: 'executor', permissions: { ...none, exec: ['ssh'] } },
   slack: { kind: 'output', permissions: { ...none, network: ['hooks.slack.com'], timeoutMs: 10_000 } },
   elasticsearch: { kind: 'output', permissions: { ...none, memoryMb: 32, timeoutMs: 10_000 } },
   webhook: { kind: 'output', permissions: { ...none, timeoutMs: 10_000 } },
+  alertmanager: { kind: 'output', permissions: { ...none, timeoutMs: 30_000 } },
 };
 const NAMES = Object.keys(EXPECTED);
 

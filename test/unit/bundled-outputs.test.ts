@@ -3,6 +3,7 @@
 // bodies, retries on 5xx, and what a dead, refusing or ungranted endpoint does (the delivery fails
 // with a reason, the plugin keeps working, nothing secret is printed).
 import http from 'node:http';
+import { hostname } from 'node:os';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobEvent, RunResult } from '../../src/job/events.js';
@@ -257,7 +258,7 @@ describe('webhook', () => {
     expect(s.received.map((r) => r.url)).toEqual(['/events?x=1', '/events?x=1', '/events?x=1', '/events?x=1']);
     expect(s.received[0]!.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer T0KEN' });
     expect(s.received.map((r) => JSON.parse(r.body))).toEqual([
-      { job: 'sync', type: 'job-start', name: 'sync', wall_ms: T0 },
+      { job: 'sync', type: 'job-start', name: 'sync', wall_ms: T0, host: hostname() },
       { job: 'sync', type: 'run-start', run: 1, due_ms: T0, start_ms: T0 + 1 },
       {
         job: 'sync', type: 'run-end', run: 1, due_ms: T0 + 10_000, start_ms: T0 + 10_000, end_ms: T0 + 11_500, duration_ms: 1500,

@@ -1,4 +1,5 @@
 // The JSON messages of wit/: answers are checked (untrusted), inputs are built and bounded.
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../src/job/events.js';
 import { describeWasm, loadPlugin } from '../../src/plugins/host/load.js';
@@ -40,7 +41,7 @@ describe('inputs are built', () => {
     });
     // The monotonic clock's float noise is rounded to microseconds.
     expect(toWireEvent({ type: 'run-end', result: { ...result, durationMs: 1.8056329999999434 } })).toMatchObject({ duration_ms: 1.806 });
-    expect(toWireEvent({ type: 'job-start', wall: 5, name: 'j' })).toEqual({ type: 'job-start', name: 'j', wall_ms: 5 });
+    expect(toWireEvent({ type: 'job-start', wall: 5, name: 'j' })).toEqual({ type: 'job-start', name: 'j', wall_ms: 5, host: hostname() });
     expect(toWireEvent({ type: 'job-end', reason: 'r', exitCode: 0, wall: 6 })).toEqual({ type: 'job-end', reason: 'r', exit_code: 0, wall_ms: 6 });
   });
 });

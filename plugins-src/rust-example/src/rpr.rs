@@ -2,11 +2,40 @@
 //! (module "extism:host/env", see rpr's wit/contract.json, declared here by hand), input and output
 //! as UTF-8, and a small reader for the JSON messages rpr sends (wit/rpr-plugin.wit).
 //!
-//! rpr's own host functions (module "extism:host/user") need a permission in plugin.toml, e.g.
-//!     #[link(wasm_import_module = "extism:host/user")]
-//!     extern "C" { fn rpr_time_ms() -> i64; }
-//! with host_functions = ["time"] under [permissions].
+//! rpr's own host functions (module "extism:host/user") answer only with a permission in
+//! plugin.toml: `time_ms()` and `random()` below need host_functions = ["time"] / ["random"] under
+//! [permissions]. An import a plugin never calls is left out of its wasm.
+//!
+//! The same file is the ABI glue of rpr's bundled Rust plugins (plugins-src/*/lib.rs include it):
+//! one source of truth, checked against wit/contract.json by rpr's tests.
 #![allow(dead_code)]
+
+#[link(wasm_import_module = "extism:host/user")]
+extern "C" {
+    fn rpr_time_ms() -> i64;
+    fn rpr_random() -> f64;
+}
+
+/// Wall clock, ms since the Unix epoch (permission "time"); None when it is not granted.
+pub fn time_ms() -> Option<i64> {
+    let t = unsafe { rpr_time_ms() };
+    if t < 0 {
+        None
+    } else {
+        Some(t)
+    }
+}
+
+/// A uniform number in [0, 1) from a cryptographic source (permission "random"); None when it is
+/// not granted.
+pub fn random() -> Option<f64> {
+    let r = unsafe { rpr_random() };
+    if (0.0..1.0).contains(&r) {
+        Some(r)
+    } else {
+        None
+    }
+}
 
 #[link(wasm_import_module = "extism:host/env")]
 extern "C" {
@@ -179,6 +208,12 @@ pub fn find(text: &str, key: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The JSON text of the value of top-level key `key` (an object, a list, a number...).
+pub fn raw(text: &str, key: &str) -> Option<String> {
+    let at = find(text, key)?;
+    text.get(at..skip_value(text.as_bytes(), at)).map(|s| s.to_string())
 }
 
 /// A number field (None when missing or not a number, e.g. null).

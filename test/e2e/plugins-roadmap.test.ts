@@ -1,0 +1,78 @@
+/**
+ * The design document's roadmap plugins through the built CLI: `rpr plugins list` has them; chaos
+ * (Rust) runs at the times --show-next announced, and the same --seed gives the same times in
+ * another job (a different seed does not); predictive runs once per period with real load readings.
+ * (alertmanager against a real Alertmanager: alertmanager.test.ts.)
+ */
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, RPR, run } from './service-helpers.js';
+
+afterEach(cleanup);
+
+const stamps = (stdout: string) => stdout.split('\n').filter((l) => /^\d+$/.test(l)).map((l) => Number(l) / 1e6);
+const STAMP = ['sh', '-c', 'date +%s%N'];
+
+/** Every start time the decisions announced (--show-next), by position in the job. */
+function announced(stderr: string): number[] {
+  const planned: number[] = [];
+  const messages = stderr.split('\n').filter((l) => l.startsWith('rpr: chaos: next runs at '));
+  messages.forEach((line, i) => {
+    line.replace('rpr: chaos: next runs at ', '').split(', ').forEach((iso, k) => (planned[i + k] ??= Date.parse(iso)));
+  });
+  return planned;
+}
+const gaps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]!);
+
+describe.skipIf(!existsSync(RPR))('roadmap plugins through the CLI', () => {
+  it('rpr plugins list shows alertmanager, chaos and predictive (and adaptive) as bundled, with their permissions', async () => {
+    const r = await run(['plugins', 'list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^alertmanager\s+1\.0\.0\s+output\s+bundled\s+yes\s+none$/m);
+    expect(r.stdout).toMatch(/^chaos\s+1\.0\.0\s+scheduler\s+bundled\s+yes\s+host random$/m);
+    expect(r.stdout).toMatch(/^predictive\s+1\.0\.0\s+scheduler\s+bundled\s+yes\s+host system-load$/m);
+    expect(r.stdout).toMatch(/^adaptive\s+1\.0\.0\s+scheduler\s+bundled\s+yes\s+none$/m);
+  });
+
+  it('chaos --seed: runs when --show-next said, and the same seed gives the same start times in another job', async () => {
+    const args = (seed: string) => ['chaos', '--mean', '300ms', '--min-gap', '150ms', '--seed', seed, '--show-next', '5', '--times', '6', '--', ...STAMP];
+    const [a, b, c] = [await run(args('42')), await run(args('42')), await run(args('7'))];
+    for (const r of [a, b, c]) expect(r.code, r.stderr).toBe(0);
+    const planned = announced(a.stderr);
+    const actual = stamps(a.stdout);
+    expect(actual).toHaveLength(6);
+    expect(planned.length).toBeGreaterThanOrEqual(6);
+    // Each run started when it was announced (the command reads its clock a little after rpr starts it).
+    actual.forEach((t, i) => {
+      expect(t, `run ${i + 1}`).toBeGreaterThanOrEqual(planned[i]! - 5);
+      expect(t, `run ${i + 1}`).toBeLessThan(planned[i]! + 250);
+    });
+    // The same seed: exactly the same times, counted from each job's start; another seed: others.
+    expect(gaps(announced(b.stderr).slice(0, 6))).toEqual(gaps(planned.slice(0, 6)));
+    expect(gaps(announced(c.stderr).slice(0, 6))).not.toEqual(gaps(planned.slice(0, 6)));
+    for (const g of gaps(planned.slice(0, 6))) expect(g).toBeGreaterThanOrEqual(150);
+  });
+
+  it('chaos refuses a window it cannot read, in one line with exit 2', async () => {
+    const r = await run(['chaos', '--mean', '1s', '--window', '9-5', '--times', '1', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/window: "9-5" is not HH:MM-HH:MM/);
+  });
+
+  it('predictive: the first run at once, then one run per period, each in its period, with the choice on stderr', async () => {
+    const r = await run(['predictive', '--every', '500ms', '--window', '100ms', '--times', '4', '--show-metrics', '--', ...STAMP]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = stamps(r.stdout);
+    expect(t).toHaveLength(4);
+    const decisions = r.stderr.split('\n').filter((l) => l.startsWith('rpr: predictive: '));
+    expect(decisions[0]).toMatch(/^rpr: predictive: load [\d.]+%, usually [\d.]+%, 1\/96 quarter hours seen; run 1 now, then one per 500ms$/);
+    // The stretch is --window or the command's usual duration, whichever is longer (a loaded machine: >100ms).
+    expect(decisions[1]).toMatch(/; run 2 in \d+ms at \d{4}-\d\d-\d\dT[\d:.]+Z, predicted [\d.]+% over \d+ms \(its period's highest [\d.]+%\)$/);
+    // Periods count from the job's start, about when run 1 started: run k+1 starts in [k x 500, k x 500 + 400] ms after it.
+    for (let k = 1; k < 4; k++) {
+      expect(t[k]! - t[0]!, `run ${k + 1}`).toBeGreaterThanOrEqual(k * 500 - 150); // run 1 reads its clock a little after the job started
+      expect(t[k]! - t[0]!, `run ${k + 1}`).toBeLessThan(k * 500 + 400 + 250);
+    }
+  });
+});
