@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /**
  * Time as the scheduler sees it. `now()` is a monotonic timeline in ms that
  * also advances across machine suspend; `wallNow()` is epoch ms. Injected so
@@ -44,27 +46,50 @@ export async function waitForFirst(clock: Clock, points: (Due | undefined)[], si
 }
 
 /**
- * The real clock. CLOCK_MONOTONIC stops during suspend, so each reading
- * compares wall and monotonic progress; a wall jump forward of more than
- * SUSPEND_SLACK_MS beyond monotonic progress is taken as time asleep and added
- * to the timeline, so a run due during suspend starts on wake, not later.
+ * The real clock. CLOCK_MONOTONIC stops during suspend, so each reading compares wall and
+ * monotonic progress. A wall jump forward of more than SUSPEND_SLACK_MS beyond monotonic progress
+ * is either time asleep or someone setting the clock; the boot clock (CLOCK_BOOTTIME, which counts
+ * suspend and is never set) tells them apart:
+ * - asleep: the time is added to the timeline, so a run due during the suspend starts on wake and
+ *   an interval job's grid keeps its place in real elapsed time;
+ * - a clock step: nothing happens. An interval job's runs are so much time apart, start to start,
+ *   and no time passed (before, a +1 h step moved the grid by an hour: 3,600,010 ms measured). Jobs
+ *   whose times are wall-clock instants (cron, --until-time) follow the wall clock by themselves.
+ * Without a boot clock (not Linux), every forward jump counts as a suspend.
  */
 const SUSPEND_SLACK_MS = 1000;
 
 export interface TimeSources {
   mono: () => number;
   wall: () => number;
+  /** Milliseconds since boot, suspend included; undefined where there is no such clock. */
+  boot?: () => number | undefined;
 }
 
-export function createSystemClock(sources: TimeSources = { mono: () => performance.now(), wall: () => Date.now() }): Clock {
+/** CLOCK_BOOTTIME through libuv (os.uptime, 10 ms resolution on Linux); read only when the wall clock jumps. */
+const bootMs = (): number | undefined => (process.platform === 'linux' ? os.uptime() * 1000 : undefined);
+
+export function createSystemClock(sources: TimeSources = { mono: () => performance.now(), wall: () => Date.now(), boot: bootMs }): Clock {
   let lastMono = sources.mono();
   let lastWall = sources.wall();
+  let lastBoot = sources.boot?.();
+  let lastBootMono = lastMono;
   let asleep = 0;
   const now = (): number => {
     const mono = sources.mono();
     const wall = sources.wall();
     const gap = wall - lastWall - (mono - lastMono);
-    if (gap > SUSPEND_SLACK_MS) asleep += gap;
+    if (gap > SUSPEND_SLACK_MS) {
+      const boot = sources.boot?.();
+      if (boot === undefined || lastBoot === undefined) asleep += gap;
+      else {
+        // Boot time that went by beyond monotonic time since the boot clock was last read: sleep.
+        const slept = boot - lastBoot - (mono - lastBootMono);
+        if (slept > SUSPEND_SLACK_MS) asleep += slept;
+        lastBoot = boot;
+        lastBootMono = mono;
+      }
+    }
     lastMono = mono;
     lastWall = wall;
     return mono + asleep;

@@ -22,6 +22,38 @@ describe('system clock timeline', () => {
     expect(clock.now()).toBe(3_600_000);
   });
 
+  it('tells a suspend from a clock step by the boot clock, which counts suspend and is never set', () => {
+    let mono = 0;
+    let wall = 0;
+    let boot = 50_000;
+    const clock = createSystemClock({ mono: () => mono, wall: () => wall, boot: () => boot });
+    clock.now();
+    // Someone sets the clock an hour ahead: no time passed, so an interval job's timeline does not move.
+    wall += 3_600_000;
+    mono += 5;
+    boot += 5;
+    expect(clock.now()).toBe(5);
+    // Then a real suspend of ten minutes: the boot clock went on, monotonic did not.
+    wall += 600_005;
+    boot += 600_005;
+    mono += 5;
+    expect(clock.now()).toBe(600_010);
+    // Awake again: monotonic time only.
+    wall += 100;
+    boot += 100;
+    mono += 100;
+    expect(clock.now()).toBe(600_110);
+  });
+
+  it('without a boot clock, a forward jump counts as a suspend', () => {
+    let mono = 0;
+    let wall = 0;
+    const clock = createSystemClock({ mono: () => mono, wall: () => wall, boot: () => undefined });
+    clock.now();
+    wall += 3_600_000;
+    expect(clock.now()).toBe(3_600_000);
+  });
+
   it('ignores a wall clock stepped backwards (NTP) and small wobble', () => {
     let mono = 0;
     let wall = 10_000;
