@@ -2,7 +2,7 @@
 // buffer by UTF-16 units and cuts non-ASCII text short; everything here encodes first.)
 import {
   alloc, error_set, input_length, input_load_u64, input_load_u8, length, load_u64, load_u8,
-  log_debug, log_error, log_info, log_warn, output_set, store_u64, store_u8,
+  log_debug, log_info, log_warn, output_set, store_u64, store_u8,
 } from "./env";
 
 /** Copies bytes into a fresh Extism memory block; returns its offset. */
@@ -70,7 +70,4 @@ export function logInfo(message: string): void {
 }
 export function logWarn(message: string): void {
   log_warn(allocString(message));
-}
-export function logError(message: string): void {
-  log_error(allocString(message));
 }

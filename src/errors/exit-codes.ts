@@ -26,7 +26,6 @@ const byCode: Record<ErrorCode, number> = {
   // Nothing could ever run as asked: a wrong password, or instances of one job with different schedules.
   E_COORDINATION: EXIT.usage,
   E_OUTPUT: EXIT.failed,
-  E_INTERNAL: EXIT.failed,
 };
 
 export function exitCodeFor(error: unknown): number {

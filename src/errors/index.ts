@@ -14,8 +14,7 @@ export type ErrorCode =
   | 'E_PLUGIN' // a plugin failed: load, call, trap, timeout, malformed answer
   | 'E_PLUGIN_DENIED' // a plugin asked for something its permissions do not grant
   | 'E_COORDINATION' // --coordinate: Redis refuses this instance (auth) or the job's instances disagree on its schedule
-  | 'E_OUTPUT' // rpr's standard output cannot be written (a full disk, an I/O error)
-  | 'E_INTERNAL';
+  | 'E_OUTPUT'; // rpr's standard output cannot be written (a full disk, an I/O error)
 
 export interface RprErrorOptions {
   /** One short sentence telling the user what to do instead. */

@@ -27,7 +27,6 @@ export const OVERLAP_POLICIES = ['skip', 'queue', 'kill', 'allow'] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
 export const COORDINATION_LOSS_POLICIES = ['skip', 'run-local'] as const;
-export type CoordinationLossPolicy = (typeof COORDINATION_LOSS_POLICIES)[number];
 
 const core = (...c: CoreCommand[]): CoreCommand[] => c;
 

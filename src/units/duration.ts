@@ -32,13 +32,6 @@ export function parseDuration(text: string, where = 'duration'): number {
   return Math.round(total);
 }
 
-/** Parses a duration that must be greater than zero. */
-export function parsePositiveDuration(text: string, where: string): number {
-  const ms = parseDuration(text, where);
-  if (ms <= 0) throw new RprError('E_DURATION', `${where}: must be greater than 0, got "${text}"`, { hint: 'e.g. 1s' });
-  return ms;
-}
-
 /** 1h30m, 1.5s, 250ms: the shortest faithful text for a duration. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;

@@ -140,6 +140,8 @@ const BAD_INPUT: [string, string[], (string | RegExp)[]][] = [
   ['fractional --times', ['count', '-t', '1.5', '--', 'true'], ['--times', '1.5']],
   ['--times 0', ['count', '-t', '0', '--', 'true'], ['--times']],
   ['--every 0', ['interval', '-e', '0', '--', 'true'], ['--every']],
+  ['--every 0m0s', ['count', '-t', '2', '-e', '0m0s', '--', 'true'], ['--every']],
+  ['--every 0.4ms (rounds to 0)', ['interval', '-e', '0.4ms', '--', 'true'], ['--every']],
   ['interval without --every', ['interval', '-t', '2', '--', 'true'], ['--every']],
   ['count without --times', ['count', '--', 'true'], ['--times']],
   ['duration without --for', ['duration', '-e', '1s', '--', 'true'], ['--for']],

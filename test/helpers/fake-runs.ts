@@ -1,4 +1,4 @@
-import type { FakeClock } from '../../src/clock/fake.js';
+import type { FakeClock } from './fake-clock.js';
 import type { ActiveRun, RunOutcome, RunPlan } from '../../src/run/execute.js';
 
 export interface FakeRunScript {

@@ -64,9 +64,6 @@ const OPS = {
     const text = formatDuration(ms);
     return { text, ms: parseDuration(text, 'round trip') };
   },
-  async positiveDuration(text) {
-    return (await dist('units/duration.js')).parsePositiveDuration(text, '--every');
-  },
   async time(text, nowWall) {
     return (await dist('units/time.js')).parseTimeOfDayOrIso(text, '--start-at', nowWall);
   },

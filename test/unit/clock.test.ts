@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSystemClock, MAX_TIMER_MS, waitForFirst } from '../../src/clock/clock.js';
-import { FakeClock } from '../../src/clock/fake.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('system clock timeline', () => {
   it('follows the monotonic clock while awake', () => {

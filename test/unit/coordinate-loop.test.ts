@@ -2,7 +2,7 @@
 // runs it) or make the run wait and ask again (a shared limit not free yet); claims come after the
 // wait and before the run, and a wrapper (--http-aware) passes them on.
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/clock/fake.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { Due } from '../../src/clock/clock.js';
 import type { JobEvent } from '../../src/job/events.js';
 import { startJob, type JobOutcome } from '../../src/job/loop.js';

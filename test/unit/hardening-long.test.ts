@@ -10,7 +10,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OUTPUT_BACKLOG, outputObserver } from '../../src/app/plugin-outputs.js';
-import { FakeClock } from '../../src/clock/fake.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { JobEvent, JobObserver } from '../../src/job/events.js';
 import { startJob, type JobOutcome } from '../../src/job/loop.js';
 import type { JobSpec } from '../../src/job/spec.js';

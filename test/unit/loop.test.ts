@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/clock/fake.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { JobEvent } from '../../src/job/events.js';
 import { startJob, type JobOutcome } from '../../src/job/loop.js';
 import type { JobSpec, StopSpec } from '../../src/job/spec.js';

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../../src/clock/clock.js';
 
 interface Sleeper {
   until: number;
