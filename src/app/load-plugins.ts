@@ -3,7 +3,7 @@ import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
 import { discoverChecked, integrityConfig, IntegrityError, loadCheck } from '../manage/integrity.js';
 import { printableLine } from '../errors/printable.js';
-import { isPluginError, loadPlugin, ManifestError, pluginEnvName, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+import { isPluginError, loadPlugin, ManifestError, pluginEnvName, type PluginError, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
 
 /** One topic bus per process (one job per process): plugins of the job talk through it. */
 let bus: TopicBus | undefined;
@@ -52,12 +52,9 @@ export function problemOf(discovery: Discovery, name: string): { file: string; m
 }
 
 /** How the user would allow what a plugin was denied (network target, host function, emit topic). */
-function grantHint(name: string, message: string): string {
-  const network = /network access to (\S+) denied/.exec(message)?.[1];
-  const hostFunction = /host function \S+ denied: permission "([^"]+)"/.exec(message)?.[1];
-  const topic = /emit on topic "([^"]+)" denied/.exec(message)?.[1];
-  const grant = network ? `network = ["${network}"]` : hostFunction ? `host_functions = ["${hostFunction}"]` : topic ? `emit = ["${topic}"]` : undefined;
-  return grant ? `grant it with ${grant} in [plugins.${name}.permissions] if you trust the plugin` : `rpr plugins info ${name} shows what it may do`;
+function grantHint(name: string, error: PluginError): string {
+  const g = error.grant;
+  return g ? `grant it with ${g.key} = ["${g.value}"] in [plugins.${name}.permissions] if you trust the plugin` : `rpr plugins info ${name} shows what it may do`;
 }
 
 /**
@@ -136,7 +133,7 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
             else if (request.onLog) request.onLog(message);
             else if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
           },
-          onDenied: (error) => report.line(`rpr: ${error.message} (hint: ${error.hint ?? grantHint(request.name, error.message)})`),
+          onDenied: (error) => report.line(`rpr: ${error.message} (hint: ${error.hint ?? grantHint(request.name, error)})`),
           bus: (bus ??= new TopicBus()),
           // An installed plugin may be updated while a job runs; the next call takes the new version.
           hotReload: found.source === 'user',

@@ -20,9 +20,17 @@ export type PluginFailure =
   | 'denied' // the plugin asked for something its permissions do not grant
   | 'closed'; // the handle was closed
 
+/** What the user would grant to allow a denied request: a [plugins.NAME.permissions] key and a value. */
+export interface Grant {
+  key: 'network' | 'host_functions' | 'emit' | 'exec' | 'exec_env';
+  value: string;
+}
+
 export interface PluginErrorOptions {
   hint?: string;
   cause?: unknown;
+  /** For denials: what would allow it. */
+  grant?: Grant;
 }
 
 export class PluginError extends RprError {
@@ -30,12 +38,14 @@ export class PluginError extends RprError {
   /** The export called, or "load" / a host function name. */
   readonly fn: string;
   readonly failure: PluginFailure;
+  readonly grant: Grant | undefined;
   constructor(plugin: string, fn: string, failure: PluginFailure, detail: string, options: PluginErrorOptions = {}) {
     super(failure === 'denied' ? 'E_PLUGIN_DENIED' : 'E_PLUGIN', `plugin "${plugin}" ${fn}: ${printableLine(detail, DETAIL_CHARS)}`, options);
     this.name = 'PluginError';
     this.plugin = plugin;
     this.fn = fn;
     this.failure = failure;
+    this.grant = options.grant;
   }
 }
 
@@ -44,6 +54,6 @@ export function isPluginError(error: unknown): error is PluginError {
 }
 
 /** A denial: what the plugin asked for, in words a user can grant (or not). */
-export function denied(plugin: string, what: string, detail: string, hint?: string): PluginError {
-  return new PluginError(plugin, what, 'denied', detail, hint === undefined ? {} : { hint });
+export function denied(plugin: string, what: string, detail: string, hint?: string, grant?: Grant): PluginError {
+  return new PluginError(plugin, what, 'denied', detail, { ...(hint === undefined ? {} : { hint }), ...(grant ? { grant } : {}) });
 }

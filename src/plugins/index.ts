@@ -1,6 +1,6 @@
 /** The plugin system's public surface. Only ./host/ touches @extism/extism. */
 export { ABI_VERSION, CONTRACT, type PluginKind, type HostFunctionPermission } from './contract.js';
-export { PluginError, isPluginError, type PluginFailure } from './errors.js';
+export { PluginError, isPluginError, type Grant, type PluginFailure } from './errors.js';
 export { parseManifest, readManifest, parsePartialPermissions, ManifestError, CONTRACT_DEFAULTS as noPermissions } from './manifest/parse.js';
 export { resolveConfig, coerce } from './manifest/schema.js';
 export { pluginEnvName } from './manifest/env-name.js';

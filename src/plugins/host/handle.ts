@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { CONTRACT, type PluginKind } from '../contract.js';
-import { denied, PluginError } from '../errors.js';
+import { denied, PluginError, type Grant } from '../errors.js';
 import { readManifest } from '../manifest/parse.js';
 import { pinDifferences, pinOf } from '../manifest/pin.js';
 import type { Permissions, PluginManifest } from '../manifest/types.js';
@@ -68,12 +68,12 @@ export class PluginHandle {
       ...hooks,
       fn: {
         publish: (topic, payload) => this.#publish(topic, payload),
-        denied: (what, detail) => this.#denied(what, detail),
+        denied: (what, detail, grant) => this.#denied(what, detail, grant),
         misuse: (fn, detail) => options.onLog('warn', `plugin "${this.name}" misused ${fn}: ${detail}`),
         enter: () => void this.#inflight++,
         leave: () => void this.#inflight--,
       },
-      onNetworkDenied: (target, url) => this.#denied('network', `network access to ${target} denied (${url})`),
+      onNetworkDenied: (target, url) => this.#denied('network', `network access to ${target} denied (${url})`, { key: 'network', value: target }),
       remainingMs: () => this.#deadline - Date.now(),
       inflight: () => this.#inflight,
     };
@@ -254,12 +254,12 @@ export class PluginHandle {
     return { reloaded: true, version: next.gen.manifest.version };
   }
 
-  #denied(what: string, detail: string): void {
+  #denied(what: string, detail: string, grant: Grant): void {
     this.stats.denials++;
     const count = this.#deniedSeen.get(detail) ?? 0;
     this.#deniedSeen.set(detail, count + 1);
     // Report each distinct denial once: a plugin looping on a refused call must not flood stderr.
-    if (count === 0) this.#options.onDenied(denied(this.name, what, detail));
+    if (count === 0) this.#options.onDenied(denied(this.name, what, detail, undefined, grant));
   }
 
   #publish(topic: string, payload: unknown): void {

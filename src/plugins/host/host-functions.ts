@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CONTRACT, type HostFunctionPermission } from '../contract.js';
+import type { Grant } from '../errors.js';
 import type { Permissions } from '../manifest/types.js';
 import type { CallContext } from './extism.js';
 import type { SystemLoadSource } from './system-load.js';
@@ -18,7 +19,7 @@ export interface HostFunctionContext {
   /** Publishes on the bus; the host checked the permission and the payload. */
   publish: (topic: string, payload: unknown) => void;
   /** Reports a refused use (what was asked, why). */
-  denied: (what: string, detail: string) => void;
+  denied: (what: string, detail: string, grant: Grant) => void;
   /** Reports a host function used wrongly (bad offsets, bad JSON): not a permission matter. */
   misuse: (fn: string, detail: string) => void;
   /** Counts host calls in flight. */
@@ -68,7 +69,7 @@ export function buildHostFunctions(c: HostFunctionContext): Record<string, HostF
       c.enter();
       try {
         if (!granted(permission)) {
-          c.denied(fn, `host function ${fn} denied: permission "${permission}" is not granted`);
+          c.denied(fn, `host function ${fn} denied: permission "${permission}" is not granted`, { key: 'host_functions', value: permission });
           return safeDenied(ctx);
         }
         return body(ctx, ...args);
@@ -99,7 +100,7 @@ export function buildHostFunctions(c: HostFunctionContext): Record<string, HostF
         return -2n;
       }
       if (!c.permissions.emit.includes(topic)) {
-        c.denied('rpr_emit', `emit on topic "${topic}" denied: not in [permissions].emit`);
+        c.denied('rpr_emit', `emit on topic "${topic}" denied: not in [permissions].emit`, { key: 'emit', value: topic });
         return -1n;
       }
       let payload: unknown;

@@ -47,6 +47,7 @@ export function checkPlan(plugin: string, plan: ExecutionPlan, permissions: Pick
       'plan',
       `exec of "${program}" denied: the plugin may run ${exec.length ? exec.map((p) => `"${p}"`).join(', ') : 'no programs'}`,
       `grant it with exec = ["${program}"] in [plugins.${plugin}.permissions] if you trust the plugin`,
+      { key: 'exec', value: program },
     );
   }
   const refused = Object.keys(plan.env).filter((name) => guardedVariable(name) && !execEnv.includes(name));
@@ -56,6 +57,7 @@ export function checkPlan(plugin: string, plan: ExecutionPlan, permissions: Pick
       'plan',
       `setting ${refused.join(', ')} for "${program}" denied: ${refused.length > 1 ? 'these change' : 'it changes'} what gets run or loaded`,
       `grant it with exec_env = [${refused.map((n) => `"${n}"`).join(', ')}] in [plugins.${plugin}.permissions] if you trust the plugin`,
+      { key: 'exec_env', value: refused[0]! },
     );
   }
   return plan;
