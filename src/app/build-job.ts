@@ -1,11 +1,15 @@
 import { usageError } from '../errors/index.js';
-import type { JobSpec } from '../job/spec.js';
-import type { CoreCommand, OverlapPolicy } from '../options/catalog.js';
+import type { JobSpec, OverlapPolicy } from '../job/spec.js';
+import type { OVERLAP_POLICIES, CoreCommand } from '../options/catalog.js';
 import { BUILT_IN_DEFAULTS } from '../options/resolve.js';
 import { backToBackSchedule, intervalSchedule, startingAt } from '../schedule/interval.js';
 import type { Schedule } from '../schedule/types.js';
 import { toRegExp, type Pattern } from '../units/pattern.js';
 import { basename } from 'node:path';
+
+/** The flag's choices are exactly the loop's policies (options/ and job/ do not import each other): a compile-time check. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const OVERLAP_CHOICES_MATCH: Same<(typeof OVERLAP_POLICIES)[number], OverlapPolicy> = true;
 
 /** Resolved option values, keyed as in the catalog. */
 export type OptionValues = Record<string, unknown> & { [EXPLICIT]?: Set<string> };

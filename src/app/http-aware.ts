@@ -1,4 +1,4 @@
-import type { JobObserver } from '../job/events.js';
+import type { ScheduleEvent } from '../schedule/events.js';
 import { checkDecision, type PluginHandle } from '../plugins/index.js';
 import type { Schedule, SlotContext } from '../schedule/types.js';
 import { formatDuration } from '../units/duration.js';
@@ -27,7 +27,7 @@ export function httpAwareSettings(values: OptionValues): Record<string, unknown>
  * asked once per run either way (plugin schedulers keep state).
  */
 export function withHttpAware(inner: Schedule, handle: PluginHandle, hints: { last?: string }): Schedule {
-  let emit: JobObserver = () => {};
+  let emit: (event: ScheduleEvent) => void = () => {};
   let started: number | undefined;
   const hintFor = async (ctx: SlotContext): Promise<number> => {
     if (!ctx.last) return 0;

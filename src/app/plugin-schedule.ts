@@ -1,4 +1,4 @@
-import type { RunResult } from '../job/events.js';
+import type { LastRun } from '../schedule/types.js';
 import { schedulerNext, type PluginHandle } from '../plugins/index.js';
 import type { Schedule, SlotAnswer, SlotContext } from '../schedule/types.js';
 
@@ -15,7 +15,7 @@ import type { Schedule, SlotAnswer, SlotContext } from '../schedule/types.js';
 export function pluginSchedule(handle: PluginHandle, say: (line: string) => void = () => {}): Schedule {
   let finished = 0;
   let consecutiveFailures = 0;
-  let last: RunResult | undefined;
+  let last: LastRun | undefined;
   let startedMs: number | undefined;
   let kept: unknown = null;
 

@@ -1,4 +1,4 @@
-import type { CoordinationState, JobObserver } from '../job/events.js';
+import type { CoordinationState, ScheduleEvent } from '../schedule/events.js';
 import { formatDuration } from '../units/duration.js';
 import type { LinkEvents } from './redis.js';
 
@@ -24,7 +24,7 @@ export interface StatusOptions {
 export class CoordinationStatus implements LinkEvents {
   readonly #state: CoordinationState;
   readonly #options: StatusOptions;
-  #emit: JobObserver = () => {};
+  #emit: (event: ScheduleEvent) => void = () => {};
   /** Counts when Redis went away, for the line that says it is back. */
   #atDown = { unavailable: 0, local: 0 };
 
@@ -37,7 +37,7 @@ export class CoordinationStatus implements LinkEvents {
     return this.#state;
   }
 
-  bind(emit: JobObserver): void {
+  bind(emit: (event: ScheduleEvent) => void): void {
     this.#emit = emit;
     this.#changed();
   }

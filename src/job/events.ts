@@ -1,3 +1,6 @@
+import type { ScheduleEvent } from '../schedule/events.js';
+
+export type { CoordinationState } from '../schedule/events.js';
 /** What a job tells its observers (reporters, health, metrics, output plugins). */
 
 export interface RunResult {
@@ -21,24 +24,6 @@ export interface RunResult {
   outputHead?: string;
 }
 
-/** Coordination across instances (--coordinate), as health and metrics show it. */
-export interface CoordinationState {
-  backend: 'redis';
-  /** This instance, as its claims name it (host:pid). */
-  instance: string;
-  /** Redis answers (false while it is down or does not answer in time). */
-  connected: boolean;
-  /** Slots (or, for a shared rate limit, starts) this instance won and ran. */
-  claimed: number;
-  /** Slots another instance had already claimed. */
-  lost: number;
-  /** Slots not run because Redis could not be asked (--on-coordination-loss skip). */
-  unavailable: number;
-  /** Runs started without asking Redis while it was unavailable (--on-coordination-loss run-local). */
-  local: number;
-  onLoss: 'skip' | 'run-local';
-}
-
 export type JobEvent =
   | { type: 'job-start'; wall: number; name: string }
   | { type: 'run-start'; run: number; dueWall: number; startWall: number }
@@ -46,10 +31,8 @@ export type JobEvent =
   /** Due slots that passed while a run was still going (--on-overlap skip). */
   | { type: 'skipped'; count: number }
   | { type: 'next'; run: number; dueWall: number }
-  /** The next run waits longer than the schedule says because the command's output asked for it (--http-aware). */
-  | { type: 'delay-hint'; run: number; delayMs: number; detail: string }
-  /** Coordination state after a change (a claim won or lost, Redis lost or back). */
-  | { type: 'coordination'; state: CoordinationState }
+  /** What a schedule itself reports (schedule/events.ts): delay hints, coordination state. */
+  | ScheduleEvent
   /** Shutdown has begun (a signal): no new runs; running ones are being stopped. */
   | { type: 'stopping'; wall: number }
   | { type: 'job-end'; reason: string; exitCode: number; wall: number };

@@ -1,5 +1,7 @@
-import type { OverlapPolicy } from '../options/catalog.js';
 import type { RunPlan } from '../run/execute.js';
+
+/** What a due run does when the last one still goes on (--on-overlap; the flag's choices are the catalog's, checked against this in app/build-job.ts). */
+export type OverlapPolicy = 'skip' | 'queue' | 'kill' | 'allow';
 
 export interface StopSpec {
   times?: number;

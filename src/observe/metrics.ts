@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CoordinationState } from '../job/events.js';
+import type { CoordinationState } from '../schedule/events.js';
 import { runOutcome, type ObserveEvent, type RunOutcome } from './state.js';
 import { send, serveRoutes, type Listening, type Route } from './listen.js';
 

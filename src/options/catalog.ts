@@ -24,7 +24,6 @@ export interface OptionDef {
 }
 
 export const OVERLAP_POLICIES = ['skip', 'queue', 'kill', 'allow'] as const;
-export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
 export const COORDINATION_LOSS_POLICIES = ['skip', 'run-local'] as const;
 

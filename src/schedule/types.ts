@@ -1,12 +1,25 @@
 import type { Due } from '../clock/clock.js';
-import type { JobObserver, RunResult } from '../job/events.js';
+import type { ScheduleEvent } from './events.js';
+
+/** What a schedule may know of the run that just finished (the job loop's RunResult has more). */
+export interface LastRun {
+  /** 1-based run number. */
+  run: number;
+  exitCode: number | null;
+  success: boolean;
+  durationMs: number;
+  /** The last few KB of the run's output, when the schedule asked for it (wantsOutput). */
+  outputTail?: string;
+  /** The first 16 KB of the run's output, when asked for. */
+  outputHead?: string;
+}
 
 export interface SlotContext {
   /** Monotonic and wall "now" when asked. */
   nowAt: number;
   nowWall: number;
   /** The run that just finished, when the schedule is asked after a run (plugins adapt to it). */
-  last?: RunResult;
+  last?: LastRun;
 }
 
 export interface Slot {
@@ -67,8 +80,8 @@ export interface Schedule {
   readonly missed?: 'skip' | 'run-once';
   first(ctx: SlotContext): SlotAnswer | Promise<SlotAnswer>;
   after(prev: Due, ctx: AfterContext): SlotAnswer | Promise<SlotAnswer>;
-  /** Gives the schedule the job's event stream, for what it has to report (delay hints). */
-  bind?(emit: JobObserver): void;
+  /** Gives the schedule the job's event stream, for what it has to report (delay hints, coordination). */
+  bind?(emit: (event: ScheduleEvent) => void): void;
   /**
    * Asked when the wait for `due` is over, before the run starts; without it every slot runs. A
    * wrapper around another schedule must pass it on.
