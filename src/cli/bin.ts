@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { RprError } from '../errors/index.js';
-import { main } from './program.js';
+import { VERSION } from '../version.js';
 
 // A reader that went away (`rpr --help | head -1`) is not an error: what is left to write is
 // dropped (a job stops: app/execute-job.ts). Output that cannot be written at all (a full disk)
@@ -22,6 +22,15 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 // Nowhere left to say anything.
 process.stderr.on('error', () => undefined);
 
-code = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  // The one answer that needs no command-line parser: loading commander and the CLI would more
+  // than double the time of printing a line known already.
+  process.stdout.write(`rpr ${VERSION}\n`);
+  code = 0;
+} else {
+  const { main } = await import('./program.js');
+  code = await main(args);
+}
 // exitCode, not exit(): lets stdout drain when it is a slow pipe.
 settle();

@@ -1,14 +1,11 @@
 import { Command, Option } from 'commander';
-import { coreSchedule } from '../app/build-job.js';
-import { runJob } from '../app/run-job.js';
 import { usageError } from '../errors/index.js';
 import { OPTIONS, appliesTo, type CoreCommand } from '../options/catalog.js';
 import { parseOptionValue } from '../options/values.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
-import { resolveInvocation } from './resolve-values.js';
 
-const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
+export const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
   { name: 'interval', aliases: ['int', 'i'], summary: 'run every --every, start to start, drift-free' },
   { name: 'count', aliases: ['cnt', 'c'], summary: 'run --times times, back to back or every --every' },
   { name: 'duration', aliases: ['dur', 'd'], summary: 'run for --for, back to back or every --every' },
@@ -40,11 +37,23 @@ export function requireCommand(ctx: CliContext, subcommand: string): string[] {
   return ctx.commandArgv;
 }
 
-export function registerCoreCommands(program: Command, ctx: CliContext): void {
+/**
+ * What running a job needs, loaded by the action that runs one: --help and usage errors found by
+ * commander never pay for it.
+ */
+export async function loadJobModules(): Promise<typeof import('../app/run-job.js') & typeof import('../app/build-job.js') & typeof import('./resolve-values.js')> {
+  const [runJob, buildJob, resolve] = await Promise.all([import('../app/run-job.js'), import('../app/build-job.js'), import('./resolve-values.js')]);
+  return { ...runJob, ...buildJob, ...resolve };
+}
+
+/** Registers the core subcommands (only those named in `only`, when given). */
+export function registerCoreCommands(program: Command, ctx: CliContext, only?: ReadonlySet<string>): void {
   for (const { name, aliases, summary } of CORE) {
+    if (only && !only.has(name)) continue;
     const command = program.command(name).aliases(aliases).description(summary).usage('[options] -- <command> [args...]');
     addCatalogOptions(command, name).addHelpText('after', examplesHelp(name));
     command.action(async (_opts: unknown, cmd: Command) => {
+      const { coreSchedule, resolveInvocation, runJob } = await loadJobModules();
       const invocation = await resolveInvocation(name, cmd);
       const argv = requireCommand(ctx, name);
       ctx.exitCode = await runJob({ ...invocation, argv, schedule: coreSchedule(name as Exclude<CoreCommand, 'cron'>, invocation.values) });

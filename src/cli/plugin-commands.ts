@@ -1,15 +1,13 @@
 import { Command, Option } from 'commander';
 import { findPlugins, problemOf, problemText } from '../app/load-plugins.js';
-import { runJob } from '../app/run-job.js';
-import { pluginSchedule } from '../app/plugin-schedule.js';
 import { HTTP_AWARE_PLUGIN } from '../app/http-aware.js';
 import { RprError } from '../errors/index.js';
 import type { ConfigField, DiscoveredPlugin, Discovery } from '../plugins/index.js';
 import { OPTIONS } from '../options/catalog.js';
 import { formatDuration } from '../units/duration.js';
-import { addCatalogOptions, requireCommand } from './core-commands.js';
+import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
-import { loadConfigNamedIn, resolveInvocation } from './resolve-values.js';
+import { loadConfigNamedIn } from './resolve-values.js';
 
 /** The Go rpr's names for its schedulers, kept so that old scripts run unchanged. */
 export const SCHEDULER_ALIASES: Readonly<Record<string, string[]>> = {
@@ -68,6 +66,7 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
   const owned = new Set(OPTIONS.filter((def) => keyOf.has(def.key)).map((def) => def.key));
   addCatalogOptions(command, manifest.name, owned);
   command.action(async (_opts: unknown, cmd: Command) => {
+    const { resolveInvocation, runJob } = await loadJobModules();
     const invocation = await resolveInvocation(manifest.name, cmd, undefined, undefined, owned);
     const argv = requireCommand(ctx, manifest.name);
     const settings: Record<string, unknown> = {};
@@ -76,6 +75,7 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     }
     Object.assign(settings, invocation.settings[manifest.name]);
     const { loadJobPlugins } = await import('../app/load-plugins.js');
+    const { pluginSchedule } = await import('../app/plugin-schedule.js');
     const report = { line: (text: string) => void process.stderr.write(`${text}\n`), verbose: invocation.values.verbose === true };
     // With the report: --verbose says which installed plugins shadow bundled ones.
     const discovery = await findPlugins(invocation.config?.plugins, report);

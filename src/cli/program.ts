@@ -6,14 +6,35 @@ import { fromCommanderError } from './commander-errors.js';
 import { canonicalFlags } from './flag-aliases.js';
 import { formatTour } from './examples.js';
 import type { CliContext } from './context.js';
-import { registerCoreCommands } from './core-commands.js';
-import { registerCronCommand } from './cron-command.js';
+import { CORE, registerCoreCommands } from './core-commands.js';
+import { CRON_NAMES, registerCronCommand } from './cron-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerPluginsCommand } from './plugins-command.js';
-import { registerPluginSchedulers, rewritePluginArgs } from './plugin-commands.js';
 
-function buildProgram(ctx: CliContext): Command {
+/**
+ * The built-in subcommands, each under its name and aliases. A command line
+ * that names one gets a program with only that one built: each carries some
+ * sixty options, and building them all is most of a job's parsing time.
+ */
+const BUILT_INS: { names: readonly string[]; register(program: Command, ctx: CliContext): void }[] = [
+  ...CORE.map(({ name, aliases }) => ({ names: [name, ...aliases], register: (program: Command, ctx: CliContext) => registerCoreCommands(program, ctx, new Set([name])) })),
+  { names: CRON_NAMES, register: registerCronCommand },
+  { names: ['run'], register: registerRunCommand },
+  { names: ['config'], register: (program) => registerConfigCommands(program) },
+  { names: ['plugins'], register: (program) => registerPluginsCommand(program) },
+  {
+    names: ['examples'],
+    register: (program) =>
+      void program
+        .command('examples')
+        .description('print a short, runnable tour of common jobs')
+        .action(() => void process.stdout.write(formatTour())),
+  },
+];
+
+/** The program, with every built-in subcommand or only `word`'s when it names one. */
+function buildProgram(ctx: CliContext, word: string | undefined): Command {
   const program = new Command('rpr')
     .description('Run a command again and again on a schedule.')
     .usage('[global options] <subcommand> [options] -- <command> [args...]')
@@ -22,15 +43,8 @@ function buildProgram(ctx: CliContext): Command {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
-  registerCoreCommands(program, ctx);
-  registerCronCommand(program, ctx);
-  registerRunCommand(program, ctx);
-  registerConfigCommands(program);
-  registerPluginsCommand(program);
-  program
-    .command('examples')
-    .description('print a short, runnable tour of common jobs')
-    .action(() => void process.stdout.write(formatTour()));
+  const named = BUILT_INS.find((builtIn) => word !== undefined && builtIn.names.includes(word));
+  for (const builtIn of named ? [named] : BUILT_INS) builtIn.register(program, ctx);
   // Subcommands inherit the error handling set on the program.
   for (const sub of program.commands.flatMap((c) => [c, ...c.commands])) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   return program;
@@ -46,12 +60,15 @@ function subcommandOf(program: Command, args: string[]): string | undefined {
   return undefined;
 }
 
+/** The subcommand word of a command line: its first argument that is neither an option nor --config's value. */
+const wordOf = (head: readonly string[]): string | undefined => head.find((arg, i) => !arg.startsWith('-') && head[i - 1] !== '--config');
+
 /**
  * Plugin schedulers are read from disk only when the command line does not
  * start with a built-in subcommand (or asks for the full help).
  */
 function needsPlugins(program: Command, head: string[]): boolean {
-  const word = head.find((arg, i) => !arg.startsWith('-') && head[i - 1] !== '--config');
+  const word = wordOf(head);
   if (word === undefined) return head.includes('--help') || head.includes('-h');
   if (word === 'help') return true;
   return !program.commands.some((c) => c.name() === word || c.aliases().includes(word));
@@ -67,10 +84,12 @@ export async function main(args: string[]): Promise<number> {
     commandArgv: dashdash === -1 ? null : args.slice(dashdash + 1),
     exitCode: EXIT.ok,
   };
-  const program = buildProgram(ctx);
   let head = canonicalFlags(dashdash === -1 ? args : args.slice(0, dashdash));
+  const program = buildProgram(ctx, wordOf(head));
   try {
     if (needsPlugins(program, head)) {
+      // The plugin system is loaded only for a command line that may name a plugin.
+      const { registerPluginSchedulers, rewritePluginArgs } = await import('./plugin-commands.js');
       const discovery = await registerPluginSchedulers(program, ctx, head);
       for (const sub of program.commands) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
       head = rewritePluginArgs(head, discovery);
