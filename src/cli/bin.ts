@@ -22,6 +22,19 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 // Nowhere left to say anything.
 process.stderr.on('error', () => undefined);
 
+/**
+ * A command to repeat after --, and no help asked for: the job's launcher (python3, ~30 ms to start)
+ * is started before the CLI loads, so that it is ready by the first run. A guess only: a command
+ * line that turns out to be no job (a usage error) leaves nothing behind, since the launcher ends
+ * with rpr.
+ */
+function looksLikeJob(argv: readonly string[]): boolean {
+  const dashdash = argv.indexOf('--');
+  if (dashdash === -1 || dashdash === argv.length - 1) return false;
+  const head = argv.slice(0, dashdash);
+  return !head.some((arg) => arg === '-h' || arg === '--help' || arg === 'help' || arg === 'config' || arg === 'plugins' || arg === 'examples');
+}
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // The one answer that needs no command-line parser: loading commander and the CLI would more
@@ -29,6 +42,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`rpr ${VERSION}\n`);
   code = 0;
 } else {
+  if (looksLikeJob(args)) (await import('../run/spawn.js')).startLauncher();
   const { main } = await import('./program.js');
   code = await main(args);
 }
