@@ -37,14 +37,8 @@ export function requireCommand(ctx: CliContext, subcommand: string): string[] {
   return ctx.commandArgv;
 }
 
-/**
- * What running a job needs, loaded by the action that runs one: --help and usage errors found by
- * commander never pay for it.
- */
-export async function loadJobModules(): Promise<typeof import('../app/run-job.js') & typeof import('../app/build-job.js') & typeof import('./resolve-values.js')> {
-  const [runJob, buildJob, resolve] = await Promise.all([import('../app/run-job.js'), import('../app/build-job.js'), import('./resolve-values.js')]);
-  return { ...runJob, ...buildJob, ...resolve };
-}
+/** What running a job needs, loaded by the action that runs one (job-modules.ts). */
+export const loadJobModules = (): Promise<typeof import('./job-modules.js')> => import('./job-modules.js');
 
 /** Registers the core subcommands (only those named in `only`, when given). */
 export function registerCoreCommands(program: Command, ctx: CliContext, only?: ReadonlySet<string>): void {
