@@ -23,16 +23,16 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 process.stderr.on('error', () => undefined);
 
 /**
- * A command to repeat after --, and no help asked for: the job's launcher (python3, ~30 ms to start)
- * is started before the CLI loads, so that it is ready by the first run. A guess only: a command
- * line that turns out to be no job (a usage error) leaves nothing behind, since the launcher ends
- * with rpr.
+ * A command to repeat after -- (or a job of the config file, `run NAME`), and no help asked for:
+ * the job's launcher (python3, ~30 ms to start) is started before the CLI loads, so that it is
+ * ready by the first run. A guess only: a command line that turns out to be no job (a usage error)
+ * leaves nothing behind, since the launcher ends with rpr.
  */
 function looksLikeJob(argv: readonly string[]): boolean {
   const dashdash = argv.indexOf('--');
-  if (dashdash === -1 || dashdash === argv.length - 1) return false;
-  const head = argv.slice(0, dashdash);
-  return !head.some((arg) => arg === '-h' || arg === '--help' || arg === 'help' || arg === 'config' || arg === 'plugins' || arg === 'examples');
+  const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  if (head.some((arg) => arg === '-h' || arg === '--help' || arg === 'help' || arg === 'config' || arg === 'plugins' || arg === 'examples')) return false;
+  return (dashdash !== -1 && dashdash < argv.length - 1) || head.includes('run');
 }
 
 const args = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { resolve } from 'node:path';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -154,7 +154,7 @@ export class Launcher {
     // The launcher looks the program up in rpr's PATH; a PATH of the run's own is for execa to use.
     if (Object.hasOwn(request.env, 'PATH')) return 'the run has a PATH of its own';
     // Resolved against rpr's directory now, as execa would: the launcher keeps the one rpr had when it started.
-    const wire: LaunchRequest = { argv, env: request.env, stdout, stderr, ...(request.cwd ? { cwd: resolve(request.cwd) } : {}) };
+    const wire: LaunchRequest = { argv, env: request.env, stdout, stderr, ...(request.cwd ? { cwd: path.resolve(request.cwd) } : {}) };
     if (!canEncodeRun(wire)) return 'a NUL byte in an argument, variable or directory';
     const run = new PendingRun(request);
     this.starting.push(run);
