@@ -1,12 +1,15 @@
 // What a run costs once rpr is up (issue 7's and issue 14's per-run figures, at rpr's usual memory
 // and grown to about 200 MB), and how close to the grid runs start.
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ENV, log, median, ms, NODE, pairedRatio, quantile, REPEAT, row, RPR, timeMs, timeWithRss } from './common.mjs';
 
 /** Memory held by rpr for the "grown" figures: with rpr's own ~60 MB, about 200 MB of RSS. */
 const BALLAST_MB = 140;
 const BALLAST = `data:text/javascript,globalThis.rprBenchBallast=Buffer.alloc(${BALLAST_MB}*2**20,1)`;
 
+const FLOOR = fileURLToPath(new URL('./launcher-floor.mjs', import.meta.url));
+const launcherFloor = (n) => [NODE, [FLOOR, String(n)]];
 const shLoop = (n) => ['/bin/sh', ['-c', `i=0; while [ $i -lt ${n} ]; do /bin/true; i=$((i+1)); done`]];
 /** `rpr count --times n -- true`, launcher or execa, at rpr's own memory or grown. */
 const rprCount = (n, { execa = false, grown = false } = {}) => [
@@ -40,13 +43,16 @@ export async function perRun() {
   log('per-run cost');
   const perRun = (x) => `${x.toFixed(3)} ms/run`;
   const mb = (x) => `${Math.round(x)} MB`;
-  const fast = await marginal({ shell: shLoop, launcher: (n) => rprCount(n), grown: (n) => rprCount(n, { grown: true }) }, 200, 1200);
-  const [sh, launcher, grown] = [fast.per.shell, fast.per.launcher, fast.per.grown].map(median);
+  const fast = await marginal({ shell: shLoop, launcher: (n) => rprCount(n), grown: (n) => rprCount(n, { grown: true }), floor: launcherFloor }, 200, 1200);
+  const [sh, launcher, grown, floor] = [fast.per.shell, fast.per.launcher, fast.per.grown, fast.per.floor].map(median);
   const vsShell = pairedRatio(fast.per.launcher, fast.per.shell);
   row('Runs', `per-run cost of \`rpr count -- true\` (marginal: 1,200 runs minus 200; runs started by the launcher; rpr at ${mb(fast.rss.launcher)} RSS)`, perRun(launcher), `${perRun(sh)} (\`/bin/true\` in a \`sh\` while loop)`, {
     ratio: `${vsShell.toFixed(2)}x`,
     target: '<= 1.3x',
     met: vsShell <= 1.3,
+  });
+  row('Runs', 'floor: the launcher alone, driven by a bare Node script (`true` started back to back, no job around it)', perRun(floor), `${perRun(sh)} (the \`sh\` loop)`, {
+    ratio: `${pairedRatio(fast.per.floor, fast.per.shell).toFixed(2)}x`,
   });
   const growth = pairedRatio(fast.per.grown, fast.per.launcher);
   row('Runs', `the same with rpr grown to ${mb(fast.rss.grown)} RSS`, perRun(grown), `${perRun(launcher)} (at ${mb(fast.rss.launcher)})`, {

@@ -126,10 +126,10 @@ export function executeRun(plan: RunPlan): ActiveRun {
     if (child.pid !== undefined) leaderExited(child.pid);
     timeoutTimer?.clear();
     let linger: NodeJS.Timeout | undefined;
-    const end = await Promise.race([
-      child.ended,
-      new Promise<null>((resolve) => (linger = setTimeout(() => resolve(null), STREAM_LINGER_MS))),
-    ]);
+    // Without pipes there is nothing to linger for (and no timer to set and clear on every run).
+    const end = !child.stdout && !child.stderr
+      ? await child.ended
+      : await Promise.race([child.ended, new Promise<null>((resolve) => (linger = setTimeout(() => resolve(null), STREAM_LINGER_MS)))]);
     clearTimeout(linger);
     // Kill escalation only matters while something in the run's group is alive. A member that
     // ignored SIGTERM may outlive the main process: SIGKILL still reaches it when the grace period
