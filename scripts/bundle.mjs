@@ -31,8 +31,15 @@ const ownLocation = {
   },
 };
 
+/**
+ * commander and execa's helpers are CommonJS: their require() of Node's modules goes through
+ * esbuild's __require, which needs a real require in the chunk that defines it. Only there: a
+ * createRequire costs a few tenths of a millisecond per chunk loaded.
+ */
+const REQUIRE = "import { createRequire as __rprCreateRequire } from 'node:module'; const require = __rprCreateRequire(import.meta.url);\n";
+
 // The input is tsc's output: bundling a bundle again would work, but nothing would say it is stale.
-if ((await readFile(path.join(OUT, 'bin.js'), 'utf8')).includes('__rprCreateRequire')) {
+if ((await readFile(path.join(OUT, 'bin.js'), 'utf8')).includes('./chunk-')) {
   console.error('bundle: dist/cli/bin.js is already a bundle; run tsc first (npm run build does)');
   process.exit(1);
 }
@@ -49,8 +56,6 @@ const result = await build({
   // The plugin runtime starts a worker from its own files; ioredis and prom-client are loaded only by
   // the jobs that use them, and are left as they are.
   external: ['@extism/extism', 'ioredis', 'prom-client'],
-  // commander and execa's helpers are CommonJS: their require() of Node's modules needs a real one.
-  banner: { js: "import { createRequire as __rprCreateRequire } from 'node:module'; const require = __rprCreateRequire(import.meta.url);" },
   plugins: [ownLocation],
   write: false,
   logLevel: 'warning',
@@ -62,4 +67,15 @@ const result = await build({
 // Written only once the build has read every input (bin.js is both an input and the output).
 const old = (await readdir(OUT)).filter((f) => /^chunk-.*\.js(\.map)?$/.test(f));
 await Promise.all(old.map((f) => rm(path.join(OUT, f))));
-await Promise.all(result.outputFiles.map((file) => writeFile(file.path, file.contents)));
+const needsRequire = new Set(result.outputFiles.filter((f) => f.path.endsWith('.js') && f.text.includes('typeof require')).map((f) => f.path));
+await Promise.all(
+  result.outputFiles.map((file) => {
+    if (needsRequire.has(file.path)) return writeFile(file.path, REQUIRE + file.text);
+    // Its map: the line added above the code shifts every mapping down one line.
+    if (needsRequire.has(file.path.replace(/\.map$/, ''))) {
+      const map = JSON.parse(file.text);
+      return writeFile(file.path, JSON.stringify({ ...map, mappings: `;${map.mappings}` }));
+    }
+    return writeFile(file.path, file.contents);
+  }),
+);
