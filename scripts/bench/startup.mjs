@@ -2,19 +2,34 @@
 // ratios and differences taken round by round.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { interleaved, log, median, ms, NODE, pairedDifference, pairedRatio, REPEAT, row, RPR } from './common.mjs';
+import { interleaved, log, median, ms, NODE, pairedDifference, pairedRatio, REPEAT, ROOT, row, RPR } from './common.mjs';
 
 export function startup(tmp) {
   log('start-up');
   const rpr = (...args) => [NODE, [RPR, ...args]];
-  // Floors: an ES module that prints a line (what --version cannot go below), and Node starting one
-  // process and waiting for it (what any 1-run job started from Node pays).
+  // Floors: an ES module that prints a line (what --version cannot go below), a commander program
+  // with one subcommand of 60 options parsing a line (what any commander CLI pays before its own
+  // work), and Node starting one process and waiting for it (what any 1-run job started from Node pays).
   const printer = path.join(tmp, 'print.mjs');
   writeFileSync(printer, "process.stdout.write('rpr 0.0.0\\n');\n");
+  const commander = path.join(tmp, 'commander.mjs');
+  writeFileSync(
+    commander,
+    [
+      "import { createRequire } from 'node:module';",
+      `const { Command, Option } = createRequire(${JSON.stringify(path.join(ROOT, 'package.json'))})('commander');`,
+      "const program = new Command('x').exitOverride();",
+      "const count = program.command('count').action(() => undefined);",
+      'for (let i = 0; i < 60; i++) count.addOption(new Option(`--option-${i} <value>`, `option ${i}`).argParser((v) => v));',
+      "program.parse(['count', '--option-1', 'a'], { from: 'user' });",
+      '',
+    ].join('\n'),
+  );
   const t = interleaved(
     {
       node: [NODE, ['-e', '0']],
       printer: [NODE, [printer]],
+      commander: [NODE, [commander]],
       spawner: [NODE, ['-e', "require('node:child_process').spawnSync('true')"]],
       version: rpr('--version'),
       coreJob: rpr('count', '--times', '1', '--', 'true'),
@@ -29,6 +44,7 @@ export function startup(tmp) {
   const plus = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} ms`;
 
   row('Start-up', 'floor: an ES module that prints one line (`node print.mjs`)', ms(m.printer, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.printer, t.node)) });
+  row('Start-up', 'floor: a commander program parsing one subcommand of 60 options', ms(m.commander, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.commander, t.node)) });
   row('Start-up', "floor: Node starting one process and waiting for it (`node -e \"spawnSync('true')\"`)", ms(m.spawner, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.spawner, t.node)) });
   const version = pairedRatio(t.version, t.node);
   row('Start-up', '`rpr --version`', ms(m.version, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(version), target: '<= 1.3x', met: version <= 1.3 });

@@ -5,6 +5,9 @@ import { parseOptionValue } from '../options/values.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
 
+/** cron's name and alias (cron-command.ts registers it). */
+export const CRON_NAMES = ['cron', 'cr'] as const;
+
 export const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
   { name: 'interval', aliases: ['int', 'i'], summary: 'run every --every, start to start, drift-free' },
   { name: 'count', aliases: ['cnt', 'c'], summary: 'run --times times, back to back or every --every' },

@@ -1,11 +1,8 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
-import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
+import { addCatalogOptions, CRON_NAMES, loadJobModules, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
 import { examplesHelp } from './examples.js';
-
-/** The subcommand's name and its alias. */
-export const CRON_NAMES = ['cron', 'cr'] as const;
 
 /** More fire times than anyone reads; also bounds the work an absurd N would cause. */
 const MAX_NEXT = 10_000;

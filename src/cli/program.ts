@@ -6,26 +6,30 @@ import { fromCommanderError } from './commander-errors.js';
 import { canonicalFlags } from './flag-aliases.js';
 import { formatTour } from './examples.js';
 import type { CliContext } from './context.js';
-import { CORE, registerCoreCommands } from './core-commands.js';
-import { CRON_NAMES, registerCronCommand } from './cron-command.js';
-import { registerConfigCommands } from './config-command.js';
-import { registerRunCommand } from './run-command.js';
-import { registerPluginsCommand } from './plugins-command.js';
+import { CORE, CRON_NAMES, registerCoreCommands } from './core-commands.js';
+
+type Register = (program: Command, ctx: CliContext) => void;
 
 /**
- * The built-in subcommands, each under its name and aliases. A command line
- * that names one gets a program with only that one built: each carries some
- * sixty options, and building them all is most of a job's parsing time.
+ * The built-in subcommands, each under its name and aliases, and how to load
+ * what registers it. A command line that names one gets a program with only
+ * that one built (and loaded): each carries some sixty options.
  */
-const BUILT_INS: { names: readonly string[]; register(program: Command, ctx: CliContext): void }[] = [
-  ...CORE.map(({ name, aliases }) => ({ names: [name, ...aliases], register: (program: Command, ctx: CliContext) => registerCoreCommands(program, ctx, new Set([name])) })),
-  { names: CRON_NAMES, register: registerCronCommand },
-  { names: ['run'], register: registerRunCommand },
-  { names: ['config'], register: (program) => registerConfigCommands(program) },
-  { names: ['plugins'], register: (program) => registerPluginsCommand(program) },
+const BUILT_INS: { names: readonly string[]; load(): Promise<Register> }[] = [
+  ...CORE.map(({ name, aliases }) => ({ names: [name, ...aliases], load: async (): Promise<Register> => (program, ctx) => registerCoreCommands(program, ctx, new Set([name])) })),
+  { names: CRON_NAMES, load: async () => (await import('./cron-command.js')).registerCronCommand },
+  { names: ['run'], load: async () => (await import('./run-command.js')).registerRunCommand },
+  {
+    names: ['config'],
+    load: async () => {
+      const { registerConfigCommands } = await import('./config-command.js');
+      return (program) => registerConfigCommands(program);
+    },
+  },
+  { names: ['plugins'], load: async () => (await import('./plugins-command.js')).registerPluginsCommand },
   {
     names: ['examples'],
-    register: (program) =>
+    load: async () => (program) =>
       void program
         .command('examples')
         .description('print a short, runnable tour of common jobs')
@@ -34,7 +38,7 @@ const BUILT_INS: { names: readonly string[]; register(program: Command, ctx: Cli
 ];
 
 /** The program, with every built-in subcommand or only `word`'s when it names one. */
-function buildProgram(ctx: CliContext, word: string | undefined): Command {
+async function buildProgram(ctx: CliContext, word: string | undefined): Promise<Command> {
   const program = new Command('rpr')
     .description('Run a command again and again on a schedule.')
     .usage('[global options] <subcommand> [options] -- <command> [args...]')
@@ -44,7 +48,8 @@ function buildProgram(ctx: CliContext, word: string | undefined): Command {
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
   const named = BUILT_INS.find((builtIn) => word !== undefined && builtIn.names.includes(word));
-  for (const builtIn of named ? [named] : BUILT_INS) builtIn.register(program, ctx);
+  // Loaded together, registered in this order: the order of the help.
+  for (const register of await Promise.all((named ? [named] : BUILT_INS).map((builtIn) => builtIn.load()))) register(program, ctx);
   // Subcommands inherit the error handling set on the program.
   for (const sub of program.commands.flatMap((c) => [c, ...c.commands])) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   return program;
@@ -85,7 +90,7 @@ export async function main(args: string[]): Promise<number> {
     exitCode: EXIT.ok,
   };
   let head = canonicalFlags(dashdash === -1 ? args : args.slice(0, dashdash));
-  const program = buildProgram(ctx, wordOf(head));
+  const program = await buildProgram(ctx, wordOf(head));
   try {
     if (needsPlugins(program, head)) {
       // The plugin system is loaded only for a command line that may name a plugin.
