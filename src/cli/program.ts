@@ -37,8 +37,11 @@ const BUILT_INS: { names: readonly string[]; load(): Promise<Register> }[] = [
   },
 ];
 
-/** The program, with every built-in subcommand or only `word`'s when it names one. */
-async function buildProgram(ctx: CliContext, word: string | undefined): Promise<Command> {
+/** Every name and alias of a built-in subcommand: a plugin cannot take one. */
+const RESERVED: readonly string[] = BUILT_INS.flatMap((builtIn) => builtIn.names);
+
+/** The program, with these built-in subcommands. */
+async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promise<Command> {
   const program = new Command('rpr')
     .description('Run a command again and again on a schedule.')
     .usage('[global options] <subcommand> [options] -- <command> [args...]')
@@ -47,9 +50,8 @@ async function buildProgram(ctx: CliContext, word: string | undefined): Promise<
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
-  const named = BUILT_INS.find((builtIn) => word !== undefined && builtIn.names.includes(word));
   // Loaded together, registered in this order: the order of the help.
-  for (const register of await Promise.all((named ? [named] : BUILT_INS).map((builtIn) => builtIn.load()))) register(program, ctx);
+  for (const register of await Promise.all(builtIns.map((builtIn) => builtIn.load()))) register(program, ctx);
   // Subcommands inherit the error handling set on the program.
   for (const sub of program.commands.flatMap((c) => [c, ...c.commands])) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   return program;
@@ -68,17 +70,6 @@ function subcommandOf(program: Command, args: string[]): string | undefined {
 /** The subcommand word of a command line: its first argument that is neither an option nor --config's value. */
 const wordOf = (head: readonly string[]): string | undefined => head.find((arg, i) => !arg.startsWith('-') && head[i - 1] !== '--config');
 
-/**
- * Plugin schedulers are read from disk only when the command line does not
- * start with a built-in subcommand (or asks for the full help).
- */
-function needsPlugins(program: Command, head: string[]): boolean {
-  const word = wordOf(head);
-  if (word === undefined) return head.includes('--help') || head.includes('-h');
-  if (word === 'help') return true;
-  return !program.commands.some((c) => c.name() === word || c.aliases().includes(word));
-}
-
 /** Subcommands that manage rpr rather than run a job: a command after -- would be silently ignored. */
 const TAKES_NO_COMMAND: ReadonlySet<string> = new Set(['config', 'plugins', 'examples']);
 
@@ -90,14 +81,21 @@ export async function main(args: string[]): Promise<number> {
     exitCode: EXIT.ok,
   };
   let head = canonicalFlags(dashdash === -1 ? args : args.slice(0, dashdash));
-  const program = await buildProgram(ctx, wordOf(head));
+  const word = wordOf(head);
+  const builtIn = BUILT_INS.find((b) => word !== undefined && b.names.includes(word));
+  let program: Command | undefined;
   try {
-    if (needsPlugins(program, head)) {
-      // The plugin system is loaded only for a command line that may name a plugin.
-      const { registerPluginSchedulers, rewritePluginArgs } = await import('./plugin-commands.js');
-      const discovery = await registerPluginSchedulers(program, ctx, head);
+    // The plugin system is loaded only for a command line that names no built-in subcommand (it may
+    // name a plugin) or asks for the full help.
+    const plugins = !builtIn && (word !== undefined || head.includes('--help') || head.includes('-h')) ? await import('./plugin-commands.js') : undefined;
+    const discovery = await plugins?.findSchedulers(head);
+    // A built-in or a plugin scheduler named: only it is built; the help or an unknown word: every one.
+    const plugin = plugins && discovery ? plugins.schedulerNamed(head, discovery) : undefined;
+    program = await buildProgram(ctx, builtIn ? [builtIn] : plugin ? [] : BUILT_INS);
+    if (plugins && discovery) {
+      plugins.registerPluginSchedulers(program, ctx, discovery, RESERVED, plugin);
       for (const sub of program.commands) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
-      head = rewritePluginArgs(head, discovery);
+      head = plugins.rewritePluginArgs(head, discovery);
     }
     if (head.length === 0) {
       program.outputHelp();
@@ -110,7 +108,7 @@ export async function main(args: string[]): Promise<number> {
     await program.parseAsync(head, { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) {
+    if (error instanceof CommanderError && program) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       const sub = subcommandOf(program, head);
       // commander has already stored the operands it could not place; the first is the stray one.
