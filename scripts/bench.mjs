@@ -45,10 +45,22 @@ process.stdout.write(report);
 /** What stands between a target and the figure, from this run's floor rows. */
 function floorNotes(find) {
   const notes = [];
-  const printer = find('floor: an ES module');
-  const spawner = find('floor: Node starting one process');
+  const x = (r) => Number.parseFloat(r?.ratio ?? 'NaN');
+  const [printer, commander, spawner, job] = ['floor: an ES module', 'floor: a commander program', 'floor: Node starting one process', 'a 1-run job'].map(find);
   if (printer) notes.push(`\`rpr --version\` cannot be faster than Node loading one ES module that prints a line: ${printer.ratio} of \`node -e 0\` in this run.`);
-  if (spawner) notes.push(`A 1-run job cannot be faster than Node starting one process and waiting for it: ${spawner.ratio} of \`node -e 0\` in this run; rpr adds its CLI, the job, the launcher (python3, started while rpr loads) and the end of the job (every process the job started is looked for in /proc).`);
-  notes.push('A run started by rpr costs a message to the launcher and its reply on top of the fork and exec that the shell loop pays too.');
+  if (commander && spawner && job) {
+    const floor = x(commander) + x(spawner) - 1;
+    notes.push(
+      `A 1-run job of a commander CLI cannot be faster than commander parsing its options (${commander.ratio}) plus Node starting one process (${spawner.ratio}, so +${(x(spawner) - 1).toFixed(2)}): about ${floor.toFixed(2)}x of \`node -e 0\` in this run, against rpr's ${job.ratio}. ` +
+        "What rpr adds on top: its own CLI (the option catalog, help texts, value parsing), the job's modules, the launcher's start (a fork of Node while rpr loads; python3 starts on the other core) and the end of the job, where every process is looked for in /proc to find what a run left behind under the job's RPR_JOB_ID. Node's young-generation collections while the code loads are a tenth of the CPU profile.",
+    );
+  }
+  const [floorRun, perRun] = [find('floor: the launcher alone'), find('per-run cost of `rpr count')];
+  if (floorRun && perRun) {
+    notes.push(`A run started through the launcher costs a message to it and its replies (started, then exit) on top of the fork and exec that the shell loop pays too: driven by a bare Node script with nothing of rpr's job around it, the launcher alone costs ${floorRun.ratio} of the \`sh\` loop in this run, rpr's job ${perRun.ratio}.`);
+  }
+  if (find('a scheduler plugin')) {
+    notes.push("The plugin rows measure the plugin host of this commit through its public API: each scheduler plugin in a worker thread of its own, every bundled wasm hashed when plugins are discovered. Section 1 of issue 14 (scheduler plugins on the main thread) and a discovery that does not hash every wasm are what these targets wait for.");
+  }
   return notes;
 }

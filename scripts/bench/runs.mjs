@@ -20,19 +20,19 @@ const rprCount = (n, { execa = false, grown = false } = {}) => [
 
 /**
  * The marginal cost of a run: (time of n2 runs - time of n1 runs) / (n2 - n1), so that start-up
- * (measured on its own) does not count. Each variant is measured in turn, REPEAT times; returns the
- * per-run figures of each, repeat by repeat, and the largest RSS seen.
+ * (measured on its own) does not count. All variants take turns at n1, then at n2, at least five
+ * times (a difference of two whole processes is noisy on a shared machine); returns the per-run
+ * figures of each, repeat by repeat, and the largest RSS seen.
  */
 async function marginal(variants, n1, n2) {
   const per = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const rss = Object.fromEntries(Object.keys(variants).map((k) => [k, 0]));
-  for (let i = 0; i < REPEAT; i++) {
+  for (let i = 0; i < Math.max(5, REPEAT); i++) {
+    const small = {};
+    for (const [k, make] of Object.entries(variants)) small[k] = await timeWithRss(...make(n1));
     for (const [k, make] of Object.entries(variants)) {
-      const [f1, a1, o1] = make(n1);
-      const [f2, a2, o2] = make(n2);
-      const small = await timeWithRss(f1, a1, o1);
-      const big = await timeWithRss(f2, a2, o2);
-      per[k].push((big.ms - small.ms) / (n2 - n1));
+      const big = await timeWithRss(...make(n2));
+      per[k].push((big.ms - small[k].ms) / (n2 - n1));
       rss[k] = Math.max(rss[k], big.rss);
     }
   }
