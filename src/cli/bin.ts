@@ -2,6 +2,7 @@
 import { exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { RprError } from '../errors/index.js';
 import { VERSION } from '../version.js';
+import { JOB_WORDS } from './names.js';
 
 // A reader that went away (`rpr --help | head -1`) is not an error: what is left to write is
 // dropped (a job stops: app/execute-job.ts). Output that cannot be written at all (a full disk)
@@ -23,16 +24,19 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 process.stderr.on('error', () => undefined);
 
 /**
- * A command to repeat after -- (or a job of the config file, `run NAME`), and no help asked for:
- * the job's launcher (python3, ~30 ms to start) is started before the CLI loads, so that it is
+ * A core job (a subcommand of rpr's own with a command after --, or `run NAME`), and no help asked
+ * for: its launcher (python3, ~30 ms to start) is started before the CLI loads, so that it is
  * ready by the first run. A guess only: a command line that turns out to be no job (a usage error)
- * leaves nothing behind, since the launcher ends with rpr.
+ * leaves nothing behind, since the launcher ends with rpr. A plugin's job starts it when its first
+ * run is due, after the plugin has loaded (a plugin stuck loading is a job killed before any run).
  */
 function looksLikeJob(argv: readonly string[]): boolean {
   const dashdash = argv.indexOf('--');
   const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
-  if (head.some((arg) => arg === '-h' || arg === '--help' || arg === 'help' || arg === 'config' || arg === 'plugins' || arg === 'examples')) return false;
-  return (dashdash !== -1 && dashdash < argv.length - 1) || head.includes('run');
+  if (head.some((arg) => arg === '-h' || arg === '--help')) return false;
+  const word = head.find((arg, i) => !arg.startsWith('-') && head[i - 1] !== '--config');
+  if (word === undefined || !JOB_WORDS.has(word)) return false;
+  return word === 'run' || (dashdash !== -1 && dashdash < argv.length - 1);
 }
 
 const args = process.argv.slice(2);

@@ -4,15 +4,8 @@ import { OPTIONS, appliesTo, type CoreCommand } from '../options/catalog.js';
 import { parseOptionValue } from '../options/values.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
+import { CORE } from './names.js';
 
-/** cron's name and alias (cron-command.ts registers it). */
-export const CRON_NAMES = ['cron', 'cr'] as const;
-
-export const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
-  { name: 'interval', aliases: ['int', 'i'], summary: 'run every --every, start to start, drift-free' },
-  { name: 'count', aliases: ['cnt', 'c'], summary: 'run --times times, back to back or every --every' },
-  { name: 'duration', aliases: ['dur', 'd'], summary: 'run for --for, back to back or every --every' },
-];
 
 /** Adds the catalog's options that apply to `name`, each parsed by the shared value parser. */
 export function addCatalogOptions(command: Command, name: string, except: ReadonlySet<string> = new Set()): Command {

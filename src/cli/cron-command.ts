@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
-import { addCatalogOptions, CRON_NAMES, loadJobModules, requireCommand } from './core-commands.js';
+import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
+import { CRON_NAMES } from './names.js';
 import type { CliContext } from './context.js';
 import { examplesHelp } from './examples.js';
 

@@ -6,7 +6,8 @@ import { fromCommanderError } from './commander-errors.js';
 import { canonicalFlags } from './flag-aliases.js';
 import { formatTour } from './examples.js';
 import type { CliContext } from './context.js';
-import { CORE, CRON_NAMES, registerCoreCommands } from './core-commands.js';
+import { registerCoreCommands } from './core-commands.js';
+import { CORE, CRON_NAMES } from './names.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
