@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Builds the hostile and well-behaved test plugins from their AssemblyScript sources (cached).
     globalSetup: ['test/plugins/global-setup.ts'],
     testTimeout: 30_000,
@@ -11,5 +10,11 @@ export default defineConfig({
     maxWorkers: 2,
     maxConcurrency: 4,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'rpr', include: ['test/**/*.test.ts'] } },
+      // Runs start through the launcher where python3 is, else through execa: the core end-to-end
+      // tests run once more with the launcher off, so that both paths stay equal.
+      { extends: true, test: { name: 'core via execa', include: ['test/e2e/core-*.test.ts'], env: { RPR_LAUNCHER: '0' } } },
+    ],
   },
 });

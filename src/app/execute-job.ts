@@ -1,9 +1,9 @@
 import { createSystemClock, type Clock } from '../clock/clock.js';
 import { exitCodeForSignal } from '../errors/exit-codes.js';
 import type { JobObserver } from '../job/events.js';
-import { startJob } from '../job/loop.js';
+import { capturesOutput, startJob } from '../job/loop.js';
 import type { JobSpec } from '../job/spec.js';
-import { executeRun } from '../run/execute.js';
+import { executeRun, streamMode } from '../run/execute.js';
 import { reapLeftovers } from '../run/reap.js';
 import { loadRunner } from '../run/spawn.js';
 import { resolveCommand } from '../run/resolve-command.js';
@@ -43,7 +43,10 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   if (!spec.shell && !options.startRun) resolveCommand(spec.argv[0]!);
   const clock = options.clock ?? createSystemClock();
   const stats = createStats();
-  const [observability] = await Promise.all([startObservability(options.observability, spec.name), loadRunner()]);
+  const captured = capturesOutput(spec, schedule);
+  const pipes = streamMode(spec.io, captured, 'stdout') === 'pipe' || streamMode(spec.io, captured, 'stderr') === 'pipe';
+  const [observability, runner] = await Promise.all([startObservability(options.observability, spec.name), loadRunner({ pipes, ...(output.note ? { note: output.note } : {}) })]);
+  output.note?.(`rpr: runs are started by ${runner.path === 'launcher' ? 'the launcher' : 'execa'}: ${runner.why}`);
   let stoppedBy: StopSignal | 'pipe' | undefined;
   const pipeWatch: JobObserver = (event) => {
     // A child writing to rpr's own stdout dies of SIGPIPE when the reader has gone.

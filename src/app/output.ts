@@ -2,12 +2,15 @@ import type { JobObserver } from '../job/events.js';
 import type { JobSpec } from '../job/spec.js';
 import { jsonReporter } from '../report/json.js';
 import { progressLine } from '../report/progress.js';
+import { startProblemReporter } from '../report/problems.js';
 import { verboseReporter } from '../report/verbose.js';
 import type { OptionValues } from './build-job.js';
 
 export interface OutputPlan {
   io: JobSpec['io'];
   observers: JobObserver[];
+  /** rpr's own lines about how the job runs, with --verbose. */
+  note?: (line: string) => void;
   /** Where the end-of-job summary goes, if anywhere. */
   summaryTo: 'stdout' | 'stderr' | null;
   stop(): void;
@@ -23,7 +26,7 @@ const writeErr = (chunk: Buffer | string): void => void process.stderr.write(chu
  */
 export function planOutput(values: OptionValues, wallNow: () => number): OutputPlan {
   const hideCommand = values.quiet === true || values.statsOnly === true || values.json === true;
-  const observers: JobObserver[] = [];
+  const observers: JobObserver[] = [startProblemReporter(writeErr)];
   if (values.verbose === true) observers.push(verboseReporter(writeErr, wallNow));
   if (values.json === true) observers.push(jsonReporter(writeOut));
   const showProgress = process.stderr.isTTY === true && values.progress !== false && !values.quiet && !values.statsOnly;
@@ -36,6 +39,7 @@ export function planOutput(values: OptionValues, wallNow: () => number): OutputP
       prefix: values.prefix as string | undefined,
     },
     observers,
+    ...(values.verbose === true ? { note: (line: string) => writeErr(`${line}\n`) } : {}),
     summaryTo: values.statsOnly === true ? 'stdout' : values.summary === true ? 'stderr' : null,
     stop: () => progress?.stop(),
   };

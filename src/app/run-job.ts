@@ -2,12 +2,10 @@ import type { LoadedConfig } from '../config/types.js';
 import type { PluginHandle } from '../plugins/index.js';
 import type { Schedule } from '../schedule/types.js';
 import { applyGoSpellings, buildSpec, checkConflicts, type OptionValues } from './build-job.js';
-import { executeJob } from './execute-job.js';
-import { findPlugins, loadJobPlugins, type PluginReport } from './load-plugins.js';
-import { outputObserver } from './plugin-outputs.js';
-import { executorRunner } from './plugin-executor.js';
+import { executeJob, type ExecuteOptions } from './execute-job.js';
+import type { PluginReport } from './load-plugins.js';
+import type { outputObserver } from './plugin-outputs.js';
 import { planOutput } from './output.js';
-import { HTTP_AWARE_PLUGIN, httpAwareSettings, withHttpAware } from './http-aware.js';
 import { coordinateJob, type CoordinatedJob } from './coordination.js';
 
 /** `--set NAME.key=value` settings, by plugin name. */
@@ -41,11 +39,18 @@ export async function runJob(request: JobRequest): Promise<number> {
   let coordination: CoordinatedJob | undefined;
   try {
     let outputs: ReturnType<typeof outputObserver> | undefined;
-    let executor: PluginHandle | undefined;
+    let startRun: ExecuteOptions['startRun'];
     // --coordinate: the schedule's slots are claimed in Redis (wrappers below must pass `claim` on).
     coordination = await coordinateJob(request.schedule, values, request.started ?? [], report.line);
     let schedule = coordination?.schedule ?? request.schedule;
     if (outputNames.length > 0 || executorName || values.httpAware === true) {
+      // The plugin system is loaded only by jobs that use a plugin.
+      const [{ findPlugins, loadJobPlugins }, { outputObserver }, { executorRunner }, { HTTP_AWARE_PLUGIN, httpAwareSettings, withHttpAware }] = await Promise.all([
+        import('./load-plugins.js'),
+        import('./plugin-outputs.js'),
+        import('./plugin-executor.js'),
+        import('./http-aware.js'),
+      ]);
       const discovery = await findPlugins(config?.plugins, report);
       if (values.httpAware === true) {
         const hints: { last?: string } = {};
@@ -60,7 +65,7 @@ export async function runJob(request: JobRequest): Promise<number> {
       ];
       const loaded = await loadJobPlugins(discovery, requests, config?.plugins, report);
       handles.push(...loaded);
-      if (executorName) executor = loaded.shift();
+      if (executorName) startRun = executorRunner(loaded.shift()!, report.line, report.verbose);
       if (loaded.length > 0) outputs = outputObserver(loaded, report.line);
     }
     return await executeJob({
@@ -69,7 +74,7 @@ export async function runJob(request: JobRequest): Promise<number> {
       output,
       // Coordinated, the job's wall clock is Redis's: the instances' slots are the same instants.
       ...(coordination ? { clock: coordination.clock } : {}),
-      ...(executor ? { startRun: executorRunner(executor, report.line, report.verbose) } : {}),
+      ...(startRun ? { startRun } : {}),
       observers: outputs ? [outputs.observer] : [],
       finish: async () => {
         await outputs?.drain(OUTPUT_DRAIN_MS);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { RprError } from '../errors/index.js';
-import { main } from './program.js';
+import { VERSION } from '../version.js';
+import { JOB_WORDS } from './names.js';
 
 // A reader that went away (`rpr --help | head -1`) is not an error: what is left to write is
 // dropped (a job stops: app/execute-job.ts). Output that cannot be written at all (a full disk)
@@ -22,6 +23,32 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 // Nowhere left to say anything.
 process.stderr.on('error', () => undefined);
 
-code = await main(process.argv.slice(2));
+/**
+ * A core job (a subcommand of rpr's own with a command after --, or `run NAME`), and no help asked
+ * for: its launcher (python3, ~30 ms to start) is started before the CLI loads, so that it is
+ * ready by the first run. A guess only: a command line that turns out to be no job (a usage error)
+ * leaves nothing behind, since the launcher ends with rpr. A plugin's job starts it when its first
+ * run is due, after the plugin has loaded (a plugin stuck loading is a job killed before any run).
+ */
+function looksLikeJob(argv: readonly string[]): boolean {
+  const dashdash = argv.indexOf('--');
+  const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  if (head.some((arg) => arg === '-h' || arg === '--help')) return false;
+  const word = head.find((arg, i) => !arg.startsWith('-') && head[i - 1] !== '--config');
+  if (word === undefined || !JOB_WORDS.has(word)) return false;
+  return word === 'run' || (dashdash !== -1 && dashdash < argv.length - 1);
+}
+
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  // The one answer that needs no command-line parser: loading commander and the CLI would more
+  // than double the time of printing a line known already.
+  process.stdout.write(`rpr ${VERSION}\n`);
+  code = 0;
+} else {
+  if (looksLikeJob(args)) (await import('../run/spawn.js')).startLauncher();
+  const { main } = await import('./program.js');
+  code = await main(args);
+}
 // exitCode, not exit(): lets stdout drain when it is a slow pipe.
 settle();

@@ -12,6 +12,7 @@ import type { OptionDef } from '../options/catalog.js';
 import { resolveOptions, type Resolved } from '../options/resolve.js';
 import { formatDuration } from '../units/duration.js';
 import type { Pattern } from '../units/pattern.js';
+import { configFlag } from './resolve-values.js';
 
 export interface ConfigCommandIo {
   /** One line of normal output (stdout). */
@@ -107,14 +108,6 @@ async function cronProblems(path: string): Promise<RprError[]> {
   return problems;
 }
 
-/** --config given before or after the subcommand, whichever command parsed it. The run commands need this too. */
-export function configFlag(cmd: Command): string | undefined {
-  for (let c: Command | null = cmd; c; c = c.parent) {
-    const value = c.opts().config;
-    if (typeof value === 'string') return value;
-  }
-  return undefined;
-}
 
 /** `timeout = "30s"   # env RPR_TIMEOUT`, or `# jitter: not set`. */
 function settingLine(key: string, def: OptionDef, resolved: Resolved): string {

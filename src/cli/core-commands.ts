@@ -1,18 +1,11 @@
 import { Command, Option } from 'commander';
-import { coreSchedule } from '../app/build-job.js';
-import { runJob } from '../app/run-job.js';
 import { usageError } from '../errors/index.js';
 import { OPTIONS, appliesTo, type CoreCommand } from '../options/catalog.js';
 import { parseOptionValue } from '../options/values.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
-import { resolveInvocation } from './resolve-values.js';
+import { CORE } from './names.js';
 
-const CORE: { name: CoreCommand; aliases: string[]; summary: string }[] = [
-  { name: 'interval', aliases: ['int', 'i'], summary: 'run every --every, start to start, drift-free' },
-  { name: 'count', aliases: ['cnt', 'c'], summary: 'run --times times, back to back or every --every' },
-  { name: 'duration', aliases: ['dur', 'd'], summary: 'run for --for, back to back or every --every' },
-];
 
 /** Adds the catalog's options that apply to `name`, each parsed by the shared value parser. */
 export function addCatalogOptions(command: Command, name: string, except: ReadonlySet<string> = new Set()): Command {
@@ -40,11 +33,17 @@ export function requireCommand(ctx: CliContext, subcommand: string): string[] {
   return ctx.commandArgv;
 }
 
-export function registerCoreCommands(program: Command, ctx: CliContext): void {
+/** What running a job needs, loaded by the action that runs one (job-modules.ts). */
+export const loadJobModules = (): Promise<typeof import('./job-modules.js')> => import('./job-modules.js');
+
+/** Registers the core subcommands (only those named in `only`, when given). */
+export function registerCoreCommands(program: Command, ctx: CliContext, only?: ReadonlySet<string>): void {
   for (const { name, aliases, summary } of CORE) {
+    if (only && !only.has(name)) continue;
     const command = program.command(name).aliases(aliases).description(summary).usage('[options] -- <command> [args...]');
     addCatalogOptions(command, name).addHelpText('after', examplesHelp(name));
     command.action(async (_opts: unknown, cmd: Command) => {
+      const { coreSchedule, resolveInvocation, runJob } = await loadJobModules();
       const invocation = await resolveInvocation(name, cmd);
       const argv = requireCommand(ctx, name);
       ctx.exitCode = await runJob({ ...invocation, argv, schedule: coreSchedule(name as Exclude<CoreCommand, 'cron'>, invocation.values) });

@@ -1,10 +1,9 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
-import { runJob } from '../app/run-job.js';
-import { addCatalogOptions, requireCommand } from './core-commands.js';
+import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
+import { CRON_NAMES } from './names.js';
 import type { CliContext } from './context.js';
 import { examplesHelp } from './examples.js';
-import { resolveInvocation } from './resolve-values.js';
 import { packageFile } from '../package-files.js';
 
 /** More fire times than anyone reads; also bounds the work an absurd N would cause. */
@@ -25,8 +24,8 @@ const parseFrom = (raw: string): number => {
 /** `rpr cron --cron EXPR -- cmd`, and `--next N` to preview the fire times. */
 export function registerCronCommand(program: Command, ctx: CliContext): void {
   const command = program
-    .command('cron')
-    .alias('cr')
+    .command(CRON_NAMES[0])
+    .alias(CRON_NAMES[1])
     .description('run at the times of a cron expression, in a time zone, DST-safe')
     .usage('--cron EXPR [options] -- <command> [args...]');
   addCatalogOptions(command, 'cron')
@@ -34,6 +33,7 @@ export function registerCronCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--from <time>', 'with --next: list fire times after this ISO time instead of now').argParser(parseFrom))
     .addHelpText('after', `${examplesHelp('cron')}\nSee ${packageFile('docs/cron.md')} for the syntax, day-of-month/day-of-week and DST rules.\n`);
   command.action(async (_opts: unknown, cmd: Command) => {
+    const { resolveInvocation, runJob } = await loadJobModules();
     const invocation = await resolveInvocation('cron', cmd);
     const { values } = invocation;
     const local = cmd.opts<{ next?: number; from?: number }>();

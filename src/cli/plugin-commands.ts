@@ -1,15 +1,13 @@
 import { Command, Option } from 'commander';
 import { findPlugins, problemOf, problemText } from '../app/load-plugins.js';
-import { runJob } from '../app/run-job.js';
-import { pluginSchedule } from '../app/plugin-schedule.js';
 import { HTTP_AWARE_PLUGIN } from '../app/http-aware.js';
 import { RprError } from '../errors/index.js';
 import type { ConfigField, DiscoveredPlugin, Discovery } from '../plugins/index.js';
 import { OPTIONS } from '../options/catalog.js';
 import { formatDuration } from '../units/duration.js';
-import { addCatalogOptions, requireCommand } from './core-commands.js';
+import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
-import { loadConfigNamedIn, resolveInvocation } from './resolve-values.js';
+import { loadConfigNamedIn } from './resolve-values.js';
 
 /** The Go rpr's names for its schedulers, kept so that old scripts run unchanged. */
 export const SCHEDULER_ALIASES: Readonly<Record<string, string[]>> = {
@@ -68,6 +66,7 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
   const owned = new Set(OPTIONS.filter((def) => keyOf.has(def.key)).map((def) => def.key));
   addCatalogOptions(command, manifest.name, owned);
   command.action(async (_opts: unknown, cmd: Command) => {
+    const { resolveInvocation, runJob } = await loadJobModules();
     const invocation = await resolveInvocation(manifest.name, cmd, undefined, undefined, owned);
     const argv = requireCommand(ctx, manifest.name);
     const settings: Record<string, unknown> = {};
@@ -76,6 +75,7 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     }
     Object.assign(settings, invocation.settings[manifest.name]);
     const { loadJobPlugins } = await import('../app/load-plugins.js');
+    const { pluginSchedule } = await import('../app/plugin-schedule.js');
     const report = { line: (text: string) => void process.stderr.write(`${text}\n`), verbose: invocation.values.verbose === true };
     // With the report: --verbose says which installed plugins shadow bundled ones.
     const discovery = await findPlugins(invocation.config?.plugins, report);
@@ -85,21 +85,35 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
 }
 
 /**
- * Registers every scheduler plugin as a subcommand. Done only when the
- * command line names no built-in subcommand, so plain jobs never pay for
- * reading plugin manifests.
+ * The plugins a command line may name, found only when it names no built-in
+ * subcommand (or asks for the full help), so plain jobs never pay for reading
+ * plugin manifests.
  */
-export async function registerPluginSchedulers(program: Command, ctx: CliContext, args: string[]): Promise<Discovery> {
+export async function findSchedulers(args: string[]): Promise<Discovery> {
   // [plugins] dir may move the user's plugins; a broken config file is reported later, by the command.
   const config = await loadConfigNamedIn(args).catch(() => null);
-  const discovery = await findPlugins(config?.plugins);
-  const taken = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  return findPlugins(config?.plugins);
+}
+
+/** The scheduler plugin a command line names (`rpr NAME`, `rpr ALIAS`, `rpr plugin NAME`), if it names one. */
+export function schedulerNamed(args: string[], discovery: Discovery): string | undefined {
+  const at = subcommandAt(args);
+  const word = args[at] === 'plugin' ? args.slice(at + 1).find((arg) => !arg.startsWith('-')) : args[at];
+  const name = word === undefined ? undefined : canonicalName(word);
+  return name !== undefined && notAScheduler(name, discovery) === null ? name : undefined;
+}
+
+/**
+ * Registers the scheduler plugins as subcommands (only `only`, when the
+ * command line names it), none under a name `reserved` for a built-in.
+ */
+export function registerPluginSchedulers(program: Command, ctx: CliContext, discovery: Discovery, reserved: readonly string[], only?: string): void {
+  const taken = new Set([...reserved, ...program.commands.flatMap((c) => [c.name(), ...c.aliases()])]);
   for (const plugin of discovery.plugins.values()) {
     // http-aware only makes sense wrapped around another schedule (--http-aware), never on its own.
     if (plugin.manifest.kind !== 'scheduler' || taken.has(plugin.manifest.name) || plugin.manifest.name === HTTP_AWARE_PLUGIN) continue;
-    addSchedulerCommand(program, ctx, plugin);
+    if (only === undefined || plugin.manifest.name === only) addSchedulerCommand(program, ctx, plugin);
   }
-  return discovery;
 }
 
 /** Index of the subcommand word: the first argument that is neither an option nor --config's value. */

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { keygen, publicKeyText, readPrivateKey, signPlugin } from '../manage/signing.js';
+
+/** Loaded by the command that runs: the plugin system is not needed for the help. */
+const signing = (): Promise<typeof import('../manage/signing.js')> => import('../manage/signing.js');
 
 /** `rpr plugins keygen | pubkey | sign`: keys and signatures for plugin authors. */
 export function registerSignCommands(plugins: Command): void {
@@ -9,7 +11,7 @@ export function registerSignCommands(plugins: Command): void {
     .option('--out <file>', 'where the private key goes (mode 0600)', 'rpr-signing-key.pem')
     .addHelpText('after', '\nExample:\n  rpr plugins keygen --out ~/.rpr-signing-key.pem')
     .action(async (opts: { out: string }) => {
-      const pub = await keygen(opts.out);
+      const pub = await (await signing()).keygen(opts.out);
       process.stdout.write(`private key: ${opts.out} (keep it secret)\npublic key:  ${pub}\nusers trust it with, in their rpr config:\n  [plugins]\n  trusted_keys = ["${pub}"]\n`);
     });
 
@@ -18,6 +20,7 @@ export function registerSignCommands(plugins: Command): void {
     .description('print the public key of a private key')
     .requiredOption('--key <file>', 'the private key (from rpr plugins keygen)')
     .action(async (opts: { key: string }) => {
+      const { publicKeyText, readPrivateKey } = await signing();
       process.stdout.write(`${publicKeyText(await readPrivateKey(opts.key))}\n`);
     });
 
@@ -28,7 +31,7 @@ export function registerSignCommands(plugins: Command): void {
     .requiredOption('--key <file>', 'the private key (from rpr plugins keygen)')
     .addHelpText('after', '\nExample:\n  rpr plugins sign dist --key ~/.rpr-signing-key.pem\n  rpr plugins validate dist        # says who signed it')
     .action(async (target: string, opts: { key: string }) => {
-      const { sigFile, key, sha256 } = await signPlugin(target, opts.key);
+      const { sigFile, key, sha256 } = await (await signing()).signPlugin(target, opts.key);
       process.stdout.write(`signed sha256 ${sha256} and its permissions with ${key}: ${sigFile}\n`);
     });
 }

@@ -5,7 +5,6 @@ import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
 import { BUILT_IN_DEFAULTS, resolveOptions, type Resolved } from '../options/resolve.js';
-import { configFlag } from './config-command.js';
 
 export interface Invocation {
   values: OptionValues;
@@ -71,4 +70,13 @@ export function parseSettings(items: string[]): PluginSettings {
 function withExplicit(resolved: Resolved): OptionValues {
   const explicit = Object.keys(resolved.sources).filter((key) => resolved.sources[key] !== 'default');
   return Object.defineProperty(resolved.values, EXPLICIT, { value: new Set(explicit), enumerable: false });
+}
+
+/** --config given before or after the subcommand, whichever command parsed it. (config check and show use it too.) */
+export function configFlag(cmd: Command): string | undefined {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const value = c.opts().config;
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
 }

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { coreSchedule } from '../app/build-job.js';
 import type { LoadedConfig } from '../config/types.js';
 import { RprError, usageError } from '../errors/index.js';
-import { runJob } from '../app/run-job.js';
-import { addCatalogOptions } from './core-commands.js';
+import { addCatalogOptions, loadJobModules } from './core-commands.js';
 import type { CliContext } from './context.js';
-import { loadInvocationConfig, resolveInvocation } from './resolve-values.js';
 
 /**
  * `rpr run NAME`: a job written down in the config file ([jobs.NAME]), with
@@ -36,6 +33,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
   // Every option is accepted here; resolution rejects those the job's schedule does not take.
   addCatalogOptions(command, 'all-options');
   command.action(async (name: string, _opts: unknown, cmd: Command) => {
+    const { coreSchedule, loadInvocationConfig, resolveInvocation, runJob } = await loadJobModules();
     const config = await loadInvocationConfig(cmd);
     const job = config?.jobs[name];
     if (!config || !job) {

@@ -18,6 +18,8 @@ export interface RunResult {
   success: boolean;
   /** Why the run counts as failed or passed when a pattern decided it. */
   decidedBy: 'exit-code' | 'success-pattern' | 'failure-pattern' | 'timeout' | 'spawn-error';
+  /** Why it could not start, when the command is not to blame (a missing working directory). */
+  startProblem?: string;
   /** The last few KB of the run's output, when something (a plugin) asked for it. */
   outputTail?: string;
   /** The first 16 KB of the run's output (stdout, then stderr), when asked for. */

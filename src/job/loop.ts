@@ -43,6 +43,11 @@ const MISSED_AFTER_MS = 2 * MAX_TIMER_MS;
 
 const UNTIL_MET: ReadonlySet<EndReason> = new Set(['until-success', 'until-failure', 'until-match', 'until-changes']);
 
+/** Whether rpr reads each run's output: for a pattern, --until-changes, or a plugin that is given its tail. */
+export function capturesOutput(spec: JobSpec, schedule: Schedule): boolean {
+  return !!(spec.successPattern || spec.failurePattern || spec.stop.untilMatch) || spec.stop.untilChanges || spec.wantsOutputTail === true || schedule.wantsOutput === true;
+}
+
 export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const { clock, schedule } = deps;
   const random = deps.random ?? Math.random;
@@ -99,7 +104,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       timeoutMs: spec.timeoutMs,
       killAfterMs: spec.killAfterMs,
       ...spec.io,
-      capture: patterns.length > 0 || spec.stop.untilChanges || wantsTail ? { patterns, hashStdout: spec.stop.untilChanges } : undefined,
+      capture: capturesOutput(spec, schedule) ? { patterns, hashStdout: spec.stop.untilChanges } : undefined,
     });
     active.add(handle);
     return handle.done.then((outcome) => {
@@ -117,6 +122,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
           signal: outcome.signal,
           timedOut: outcome.timedOut,
           ...decided,
+          ...(outcome.startProblem ? { startProblem: outcome.startProblem } : {}),
           ...(wantsTail && outcome.capture ? { outputTail: outcome.capture.tail, outputHead: outcome.capture.head } : {}),
         },
         outcome.capture?.stdoutHash ?? null,

@@ -1,5 +1,9 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { StringDecoder } from 'node:string_decoder';
+
+/** node:crypto takes milliseconds to load and only --until-changes needs it: it is required then. */
+const requireBuiltin = createRequire(import.meta.url);
 
 /** Most output text kept for whole-text pattern matching; lines are matched without limit. */
 export const CAPTURE_CAP_BYTES = 1024 * 1024;
@@ -43,7 +47,7 @@ export class OutputCapture {
 
   constructor(private readonly needs: CaptureNeeds) {
     this.matched = needs.patterns.map(() => false);
-    this.hash = needs.hashStdout ? createHash('sha256') : null;
+    this.hash = needs.hashStdout ? (requireBuiltin('node:crypto') as typeof import('node:crypto')).createHash('sha256') : null;
   }
 
   write(stream: 'stdout' | 'stderr', chunk: Buffer): void {

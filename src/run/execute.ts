@@ -1,3 +1,4 @@
+import { access, constants, stat } from 'node:fs/promises';
 import { OutputCapture, type CaptureNeeds, type CaptureResult } from './capture.js';
 import { createPrefixer, expandPrefix } from './prefix.js';
 import { groupIsLive, leaderExited, trackGroup } from './process-group.js';
@@ -27,6 +28,8 @@ export interface RunOutcome extends ProcessEnd {
   timedOut: boolean;
   durationMs: number;
   capture: CaptureResult | null;
+  /** Why the run could not start when the command is not to blame (its working directory). */
+  startProblem?: string;
 }
 
 export interface ActiveRun {
@@ -70,15 +73,18 @@ function after(ms: number, fn: () => void): Timer {
   };
 }
 
+/** Where a run's stream goes: inherited, discarded, or piped into rpr when rpr must read it. */
+export function streamMode(io: Pick<RunPlan, 'sinks' | 'passthrough' | 'prefix'>, captured: boolean, stream: 'stdout' | 'stderr'): StdioMode {
+  const sink = io.sinks[stream];
+  if (captured || (sink && io.prefix)) return 'pipe';
+  if (sink) return io.passthrough[stream] ? 'inherit' : 'pipe';
+  return 'ignore';
+}
+
 export function executeRun(plan: RunPlan): ActiveRun {
   const started = performance.now();
   const capture = plan.capture ? new OutputCapture(plan.capture) : null;
-  const mode = (stream: 'stdout' | 'stderr'): StdioMode => {
-    const sink = plan.sinks[stream];
-    if (capture || (sink && plan.prefix)) return 'pipe';
-    if (sink) return plan.passthrough[stream] ? 'inherit' : 'pipe';
-    return 'ignore';
-  };
+  const mode = (stream: 'stdout' | 'stderr'): StdioMode => streamMode(plan, capture !== null, stream);
   // RPR_JOB_ID lets the job's end (and this run's timeout) find what left the run's group.
   const env = { ...plan.env, ...TAG_ENV };
   const child = spawnRun({ argv: plan.argv, shell: plan.shell, env, cwd: plan.cwd, stdout: mode('stdout'), stderr: mode('stderr') });
@@ -120,10 +126,10 @@ export function executeRun(plan: RunPlan): ActiveRun {
     if (child.pid !== undefined) leaderExited(child.pid);
     timeoutTimer?.clear();
     let linger: NodeJS.Timeout | undefined;
-    const end = await Promise.race([
-      child.ended,
-      new Promise<null>((resolve) => (linger = setTimeout(() => resolve(null), STREAM_LINGER_MS))),
-    ]);
+    // Without pipes there is nothing to linger for (and no timer to set and clear on every run).
+    const end = !child.stdout && !child.stderr
+      ? await child.ended
+      : await Promise.race([child.ended, new Promise<null>((resolve) => (linger = setTimeout(() => resolve(null), STREAM_LINGER_MS)))]);
     clearTimeout(linger);
     // Kill escalation only matters while something in the run's group is alive. A member that
     // ignored SIGTERM may outlive the main process: SIGKILL still reaches it when the grace period
@@ -136,7 +142,9 @@ export function executeRun(plan: RunPlan): ActiveRun {
       child.stderr?.destroy();
       processEnd = await child.ended;
     }
-    return { ...processEnd, timedOut, durationMs, capture: capture ? capture.finish() : null };
+    // A start failure reads as the command's (127, 126) unless the working directory explains it.
+    const startProblem = processEnd.spawnError && plan.cwd ? await workingDirectoryProblem(plan.cwd) : undefined;
+    return { ...processEnd, timedOut, durationMs, capture: capture ? capture.finish() : null, ...(startProblem ? { startProblem } : {}) };
   })();
 
   return {
@@ -148,4 +156,19 @@ export function executeRun(plan: RunPlan): ActiveRun {
     terminate,
     kill: () => child.signal('SIGKILL'),
   };
+}
+
+/** What is wrong with a run's working directory, in words; undefined when nothing is. */
+async function workingDirectoryProblem(dir: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(dir)).isDirectory()) return `working directory ${dir} is not a directory`;
+    await access(dir, constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `working directory ${dir} does not exist`;
+    if (code === 'ENOTDIR') return `working directory ${dir} is not a directory`;
+    if (code === 'EACCES') return `working directory ${dir} cannot be entered (permission denied)`;
+    return `working directory ${dir} cannot be used (${code ?? 'error'})`;
+  }
 }

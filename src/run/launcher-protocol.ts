@@ -1,15 +1,16 @@
 /**
- * The wire format between rpr and its launcher (launcher.ts), and the
- * launcher itself: a small Python program that starts each run with
- * posix_spawn, which costs a vfork and an exec however big the caller is,
- * where Node's own spawn() forks the whole Node process.
+ * The wire format between rpr (launcher.ts) and its launcher, the small
+ * Python program in launcher.py that starts each run with posix_spawn, which
+ * costs a vfork and an exec however big the caller is, where Node's own
+ * spawn() forks the whole Node process.
  *
  * rpr -> launcher, on the launcher's stdin: messages made of NUL-terminated
  * fields, the first giving how many fields follow. Arguments and environment
  * strings can hold any byte but NUL (as in exec itself), so nothing is quoted.
  *   env <KEY=VALUE>...                               once, first: rpr's environment
- *   run <inherit|null> <inherit|null> <argc> <arg>... <KEY=VALUE>...
- *                                                    stdout, stderr, argv, extra variables
+ *   run <inherit|null> <inherit|null> <cwd> <argc> <arg>... <KEY=VALUE>...
+ *                                                    stdout, stderr, working directory (empty:
+ *                                                    rpr's), argv, extra variables
  * launcher -> rpr, on fd 3: ASCII lines.
  *   ready <launcher pid>                             after env
  *   started <pid> | error <ERRNO> | unsupported <why>  one per run request, in order
@@ -24,6 +25,8 @@ export interface LaunchRequest {
   argv: readonly string[];
   /** Variables set on top of rpr's environment. */
   env: Record<string, string>;
+  /** An absolute working directory; rpr's own when absent. */
+  cwd?: string;
   stdout: LauncherStdio;
   stderr: LauncherStdio;
 }
@@ -50,6 +53,7 @@ export function canEncodeRun(request: LaunchRequest): boolean {
     request.argv.length > 0 &&
     request.argv[0] !== '' &&
     request.argv.every(fieldSafe) &&
+    fieldSafe(request.cwd ?? '') &&
     Object.entries(request.env).every(envEntrySafe)
   );
 }
@@ -73,6 +77,7 @@ export function encodeRun(request: LaunchRequest): Buffer {
     'run',
     request.stdout,
     request.stderr,
+    request.cwd ?? '',
     String(request.argv.length),
     ...request.argv,
     ...Object.entries(request.env).map(([k, v]) => `${k}=${v}`),
@@ -125,118 +130,3 @@ export class ReplyReader {
     return lines.map(parseReply);
   }
 }
-
-/**
- * The launcher, run as `python3 -I -S -c LAUNCHER_SCRIPT` (Python >= 3.8, for
- * os.posix_spawnp with setsid). Each run gets what Node's spawn with
- * `detached: true` gives it: a new session (pid = process group id = session
- * id), stdin from /dev/null, stdout/stderr inherited (made blocking, as libuv
- * does) or /dev/null, signals 1-31 at their default disposition and none
- * blocked, no other open descriptors, and the environment rpr sent plus the
- * run's variables. The launcher also uses rpr's PATH to find the program.
- * Runs may overlap: their ends are reaped from a select loop woken by SIGCHLD.
- */
-export const LAUNCHER_SCRIPT = String.raw`
-import errno, os, select, signal, sys
-REPLY = 3
-
-def reply(text):
-    data = (text + '\n').encode()
-    while data:
-        data = data[os.write(REPLY, data):]
-
-def main():
-    if sys.version_info < (3, 8) or not hasattr(os, 'posix_spawnp'):
-        reply('fatal python 3.8 or later is needed')
-        return
-    os.set_inheritable(REPLY, False)
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_r, False)
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
-    signal.signal(signal.SIGCHLD, lambda signo, frame: None)
-    sigdef = [s for s in range(1, 32) if s not in (signal.SIGKILL, signal.SIGSTOP)]
-    base = {}
-    fields = []
-    partial = b''
-
-    def reap():
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            if os.WIFSIGNALED(status):
-                reply('signal %d %d' % (pid, os.WTERMSIG(status)))
-            elif os.WIFEXITED(status):
-                reply('exit %d %d' % (pid, os.WEXITSTATUS(status)))
-
-    def run(msg):
-        argc = int(msg[3])
-        argv = msg[4:4 + argc]
-        env = dict(base)
-        for entry in msg[4 + argc:]:
-            key, _, value = entry.partition(b'=')
-            env[key] = value
-        actions = [(os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0)]
-        try:
-            for fd, mode in ((1, msg[1]), (2, msg[2])):
-                if mode == b'null':
-                    actions.append((os.POSIX_SPAWN_OPEN, fd, '/dev/null', os.O_RDWR, 0))
-                else:
-                    os.set_blocking(fd, True)
-            pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions,
-                                  setsid=True, setsigdef=sigdef, setsigmask=())
-        except OSError as e:
-            reply('error ' + errno.errorcode.get(e.errno, 'EUNKNOWN'))
-            return
-        except Exception as e:
-            reply('unsupported %s' % type(e).__name__)
-            return
-        reply('started %d' % pid)
-
-    while True:
-        ready = select.select([0, wake_r], [], [])[0]
-        if wake_r in ready:
-            try:
-                while os.read(wake_r, 512):
-                    pass
-            except BlockingIOError:
-                pass
-            reap()
-        if 0 not in ready:
-            continue
-        chunk = os.read(0, 65536)
-        if not chunk:
-            return
-        parts = (partial + chunk).split(b'\0')
-        partial = parts.pop()
-        fields.extend(parts)
-        i = 0
-        while i < len(fields) and len(fields) - i - 1 >= int(fields[i]):
-            msg = fields[i + 1:i + 1 + int(fields[i])]
-            i += 1 + len(msg)
-            if msg[0] == b'run':
-                run(msg)
-            elif msg[0] == b'env':
-                base = dict(entry.partition(b'=')[::2] for entry in msg[1:])
-                if b'PATH' in base:
-                    os.environb[b'PATH'] = base[b'PATH']
-                else:
-                    os.environb.pop(b'PATH', None)
-                reply('ready %d' % os.getpid())
-        del fields[:i]
-
-try:
-    main()
-except (BrokenPipeError, KeyboardInterrupt):
-    pass
-except Exception as e:
-    try:
-        reply('fatal %s: %s' % (type(e).__name__, str(e).replace('\n', ' ')))
-    except Exception:
-        pass
-    sys.exit(70)
-`;

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import {
-  LAUNCHER_SCRIPT,
   ReplyReader,
   canEncodeRun,
   encodeEnv,
@@ -11,9 +12,13 @@ import {
   type LaunchRequest,
   type Reply,
 } from './launcher-protocol.js';
-import { signalGroup, trackGroup } from './process-group.js';
+import { PendingRun } from './pending-run.js';
+import { signalGroup } from './process-group.js';
 import { readProcStats } from './proc.js';
 import type { ProcessEnd, Spawned, SpawnRequest } from './spawn.js';
+
+/** The launcher program, shipped beside this module (the build copies it into dist/run/). */
+const SCRIPT = fileURLToPath(new URL('./launcher.py', import.meta.url));
 
 /** The ordinary way to start a run (execa), for whatever the launcher does not take. */
 export type Fallback = (request: SpawnRequest) => Spawned;
@@ -25,59 +30,6 @@ export type Fallback = (request: SpawnRequest) => Spawned;
 const LAUNCHABLE: Record<keyof SpawnRequest, boolean> = { argv: true, shell: true, env: true, cwd: true, stdout: true, stderr: true };
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
-
-/**
- * One run started through the launcher. Its pid arrives with the launcher's
- * `started` reply, so signals asked for before then are sent on arrival. When
- * the launcher cannot start it, the run is started through the fallback
- * (execa) instead and this object follows that process.
- */
-class LaunchedRun implements Spawned {
-  pid: number | undefined;
-  readonly stdout = null;
-  readonly stderr = null;
-  readonly ended: Promise<ProcessEnd>;
-  readonly exited: Promise<void>;
-  private resolveEnd!: (end: ProcessEnd) => void;
-  private delegate: Spawned | undefined;
-  private queued: NodeJS.Signals[] = [];
-
-  constructor(readonly request: SpawnRequest) {
-    this.ended = new Promise((resolve) => (this.resolveEnd = resolve));
-    this.exited = this.ended.then(() => undefined);
-  }
-
-  signal(name: NodeJS.Signals): void {
-    if (this.delegate) this.delegate.signal(name);
-    else if (this.pid === undefined) this.queued.push(name);
-    else signalGroup(this.pid, name);
-  }
-
-  started(pid: number): void {
-    this.pid = pid;
-    trackGroup(pid);
-    for (const name of this.queued.splice(0)) signalGroup(pid, name);
-  }
-
-  fallBack(fallback: Fallback): void {
-    let child: Spawned;
-    try {
-      child = fallback(this.request);
-    } catch {
-      this.resolveEnd({ exitCode: null, signal: null, spawnError: 'ESPAWN' });
-      return;
-    }
-    this.delegate = child;
-    this.pid = child.pid;
-    if (child.pid !== undefined) trackGroup(child.pid);
-    for (const name of this.queued.splice(0)) child.signal(name);
-    void child.ended.then(this.resolveEnd);
-  }
-
-  finish(end: ProcessEnd): void {
-    this.resolveEnd(end);
-  }
-}
 
 /**
  * A long-lived launcher process for one job (see launcher-protocol.ts). It
@@ -93,8 +45,8 @@ class LaunchedRun implements Spawned {
  */
 export class Launcher {
   /** Runs sent and waiting for their started/error reply, in request order. */
-  private readonly starting: LaunchedRun[] = [];
-  private readonly running = new Map<number, LaunchedRun>();
+  private readonly starting: PendingRun[] = [];
+  private readonly running = new Map<number, PendingRun>();
   private readonly reader = new ReplyReader();
   private dead = false;
   /** No new runs (the launcher said it cannot start them here); ends once the last one has. */
@@ -108,61 +60,68 @@ export class Launcher {
   ) {}
 
   /**
-   * Starts the launcher; resolves once it is ready, or null when it cannot run
-   * here (not Linux, no python3 >= 3.8, RPR_LAUNCHER=0) or does not answer
-   * within readyMs. Never throws, and never keeps rpr alive: until it is ready
-   * (or if it never is) runs go through execa.
+   * Starts the launcher; resolves once it is ready, or with the reason it
+   * cannot run here (not Linux, no python3 >= 3.8, RPR_LAUNCHER=0) or did not
+   * answer within readyMs. Never throws, and never keeps rpr alive: until it
+   * is ready (or if it never is) runs go through execa.
    *
-   * Started with node:child_process rather than execa so that it starts while
-   * execa is still being imported (about 140 ms; python3 -I -S starts in about
-   * 30 ms), which hides its start-up from the job.
+   * Started with node:child_process: execa, the fallback, is loaded only when
+   * a run needs it.
    */
-  static async start(fallback: Fallback, readyMs = 3000): Promise<Launcher | null> {
-    if (process.platform !== 'linux' || process.env.RPR_LAUNCHER === '0') return null;
+  static async start(fallback: Fallback, readyMs = 3000): Promise<Launcher | string> {
+    if (process.platform !== 'linux') return 'the launcher needs Linux';
+    if (process.env.RPR_LAUNCHER === '0') return 'RPR_LAUNCHER=0';
+    try {
+      accessSync(SCRIPT, fsConstants.R_OK);
+    } catch {
+      return `${SCRIPT} is missing`;
+    }
     let child: ChildProcess;
     try {
-      child = spawn(python(), ['-I', '-S', '-c', LAUNCHER_SCRIPT], {
+      child = spawn(python(), ['-I', '-S', SCRIPT], {
         stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
         // Its own session: a terminal's Ctrl-C goes to rpr, which stops the runs itself.
         detached: true,
       });
-    } catch {
-      return null;
+    } catch (error) {
+      return `python3 could not be started (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
     }
-    child.on('error', () => undefined); // ENOENT and the like; 'close' below ends the launcher
+    let spawnError: string | undefined;
+    child.on('error', (error: NodeJS.ErrnoException) => void (spawnError = error.code)); // ENOENT and the like; 'close' below ends the launcher
     const input = child.stdin;
     const replies = child.stdio[3] as (Readable & { ref(): unknown; unref(): unknown }) | null;
-    if (!input || !replies || child.pid === undefined) return null;
+    if (!input || !replies || child.pid === undefined) return 'python3 could not be started';
     const launcher = new Launcher(child, input, replies, fallback);
     process.once('exit', launcher.onRprExit);
     const ready = await launcher.handshake(readyMs);
-    if (!ready) {
+    if (ready !== true) {
       launcher.die();
-      return null;
+      return spawnError === 'ENOENT' ? 'no python3 found' : spawnError ? `python3 could not be started (${spawnError})` : ready;
     }
     return launcher;
   }
 
-  private handshake(readyMs: number): Promise<boolean> {
+  /** true once the launcher says it is ready; else why not. */
+  private handshake(readyMs: number): Promise<true | string> {
     return new Promise((resolve) => {
       let settled = false;
-      const settle = (ok: boolean): void => {
+      const settle = (ok: true | string): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         resolve(ok);
       };
-      const timer = setTimeout(() => settle(false), readyMs);
+      const timer = setTimeout(() => settle(`the launcher did not answer within ${readyMs} ms`), readyMs);
       timer.unref();
       this.input.on('error', () => this.die());
       this.replies.on('close', () => {
-        settle(false);
+        settle('the launcher (python3) exited at once');
         this.die();
       });
       this.replies.on('error', () => this.die());
       this.replies.on('data', (chunk: Buffer) => {
         for (const reply of this.reader.push(chunk)) {
-          if (!settled) settle(reply?.type === 'ready');
+          if (!settled) settle(reply?.type === 'ready' ? true : reply?.type === 'fatal' ? `the launcher cannot run: ${reply.reason}` : 'the launcher did not answer as expected');
           else if (reply) this.onReply(reply);
           else this.die(); // not the protocol: nothing it says can be trusted
         }
@@ -181,23 +140,23 @@ export class Launcher {
     this.child.kill('SIGKILL');
   };
 
-  /** Starts a run through the launcher; null when it must go through execa. */
-  launch(request: SpawnRequest, argv: readonly string[]): Spawned | null {
-    if (this.dead || this.retiring) return null;
+  /** Starts a run through the launcher; or says why it must go through execa. */
+  launch(request: SpawnRequest, argv: readonly string[]): Spawned | string {
+    if (this.dead) return 'the launcher has stopped';
+    if (this.retiring) return 'the launcher cannot start runs here';
     // Only what the launcher does exactly as execa would: a field it does not know goes to execa.
-    if (Object.keys(request).some((key) => !LAUNCHABLE[key as keyof SpawnRequest])) return null;
-    // A working directory of the run's own: posix_spawn here has no chdir.
-    if (request.cwd !== undefined) return null;
+    if (Object.keys(request).some((key) => !LAUNCHABLE[key as keyof SpawnRequest])) return 'the run asks for something the launcher does not do';
     const stdio = (mode: SpawnRequest['stdout']): LaunchRequest['stdout'] | null =>
       mode === 'inherit' ? 'inherit' : mode === 'ignore' ? 'null' : null;
     const stdout = stdio(request.stdout);
     const stderr = stdio(request.stderr);
-    if (!stdout || !stderr) return null;
+    if (!stdout || !stderr) return 'rpr reads the output of the run';
     // The launcher looks the program up in rpr's PATH; a PATH of the run's own is for execa to use.
-    if (Object.hasOwn(request.env, 'PATH')) return null;
-    const wire: LaunchRequest = { argv, env: request.env, stdout, stderr };
-    if (!canEncodeRun(wire)) return null;
-    const run = new LaunchedRun(request);
+    if (Object.hasOwn(request.env, 'PATH')) return 'the run has a PATH of its own';
+    // Resolved against rpr's directory now, as execa would: the launcher keeps the one rpr had when it started.
+    const wire: LaunchRequest = { argv, env: request.env, stdout, stderr, ...(request.cwd ? { cwd: path.resolve(request.cwd) } : {}) };
+    if (!canEncodeRun(wire)) return 'a NUL byte in an argument, variable or directory';
+    const run = new PendingRun(request);
     this.starting.push(run);
     this.busy();
     this.input.write(encodeRun(wire));
@@ -215,11 +174,11 @@ export class Launcher {
       }
       case 'error':
         // Start failures (ENOENT, EACCES, ENOEXEC...) are left to execa, so they read exactly as before.
-        this.starting.shift()?.fallBack(this.fallback);
+        this.starting.shift()?.handOver(this.fallback);
         break;
       case 'unsupported':
         this.retiring = true;
-        this.starting.shift()?.fallBack(this.fallback);
+        this.starting.shift()?.handOver(this.fallback);
         break;
       case 'exit':
       case 'signal': {

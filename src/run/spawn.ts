@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Launcher } from './launcher.js';
+import { PendingRun } from './pending-run.js';
 import { signalGroup } from './process-group.js';
 
 export type StdioMode = 'inherit' | 'pipe' | 'ignore';
@@ -34,25 +35,86 @@ export interface Spawned {
   signal(name: NodeJS.Signals): void;
 }
 
+/** Which way a job's runs are started, and why (--verbose says it). */
+export interface RunnerChoice {
+  path: 'launcher' | 'execa';
+  why: string;
+}
+
+export interface RunnerNeeds {
+  /** The job's runs give their output to rpr (prefix, patterns, --until-changes, output plugins): execa's pipes. */
+  pipes: boolean;
+  /** Told, once per reason, when a run goes through execa although the launcher is up. */
+  note?: (line: string) => void;
+}
+
 type Execa = typeof import('execa').execa;
 let execa: Execa | undefined;
+let execaLoading: Promise<Execa> | undefined;
 /** The job's launcher (launcher.ts), once it is ready. */
 let launcher: Launcher | null = null;
-let launcherStarting: Promise<unknown> | undefined;
-/** How long the first run waits for the launcher, beyond loading execa; later runs switch over when it is ready. */
+let launcherStarting: Promise<Launcher | string> | undefined;
+/** The job's runs all go through execa (pipes): a launcher started ahead is not wanted. */
+let unwanted = false;
+/** The first run stopped waiting for the launcher: say so when it is ready after all. */
+let late = false;
+let note: ((line: string) => void) | undefined;
+const noted = new Set<string>();
+/** How long the first run waits for the launcher; later runs switch over when it is ready. */
 const LAUNCHER_WAIT_MS = 1000;
 
+/** execa opens about 120 files: loaded only when a run really goes through it. */
+function loadExeca(): Promise<Execa> {
+  return (execaLoading ??= import('execa').then((module) => (execa = module.execa)));
+}
+
 /**
- * Loads execa (a fifth of a second of module loading) only when a job will
- * really run, so --help, --version and usage errors stay fast, and meanwhile
- * starts the launcher. Must be awaited before the first spawnRun.
+ * Starts the launcher, if it is not started yet. The CLI calls this as soon
+ * as a command line looks like a job, so that python3 starts while the rest
+ * of rpr loads; it is killed when rpr exits if no run used it.
  */
-export async function loadRunner(): Promise<void> {
-  launcherStarting ??= Launcher.start(spawnWithExeca).then((ready) => (launcher = ready));
-  execa ??= (await import('execa')).execa;
+export function startLauncher(): Promise<Launcher | string> {
+  // A run the launcher could not start (ENOENT, EACCES...) is started by execa, whose error reads as before.
+  const handOver = (request: SpawnRequest): Spawned => {
+    noteOnce('the launcher could not start it');
+    return startWithExeca(request);
+  };
+  return (launcherStarting ??= Launcher.start(handOver).then((started) => {
+    if (typeof started === 'string') return started;
+    if (unwanted) {
+      started.stop();
+      return 'not wanted';
+    }
+    if (late) note?.('rpr: the launcher is ready: later runs are started by it');
+    return (launcher = started);
+  }));
+}
+
+/**
+ * Readies the way this job's runs are started; must be awaited before the
+ * first spawnRun. Runs whose output rpr reads need execa's pipes; the others
+ * are started by the launcher, or by execa when there is none (the reason is
+ * returned for --verbose).
+ */
+export async function loadRunner(needs: RunnerNeeds): Promise<RunnerChoice> {
+  note = needs.note;
+  if (needs.pipes) {
+    unwanted = true;
+    launcher?.stop();
+    launcher = null;
+    await loadExeca();
+    return { path: 'execa', why: 'rpr reads the output of each run (--prefix, a pattern, --until-changes or an output plugin)' };
+  }
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([launcherStarting, new Promise((resolve) => (timer = setTimeout(resolve, LAUNCHER_WAIT_MS)))]);
+  const waited = await Promise.race([
+    startLauncher(),
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`the launcher was not ready within ${LAUNCHER_WAIT_MS} ms`), LAUNCHER_WAIT_MS))),
+  ]);
   clearTimeout(timer);
+  if (typeof waited !== 'string') return { path: 'launcher', why: 'python3 starts each run with posix_spawn' };
+  late = true;
+  await loadExeca();
+  return { path: 'execa', why: waited };
 }
 
 const commandLine = (request: SpawnRequest): readonly string[] =>
@@ -66,12 +128,33 @@ const commandLine = (request: SpawnRequest): readonly string[] =>
  * launcher, far cheaper than a spawn() from Node; the rest by execa.
  */
 export function spawnRun(request: SpawnRequest): Spawned {
-  return launcher?.launch(request, commandLine(request)) ?? spawnWithExeca(request);
+  if (launcher) {
+    const launched = launcher.launch(request, commandLine(request));
+    if (typeof launched !== 'string') return launched;
+    noteOnce(launched);
+  }
+  return startWithExeca(request);
 }
 
-function spawnWithExeca(request: SpawnRequest): Spawned {
+function noteOnce(why: string): void {
+  if (noted.has(why)) return;
+  noted.add(why);
+  note?.(`rpr: a run is started by execa, not the launcher: ${why}`);
+}
+
+/** With execa, at once once it is loaded, else as soon as it is (the run waits: it has no pipes). */
+function startWithExeca(request: SpawnRequest): Spawned {
+  if (execa) return spawnWithExeca(execa, request);
+  const run = new PendingRun(request);
+  loadExeca().then(
+    (loaded) => run.handOver((r) => spawnWithExeca(loaded, r)),
+    () => run.finish({ exitCode: null, signal: null, spawnError: 'ESPAWN' }),
+  );
+  return run;
+}
+
+function spawnWithExeca(execa: Execa, request: SpawnRequest): Spawned {
   const [file, ...args] = commandLine(request);
-  if (!execa) throw new Error('loadRunner() must be awaited before spawnRun()');
   const child = execa(file!, args, {
     env: request.env,
     extendEnv: true,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 
 /**
@@ -10,7 +9,10 @@ import { readdir, readFile } from 'node:fs/promises';
  * RPR_JOB_ID removed (`env -u RPR_JOB_ID cmd`) is left alone, as are processes rpr may not read
  * (other users', setgid and other non-dumpable ones).
  */
-export const JOB_ID = `${process.pid}.${randomBytes(6).toString('hex')}`;
+// The pid keeps it unique among live processes; 48 random bits set it apart from an earlier rpr's
+// that had the same pid. A cookie, not a secret (a run can read it): Math.random (seeded per
+// process) does, and spares every job loading node:crypto.
+export const JOB_ID = `${process.pid}.${Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0')}`;
 
 /**
  * rpr run by a run of another rpr gives its own runs its own RPR_JOB_ID and RPR_RUN: the enclosing

@@ -4,11 +4,12 @@
  * (RPR_LAUNCHER=0).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RPR, rpr, sleep } from '../helpers/cli.js';
+import { configFile, pluginDir, withPlugins } from './plugins-helpers.js';
 
 const available =
   process.platform === 'linux' && spawnSync('python3', ['-c', 'import sys; sys.exit(sys.version_info < (3, 8))']).status === 0;
@@ -154,7 +155,7 @@ describe.skipIf(!available)('runs started by the launcher', () => {
   it('does not outlive rpr: after a normal end, Ctrl-C, or rpr being killed', async () => {
     const launcherOf = (rprPid: number): number[] =>
       processes()
-        .filter((p) => p.ppid === rprPid && /python[\d.]* -I -S -c/.test(p.cmdline))
+        .filter((p) => p.ppid === rprPid && /python[\d.]* -I -S \S*launcher\.py/.test(p.cmdline))
         .map((p) => p.pid);
     for (const how of ['end', 'SIGINT', 'SIGKILL'] as const) {
       const secs = uniqueSleep();
@@ -183,4 +184,34 @@ describe.skipIf(!available)('runs started by the launcher', () => {
       for (const p of running()) process.kill(p.pid, 'SIGKILL');
     }
   });
+});
+
+describe.skipIf(!available)('executor plugin runs (a working directory of their own)', () => {
+  // The executor fixture runs its program with the command's arguments in the plan's cwd (rpr's).
+  const executor = (program: string) => configFile(`[plugins.executor]\nprogram = "${program}"\n[plugins.executor.permissions]\nexec = ["${program}"]\n`);
+
+  it('are started by the launcher, in the directory the plan names', async () => {
+    const dir = realpathSync(tempDir());
+    const r = await rpr(['count', '--times', '2', '--config', executor('env'), '--executor', 'executor', '-v', '--', 'sh', '-c', 'pwd; cat /proc/$PPID/comm'], { env: withPlugins(pluginDir('executor')), cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${dir}\npython3\n`.repeat(2));
+    expect(r.stderr).toContain('rpr: runs are started by the launcher');
+    expect(r.stderr).not.toContain('execa');
+  });
+
+  for (const [how, env] of [['launcher', {}], ['execa', EXECA]] as const) {
+    it(`a directory gone before a run fails that run with one line, and the job goes on (${how})`, async () => {
+      const dir = realpathSync(tempDir());
+      const gone = join(dir, 'gone');
+      mkdirSync(gone);
+      // Run 1 removes rpr's own working directory: runs 2 and 3 cannot start there.
+      const script = join(dir, 'remove.sh');
+      writeFileSync(script, `#!/bin/sh\n[ "$RPR_RUN" = 1 ] && rmdir "${gone}"\nexit 0\n`, { mode: 0o755 });
+      const r = await rpr(['count', '--times', '3', '--json', '--config', executor('env'), '--executor', 'executor', '--', script], { env: { ...withPlugins(pluginDir('executor')), ...env }, cwd: gone });
+      expect(r.code).toBe(1);
+      const runs = lines(r.stdout).map((l) => JSON.parse(l));
+      expect(runs.map((x) => [x.run, x.success, x.decided_by])).toEqual([[1, true, 'exit-code'], [2, false, 'spawn-error'], [3, false, 'spawn-error']]);
+      expect(lines(r.stderr)).toEqual([`rpr: run 2 not started: working directory ${gone} does not exist`, `rpr: run 3 not started: working directory ${gone} does not exist`]);
+    });
+  }
 });

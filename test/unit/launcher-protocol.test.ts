@@ -21,7 +21,13 @@ describe('launcher requests', () => {
   it('frame argv and variables as fields, with nothing quoted', () => {
     const argv = ['printf', '%s\n', "it's", 'a b', '$HOME', '"q"', '', 'line1\nline2', '\\', 'ü 😀', '*'];
     const [msg] = decode(encodeRun(request(argv, { RPR_RUN: '1', EMPTY: '', EQ: 'a=b' })));
-    expect(msg).toEqual(['run', 'inherit', 'null', String(argv.length), ...argv, 'RPR_RUN=1', 'EMPTY=', 'EQ=a=b']);
+    expect(msg).toEqual(['run', 'inherit', 'null', '', String(argv.length), ...argv, 'RPR_RUN=1', 'EMPTY=', 'EQ=a=b']);
+  });
+
+  it('carry a working directory as one field, empty for rpr\'s own', () => {
+    const [msg] = decode(encodeRun({ ...request(['true']), cwd: '/srv/a b/ü' }));
+    expect(msg).toEqual(['run', 'inherit', 'null', '/srv/a b/ü', '1', 'true']);
+    expect(canEncodeRun({ ...request(['true']), cwd: '/a\0b' })).toBe(false);
   });
 
   it('round-trip any argv and environment without NUL', () => {
@@ -34,15 +40,15 @@ describe('launcher requests', () => {
         expect(canEncodeRun(req)).toBe(true);
         const [msg] = decode(encodeRun(req));
         const wellFormed = (s: string): string => Buffer.from(s, 'utf8').toString('utf8'); // lone surrogates become U+FFFD, as in spawn()
-        expect(msg!.slice(4, 4 + argv.length)).toEqual(argv.map(wellFormed));
-        expect(msg!.slice(4 + argv.length)).toEqual(Object.entries(env).map(([k, v]) => wellFormed(`${k}=${v}`)));
+        expect(msg!.slice(5, 5 + argv.length)).toEqual(argv.map(wellFormed));
+        expect(msg!.slice(5 + argv.length)).toEqual(Object.entries(env).map(([k, v]) => wellFormed(`${k}=${v}`)));
       }),
     );
   });
 
   it('several messages in one stream stay apart', () => {
     const stream = Buffer.concat([encodeEnv({ A: '1', B: undefined, C: 'x\ny' }), encodeRun(request(['true'])), encodeRun(request(['x']))]);
-    expect(decode(stream)).toEqual([['env', 'A=1', 'C=x\ny'], ['run', 'inherit', 'null', '1', 'true'], ['run', 'inherit', 'null', '1', 'x']]);
+    expect(decode(stream)).toEqual([['env', 'A=1', 'C=x\ny'], ['run', 'inherit', 'null', '', '1', 'true'], ['run', 'inherit', 'null', '', '1', 'x']]);
   });
 
   it('refuse what exec could not take or a variable name could not carry', () => {

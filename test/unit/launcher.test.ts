@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative as relativePath } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Launcher } from '../../src/run/launcher.js';
 import type { ProcessEnd, Spawned, SpawnRequest } from '../../src/run/spawn.js';
@@ -19,9 +21,9 @@ const fallback = (request: SpawnRequest): Spawned => {
 const launchers: Launcher[] = [];
 async function startLauncher(): Promise<Launcher> {
   const launcher = await Launcher.start(fallback);
-  expect(launcher).not.toBeNull();
-  launchers.push(launcher!);
-  return launcher!;
+  if (typeof launcher === 'string') throw new Error(`no launcher: ${launcher}`);
+  launchers.push(launcher);
+  return launcher;
 }
 
 const sh = (script: string, env: Record<string, string> = {}, stdout: SpawnRequest['stdout'] = 'ignore'): SpawnRequest => ({
@@ -33,8 +35,8 @@ const sh = (script: string, env: Record<string, string> = {}, stdout: SpawnReque
 });
 const launch = (launcher: Launcher, request: SpawnRequest): Spawned => {
   const run = launcher.launch(request, request.argv);
-  expect(run).not.toBeNull();
-  return run!;
+  if (typeof run === 'string') throw new Error(`not launched: ${run}`);
+  return run;
 };
 const alive = (pid: number): boolean => {
   try {
@@ -123,22 +125,57 @@ describe.skipIf(!available)('Launcher', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 
-  it('leaves to execa what needs pipes into rpr, a PATH of its own, or cannot be framed', async () => {
+  it('leaves to execa, saying why, what needs pipes into rpr, a PATH of its own, or cannot be framed', async () => {
     const launcher = await startLauncher();
-    expect(launcher.launch(sh('true', {}, 'pipe'), ['true'])).toBeNull();
-    expect(launcher.launch(sh('true', { PATH: '/bin' }), ['true'])).toBeNull();
-    expect(launcher.launch(sh('true'), ['echo', 'a\0b'])).toBeNull();
-    expect(launcher.launch({ ...sh('true'), cwd: '/tmp' }, ['true'])).toBeNull();
-    expect(launcher.launch({ ...sh('true'), somethingNew: 1 } as SpawnRequest, ['true'])).toBeNull();
-    expect(launcher.launch({ ...sh('true'), cwd: undefined }, ['true'])).not.toBeNull();
+    expect(launcher.launch(sh('true', {}, 'pipe'), ['true'])).toBe('rpr reads the output of the run');
+    expect(launcher.launch(sh('true', { PATH: '/bin' }), ['true'])).toBe('the run has a PATH of its own');
+    expect(launcher.launch(sh('true'), ['echo', 'a\0b'])).toBe('a NUL byte in an argument, variable or directory');
+    expect(launcher.launch({ ...sh('true'), cwd: '/tmp\0x' }, ['true'])).toBe('a NUL byte in an argument, variable or directory');
+    expect(launcher.launch({ ...sh('true'), somethingNew: 1 } as SpawnRequest, ['true'])).toBe('the run asks for something the launcher does not do');
+    expect(typeof launcher.launch({ ...sh('true'), cwd: undefined }, ['true'])).toBe('object');
+  });
+
+  it('starts a run in its own working directory and stays in its own', async () => {
+    const launcher = await startLauncher();
+    const dir = mkdtempSync(join(tmpdir(), 'rpr-launcher-cwd-'));
+    try {
+      const out = join(dir, 'out');
+      const run = (cwd: string | undefined, file: string) => launch(launcher, { ...sh(`pwd -P > ${file}`), ...(cwd === undefined ? {} : { cwd }) }).ended;
+      expect(await run(dir, out)).toMatchObject({ exitCode: 0 });
+      expect(readFileSync(out, 'utf8')).toBe(`${realpathSync(dir)}\n`);
+      // Relative to rpr's directory, as execa takes it; and a run without one gets rpr's.
+      const relative = relativePath(process.cwd(), dir);
+      expect(await run(relative, join(dir, 'rel'))).toMatchObject({ exitCode: 0 });
+      expect(readFileSync(join(dir, 'rel'), 'utf8')).toBe(`${realpathSync(dir)}\n`);
+      expect(await run(undefined, join(dir, 'own'))).toMatchObject({ exitCode: 0 });
+      expect(readFileSync(join(dir, 'own'), 'utf8')).toBe(`${realpathSync(process.cwd())}\n`);
+      // A program named with a slash is found from the run's directory, as exec would.
+      writeFileSync(join(dir, 'tool'), '#!/bin/sh\nexit 9\n', { mode: 0o755 });
+      expect(await launch(launcher, { ...sh('unused'), argv: ['./tool'], cwd: dir }).ended).toMatchObject({ exitCode: 9 });
+      expect(fallbacks).toEqual([]);
+      // Into the directory, then the program is not there: handed on, and the launcher is back home.
+      expect(await launch(launcher, { ...sh('unused'), argv: ['./missing'], cwd: dir }).ended).toBe(fallbackEnd);
+      expect(await run(undefined, join(dir, 'home'))).toMatchObject({ exitCode: 0 });
+      expect(readFileSync(join(dir, 'home'), 'utf8')).toBe(`${realpathSync(process.cwd())}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hands a run whose working directory is missing to execa (which says why), and goes on', async () => {
+    const launcher = await startLauncher();
+    const request = { ...sh('exit 0'), cwd: '/nonexistent/rpr-test-dir' };
+    expect(await launch(launcher, request).ended).toBe(fallbackEnd);
+    expect(fallbacks).toEqual([request]);
+    expect(await launch(launcher, sh('exit 7')).ended).toMatchObject({ exitCode: 7 });
   });
 
   it('hands a run it cannot start to execa, so start errors read as before', async () => {
     const launcher = await startLauncher();
     const request = sh('unused');
-    const run = launcher.launch(request, ['/nonexistent/rpr-test-command']);
-    expect(await run!.ended).toBe(fallbackEnd);
-    expect(fallbacks).toEqual([request]);
+    const run = launch(launcher, { ...request, argv: ['/nonexistent/rpr-test-command'] });
+    expect(await run.ended).toBe(fallbackEnd);
+    expect(fallbacks).toEqual([{ ...request, argv: ['/nonexistent/rpr-test-command'] }]);
     // and keeps going
     expect(await launch(launcher, sh('exit 7')).ended).toMatchObject({ exitCode: 7 });
   });
@@ -159,6 +196,6 @@ describe.skipIf(!available)('Launcher', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(alive(run.pid!)).toBe(false);
     expect(processesWith(marker)).toEqual([]);
-    expect(launcher.launch(sh('true'), ['true'])).toBeNull();
+    expect(launcher.launch(sh('true'), ['true'])).toBe('the launcher has stopped');
   });
 });

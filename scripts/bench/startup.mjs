@@ -1,0 +1,76 @@
+// Start-up (issue 14): whole processes, each next to its baseline in the same rounds (A B A B ...),
+// ratios and differences taken round by round.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { interleaved, log, median, ms, NODE, pairedDifference, pairedRatio, REPEAT, ROOT, row, RPR } from './common.mjs';
+
+export function startup(tmp) {
+  log('start-up');
+  const rpr = (...args) => [NODE, [RPR, ...args]];
+  // Floors: an ES module that prints a line (what --version cannot go below), a commander program
+  // with one subcommand of 60 options parsing a line (what any commander CLI pays before its own
+  // work), and Node starting one process and waiting for it (what any 1-run job started from Node pays).
+  const printer = path.join(tmp, 'print.mjs');
+  writeFileSync(printer, "process.stdout.write('rpr 0.0.0\\n');\n");
+  const commander = path.join(tmp, 'commander.mjs');
+  writeFileSync(
+    commander,
+    [
+      "import { createRequire } from 'node:module';",
+      `const { Command, Option } = createRequire(${JSON.stringify(path.join(ROOT, 'package.json'))})('commander');`,
+      "const program = new Command('x').exitOverride();",
+      "const count = program.command('count').action(() => undefined);",
+      'for (let i = 0; i < 60; i++) count.addOption(new Option(`--option-${i} <value>`, `option ${i}`).argParser((v) => v));',
+      "program.parse(['count', '--option-1', 'a'], { from: 'user' });",
+      '',
+    ].join('\n'),
+  );
+  const t = interleaved(
+    {
+      node: [NODE, ['-e', '0']],
+      printer: [NODE, [printer]],
+      commander: [NODE, [commander]],
+      spawner: [NODE, ['-e', "require('node:child_process').spawnSync('true')"]],
+      version: rpr('--version'),
+      coreJob: rpr('count', '--times', '1', '--', 'true'),
+      coreHelp: rpr('count', '--help'),
+      pluginHelp: rpr('fibonacci', '--help'),
+      pluginJob: rpr('fibonacci', '--times', '1', '--', 'true'),
+    },
+    Math.max(15, REPEAT * 5),
+  );
+  const m = Object.fromEntries(Object.entries(t).map(([k, xs]) => [k, median(xs)]));
+  const times = (x) => `${x.toFixed(2)}x`;
+  const plus = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} ms`;
+
+  row('Start-up', 'floor: an ES module that prints one line (`node print.mjs`)', ms(m.printer, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.printer, t.node)) });
+  row('Start-up', 'floor: a commander program parsing one subcommand of 60 options', ms(m.commander, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.commander, t.node)) });
+  row('Start-up', "floor: Node starting one process and waiting for it (`node -e \"spawnSync('true')\"`)", ms(m.spawner, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.spawner, t.node)) });
+  const version = pairedRatio(t.version, t.node);
+  row('Start-up', '`rpr --version`', ms(m.version, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(version), target: '<= 1.3x', met: version <= 1.3 });
+  const job = pairedRatio(t.coreJob, t.node);
+  row('Start-up', 'a 1-run job, `rpr count --times 1 -- true` (start-up, the launcher, one run, the end of the job)', ms(m.coreJob, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, {
+    ratio: times(job),
+    target: '<= 1.8x',
+    met: job <= 1.8,
+  });
+  const helpVsVersion = pairedDifference(t.pluginHelp, t.version);
+  row('Start-up', '`rpr fibonacci --help` (the CLI built, every plugin manifest read and checked)', ms(m.pluginHelp, 1), `${ms(m.version, 1)} (\`rpr --version\`)`, {
+    ratio: plus(helpVsVersion),
+    target: '<= +10 ms',
+    met: helpVsVersion <= 10,
+    note: '`rpr --version` answers without loading the CLI, so this difference is mostly the CLI itself: see the next row',
+  });
+  const helpVsHelp = pairedDifference(t.pluginHelp, t.coreHelp);
+  row('Start-up', '`rpr fibonacci --help`, against the same CLI without plugins', ms(m.pluginHelp, 1), `${ms(m.coreHelp, 1)} (\`rpr count --help\`)`, {
+    ratio: plus(helpVsHelp),
+    target: 'plugin system <= +10 ms',
+    met: helpVsHelp <= 10,
+  });
+  const pluginJob = pairedDifference(t.pluginJob, t.coreJob);
+  row('Start-up', 'a 1-run job with a scheduler plugin, `rpr fibonacci --times 1 -- true` (wasm compiled, instance started, one `next`)', ms(m.pluginJob, 1), `${ms(m.coreJob, 1)} (\`rpr count --times 1 -- true\`)`, {
+    ratio: plus(pluginJob),
+    target: '<= +25 ms',
+    met: pluginJob <= 25,
+  });
+}

@@ -1,0 +1,8 @@
+/**
+ * What running a job needs, in one module: the actions that run a job import it when they run
+ * (--help and usage errors found by commander never load it), and one dynamic import is one
+ * chunk of the bundle (scripts/bundle.mjs) rather than three.
+ */
+export { coreSchedule } from '../app/build-job.js';
+export { runJob } from '../app/run-job.js';
+export { loadInvocationConfig, resolveInvocation } from './resolve-values.js';
