@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { RprError } from '../errors/index.js';
 import { executorPlan, type ExecutionPlan, type PluginHandle } from '../plugins/index.js';
 import { executeRun, type ActiveRun, type RunOutcome, type RunPlan } from '../run/execute.js';
@@ -6,8 +5,8 @@ import { resolveCommand } from '../run/resolve-command.js';
 
 /**
  * The program as rpr's own PATH finds it, run by absolute path: the plan's environment (checked,
- * but still the plugin's) never decides which file is executed. A working directory that is not
- * one fails the run with a line saying so.
+ * but still the plugin's) never decides which file is executed. A working directory that is gone
+ * fails the run where any run's does (run/execute.ts), with the same line.
  */
 function resolvePlan(plugin: string, plan: ExecutionPlan): { file: string; cwd: string } {
   let file: string;
@@ -15,10 +14,6 @@ function resolvePlan(plugin: string, plan: ExecutionPlan): { file: string; cwd: 
     file = resolveCommand(plan.argv[0]!, process.env);
   } catch (error) {
     throw new RprError('E_PLUGIN', `plugin "${plugin}" plan: ${(error as Error).message} (looked up on rpr's PATH)`, { hint: `install ${plan.argv[0]} where rpr's PATH finds it` });
-  }
-  const cwd = statSync(plan.cwd, { throwIfNoEntry: false });
-  if (!cwd?.isDirectory()) {
-    throw new RprError('E_PLUGIN', `plugin "${plugin}" plan: working directory ${JSON.stringify(plan.cwd)} ${cwd ? 'is not a directory' : 'does not exist'}`);
   }
   return { file, cwd: plan.cwd };
 }

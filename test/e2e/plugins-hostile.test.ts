@@ -257,7 +257,7 @@ describe('an executor plan cannot choose what runs', () => {
     const dir = pluginDir('executor');
     for (const [key, value, message] of [
       ['plan_env', '{"A":"x\\u0000y"}', /the plan's variable A holds a NUL byte/],
-      ['plan_cwd', '/nonexistent/rpr', /working directory "\/nonexistent\/rpr" does not exist/],
+      ['plan_cwd', '/nonexistent/rpr', /run \d not started: working directory \/nonexistent\/rpr does not exist/],
     ] as const) {
       const config = path.join(tempDir(), 'rpr.toml');
       writeFileSync(config, `[plugins.executor]\n${key} = '${value}'\n`);
