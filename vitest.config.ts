@@ -1,20 +1,42 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Files whose assertions are about time (start-time error, drift, grace periods, --for, slots across
+ * instances): they run in a group of their own, one file at a time, after everything else, so that
+ * no other rpr process competes with them for the two cores they were written for.
+ */
+const TIMING = [
+  'test/e2e/core-timing.test.ts',
+  'test/e2e/core-overlap.test.ts',
+  'test/e2e/core-stop-conditions.test.ts',
+  'test/e2e/core-signals.test.ts',
+  'test/e2e/core-clock.test.ts',
+  'test/e2e/coordinate*.test.ts',
+];
+
+/** The core end-to-end files run once more with runs started through execa instead of the launcher. */
+const EXECA_TIMING = ['test/e2e/core-timing.test.ts', 'test/e2e/core-overlap.test.ts', 'test/e2e/core-signals.test.ts'];
+
 export default defineConfig({
   test: {
     // Builds the hostile and well-behaved test plugins from their AssemblyScript sources (cached).
     globalSetup: ['test/plugins/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Timing-sensitive end-to-end tests share a 2-core machine: keep parallelism modest.
-    maxWorkers: 2,
-    maxConcurrency: 4,
     pool: 'forks',
+    // Projects of one group share one worker count (vitest requires it); groups run one after the other.
+    maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'rpr', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: TIMING, sequence: { groupOrder: 0 }, maxConcurrency: 4 } },
       // Runs start through the launcher where python3 is, else through execa: the core end-to-end
       // tests run once more with the launcher off, so that both paths stay equal.
-      { extends: true, test: { name: 'core via execa', include: ['test/e2e/core-*.test.ts'], env: { RPR_LAUNCHER: '0' } } },
+      {
+        extends: true,
+        test: { name: 'e2e via execa', include: ['test/e2e/core-*.test.ts'], exclude: [...TIMING, 'test/e2e/core-clock.test.ts'], env: { RPR_LAUNCHER: '0' }, sequence: { groupOrder: 0 }, maxConcurrency: 4 },
+      },
+      { extends: true, test: { name: 'timing', include: TIMING, sequence: { groupOrder: 1 }, maxWorkers: 1, maxConcurrency: 1 } },
+      { extends: true, test: { name: 'timing via execa', include: EXECA_TIMING, env: { RPR_LAUNCHER: '0' }, sequence: { groupOrder: 2 }, maxWorkers: 1, maxConcurrency: 1 } },
     ],
   },
 });
