@@ -15,7 +15,7 @@ import {
 import { PendingRun } from './pending-run.js';
 import { signalGroup } from './process-group.js';
 import { readProcStats } from './proc.js';
-import type { ProcessEnd, Spawned, SpawnRequest } from './spawn.js';
+import type { ProcessEnd, Spawned, SpawnRequest } from './process-types.js';
 
 /** The launcher program, shipped beside this module (the build copies it into dist/run/). */
 const SCRIPT = fileURLToPath(new URL('./launcher.py', import.meta.url));

@@ -1,5 +1,5 @@
 import { signalGroup, trackGroup } from './process-group.js';
-import type { ProcessEnd, Spawned, SpawnRequest } from './spawn.js';
+import type { ProcessEnd, Spawned, SpawnRequest } from './process-types.js';
 
 /**
  * A run whose process is started a moment after it is asked for: by the

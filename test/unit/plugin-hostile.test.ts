@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlugin } from '../../src/plugins/host/load.js';
 import { compilePlugin } from '../../src/plugins/host/compile.js';
-import { createInstance } from '../../src/plugins/host/instance.js';
+import { createInstance } from '../../src/plugins/host/create-instance.js';
 import { buildKernel } from '../../src/plugins/host/kernel-functions.js';
 import { encodeLeb } from '../../src/plugins/wasm/binary.js';
 import type { PluginHandle } from '../../src/plugins/host/handle.js';

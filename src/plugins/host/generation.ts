@@ -21,7 +21,8 @@ import { createGuardedFetch } from './fetch.js';
 import { checkMapping } from './fs-check.js';
 import { buildHostFunctions, type HostFunctionContext } from './host-functions.js';
 import { buildKernel } from './kernel-functions.js';
-import { CallFailure, createInstance, type Instance, type InstanceSpec, type LogLevel, type LogSink, type Placement } from './instance.js';
+import { createInstance } from './create-instance.js';
+import { CallFailure, type Instance, type InstanceSpec, type LogLevel, type LogSink, type Placement } from './instance.js';
 import type { SystemLoadSource } from './system-load.js';
 
 export interface Generation {

@@ -13,7 +13,8 @@ import type { Permissions, PluginManifest } from '../manifest/types.js';
 import type { Description, TopicMessage } from '../messages.js';
 import type { TopicBus } from './bus.js';
 import { buildGeneration, parseAnswer, runInit, toFailure, type Generation, type GenerationHooks } from './generation.js';
-import { createInstance, type Instance, type LogLevel, type Placement } from './instance.js';
+import { createInstance } from './create-instance.js';
+import type { Instance, LogLevel, Placement } from './instance.js';
 
 export interface HandleOptions {
   onLog: (level: Exclude<LogLevel, 'silent'>, message: string) => void;

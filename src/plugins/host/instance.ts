@@ -70,11 +70,6 @@ export interface Instance {
   discard(): void;
 }
 
-export async function createInstance(spec: InstanceSpec): Promise<Instance> {
-  if (spec.placement === 'foreground') return (await import('./foreground-instance.js')).ForegroundInstance.create(spec);
-  return (await import('./worker-instance.js')).WorkerInstance.create(spec);
-}
-
 /**
  * rc13's kernel alloc pushes a block *before* checking memory.maxPages, logs "memory limit
  * exceeded" and returns 0: a plugin that ignores the 0 and keeps allocating grows rpr's memory until

@@ -13,7 +13,7 @@ import type { LogLevel } from './instance.js';
 import { createSystemLoadSource, type SystemLoadSource } from './system-load.js';
 import { compilePlugin, pagesFor } from './compile.js';
 import { CONTRACT } from '../contract.js';
-import { createInstance } from './instance.js';
+import { createInstance } from './create-instance.js';
 import { buildKernel } from './kernel-functions.js';
 import { parseAnswer, toFailure } from './generation.js';
 import { checkImports } from './abi-check.js';
