@@ -9,16 +9,12 @@
  */
 import { Redis } from 'ioredis';
 import { RprError } from '../errors/index.js';
+import { Availability, type LinkEvents } from './availability.js';
 import { SCRIPTS, type ScriptName } from './scripts.js';
 import { RedisClock } from './time.js';
 import { clientOptions, type RedisTarget } from './url.js';
 
-export interface LinkEvents {
-  /** Redis became unusable (`first`: it never was since the job started). */
-  down(reason: string, first: boolean): void;
-  /** Redis answers again after being down for `downMs`. */
-  up(downMs: number): void;
-}
+export type { LinkEvents } from './availability.js';
 
 export interface LinkOptions {
   /** How long the first connection may take before the job goes on without Redis. */
@@ -32,6 +28,7 @@ export interface LinkOptions {
 /** What a claim's replication came to: a replica has it, none is connected, or none said so in time. */
 export type Confirmation = 'confirmed' | 'no-replica' | 'unconfirmed';
 
+/** Redis's error replies start with their code: these mean the credentials, not the connection. */
 const AUTH_ERROR = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
 /** While connected but not answering, Redis is asked again at most this often... */
 const PROBE_MS = 1000;
@@ -51,11 +48,8 @@ class UnansweredError extends Error {
 export class RedisLink {
   readonly #client: Redis;
   readonly #target: RedisTarget;
-  readonly #events: LinkEvents;
+  readonly #state: Availability;
   readonly #connectTimeoutMs: number;
-  #usable = false;
-  #everUp = false;
-  #downSince: number | undefined;
   #lastError: string | undefined;
   #closed = false;
   /** While the first connection is being made, failures are not reported one by one. */
@@ -74,7 +68,7 @@ export class RedisLink {
 
   constructor(target: RedisTarget, events: LinkEvents, options: LinkOptions = {}) {
     this.#target = target;
-    this.#events = events;
+    this.#state = new Availability(events);
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.#mono = options.mono ?? (() => performance.now());
     this.clock = new RedisClock(this.#mono, Date.now);
@@ -135,7 +129,7 @@ export class RedisLink {
 
   /** Redis answered the last time it was asked, and the connection is open. */
   get usable(): boolean {
-    return this.#usable && this.#client.status === 'ready';
+    return this.#state.usable && this.#client.status === 'ready';
   }
 
   /**
@@ -250,10 +244,9 @@ export class RedisLink {
       return (Array.isArray(answer) ? answer : [answer]).map(String);
     } catch (error) {
       if (aside) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      // "Stream isn't writeable...": the connection is down; the reason is the one ioredis saw.
-      const closed = /writeable|Connection is closed/.test(message);
-      this.#markDown(closed ? (this.#lastError ?? 'connection closed') : message);
+      // On a connection that is not ready, the reason is the one ioredis saw when it went.
+      const closed = this.#client.status !== 'ready';
+      this.#markDown(closed ? (this.#lastError ?? 'connection closed') : error instanceof Error ? error.message : String(error));
       if (error instanceof UnansweredError && !this.#closed) {
         this.#stuck = true;
         this.#probeWhileStuck();
@@ -276,28 +269,19 @@ export class RedisLink {
     this.#closed = true;
     this.#stopProbing();
     clearInterval(this.#refreshTimer);
-    this.#usable = false;
+    this.#state.end();
     this.#client.disconnect();
   }
 
   #markDown(reason: string): void {
     if (this.#closed || this.#starting) return;
-    const wasUsable = this.#usable;
-    this.#usable = false;
-    if (this.#downSince !== undefined) return;
-    this.#downSince = Date.now();
-    this.#events.down(reason, !this.#everUp && !wasUsable);
+    this.#state.down(reason);
   }
 
   #markUp(): void {
     if (this.#closed || this.#starting || this.#client.status !== 'ready') return;
     this.#stopProbing();
-    this.#usable = true;
-    this.#everUp = true;
     this.#lastError = undefined;
-    if (this.#downSince === undefined) return;
-    const downMs = Date.now() - this.#downSince;
-    this.#downSince = undefined;
-    this.#events.up(downMs);
+    this.#state.up();
   }
 }
