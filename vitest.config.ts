@@ -17,8 +17,15 @@ const TIMING = [
 /** The core end-to-end files run once more with runs started through execa instead of the launcher. */
 const EXECA_TIMING = ['test/e2e/core-timing.test.ts', 'test/e2e/core-overlap.test.ts', 'test/e2e/core-signals.test.ts'];
 
+/**
+ * `npm run coverage` sets this: every rpr process the tests start writes V8 coverage there (the
+ * test workers themselves are measured by vitest's own provider), scripts/coverage.mjs adds both up.
+ */
+const subprocessCoverage = process.env.RPR_COVERAGE_DIR;
+
 export default defineConfig({
   test: {
+    ...(subprocessCoverage ? { env: { NODE_V8_COVERAGE: subprocessCoverage } } : {}),
     // Builds the hostile and well-behaved test plugins from their AssemblyScript sources (cached).
     globalSetup: ['test/plugins/global-setup.ts'],
     testTimeout: 30_000,

@@ -2,12 +2,13 @@
 // Speed figures for rpr (issues 7 and 14), each measured side by side with a baseline in the same
 // process tree and the same minute (rpr and its baseline alternate). Writes docs/BENCHMARKS.md
 // (BENCH_OUT=path to write elsewhere, BENCH_OUT=- for none) and prints it; BENCH_REPEAT=N repeats
-// each figure N times (default 3); BENCH_ONLY=startup,runs,plugins,timing,output,memory runs only those parts.
+// each figure N times (default 3); BENCH_ONLY=startup,runs,plugins,timing,output,memory,coordination runs only those parts.
 // Exits 0 whether or not the targets are met: the report says which are.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { log, REPEAT, ROOT, rows } from './bench/common.mjs';
+import { log, REPEAT, ROOT, row, rows } from './bench/common.mjs';
+import { benchCoordination } from './bench/coordination.mjs';
 import { memory, throughput } from './bench/output.mjs';
 import { plugins } from './bench/plugins.mjs';
 import { machine, markdown } from './bench/report.mjs';
@@ -30,6 +31,7 @@ try {
   if (part('timing')) timing();
   if (part('output')) await throughput(TMP);
   if (part('memory')) await memory();
+  if (part('coordination')) await benchCoordination({ row });
 } finally {
   rmSync(TMP, { recursive: true, force: true });
 }

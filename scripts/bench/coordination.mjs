@@ -9,8 +9,8 @@
 // that a slot is due (one TIME in the script, microseconds) is not made. Needs `npm run build` and
 // redis-server.
 //
-//   node scripts/bench-coordination.mjs      prints the rows as markdown (BENCH_CLAIMS=N claims, default 2000)
-//   import { benchCoordination } from './bench-coordination.mjs'
+//   node scripts/bench/coordination.mjs      prints the rows as markdown (BENCH_CLAIMS=N claims, default 2000)
+//   import { benchCoordination } from './bench/coordination.mjs' (scripts/bench.mjs does)
 //   await benchCoordination({ row })         calls bench.mjs's row(section, name, value, baseline, { ratio })
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECTION = 'Coordination';
 let jobs = 0;
 
@@ -108,7 +108,7 @@ async function measure(port, count) {
  * with a replica. `row` (bench.mjs's) is called for each; they are returned too.
  */
 export async function benchCoordination({ count = Number(process.env.BENCH_CLAIMS ?? 2000), row } = {}) {
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('bench-coordination: redis-server is not installed');
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('bench coordination: redis-server is not installed');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rpr-bench-redis-'));
   const children = [];
   const rows = [];
