@@ -4,12 +4,11 @@
  * test started is left running afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RPR } from '../helpers/cli.js';
+import { lines, liveProcesses, mark, track } from '../helpers/processes.js';
 
 export { RPR };
+export { cleanup, lines, liveProcesses, sleep, STACK_LINE, tempDir, uniqueSleep, waitUntil } from '../helpers/processes.js';
 
 export interface Finished {
   code: number | null;
@@ -47,10 +46,6 @@ export interface StartOptions {
   stdin?: 'ignore' | 'pipe';
 }
 
-const running = new Set<ChildProcess>();
-const markers = new Set<string>();
-const dirs = new Set<string>();
-
 /** Starts `node dist/cli/bin.js ...args`; output is collected as it arrives. */
 export function start(args: string[], options: StartOptions = {}): Running {
   const spawnWall = Date.now();
@@ -60,8 +55,8 @@ export function start(args: string[], options: StartOptions = {}): Running {
     cwd: options.cwd,
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
-  for (const m of options.watch ?? []) markers.add(m);
+  track(child);
+  for (const m of options.watch ?? []) mark(m);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const waiters: (() => void)[] = [];
@@ -89,7 +84,6 @@ export function start(args: string[], options: StartOptions = {}): Running {
       const finish = (): void => {
         if (closed) return;
         closed = true;
-        running.delete(child);
         resolve({ code, signal, stdout: text(out), stderr: text(err), stdoutBytes: Buffer.concat(out), ms, exitWall, leftAtExit });
       };
       child.once('close', finish);
@@ -148,78 +142,10 @@ export function run(args: string[], options: StartOptions = {}): Promise<Finishe
   return start(args, options).done;
 }
 
-/**
- * Live processes (state other than Z) whose whole command line is `marker`,
- * e.g. "sleep 41.2377" (not the sh -c or rpr whose arguments mention it).
- */
-export function liveProcesses(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.trim() !== marker) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z') pids.push(Number(entry));
-    } catch {
-      // ended while we looked
-    }
-  }
-  return pids;
-}
-
-/** A unique `sleep` duration; its command line ("sleep 41.237") marks a test's processes. */
-export function uniqueSleep(): { secs: string; marker: string } {
-  const secs = `${40 + Math.floor(Math.random() * 900)}.${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}7`;
-  const marker = `sleep ${secs}`;
-  markers.add(marker);
-  return { secs, marker };
-}
-
-/** A fresh temporary directory, removed by cleanup(). */
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rpr-e2e-'));
-  dirs.add(dir);
-  return dir;
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** afterEach: SIGKILL every rpr still running and every marked process, remove temp dirs. */
-export async function cleanup(): Promise<void> {
-  for (const child of running) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  running.clear();
-  for (const marker of markers) {
-    for (const pid of liveProcesses(marker)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  markers.clear();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs.clear();
-}
-
-/** Lines of a text, without the empty string after a final newline. */
-export function lines(text: string): string[] {
-  const parts = text.split('\n');
-  if (parts.at(-1) === '') parts.pop();
-  return parts;
-}
-
 /** Nanosecond timestamps printed by `date +%s%N`, one per line, as ms numbers. */
 export function stampsMs(text: string): number[] {
   return lines(text).map((l) => Number(BigInt(l.trim()) / 1000n) / 1000);
 }
-
-/** A stack trace line as Node prints it. */
-export const STACK_LINE = /^\s+at .+(\.js|\.ts|\.mjs|\.cjs)(:\d+)+\)?$/m;
 
 /**
  * A command line for `sh -c` that prints, per run, when it really started

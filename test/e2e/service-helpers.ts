@@ -7,12 +7,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RPR } from '../helpers/cli.js';
+import { closeLater, tempDir, track, waitUntil } from '../helpers/processes.js';
 
 export { RPR };
+export { cleanup, lines, liveProcesses, sleep, STACK_LINE, tempDir, uniqueSleep, waitUntil } from '../helpers/processes.js';
 
 export interface Finished {
   code: number | null;
@@ -39,10 +41,6 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-const running = new Set<ChildProcess>();
-const dirs = new Set<string>();
-const markers = new Set<string>();
-const servers = new Set<Server>();
 
 /**
  * A clean environment: no RPR_* variable of the caller's, no real config file
@@ -64,7 +62,7 @@ export function start(args: string[], options: StartOptions = {}): Running {
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
+  track(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -79,7 +77,6 @@ export function start(args: string[], options: StartOptions = {}): Running {
       const finish = (): void => {
         if (closed) return;
         closed = true;
-        running.delete(child);
         resolve({ code, signal, stdout: out, stderr: err, ms, exitWall });
       };
       child.once('close', finish);
@@ -115,13 +112,6 @@ export async function run(args: string[], options: StartOptions = {}): Promise<F
   }
 }
 
-/** A fresh temporary directory, removed by cleanup(). */
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rpr-e2e-svc-'));
-  dirs.add(dir);
-  return dir;
-}
-
 /** Writes `text` to dir/name (creating folders) and returns the path. */
 export function writeFile(dir: string, name: string, text: string): string {
   const path = join(dir, name);
@@ -130,66 +120,7 @@ export function writeFile(dir: string, name: string, text: string): string {
   return path;
 }
 
-/** A unique `sleep` duration whose command line ("sleep 47.1237") marks a test's processes. */
-export function uniqueSleep(): { secs: string; marker: string } {
-  const secs = `${40 + Math.floor(Math.random() * 900)}.${String(Math.floor(Math.random() * 1000)).padStart(3, '0')}3`;
-  const marker = `sleep ${secs}`;
-  markers.add(marker);
-  return { secs, marker };
-}
-
-/** Live (non-zombie) processes whose whole command line is `marker`. */
-export function liveProcesses(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.trim() !== marker) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') pids.push(Number(entry));
-    } catch {
-      // ended while we looked
-    }
-  }
-  return pids;
-}
-
-/** afterEach: SIGKILL every rpr still running and every marked process, close servers, remove temp dirs. */
-export async function cleanup(): Promise<void> {
-  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  running.clear();
-  for (const marker of markers) {
-    for (const pid of liveProcesses(marker)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  markers.clear();
-  await Promise.all([...servers].map((s) => new Promise<void>((r) => s.close(() => r()))));
-  servers.clear();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs.clear();
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` every `everyMs` until it returns a value other than undefined/false. */
-export async function waitUntil<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-export const waitForFile = (path: string, timeoutMs = 10_000): Promise<true> =>
-  waitUntil(`file ${path}`, () => existsSync(path), timeoutMs, 20);
+export const waitForFile = (path: string, timeoutMs = 10_000): Promise<true> => waitUntil(`file ${path}`, () => existsSync(path), timeoutMs, 20);
 
 /** A port that was free a moment ago (bound to 0 on 127.0.0.1, then released). */
 export async function freePort(): Promise<number> {
@@ -210,7 +141,7 @@ export async function busyPort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  servers.add(server);
+  closeLater(() => new Promise<void>((r) => server.close(() => r())));
   return (server.address() as { port: number }).port;
 }
 
@@ -290,12 +221,3 @@ export function sampleOf(samples: Sample[], name: string, labels: Record<string,
   return found[0]!.value;
 }
 
-/** Lines of a text, without the empty string after a final newline. */
-export function lines(text: string): string[] {
-  const parts = text.split('\n');
-  if (parts.at(-1) === '') parts.pop();
-  return parts;
-}
-
-/** A stack trace line as Node prints it. */
-export const STACK_LINE = /^\s+at .+(\.js|\.ts|\.mjs|\.cjs)(:\d+)+\)?$/m;

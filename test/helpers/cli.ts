@@ -42,27 +42,4 @@ export function rpr(args: string[], options: CliOptions = {}): Promise<CliResult
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** True while any process with this exact marker in its command line exists. */
-export async function processesMatching(marker: string): Promise<number[]> {
-  const { readdirSync, readFileSync } = await import('node:fs');
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Zombies count too: a zombie left behind is a bug as well.
-      if (cmd.includes(marker) || (stat.includes(`(${marker.split(' ')[0]})`) && cmd === '')) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
-}
-
-/** Unique marker for a test's child processes, e.g. a sleep duration nobody else uses. */
-export function uniqueSleep(): string {
-  return `${30 + Math.floor(Math.random() * 1000)}.${Math.floor(Math.random() * 1000)}`;
-}
+export { sleep } from './processes.js';
