@@ -18,6 +18,8 @@ export function pluginSchedule(handle: PluginHandle, say: (line: string) => void
   let last: LastRun | undefined;
   let startedMs: number | undefined;
   let kept: unknown = null;
+  // Reading what runs print costs the terminal: only a scheduler that declares it does gets it.
+  const reads = handle.manifest.readsOutput === true;
 
   const decide = async (ctx: SlotContext): Promise<SlotAnswer> => {
     if (ctx.last && ctx.last !== last) {
@@ -32,7 +34,7 @@ export function pluginSchedule(handle: PluginHandle, say: (line: string) => void
       success: last?.success ?? false,
       duration_ms: last?.durationMs ?? 0,
       consecutive_failures: consecutiveFailures,
-      output_tail: last?.outputTail ?? '',
+      output_tail: reads ? (last?.outputTail ?? '') : '',
       now_ms: ctx.nowWall,
       started_ms: startedMs,
       kept,
@@ -49,7 +51,7 @@ export function pluginSchedule(handle: PluginHandle, say: (line: string) => void
 
   return {
     describe: `plugin ${handle.name}`,
-    wantsOutput: true,
+    ...(reads ? { wantsOutput: true } : {}),
     first: decide,
     after: (_prev, ctx) => decide(ctx),
     close: () => handle.close(),

@@ -93,6 +93,11 @@ describe('parseManifest', () => {
     });
   });
 
+  it('reads_output: a scheduler gets what runs print only when it says so', () => {
+    expect(parse(base).readsOutput).toBeUndefined();
+    expect(parse(base.replace('kind = "scheduler"', 'kind = "scheduler"\nreads_output = true')).readsOutput).toBe(true);
+  });
+
   it('denies by default: no [permissions] means nothing but the default caps', () => {
     const m = parse(base.slice(0, base.indexOf('[permissions]')));
     expect(m.permissions).toEqual({ network: [], filesystem: {}, exec: [], execEnv: [], hostFunctions: [], memoryMb: 32, timeoutMs: 1000, emit: [], subscribe: [] });
@@ -115,6 +120,8 @@ describe('parseManifest', () => {
     ['bad default', base.replace('default = "1s"', 'default = "soon"'), /config\.initial\.default: .*not a duration/],
     ['alias clash', base.replace('aliases = ["base-delay"]', 'aliases = ["jitter"]'), /"jitter" is already used/],
     ['missing help', base.replace('help = "jitter"\n', ''), /config\.jitter\.help must be a non-empty string/],
+    ['reads_output not a boolean', base.replace('kind = "scheduler"', 'kind = "scheduler"\nreads_output = "yes"'), /plugin\.reads_output must be true or false/],
+    ['reads_output on an output', base.replace('kind = "scheduler"', 'kind = "output"\nreads_output = true').replace(/\[config\.[\s\S]*?(?=\[permissions\])/, ''), /plugin\.reads_output is for scheduler plugins/],
   ])('%s: the error names the file and the reason', (_what, text, reason) => {
     const message = error(text);
     expect(message).toMatch(/^\/plugins\/fib\/plugin\.toml: /);

@@ -71,6 +71,11 @@ class Fields {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(`${this.where}.${key} must be an integer from ${min} to ${max}`);
     return v;
   }
+  bool(key: string): boolean | undefined {
+    const v = this.table[key];
+    if (v !== undefined && typeof v !== 'boolean') this.fail(`${this.where}.${key} must be true or false`);
+    return v as boolean | undefined;
+  }
   table_(key: string): Table {
     const v = this.table[key];
     if (v === undefined) return {};
@@ -111,7 +116,7 @@ export function parseManifest(text: string, file: string): PluginManifest {
   const top = new Fields(doc, 'manifest', fail, ['plugin', 'runtime', 'config', 'dependencies', 'permissions', 'coordination']);
   const dir = path.dirname(path.resolve(file));
 
-  const plugin = new Fields(top.table_('plugin'), 'plugin', fail, ['name', 'version', 'kind', 'description', 'author']);
+  const plugin = new Fields(top.table_('plugin'), 'plugin', fail, ['name', 'version', 'kind', 'description', 'author', 'reads_output']);
   const name = plugin.string('name', true);
   if (!NAME_PATTERN.test(name)) fail(`plugin.name "${name}" must be lower-case letters, digits and single dashes, starting with a letter and not ending with a dash`);
   const version = plugin.string('version', true);
@@ -131,6 +136,9 @@ export function parseManifest(text: string, file: string): PluginManifest {
   const minRprVersion = deps.string('min_rpr_version');
   if (minRprVersion !== undefined && !isSemver(minRprVersion)) fail(`dependencies.min_rpr_version "${minRprVersion}" is not x.y.z`);
 
+  const readsOutput = plugin.bool('reads_output') ?? false;
+  if (readsOutput && kind !== 'scheduler') fail('plugin.reads_output is for scheduler plugins (outputs get output_tail in run-end events when the job captures it)');
+
   const config = parseSchema(top.table_('config'), fail);
   const coordination = doc.coordination === undefined ? undefined : parseSlots(new Fields(top.table_('coordination'), 'coordination', fail, ['slots', 'rate', 'spread', 'burst']), kind, config);
   return {
@@ -146,6 +154,7 @@ export function parseManifest(text: string, file: string): PluginManifest {
     minRprVersion,
     permissions: parsePermissions(top.table_('permissions'), 'permissions', dir, fail),
     ...(coordination ? { coordination } : {}),
+    ...(readsOutput ? { readsOutput } : {}),
     file: path.resolve(file),
     dir,
   };

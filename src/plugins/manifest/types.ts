@@ -60,6 +60,11 @@ export interface PluginManifest {
   permissions: Permissions;
   /** Absent when the plugin declares none (its runs cannot be coordinated). */
   coordination?: PluginSlots;
+  /**
+   * A scheduler that decides from what runs print (plugin.reads_output): rpr then reads each run's
+   * output through pipes, and the command's stdout is no longer the terminal. Others get "".
+   */
+  readsOutput?: boolean;
   /** Absolute path of the plugin.toml, for messages. */
   file: string;
   dir: string;
