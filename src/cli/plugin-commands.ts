@@ -7,6 +7,7 @@ import { OPTIONS } from '../options/catalog.js';
 import { formatDuration } from '../units/duration.js';
 import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
+import { wordIndex } from './argv.js';
 import { loadConfigNamedIn } from './resolve-values.js';
 
 /** The Go rpr's names for its schedulers, kept so that old scripts run unchanged. */
@@ -116,14 +117,7 @@ export function registerPluginSchedulers(program: Command, ctx: CliContext, disc
   }
 }
 
-/** Index of the subcommand word: the first argument that is neither an option nor --config's value. */
-function subcommandAt(args: string[]): number {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--config') i++;
-    else if (!args[i]!.startsWith('-')) return i;
-  }
-  return -1;
-}
+const subcommandAt = wordIndex;
 
 const canonicalName = (word: string): string => Object.entries(SCHEDULER_ALIASES).find(([n, aliases]) => n === word || aliases.includes(word))?.[0] ?? word;
 

@@ -4,6 +4,7 @@ import { usageError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { fromCommanderError } from './commander-errors.js';
 import { canonicalFlags } from './flag-aliases.js';
+import { hoistOptions, scanArgs } from './argv.js';
 import { formatTour } from './examples.js';
 import type { CliContext } from './context.js';
 import { registerCoreCommands } from './core-commands.js';
@@ -58,31 +59,21 @@ async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promis
   return program;
 }
 
-/** The subcommand a command line names, for error messages (first non-option word). */
+/** The subcommand a command line names, for error messages. */
 function subcommandOf(program: Command, args: string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--config') i++;
-    else if (!arg.startsWith('-')) return program.commands.find((c) => c.name() === arg || c.aliases().includes(arg))?.name();
-  }
-  return undefined;
+  const word = scanArgs(args).word;
+  return word === undefined ? undefined : program.commands.find((c) => c.name() === word || c.aliases().includes(word))?.name();
 }
-
-/** The subcommand word of a command line: its first argument that is neither an option nor --config's value. */
-const wordOf = (head: readonly string[]): string | undefined => head.find((arg, i) => !arg.startsWith('-') && head[i - 1] !== '--config');
 
 /** Subcommands that manage rpr rather than run a job: a command after -- would be silently ignored. */
 const TAKES_NO_COMMAND: ReadonlySet<string> = new Set(['config', 'plugins', 'examples']);
 
 /** Parses and runs one invocation; returns the exit status. Never throws. */
 export async function main(args: string[]): Promise<number> {
-  const dashdash = args.indexOf('--');
-  const ctx: CliContext = {
-    commandArgv: dashdash === -1 ? null : args.slice(dashdash + 1),
-    exitCode: EXIT.ok,
-  };
-  let head = canonicalFlags(dashdash === -1 ? args : args.slice(0, dashdash));
-  const word = wordOf(head);
+  const scanned = scanArgs(args);
+  const ctx: CliContext = { commandArgv: scanned.command, exitCode: EXIT.ok };
+  let head = hoistOptions(canonicalFlags(scanned.head));
+  const word = scanned.word;
   const builtIn = BUILT_INS.find((b) => word !== undefined && b.names.includes(word));
   let program: Command | undefined;
   try {

@@ -4,6 +4,7 @@ import type { PluginSettings } from '../app/run-job.js';
 import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
+import { scanArgs } from './argv.js';
 import { BUILT_IN_DEFAULTS, resolveOptions, type Resolved } from '../options/resolve.js';
 
 export interface Invocation {
@@ -19,9 +20,7 @@ export async function loadInvocationConfig(command: Command): Promise<LoadedConf
 
 /** The same, before commander has parsed anything: --config FILE or --config=FILE anywhere in args. */
 export async function loadConfigNamedIn(args: readonly string[]): Promise<LoadedConfig | null> {
-  const at = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
-  const explicit = at === -1 ? undefined : args[at]!.startsWith('--config=') ? args[at]!.slice(9) : args[at + 1];
-  return loadConfigAt(explicit);
+  return loadConfigAt(scanArgs(args).config);
 }
 
 async function loadConfigAt(explicit: string | undefined): Promise<LoadedConfig | null> {
