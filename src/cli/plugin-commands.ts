@@ -121,19 +121,28 @@ const subcommandAt = wordIndex;
 
 const canonicalName = (word: string): string => Object.entries(SCHEDULER_ALIASES).find(([n, aliases]) => n === word || aliases.includes(word))?.[0] ?? word;
 
+/** A plugin of this name that exists but cannot run: its manifest is broken, or it is disabled. */
+function unavailable(discovery: Discovery, name: string): RprError | null {
+  const broken = problemOf(discovery, name);
+  if (broken) return new RprError('E_USAGE', `plugin "${name}" cannot be loaded: ${problemText(broken)}`, { hint: 'rpr plugins list shows the plugins that load' });
+  if (discovery.disabled?.includes(name)) return new RprError('E_USAGE', `plugin "${name}" is disabled`, { hint: `rpr plugins enable ${name}` });
+  return null;
+}
+
 /** Why `rpr plugin NAME` cannot run NAME as a scheduler, or null when it can. */
 function notAScheduler(name: string, discovery: Discovery): RprError | null {
   const plugin = discovery.plugins.get(name);
   if (plugin?.manifest.kind === 'scheduler' && name !== HTTP_AWARE_PLUGIN) return null;
-  const broken = plugin ? undefined : problemOf(discovery, name);
-  if (broken) return new RprError('E_USAGE', `plugin "${name}" cannot be loaded: ${problemText(broken)}`, { hint: 'rpr plugins list shows the plugins that load' });
+  const unusable = plugin ? null : unavailable(discovery, name);
+  if (unusable) return unusable;
   if (name === HTTP_AWARE_PLUGIN) return new RprError('E_USAGE', `plugin "${name}" is not a scheduler of its own`, { hint: 'add --http-aware to another schedule' });
   if (plugin) {
     const flag = plugin.manifest.kind === 'executor' ? '--executor' : '--output';
     return new RprError('E_USAGE', `plugin "${name}" is an ${plugin.manifest.kind} plugin, not a scheduler`, { hint: `use it with ${flag} ${name}` });
   }
   const schedulers = [...discovery.plugins.values()].filter((p) => p.manifest.kind === 'scheduler' && p.manifest.name !== HTTP_AWARE_PLUGIN).map((p) => p.manifest.name);
-  return new RprError('E_USAGE', `no scheduler plugin "${name}"`, { hint: `scheduler plugins: ${schedulers.join(', ') || 'none'}` });
+  const managing = /^(list|info|install|update|remove|uninstall|disable|enable|verify|new|validate|keygen|pubkey|sign)$/.test(name);
+  return new RprError('E_USAGE', `no scheduler plugin "${name}"`, { hint: managing ? `did you mean rpr plugins ${name}?` : `scheduler plugins: ${schedulers.join(', ') || 'none'}` });
 }
 
 /** Rewrites `rpr plugin NAME ...` to `rpr NAME ...`, and a plugin's flag aliases to its flags. */
@@ -151,9 +160,9 @@ export function rewritePluginArgs(args: string[], discovery: Discovery): string[
   const name = word === undefined ? undefined : canonicalName(word);
   const plugin = name ? discovery.plugins.get(name) : undefined;
   if (!plugin) {
-    // `rpr NAME` for a plugin whose manifest is broken: say why, rather than "unknown command".
-    const broken = name ? problemOf(discovery, name) : undefined;
-    if (broken) throw new RprError('E_USAGE', `plugin "${name}" cannot be loaded: ${problemText(broken)}`, { hint: 'rpr plugins list shows the plugins that load' });
+    // `rpr NAME` for a plugin whose manifest is broken or that is turned off: say why, rather than "unknown command".
+    const unusable = name ? unavailable(discovery, name) : null;
+    if (unusable) throw unusable;
     return out;
   }
   const aliases = pluginFlagAliases(plugin.manifest.config);

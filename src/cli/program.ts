@@ -1,10 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitCodeFor, formatError } from '../errors/exit-codes.js';
-import { usageError } from '../errors/index.js';
+import { type RprError, usageError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { fromCommanderError } from './commander-errors.js';
 import { canonicalFlags } from './flag-aliases.js';
-import { hoistOptions, scanArgs } from './argv.js';
+import { hoistOptions, scanArgs, wordIndex } from './argv.js';
 import { formatTour } from './examples.js';
 import type { CliContext } from './context.js';
 import { registerCoreCommands } from './core-commands.js';
@@ -42,6 +42,12 @@ const BUILT_INS: { names: readonly string[]; load(): Promise<Register> }[] = [
 /** Every name and alias of a built-in subcommand: a plugin cannot take one. */
 const RESERVED: readonly string[] = BUILT_INS.flatMap((builtIn) => builtIn.names);
 
+/**
+ * commander's own error text is replaced by rpr's one line (commander-errors.ts); what it writes
+ * to stderr otherwise is the help of a group named without its subcommand (`rpr plugins`).
+ */
+const QUIET = { writeErr: (text: string) => void process.stderr.write(text), outputError: () => {} };
+
 /** The program, with these built-in subcommands. */
 async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promise<Command> {
   const program = new Command('rpr')
@@ -51,11 +57,11 @@ async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promis
     .option('--config <file>', 'config file (default $RPR_CONFIG, then ~/.config/rpr/config.toml)')
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+    .configureOutput(QUIET);
   // Loaded together, registered in this order: the order of the help.
   for (const register of await Promise.all(builtIns.map((builtIn) => builtIn.load()))) register(program, ctx);
   // Subcommands inherit the error handling set on the program.
-  for (const sub of program.commands.flatMap((c) => [c, ...c.commands])) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+  for (const sub of program.commands.flatMap((c) => [c, ...c.commands])) sub.exitOverride().configureOutput(QUIET);
   return program;
 }
 
@@ -63,6 +69,23 @@ async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promis
 function subcommandOf(program: Command, args: string[]): string | undefined {
   const word = scanArgs(args).word;
   return word === undefined ? undefined : program.commands.find((c) => c.name() === word || c.aliases().includes(word))?.name();
+}
+
+/**
+ * `rpr plugin NAME` is the Go rpr's way to run scheduler plugin NAME; without a name it is most
+ * likely `rpr plugins` mistyped. Its help, or the usage error that says both.
+ */
+function pluginWithoutName(head: readonly string[]): RprError | 'help' | null {
+  const at = head.indexOf('plugin');
+  if (wordIndex(head.slice(at + 1)) !== -1) return null;
+  if (head.some((a) => a === '-h' || a === '--help')) {
+    process.stdout.write(
+      'Usage: rpr plugin <name> [options] -- <command> [args...]\n\nRun scheduler plugin <name>: the same as rpr <name> (the Go rpr\'s form).\n' +
+        'To list, install or manage plugins: rpr plugins --help\n',
+    );
+    return 'help';
+  }
+  return usageError('plugin: name the scheduler plugin to run', 'did you mean rpr plugins (list, install, ...)? rpr plugin NAME -- CMD runs scheduler plugin NAME');
 }
 
 /** Subcommands that manage rpr rather than run a job: a command after -- would be silently ignored. */
@@ -77,6 +100,11 @@ export async function main(args: string[]): Promise<number> {
   const builtIn = BUILT_INS.find((b) => word !== undefined && b.names.includes(word));
   let program: Command | undefined;
   try {
+    if (word === 'plugin') {
+      const refused = pluginWithoutName(head);
+      if (refused === 'help') return EXIT.ok;
+      if (refused) throw refused;
+    }
     // The plugin system is loaded only for a command line that names no built-in subcommand (it may
     // name a plugin) or asks for the full help.
     const plugins = !builtIn && (word !== undefined || head.includes('--help') || head.includes('-h')) ? await import('./plugin-commands.js') : undefined;
@@ -86,11 +114,12 @@ export async function main(args: string[]): Promise<number> {
     program = await buildProgram(ctx, builtIn ? [builtIn] : plugin ? [] : BUILT_INS);
     if (plugins && discovery) {
       plugins.registerPluginSchedulers(program, ctx, discovery, RESERVED, plugin);
-      for (const sub of program.commands) sub.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+      for (const sub of program.commands) sub.exitOverride().configureOutput(QUIET);
       head = plugins.rewritePluginArgs(head, discovery);
     }
     if (head.length === 0) {
-      program.outputHelp();
+      // Like `rpr config` and `rpr plugins` alone: the usage on stderr, exit 2 (a usage error).
+      program.outputHelp({ error: true });
       return EXIT.usage;
     }
     const sub = subcommandOf(program, head);
@@ -101,7 +130,9 @@ export async function main(args: string[]): Promise<number> {
     return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError && program) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+      // A group named without its subcommand (its help is on stderr), or `rpr help`.
+      if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       const sub = subcommandOf(program, head);
       // commander has already stored the operands it could not place; the first is the stray one.
       const extra = program.commands.find((c) => c.name() === sub)?.args[0];

@@ -3,7 +3,7 @@
  * subcommand word, and the error line when one stands where it means nothing.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, run } from './core-helpers.js';
+import { cleanup, run, tempDir } from './core-helpers.js';
 import { errLines } from './plugins-helpers.js';
 
 afterEach(cleanup);
@@ -66,5 +66,49 @@ describe('a flag where it means nothing says where it goes', () => {
     const r = await run(['-v']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^rpr \d+\.\d+\.\d+/);
+  });
+});
+
+describe('groups named without a subcommand, a mistyped plugins, a disabled plugin', () => {
+  it.each([['config'], ['plugins']])('bare rpr %s prints its usage on stderr and exits 2, as bare rpr does', async (group) => {
+    const r = await run([group]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^Usage: rpr ${group} \\[options\\] \\[command\\]`));
+    expect(r.stderr).toMatch(/^ {2}check|^ {2}list/m);
+    const bare = await run([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^Usage: rpr /);
+  });
+
+  it('rpr plugin --help explains the singular form and points at rpr plugins, exit 0', async () => {
+    const r = await run(['plugin', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: rpr plugin <name>/);
+    expect(r.stdout).toContain('rpr plugins --help');
+  });
+
+  it('rpr plugin alone, or rpr plugin list, asks whether rpr plugins was meant', async () => {
+    const bare = await run(['plugin']);
+    expect(bare.code).toBe(2);
+    expect(errLines(bare.stderr)).toEqual([expect.stringMatching(/^rpr: plugin: name the scheduler plugin to run \(hint: did you mean rpr plugins /)]);
+    const list = await run(['plugin', 'list']);
+    expect(list.code).toBe(2);
+    expect(errLines(list.stderr)).toEqual(['rpr: no scheduler plugin "list" (hint: did you mean rpr plugins list?)']);
+  });
+
+  it('a disabled plugin\'s subcommand says it is disabled and how to enable it, in every spelling', async () => {
+    const dir = tempDir();
+    const env = { RPR_PLUGIN_DIR: dir };
+    expect((await run(['plugins', 'disable', 'fibonacci'], { env })).code).toBe(0);
+    for (const args of [['fibonacci'], ['fib'], ['plugin', 'fibonacci']]) {
+      const r = await run([...args, '--initial', '10ms', '--', 'echo', 'never'], { env });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(errLines(r.stderr)).toEqual(['rpr: plugin "fibonacci" is disabled (hint: rpr plugins enable fibonacci)']);
+    }
+    expect((await run(['plugins', 'enable', 'fibonacci'], { env })).code).toBe(0);
+    const back = await run(['fibonacci', '--initial', '10ms', '--', 'echo', 'again'], { env });
+    expect(back.stdout).toBe('again\n');
   });
 });
