@@ -19,6 +19,7 @@ export function addCatalogOptions(command: Command, name: string, except: Readon
   }
   return command
     .option('--set <plugin.key=value>', 'a setting for a plugin (repeatable)', (item: string, all: string[] = []) => [...all, item])
+    .option('--allow <plugin=host:port>', 'let a plugin reach HOST:PORT, as network = [...] in [plugins.NAME.permissions] does (repeatable)', (item: string, all: string[] = []) => [...all, item])
     .option('--config <file>', 'config file (also accepted before the subcommand)');
 }
 

@@ -80,7 +80,7 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     const report = { line: (text: string) => void process.stderr.write(`${text}\n`), verbose: invocation.values.verbose === true };
     // With the report: --verbose says which installed plugins shadow bundled ones.
     const discovery = await findPlugins(invocation.config?.plugins, report);
-    const [handle] = await loadJobPlugins(discovery, [{ name: manifest.name, kind: 'scheduler', settings }], invocation.config?.plugins, report);
+    const [handle] = await loadJobPlugins(discovery, [{ name: manifest.name, kind: 'scheduler', settings, allow: invocation.allow[manifest.name] }], invocation.config?.plugins, report);
     ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!, report.line), started: [handle!] });
   });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXPLICIT, type OptionValues } from '../app/build-job.js';
-import type { PluginSettings } from '../app/run-job.js';
+import type { PluginGrants, PluginSettings } from '../app/run-job.js';
+import { parseNetworkPattern } from '../plugins/permissions/network.js';
 import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
@@ -11,6 +12,8 @@ export interface Invocation {
   values: OptionValues;
   config: LoadedConfig | null;
   settings: PluginSettings;
+  /** `--allow PLUGIN=HOST[:PORT]`: network grants for this job, by plugin. */
+  allow: PluginGrants;
 }
 
 /** The config file for this invocation, loaded once (null when there is none). */
@@ -34,7 +37,7 @@ async function loadConfigAt(explicit: string | undefined): Promise<LoadedConfig 
 /** Final option values for a subcommand (or a config job): flags > env > config file > defaults. */
 export async function resolveInvocation(subcommand: string, command: Command, job?: string, config?: LoadedConfig | null, pluginOwned: ReadonlySet<string> = new Set()): Promise<Invocation> {
   config ??= await loadInvocationConfig(command);
-  const { set, ...all } = command.opts<{ set?: string[] }>();
+  const { set, allow, ...all } = command.opts<{ set?: string[]; allow?: string[] }>();
   // A plugin's own setting that shares a core option's name is the plugin's, not the core option.
   const flags = Object.fromEntries(Object.entries(all).filter(([key]) => !pluginOwned.has(key)));
   const values = withExplicit(
@@ -48,7 +51,7 @@ export async function resolveInvocation(subcommand: string, command: Command, jo
       job,
     }),
   );
-  return { values, config, settings: parseSettings(set ?? []) };
+  return { values, config, settings: parseSettings(set ?? []), allow: parseAllow(allow ?? []) };
 }
 
 /** `--set NAME.key=value`, repeatable: settings for a plugin, beating its [plugins.NAME] table. */
@@ -60,6 +63,23 @@ export function parseSettings(items: string[]): PluginSettings {
     (settings[match[1]!] ??= {})[match[2]!] = match[3]!;
   }
   return settings;
+}
+
+/**
+ * `--allow NAME=HOST[:PORT]`, repeatable: what `network = ["HOST:PORT"]` in [plugins.NAME.permissions]
+ * grants, for this job only, in the same pattern grammar (HOST, HOST:PORT, HOST:*, *.DOMAIN).
+ */
+export function parseAllow(items: string[]): PluginGrants {
+  const grants: PluginGrants = {};
+  for (const item of items) {
+    const match = /^([a-z0-9][a-z0-9_-]*)=(.+)$/i.exec(item);
+    const example = 'e.g. --allow webhook=127.0.0.1:9000';
+    if (!match) throw usageError(`--allow "${item}": expected PLUGIN=HOST[:PORT]`, example);
+    const pattern = parseNetworkPattern(match[2]!);
+    if (typeof pattern === 'string') throw usageError(`--allow "${item}": ${pattern}`, example);
+    (grants[match[1]!] ??= []).push(match[2]!.trim().toLowerCase());
+  }
+  return grants;
 }
 
 /**

@@ -61,7 +61,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       const discovery = await findPlugins(config.plugins, report);
       const settings = { ...job.pluginConfig, ...invocation.settings[job.schedule] };
       const [handle] = await withConfigLocation(config, ['jobs', name, 'schedule'], () =>
-        loadJobPlugins(discovery, [{ name: job.schedule, kind: 'scheduler', settings }], config.plugins, report),
+        loadJobPlugins(discovery, [{ name: job.schedule, kind: 'scheduler', settings, allow: invocation.allow[job.schedule] }], config.plugins, report),
       );
       ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!, report.line), started: [handle!] });
       return;

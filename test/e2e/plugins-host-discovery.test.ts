@@ -133,7 +133,8 @@ describe('shadowing and broken manifests in a job', () => {
     const r = await run(['good-scheduler', '--delay', '10ms', '--attempts', '2', '--json', '--output', 'sink', '--', 'false'], { env });
     expect(r.code).toBe(1);
     expect(jsonRuns(r.stdout)).toHaveLength(2);
-    expect(r.stderr).toBe('');
+    // Only the failed job's last line.
+    expect(r.stderr).toBe('rpr: job ended (attempts exhausted): 2 of 2 runs failed; exit 1\n');
   });
 
   it('naming a broken plugin gives its file and reason (exit 2), as a subcommand, in the generic form, as an output', async () => {
