@@ -16,9 +16,9 @@ export interface Invocation {
   allow: PluginGrants;
 }
 
-/** The config file for this invocation, loaded once (null when there is none). */
-export async function loadInvocationConfig(command: Command): Promise<LoadedConfig | null> {
-  return loadConfigAt(configFlag(command));
+/** The config file for this invocation, loaded once (null when there is none); `job`: see LoadOptions. */
+export async function loadInvocationConfig(command: Command, job?: string): Promise<LoadedConfig | null> {
+  return loadConfigAt(configFlag(command), job);
 }
 
 /** The same, before commander has parsed anything: --config FILE or --config=FILE anywhere in args. */
@@ -26,12 +26,12 @@ export async function loadConfigNamedIn(args: readonly string[]): Promise<Loaded
   return loadConfigAt(scanArgs(args).config);
 }
 
-async function loadConfigAt(explicit: string | undefined): Promise<LoadedConfig | null> {
+async function loadConfigAt(explicit: string | undefined, job?: string): Promise<LoadedConfig | null> {
   const location = locateConfig({ explicit, env: process.env });
   if (!location) return null;
   // The TOML parser is loaded only when there is a file to parse.
   const { loadConfigFile } = await import('../config/load.js');
-  return loadConfigFile(location.path);
+  return loadConfigFile(location.path, job === undefined ? {} : { job });
 }
 
 /** Final option values for a subcommand (or a config job): flags > env > config file > defaults. */

@@ -20,6 +20,12 @@ import { isTable } from './values.js';
 export interface LoadOptions {
   /** Wall-clock "now" for time-of-day values such as start_at = "09:30". */
   nowWall?: number;
+  /**
+   * Only the problems of this [jobs.NAME] count, not those of other jobs (`rpr run NAME`: a typo
+   * in another job must not stop this one); '' for none of the jobs' (`rpr run` listing them).
+   * `rpr config check` leaves it out and sees every problem.
+   */
+  job?: string;
 }
 
 /** --config / $RPR_CONFIG / default file, loaded; null when there is no file and none was named. */
@@ -71,7 +77,8 @@ export function parseConfig(text: string, path: string, options: LoadOptions = {
     jobs: readJobs(problems, doc.jobs, nowWall),
     lineOf: (keyPath) => lines.lineOf(keyPath),
   };
-  return { config, problems: problems.all() };
+  const job = options.job;
+  return { config, problems: problems.all(job === undefined ? undefined : (key) => key[0] !== 'jobs' || key.length < 2 || key[1] === job) };
 }
 
 function readConfigText(path: string): string {
