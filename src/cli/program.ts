@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError } from 'commander';
 import { EXIT, exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { type RprError, usageError } from '../errors/index.js';
 import { VERSION } from '../version.js';
@@ -29,6 +29,19 @@ const BUILT_INS: { names: readonly string[]; load(): Promise<Register> }[] = [
     },
   },
   { names: ['plugins'], load: async () => (await import('./plugins-command.js')).registerPluginsCommand },
+  {
+    names: ['completion'],
+    load: async () => {
+      const { completionScript, SHELLS } = await import('./complete.js');
+      return (program) =>
+        void program
+          .command('completion')
+          .description('print the shell completion script for bash, zsh or fish')
+          .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+          .addHelpText('after', '\nExamples:\n  source <(rpr completion bash)                           # in ~/.bashrc\n  rpr completion fish > ~/.config/fish/completions/rpr.fish\n')
+          .action((shell: (typeof SHELLS)[number]) => void process.stdout.write(completionScript(shell)));
+    },
+  },
   {
     names: ['examples'],
     load: async () => (program) =>
@@ -89,10 +102,34 @@ function pluginWithoutName(head: readonly string[]): RprError | 'help' | null {
 }
 
 /** Subcommands that manage rpr rather than run a job: a command after -- would be silently ignored. */
-const TAKES_NO_COMMAND: ReadonlySet<string> = new Set(['config', 'plugins', 'examples']);
+const TAKES_NO_COMMAND: ReadonlySet<string> = new Set(['config', 'plugins', 'examples', 'completion']);
 
 /** Parses and runs one invocation; returns the exit status. Never throws. */
+/** `rpr __complete WORDS...` (what the completion scripts run): one candidate a line, never an error. */
+async function complete(words: string[]): Promise<number> {
+  try {
+    const ctx: CliContext = { commandArgv: null, exitCode: EXIT.ok };
+    const plugins = await import('./plugin-commands.js');
+    const discovery = await plugins.findSchedulers(words);
+    const program = await buildProgram(ctx, BUILT_INS);
+    plugins.registerPluginSchedulers(program, ctx, discovery, RESERVED);
+    const { loadConfigNamedIn } = await import('./resolve-values.js');
+    const config = await loadConfigNamedIn(words, '').catch(() => null);
+    const { completions } = await import('./complete.js');
+    const found = completions(program, words, {
+      plugins: [...discovery.plugins.values()].map((p) => ({ name: p.manifest.name, kind: p.manifest.kind })),
+      disabled: discovery.disabled ?? [],
+      jobs: Object.keys(config?.jobs ?? {}),
+    });
+    process.stdout.write(found.map((word) => `${word}\n`).join(''));
+  } catch (error) {
+    if (process.env.RPR_DEBUG === '1') process.stderr.write(`${formatError(error)}\n`);
+  }
+  return EXIT.ok;
+}
+
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === '__complete') return complete(args.slice(1));
   const scanned = scanArgs(args);
   const ctx: CliContext = { commandArgv: scanned.command, exitCode: EXIT.ok };
   let head = hoistOptions(canonicalFlags(scanned.head));

@@ -22,8 +22,8 @@ export async function loadInvocationConfig(command: Command, job?: string): Prom
 }
 
 /** The same, before commander has parsed anything: --config FILE or --config=FILE anywhere in args. */
-export async function loadConfigNamedIn(args: readonly string[]): Promise<LoadedConfig | null> {
-  return loadConfigAt(scanArgs(args).config);
+export async function loadConfigNamedIn(args: readonly string[], job?: string): Promise<LoadedConfig | null> {
+  return loadConfigAt(scanArgs(args).config, job);
 }
 
 async function loadConfigAt(explicit: string | undefined, job?: string): Promise<LoadedConfig | null> {
