@@ -9,6 +9,7 @@ import { addCatalogOptions, loadJobModules, requireCommand } from './core-comman
 import type { CliContext } from './context.js';
 import { wordIndex } from './argv.js';
 import { loadConfigNamedIn } from './resolve-values.js';
+import { pluginExamplesHelp } from './examples.js';
 
 /** The Go rpr's names for its schedulers, kept so that old scripts run unchanged. */
 export const SCHEDULER_ALIASES: Readonly<Record<string, string[]>> = {
@@ -45,7 +46,10 @@ export function formatDefault(field: ConfigField): string {
 }
 
 function describeField(field: ConfigField): string {
-  const extra = [field.values ? `one of ${field.values.join('|')}` : '', field.default !== undefined ? `default ${formatDefault(field)}` : ''].filter(Boolean);
+  // An empty default ('') says nothing: no "(default )".
+  const shownDefault = field.default !== undefined && formatDefault(field) !== '' ? `default ${formatDefault(field)}` : '';
+  const also = (field.aliases ?? []).map((a) => (a.length === 1 ? `-${a}` : `--${kebab(a)}`));
+  const extra = [field.values ? `one of ${field.values.join('|')}` : '', shownDefault, also.length ? `also ${also.join(', ')}` : ''].filter(Boolean);
   return `${field.help}${extra.length ? ` (${extra.join(', ')})` : ''}`;
 }
 
@@ -56,11 +60,12 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     .command(manifest.name)
     .aliases(SCHEDULER_ALIASES[manifest.name] ?? [])
     .description(`${manifest.description} (plugin, ${plugin.source})`)
-    .usage('[options] -- <command> [args...]');
+    .usage('[options] -- <command> [args...]')
+    .addHelpText('after', pluginExamplesHelp(manifest));
   const keyOf = new Map<string, string>();
   for (const [key, field] of Object.entries(manifest.config)) {
     const flag = `--${kebab(key)}`;
-    command.addOption(new Option(field.type === 'boolean' ? flag : `${flag} <${field.type}>`, describeField(field)));
+    command.addOption(new Option(field.type === 'boolean' ? flag : `${flag} <${field.type}>`, `${describeField(field)}${field.required && field.default === undefined ? ' (required)' : ''}`).helpGroup(`${manifest.name} options:`));
     keyOf.set(attribute(flag), key);
   }
   // On its own subcommand a plugin's setting wins over a core option of the same name (exponential --jitter full).

@@ -56,10 +56,11 @@ const BUILT_INS: { names: readonly string[]; load(): Promise<Register> }[] = [
 const RESERVED: readonly string[] = BUILT_INS.flatMap((builtIn) => builtIn.names);
 
 /**
- * commander's own error text is replaced by rpr's one line (commander-errors.ts); what it writes
- * to stderr otherwise is the help of a group named without its subcommand (`rpr plugins`).
+ * commander's own error text is replaced by rpr's one line (commander-errors.ts). The only other
+ * thing it writes as an error is the help of a group named without its subcommand (`rpr plugins`):
+ * that goes to stdout, as bare `rpr`'s does (stderr carries only `rpr: ` lines), with exit 2.
  */
-const QUIET = { writeErr: (text: string) => void process.stderr.write(text), outputError: () => {} };
+const QUIET = { writeErr: (text: string) => void process.stdout.write(text), outputError: () => {} };
 
 /** The program, with these built-in subcommands. */
 async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promise<Command> {
@@ -69,6 +70,15 @@ async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promis
     .version(`rpr ${VERSION}`, '-v, --version', 'print the version')
     .option('--config <file>', 'config file (default $RPR_CONFIG, then ~/.config/rpr/config.toml)')
     .enablePositionalOptions()
+    // Every alias, not only the first (commander's default): rpr c, cnt and count are all in use.
+    .configureHelp({
+      subcommandTerm: (cmd) => [[cmd.name(), ...cmd.aliases()].join('|'), cmd.options.length ? '[options]' : '', ...cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`))].filter(Boolean).join(' '),
+      commandUsage: (cmd) => {
+        const names: string[] = [];
+        for (let c = cmd.parent; c; c = c.parent) names.unshift(c.name());
+        return [...names, [cmd.name(), ...cmd.aliases()].join('|'), cmd.usage()].join(' ');
+      },
+    })
     .exitOverride()
     .configureOutput(QUIET);
   // Loaded together, registered in this order: the order of the help.
@@ -155,8 +165,8 @@ export async function main(args: string[]): Promise<number> {
       head = plugins.rewritePluginArgs(head, discovery);
     }
     if (head.length === 0) {
-      // Like `rpr config` and `rpr plugins` alone: the usage on stderr, exit 2 (a usage error).
-      program.outputHelp({ error: true });
+      // Like `rpr config` and `rpr plugins` alone: the usage on stdout, exit 2 (a usage error).
+      program.outputHelp();
       return EXIT.usage;
     }
     const sub = subcommandOf(program, head);

@@ -70,15 +70,15 @@ describe('a flag where it means nothing says where it goes', () => {
 });
 
 describe('groups named without a subcommand, a mistyped plugins, a disabled plugin', () => {
-  it.each([['config'], ['plugins']])('bare rpr %s prints its usage on stderr and exits 2, as bare rpr does', async (group) => {
+  it.each([['config'], ['plugins']])('bare rpr %s prints its usage and exits 2, as bare rpr does', async (group) => {
     const r = await run([group]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(new RegExp(`^Usage: rpr ${group} \\[options\\] \\[command\\]`));
-    expect(r.stderr).toMatch(/^ {2}check|^ {2}list/m);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(new RegExp(`^Usage: rpr ${group} \\[options\\] \\[command\\]`));
+    expect(r.stdout).toMatch(/^ {2}check|^ {2}list/m);
     const bare = await run([]);
     expect(bare.code).toBe(2);
-    expect(bare.stderr).toMatch(/^Usage: rpr /);
+    expect(bare.stdout).toMatch(/^Usage: rpr /);
   });
 
   it('rpr plugin --help explains the singular form and points at rpr plugins, exit 0', async () => {

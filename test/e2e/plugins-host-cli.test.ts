@@ -37,7 +37,7 @@ describe('a scheduler plugin is a subcommand with flags from its schema', () => 
     expect(fib.code).toBe(0);
     expect(fib.stdout).toMatch(/Usage: rpr fibonacci\|fib /);
     expect(fib.stdout).toMatch(/--initial <duration>\s+unit of the sequence[\s\S]*?\(default 1s\)/);
-    expect(fib.stdout).toMatch(/--max <duration>\s+longest wait between runs \(default 1m\)/);
+    expect(fib.stdout.replace(/\s+/g, ' ')).toMatch(/--max <duration> longest wait between runs \(default 1m, also --max-delay\)/);
     expect(fib.stdout).toMatch(/--continuous\s+keep going after a success/);
     const top = await run(['--help'], { env });
     expect(top.code).toBe(0);
