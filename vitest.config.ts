@@ -10,6 +10,8 @@ export default defineConfig({
     maxWorkers: 2,
     maxConcurrency: 4,
     pool: 'forks',
+    // The last line of a run: every skipped test, counted, and the reasons the tests printed.
+    reporters: ['default', './test/helpers/skip-summary.ts'],
     projects: [
       { extends: true, test: { name: 'rpr', include: ['test/**/*.test.ts'] } },
       // Runs start through the launcher where python3 is, else through execa: the core end-to-end
