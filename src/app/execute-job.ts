@@ -82,7 +82,8 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     output.stop();
     if (output.summaryTo && stoppedBy !== 'pipe') {
       const stream = output.summaryTo === 'stdout' ? process.stdout : process.stderr;
-      stream.write(formatSummary(stats.summary(), outcome.detail, paint(colourWanted(stream))));
+      if (output.summaryTo === 'stderr' && output.summaryLines) output.summaryLines(formatSummary(stats.summary(), outcome.detail, paint(false)));
+      else stream.write(formatSummary(stats.summary(), outcome.detail, paint(colourWanted(stream))));
     }
     if (stoppedBy === 'pipe') code = EXIT_PIPE_CLOSED;
     else code = stoppedBy ? exitCodeForSignal(stoppedBy) : outcome.exitCode;

@@ -63,6 +63,12 @@ export function scanArgs(args: readonly string[]): ScannedArgs {
   };
 }
 
+/** --log-format's value, wherever it stands (an error before commander has parsed is said in it too). */
+export function logFormatIn(head: readonly string[]): string | undefined {
+  const at = head.findIndex((a) => a === '--log-format' || a.startsWith('--log-format='));
+  return at === -1 ? undefined : head[at]!.startsWith('--log-format=') ? head[at]!.slice(13) : head[at + 1];
+}
+
 /**
  * Options written before the subcommand (`rpr --verbose count ...`, `rpr -v count ...`) moved
  * after it, where they are the subcommand's: rpr itself has only --version, --config and --help,

@@ -4,7 +4,8 @@ import { type RprError, usageError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { fromCommanderError } from './commander-errors.js';
 import { canonicalFlags } from './flag-aliases.js';
-import { hoistOptions, scanArgs, wordIndex } from './argv.js';
+import { hoistOptions, logFormatIn, scanArgs, wordIndex } from './argv.js';
+import { jsonLogLine } from '../report/json-log.js';
 import { formatTour } from './examples.js';
 import type { CliContext } from './context.js';
 import { registerCoreCommands } from './core-commands.js';
@@ -185,7 +186,9 @@ export async function main(args: string[]): Promise<number> {
       const extra = program.commands.find((c) => c.name() === sub)?.args[0];
       error = fromCommanderError(error, sub, extra);
     }
-    process.stderr.write(`${formatError(error)}\n`);
+    // --log-format json (or RPR_LOG_FORMAT=json): the error line too is a JSON object.
+    const json = (logFormatIn(scanned.head) ?? process.env.RPR_LOG_FORMAT) === 'json';
+    process.stderr.write(json ? jsonLogLine({ time: Date.now(), level: 'error', text: formatError(error) }) : `${formatError(error)}\n`);
     return exitCodeFor(error);
   }
 }

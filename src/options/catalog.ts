@@ -34,6 +34,8 @@ export interface OptionDef {
 
 export const OVERLAP_POLICIES = ['skip', 'queue', 'kill', 'allow'] as const;
 
+export const LOG_FORMATS = ['text', 'json'] as const;
+
 export const COORDINATION_LOSS_POLICIES = ['skip', 'run-local'] as const;
 
 const core = (...c: CoreCommand[]): CoreCommand[] => c;
@@ -73,6 +75,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'prefix', group: 'output', flags: '--prefix <template>', type: 'string', scope: 'all', defaultable: true, description: 'prefix each output line; {run} {time} {stream} are replaced' },
   { key: 'summary', group: 'output', flags: '--summary', type: 'boolean', scope: 'all', defaultable: true, description: 'print a summary on stderr at the end' },
   { key: 'json', group: 'output', flags: '--json', type: 'boolean', scope: 'all', defaultable: true, description: "one JSON object per run on stdout instead of the command's output" },
+  { key: 'logFormat', group: 'output', flags: '--log-format <format>', type: 'enum', choices: LOG_FORMATS, scope: 'all', defaultable: true, description: "rpr's own lines on stderr as text (default) or json: one object a line with time, level, job_id, run, message" },
   { key: 'progress', group: 'output', flags: '--no-progress', type: 'boolean', scope: 'all', defaultable: true, description: 'no live status line on a terminal' },
   // plugins
   { key: 'executor', group: 'plugins', flags: '--executor <plugin>', type: 'string', scope: 'all', defaultable: true, description: 'run each run through an executor plugin (docker, ssh, ...)' },
