@@ -46,6 +46,11 @@ export function checkConfigFile(path: string, options: LoadOptions = {}): RprErr
   return parseConfig(readConfigText(path), path, options).problems;
 }
 
+/** The file's problems and what it means despite them (a bad key left out), for checks that go further. */
+export function readConfigChecked(path: string, options: LoadOptions = {}): { config: LoadedConfig; problems: RprError[] } {
+  return parseConfig(readConfigText(path), path, options);
+}
+
 /** Validates config text; `path` is only used in messages. */
 export function parseConfig(text: string, path: string, options: LoadOptions = {}): { config: LoadedConfig; problems: RprError[] } {
   const nowWall = options.nowWall ?? Date.now();

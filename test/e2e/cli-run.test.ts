@@ -78,4 +78,17 @@ describe('rpr run', () => {
     expect(retry.code).toBe(2);
     expect(errLines(retry.stderr)).toEqual([expect.stringMatching(/:2: plugins\.fibonacci\.initail: plugin "fibonacci" has no setting "initail" \(hint: did you mean initial\?/)]);
   });
+
+  it('rpr config check lists every problem of the same file at once: the job\'s and the plugins\'', async () => {
+    const file = configFile(CONFIG);
+    const r = await run(['config', 'check', file]);
+    expect(r.code).toBe(2);
+    const err = r.stderr.split('\n').filter(Boolean);
+    expect(err).toEqual([
+      expect.stringMatching(/:2: plugins\.fibonacci\.initail: plugin "fibonacci" has no setting "initail"/),
+      expect.stringMatching(/:4: plugins\.webhok: no plugin "webhok": this table would be ignored/),
+      expect.stringMatching(/:14: jobs\.bad\.every: "soon" is not a duration/),
+      `rpr: 3 problems in ${file}`,
+    ]);
+  });
 });

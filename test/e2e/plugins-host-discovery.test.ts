@@ -108,7 +108,7 @@ describe('shadowing and broken manifests in a job', () => {
   it('the installed fibonacci is the one that runs; --verbose names both files, without --verbose nothing', async () => {
     const help = await run(['fibonacci', '--help'], { env });
     expect(help.stdout).toContain('my own fibonacci (plugin, user)');
-    expect(help.stdout).toMatch(/--attempts <integer>[^]*?\(default 2\)/);
+    expect(help.stdout).toMatch(/--attempts <integer>[^]*?\(default 2[,)]/);
     // The bundled fibonacci would retry until --times; the installed copy stops after 2 runs.
     const runs = await run(['fibonacci', '--initial', '10ms', '--times', '4', '--json', '--', 'false'], { env });
     expect(runs.code).toBe(1);
