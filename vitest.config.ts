@@ -33,6 +33,8 @@ export default defineConfig({
     pool: 'forks',
     // Projects of one group share one worker count (vitest requires it); groups run one after the other.
     maxWorkers: 2,
+    // The last line of a run: every skipped test, counted, and the reasons the tests printed.
+    reporters: ['default', './test/helpers/skip-summary.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: TIMING, sequence: { groupOrder: 0 }, maxConcurrency: 4 } },

@@ -21,8 +21,11 @@ export interface ExecuteOptions {
   startRun?: typeof executeRun;
   /** More observers (output plugins). */
   observers?: JobObserver[];
-  /** Called after the job, before exit (deliver what output plugins still hold, close plugins). */
-  finish?: () => Promise<void>;
+  /**
+   * Called after the job, before exit (deliver what output plugins still hold, close plugins);
+   * what it returns is a problem for the job's last line (every output failed).
+   */
+  finish?: () => Promise<string | void>;
   schedule: Schedule;
   output: OutputPlan;
   observability: ObservabilityOptions;
@@ -60,7 +63,7 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   });
   const closePipe = (): void => {
     stoppedBy ??= 'pipe';
-    job.shutdown(spec.killAfterMs);
+    job.shutdown(spec.killAfterMs, EXIT_PIPE_CLOSED);
   };
   // A reader gone (EPIPE) or output that cannot be written (ENOSPC...): the job stops either way;
   // cli/bin.ts says which, and makes the second one a failure.
@@ -69,22 +72,26 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   const removeSignals = onStopSignals(
     (signal) => {
       stoppedBy ??= signal;
-      job.shutdown(spec.killAfterMs);
+      job.shutdown(spec.killAfterMs, exitCodeForSignal(signal));
     },
-    () => job.kill(),
+    () => job.kill(stoppedBy && stoppedBy !== 'pipe' ? exitCodeForSignal(stoppedBy) : undefined),
   );
+  let code: number | undefined;
   try {
     const outcome = await job.done;
     output.stop();
     if (output.summaryTo && stoppedBy !== 'pipe') {
       const stream = output.summaryTo === 'stdout' ? process.stdout : process.stderr;
-      stream.write(formatSummary(stats.summary(), outcome.detail, paint(colourWanted(stream))));
+      if (output.summaryTo === 'stderr' && output.summaryLines) output.summaryLines(formatSummary(stats.summary(), outcome.detail, paint(false)));
+      else stream.write(formatSummary(stats.summary(), outcome.detail, paint(colourWanted(stream))));
     }
-    if (stoppedBy === 'pipe') return EXIT_PIPE_CLOSED;
-    return stoppedBy ? exitCodeForSignal(stoppedBy) : outcome.exitCode;
+    if (stoppedBy === 'pipe') code = EXIT_PIPE_CLOSED;
+    else code = stoppedBy ? exitCodeForSignal(stoppedBy) : outcome.exitCode;
+    return code;
   } finally {
     removeSignals();
-    await Promise.all([reapLeftovers(spec.killAfterMs), observability.close(), options.finish?.()]);
+    const [, , problem] = await Promise.all([reapLeftovers(spec.killAfterMs), observability.close(), options.finish?.()]);
     process.stdout.off('error', onPipeError);
+    if (code !== undefined) output.last(code, problem || undefined);
   }
 }

@@ -15,6 +15,8 @@ export interface PluginRequest {
   settings: Record<string, unknown>;
   /** Where this plugin's log lines go instead of stderr. */
   onLog?: (message: string) => void;
+  /** Network patterns granted on the command line (--allow NAME=HOST:PORT), on top of the config's. */
+  allow?: string[] | undefined;
 }
 
 export interface PluginReport {
@@ -54,7 +56,15 @@ export function problemOf(discovery: Discovery, name: string): { file: string; m
 /** How the user would allow what a plugin was denied (network target, host function, emit topic). */
 function grantHint(name: string, error: PluginError): string {
   const g = error.grant;
-  return g ? `grant it with ${g.key} = ["${g.value}"] in [plugins.${name}.permissions] if you trust the plugin` : `rpr plugins info ${name} shows what it may do`;
+  if (!g) return `rpr plugins info ${name} shows what it may do`;
+  const flag = g.key === 'network' ? `--allow ${name}=${g.value}, or ` : '';
+  return `grant it with ${flag}${g.key} = ["${g.value}"] in [plugins.${name}.permissions] if you trust the plugin`;
+}
+
+/** The user's grants: [plugins.NAME.permissions], plus --allow's network patterns. */
+function grantOf(granted: PluginsConfig['entries'][string]['permissions'], allow: string[] | undefined): { grant?: never } {
+  if (!allow?.length) return granted ? { grant: granted as never } : {};
+  return { grant: { ...granted, network: [...(granted?.network ?? []), ...allow] } as never };
 }
 
 /**
@@ -123,7 +133,7 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
       handles.push(
         await refusedSettingsAreUsageErrors(request.name, () => loadPlugin(found.manifest, {
           config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config), report), ...request.settings },
-          permissions: { ...(entry?.permissions ? { grant: entry.permissions as never } : {}), ...(entry?.narrow ? { narrow: entry.narrow as never } : {}) },
+          permissions: { ...grantOf(entry?.permissions, request.allow), ...(entry?.narrow ? { narrow: entry.narrow as never } : {}) },
           onLog: (level, raw) => {
             // A plugin's words reach rpr's stderr: one bounded line, no control characters or escape codes.
             const message = printableLine(raw, 500);

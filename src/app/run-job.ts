@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/types.js';
 import type { PluginHandle } from '../plugins/index.js';
+import { RprError } from '../errors/index.js';
 import type { Schedule } from '../schedule/types.js';
 import { applyGoSpellings, buildSpec, checkConflicts, type OptionValues } from './build-job.js';
 import { executeJob, type ExecuteOptions } from './execute-job.js';
@@ -11,6 +12,9 @@ import { coordinateJob, type CoordinatedJob } from './coordination.js';
 /** `--set NAME.key=value` settings, by plugin name. */
 export type PluginSettings = Record<string, Record<string, string>>;
 
+/** `--allow NAME=HOST:PORT` network grants, by plugin name. */
+export type PluginGrants = Record<string, string[]>;
+
 export interface JobRequest {
   values: OptionValues;
   config: LoadedConfig | null;
@@ -19,22 +23,40 @@ export interface JobRequest {
   schedule: Schedule;
   /** Plugins already started for the schedule, closed with the job. */
   started?: PluginHandle[];
+  /** Network grants from the command line (a scheduler plugin got its own when it was started). */
+  allow?: PluginGrants;
 }
 
 /** How long output plugins may take to deliver what they hold when the job ends. */
 const OUTPUT_DRAIN_MS = 5000;
+
+/** An --allow for a plugin the job does not use would grant nothing: a typo, said rather than ignored. */
+function checkAllowed(allow: PluginGrants, used: string[]): void {
+  for (const name of Object.keys(allow)) {
+    if (!used.includes(name)) throw new RprError('E_USAGE', `--allow ${name}=${allow[name]![0]}: this job uses no plugin "${name}"`, { hint: used.length ? `its plugins: ${used.join(', ')}` : 'it uses no plugin' });
+  }
+}
+
+/** The job's outputs delivered nothing and failed: said in its last line, whatever its status. */
+function allFailed(stats: ReturnType<typeof outputObserver>['stats']): string | undefined {
+  const all = [...stats.values()];
+  if (all.length === 0 || all.some((s) => s.delivered > 0 || s.failed === 0)) return undefined;
+  const failed = all.reduce((n, s) => n + s.failed, 0);
+  return `every output failed (${[...stats.keys()].join(', ')}: ${failed} event${failed === 1 ? '' : 's'} not delivered)`;
+}
 
 /** Composes and runs one job: output plan, spec, executor and output plugins, then the job itself. */
 export async function runJob(request: JobRequest): Promise<number> {
   const { config, settings } = request;
   checkConflicts(request.values);
   const values = applyGoSpellings(request.values);
-  const report: PluginReport = { line: (text) => void process.stderr.write(`${text}\n`), verbose: values.verbose === true };
   const output = planOutput(values, Date.now);
+  const report: PluginReport = { line: output.line, verbose: values.verbose === true };
   const spec = buildSpec(values, request.argv, output.io);
   const outputNames = typeof values.output === 'string' ? values.output.split(',').map((n) => n.trim()).filter(Boolean) : [];
   const executorName = typeof values.executor === 'string' ? values.executor : undefined;
   const handles: PluginHandle[] = [...(request.started ?? [])];
+  checkAllowed(request.allow ?? {}, [...(executorName ? [executorName] : []), ...outputNames, ...handles.map((h) => h.name)]);
   const closeAll = async (): Promise<void> => void (await Promise.all(handles.map((h) => h.close())));
   let coordination: CoordinatedJob | undefined;
   try {
@@ -60,8 +82,8 @@ export async function runJob(request: JobRequest): Promise<number> {
         schedule = withHttpAware(schedule, reader!, hints);
       }
       const requests = [
-        ...(executorName ? [{ name: executorName, kind: 'executor' as const, settings: settings[executorName] ?? {} }] : []),
-        ...outputNames.map((name) => ({ name, kind: 'output' as const, settings: settings[name] ?? {} })),
+        ...(executorName ? [{ name: executorName, kind: 'executor' as const, settings: settings[executorName] ?? {}, allow: request.allow?.[executorName] }] : []),
+        ...outputNames.map((name) => ({ name, kind: 'output' as const, settings: settings[name] ?? {}, allow: request.allow?.[name] })),
       ];
       const loaded = await loadJobPlugins(discovery, requests, config?.plugins, report);
       handles.push(...loaded);
@@ -82,6 +104,7 @@ export async function runJob(request: JobRequest): Promise<number> {
         if (outputs && values.verbose === true) {
           for (const [name, s] of outputs.stats) report.line(`rpr: output "${name}": ${s.delivered} events delivered, ${s.failed} failed, ${s.dropped} dropped`);
         }
+        return outputs && allFailed(outputs.stats);
       },
       observability: {
         healthPort: values.healthPort as number | undefined,

@@ -2,6 +2,7 @@
 import { exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { RprError } from '../errors/index.js';
 import { VERSION } from '../version.js';
+import { scanArgs } from './argv.js';
 import { JOB_WORDS } from './names.js';
 
 // A reader that went away (`rpr --help | head -1`) is not an error: what is left to write is
@@ -31,12 +32,9 @@ process.stderr.on('error', () => undefined);
  * run is due, after the plugin has loaded (a plugin stuck loading is a job killed before any run).
  */
 function looksLikeJob(argv: readonly string[]): boolean {
-  const dashdash = argv.indexOf('--');
-  const head = dashdash === -1 ? argv : argv.slice(0, dashdash);
-  if (head.some((arg) => arg === '-h' || arg === '--help')) return false;
-  const word = head.find((arg, i) => !arg.startsWith('-') && head[i - 1] !== '--config');
-  if (word === undefined || !JOB_WORDS.has(word)) return false;
-  return word === 'run' || (dashdash !== -1 && dashdash < argv.length - 1);
+  const { help, word, command } = scanArgs(argv);
+  if (help || word === undefined || !JOB_WORDS.has(word)) return false;
+  return word === 'run' || (command !== null && command.length > 0);
 }
 
 const args = process.argv.slice(2);

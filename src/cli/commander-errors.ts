@@ -14,6 +14,9 @@ export function fromCommanderError(error: CommanderError, subcommand: string | u
     case 'commander.unknownOption': {
       const option = /'([^']+)'/.exec(first)?.[1] ?? first;
       const owner = OPTIONS.find((def) => longFlag(def) === option || def.flags.split(/[ ,]+/).includes(option));
+      if (option === '--version') return usageError(`--version is an option of rpr itself, not of ${subcommand ?? 'a subcommand'}`, 'put it first: rpr --version');
+      if (owner && !subcommand) return usageError(`${option} is an option of a job's subcommand`, `put it after the subcommand, e.g. rpr count ${option} ...`);
+      if (option === '-v' && subcommand) return usageError(`unknown option -v for ${subcommand}`, '-v is --verbose after a job\'s subcommand, --version on its own: rpr -v');
       if (owner && subcommand && !appliesTo(owner, subcommand)) {
         const where = owner.scope === 'all' ? 'every subcommand' : owner.scope.join(', ');
         return usageError(`${option} does not apply to ${subcommand}`, `it is an option of ${where}`);

@@ -43,19 +43,21 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
     .description('validate a config file: list every problem (exit 2), or print FILE: ok')
     .addHelpText('after', '\nExamples:\n  rpr config check\n  rpr config check ./rpr.toml')
     .action(async (file: string | undefined, _options: unknown, cmd: Command) => {
-      const { checkConfigFile } = await import('../config/load.js');
+      const { readConfigChecked } = await import('../config/load.js');
       const location = file !== undefined ? { path: file } : locateConfig({ explicit: configFlag(cmd), env });
       if (!location) {
         out(`no config file at ${defaultConfigPath(env)}: nothing to check`);
         return;
       }
-      const problems = checkConfigFile(location.path, { nowWall: now() });
+      const { config: read, problems } = readConfigChecked(location.path, { nowWall: now() });
       if (problems.length === 0) problems.push(...(await cronProblems(location.path)));
-      if (problems.length === 0) {
-        // The plugins it names: they exist, of the right kind, with settings they know.
-        const { loadConfigFile } = await import('../config/load.js');
+      // The plugins it names: they exist, of the right kind, with settings they know. Checked even
+      // when the file has other problems (what it means without the bad keys), so one run lists all.
+      if (!problems.some((p) => /invalid TOML/.test(p.message))) {
         const { configPluginProblems } = await import('../app/check-config.js');
-        problems.push(...(await configPluginProblems(loadConfigFile(location.path, { nowWall: now() }))));
+        problems.push(...(await configPluginProblems(read)));
+        const line = (p: RprError): number => Number(/^[^:]*:(\d+):/.exec(p.message)?.[1] ?? 0);
+        problems.sort((a, b) => line(a) - line(b));
       }
       if (problems.length > 0) {
         for (const problem of problems) err(formatError(problem));

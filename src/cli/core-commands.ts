@@ -1,25 +1,33 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
-import { OPTIONS, appliesTo, type CoreCommand } from '../options/catalog.js';
+import { OPTIONS, appliesTo, type CoreCommand, type OptionGroup } from '../options/catalog.js';
 import { parseOptionValue } from '../options/values.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
 import { CORE } from './names.js';
 
 
+/** "each run" -> "Each run:" */
+export const groupHeading = (group: OptionGroup): string => `${group[0]!.toUpperCase()}${group.slice(1)}:`;
+
 /** Adds the catalog's options that apply to `name`, each parsed by the shared value parser. */
 export function addCatalogOptions(command: Command, name: string, except: ReadonlySet<string> = new Set()): Command {
   for (const def of OPTIONS) {
     if (name !== 'all-options' && !appliesTo(def, name)) continue;
     if (except.has(def.key)) continue;
-    const option = new Option(def.flags, def.description);
+    const required = (def.requiredFor as string[] | undefined)?.includes(name) === true;
+    const option = new Option(def.flags, required ? `${def.description} (required)` : def.description).helpGroup(groupHeading(def.group));
+    // The Go rpr's spellings work, but the help shows one way to say each thing.
+    if (def.goCompat) option.hideHelp();
     if (def.type !== 'boolean') option.argParser((raw: string) => parseOptionValue(def, raw));
     if (def.choices) option.choices(def.choices);
     command.addOption(option);
   }
-  return command
-    .option('--set <plugin.key=value>', 'a setting for a plugin (repeatable)', (item: string, all: string[] = []) => [...all, item])
-    .option('--config <file>', 'config file (also accepted before the subcommand)');
+  const repeat = (item: string, all: string[] = []): string[] => [...all, item];
+  const plugins = groupHeading('plugins');
+  command.addOption(new Option('--set <plugin.key=value>', 'a setting for a plugin (repeatable)').argParser(repeat).helpGroup(plugins));
+  command.addOption(new Option('--allow <plugin=host:port>', 'let a plugin reach HOST:PORT, as network = [...] in [plugins.NAME.permissions] does (repeatable)').argParser(repeat).helpGroup(plugins));
+  return command.addOption(new Option('--config <file>', 'config file (also accepted before the subcommand)').helpGroup('Other:'));
 }
 
 /** The command to repeat: everything after --, required and non-empty. */

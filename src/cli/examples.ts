@@ -8,7 +8,8 @@ export const EXAMPLES: Record<string, string[]> = {
   count: [
     'rpr count --times 3 --every 1s -- date',
     'rpr c -t 100 --summary -- ./flaky-test.sh',
-    'rpr count -t 5 --json -- sh -c "exit $((RANDOM % 2))"',
+    // Single quotes: each run's shell draws its own $RANDOM (in double quotes yours would, once).
+    "rpr count -t 5 --json -- sh -c 'exit $((RANDOM % 2))'",
   ],
   duration: [
     'rpr duration --for 10m --every 15s -- kubectl get pods',
@@ -20,6 +21,38 @@ export const EXAMPLES: Record<string, string[]> = {
     "rpr cron --cron '0 */6 * * *' --next 5",
   ],
 };
+
+/** Examples for the bundled scheduler plugins' subcommands; any other plugin gets one made from its schema. */
+export const PLUGIN_EXAMPLES: Record<string, string[]> = {
+  adaptive: ['rpr adaptive --base-interval 10s --show-metrics -- ./probe.sh', 'rpr adaptive --base-interval 5s --max-interval 5m --times 100 -- curl -fsS http://127.0.0.1:8080/'],
+  chaos: ['rpr chaos --mean 10m --window 09:00-17:00 --seed 42 -- ./kill-a-pod.sh', 'rpr chaos --every 1h --probability 0.3 -- ./failover-test.sh'],
+  'decorrelated-jitter': ['rpr decorrelated-jitter --initial 200ms --max 30s --attempts 8 -- ./deploy.sh'],
+  exponential: ['rpr exponential --initial 500ms --max 30s --attempts 5 -- ./deploy.sh', 'rpr exponential --initial 1s --jitter full -- curl -fsS http://127.0.0.1:8080/'],
+  fibonacci: ['rpr fibonacci --initial 1s --max 5m --attempts 8 -- ./deploy.sh'],
+  linear: ['rpr linear --increment 2s --max 1m --attempts 10 -- pg_isready -h localhost'],
+  'load-adaptive': ['rpr load-adaptive --base-interval 30s --target-cpu 70 -- ./batch-step.sh'],
+  polynomial: ['rpr polynomial --initial 1s --exponent 2 --attempts 6 -- ./deploy.sh'],
+  predictive: ['rpr predictive --every 1h --show-metrics -- ./backup.sh'],
+  'rate-limit': ['rpr rate-limit --rate 100/1h --times 500 -- ./call-api.sh', 'rpr rate-limit --rate 10/1m --retry-pattern 0,10m -- ./call-api.sh'],
+  'token-bucket': ['rpr token-bucket --rate 10/1m --burst 5 --times 50 -- ./call-api.sh'],
+};
+
+/** A plugin's setting as --help lists it: enough of a manifest to write an example. */
+interface ExampleSchema {
+  name: string;
+  config: Record<string, { type: string; required?: boolean; default?: unknown }>;
+}
+
+export function pluginExamplesHelp(manifest: ExampleSchema): string {
+  const given = PLUGIN_EXAMPLES[manifest.name];
+  if (given) return `\nExamples:\n${given.map((l) => `  $ ${l}`).join('\n')}\n`;
+  // A plugin of the user's: its required settings, each with a value of its type.
+  const sample: Record<string, string> = { duration: '1s', integer: '3', number: '1.5', boolean: '', string: 'VALUE' };
+  const flags = Object.entries(manifest.config)
+    .filter(([, field]) => field.required && field.default === undefined)
+    .map(([key, field]) => `--${key.replaceAll('_', '-')}${sample[field.type] ? ` ${sample[field.type]}` : ''}`);
+  return `\nExample:\n  $ ${['rpr', manifest.name, ...flags, '--times 3', '--', './check.sh'].join(' ')}\n`;
+}
 
 export function examplesHelp(command: string): string {
   const lines = EXAMPLES[command];

@@ -7,7 +7,9 @@ import { OPTIONS } from '../options/catalog.js';
 import { formatDuration } from '../units/duration.js';
 import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
+import { wordIndex } from './argv.js';
 import { loadConfigNamedIn } from './resolve-values.js';
+import { pluginExamplesHelp } from './examples.js';
 
 /** The Go rpr's names for its schedulers, kept so that old scripts run unchanged. */
 export const SCHEDULER_ALIASES: Readonly<Record<string, string[]>> = {
@@ -44,7 +46,10 @@ export function formatDefault(field: ConfigField): string {
 }
 
 function describeField(field: ConfigField): string {
-  const extra = [field.values ? `one of ${field.values.join('|')}` : '', field.default !== undefined ? `default ${formatDefault(field)}` : ''].filter(Boolean);
+  // An empty default ('') says nothing: no "(default )".
+  const shownDefault = field.default !== undefined && formatDefault(field) !== '' ? `default ${formatDefault(field)}` : '';
+  const also = (field.aliases ?? []).map((a) => (a.length === 1 ? `-${a}` : `--${kebab(a)}`));
+  const extra = [field.values ? `one of ${field.values.join('|')}` : '', shownDefault, also.length ? `also ${also.join(', ')}` : ''].filter(Boolean);
   return `${field.help}${extra.length ? ` (${extra.join(', ')})` : ''}`;
 }
 
@@ -55,11 +60,12 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     .command(manifest.name)
     .aliases(SCHEDULER_ALIASES[manifest.name] ?? [])
     .description(`${manifest.description} (plugin, ${plugin.source})`)
-    .usage('[options] -- <command> [args...]');
+    .usage('[options] -- <command> [args...]')
+    .addHelpText('after', pluginExamplesHelp(manifest));
   const keyOf = new Map<string, string>();
   for (const [key, field] of Object.entries(manifest.config)) {
     const flag = `--${kebab(key)}`;
-    command.addOption(new Option(field.type === 'boolean' ? flag : `${flag} <${field.type}>`, describeField(field)));
+    command.addOption(new Option(field.type === 'boolean' ? flag : `${flag} <${field.type}>`, `${describeField(field)}${field.required && field.default === undefined ? ' (required)' : ''}`).helpGroup(`${manifest.name} options:`));
     keyOf.set(attribute(flag), key);
   }
   // On its own subcommand a plugin's setting wins over a core option of the same name (exponential --jitter full).
@@ -79,7 +85,7 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     const report = { line: (text: string) => void process.stderr.write(`${text}\n`), verbose: invocation.values.verbose === true };
     // With the report: --verbose says which installed plugins shadow bundled ones.
     const discovery = await findPlugins(invocation.config?.plugins, report);
-    const [handle] = await loadJobPlugins(discovery, [{ name: manifest.name, kind: 'scheduler', settings }], invocation.config?.plugins, report);
+    const [handle] = await loadJobPlugins(discovery, [{ name: manifest.name, kind: 'scheduler', settings, allow: invocation.allow[manifest.name] }], invocation.config?.plugins, report);
     ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!, report.line), started: [handle!] });
   });
 }
@@ -116,30 +122,32 @@ export function registerPluginSchedulers(program: Command, ctx: CliContext, disc
   }
 }
 
-/** Index of the subcommand word: the first argument that is neither an option nor --config's value. */
-function subcommandAt(args: string[]): number {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--config') i++;
-    else if (!args[i]!.startsWith('-')) return i;
-  }
-  return -1;
-}
+const subcommandAt = wordIndex;
 
 const canonicalName = (word: string): string => Object.entries(SCHEDULER_ALIASES).find(([n, aliases]) => n === word || aliases.includes(word))?.[0] ?? word;
+
+/** A plugin of this name that exists but cannot run: its manifest is broken, or it is disabled. */
+function unavailable(discovery: Discovery, name: string): RprError | null {
+  const broken = problemOf(discovery, name);
+  if (broken) return new RprError('E_USAGE', `plugin "${name}" cannot be loaded: ${problemText(broken)}`, { hint: 'rpr plugins list shows the plugins that load' });
+  if (discovery.disabled?.includes(name)) return new RprError('E_USAGE', `plugin "${name}" is disabled`, { hint: `rpr plugins enable ${name}` });
+  return null;
+}
 
 /** Why `rpr plugin NAME` cannot run NAME as a scheduler, or null when it can. */
 function notAScheduler(name: string, discovery: Discovery): RprError | null {
   const plugin = discovery.plugins.get(name);
   if (plugin?.manifest.kind === 'scheduler' && name !== HTTP_AWARE_PLUGIN) return null;
-  const broken = plugin ? undefined : problemOf(discovery, name);
-  if (broken) return new RprError('E_USAGE', `plugin "${name}" cannot be loaded: ${problemText(broken)}`, { hint: 'rpr plugins list shows the plugins that load' });
+  const unusable = plugin ? null : unavailable(discovery, name);
+  if (unusable) return unusable;
   if (name === HTTP_AWARE_PLUGIN) return new RprError('E_USAGE', `plugin "${name}" is not a scheduler of its own`, { hint: 'add --http-aware to another schedule' });
   if (plugin) {
     const flag = plugin.manifest.kind === 'executor' ? '--executor' : '--output';
     return new RprError('E_USAGE', `plugin "${name}" is an ${plugin.manifest.kind} plugin, not a scheduler`, { hint: `use it with ${flag} ${name}` });
   }
   const schedulers = [...discovery.plugins.values()].filter((p) => p.manifest.kind === 'scheduler' && p.manifest.name !== HTTP_AWARE_PLUGIN).map((p) => p.manifest.name);
-  return new RprError('E_USAGE', `no scheduler plugin "${name}"`, { hint: `scheduler plugins: ${schedulers.join(', ') || 'none'}` });
+  const managing = /^(list|info|install|update|remove|uninstall|disable|enable|verify|new|validate|keygen|pubkey|sign)$/.test(name);
+  return new RprError('E_USAGE', `no scheduler plugin "${name}"`, { hint: managing ? `did you mean rpr plugins ${name}?` : `scheduler plugins: ${schedulers.join(', ') || 'none'}` });
 }
 
 /** Rewrites `rpr plugin NAME ...` to `rpr NAME ...`, and a plugin's flag aliases to its flags. */
@@ -157,9 +165,9 @@ export function rewritePluginArgs(args: string[], discovery: Discovery): string[
   const name = word === undefined ? undefined : canonicalName(word);
   const plugin = name ? discovery.plugins.get(name) : undefined;
   if (!plugin) {
-    // `rpr NAME` for a plugin whose manifest is broken: say why, rather than "unknown command".
-    const broken = name ? problemOf(discovery, name) : undefined;
-    if (broken) throw new RprError('E_USAGE', `plugin "${name}" cannot be loaded: ${problemText(broken)}`, { hint: 'rpr plugins list shows the plugins that load' });
+    // `rpr NAME` for a plugin whose manifest is broken or that is turned off: say why, rather than "unknown command".
+    const unusable = name ? unavailable(discovery, name) : null;
+    if (unusable) throw unusable;
     return out;
   }
   const aliases = pluginFlagAliases(plugin.manifest.config);

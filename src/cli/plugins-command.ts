@@ -6,6 +6,23 @@ const actions = (): Promise<typeof import('./plugins-actions.js')> => import('./
 
 const withConfig = (c: Command): Command => c.option('--config <file>', 'config file');
 
+/** Examples for every `rpr plugins` command (keygen and sign carry theirs: plugins-sign-command.ts). */
+const EXAMPLES: Record<string, string[]> = {
+  list: ['rpr plugins list', 'rpr plugins list --json | jq -r \'.[].name\''],
+  info: ['rpr plugins info webhook                 # settings, permissions in full, sha256'],
+  install: ['rpr plugins install ./my-plugin           # a folder with plugin.toml', 'rpr plugins install https://example.com/p.tar.gz --sha256 HEX --yes', 'rpr plugins install webhook                # a copy of a bundled one, to customise'],
+  update: ['rpr plugins update my-plugin', 'rpr plugins update --all --yes'],
+  remove: ['rpr plugins remove my-plugin'],
+  disable: ['rpr plugins disable chaos                 # its subcommand then says it is disabled'],
+  enable: ['rpr plugins enable chaos'],
+  verify: ['rpr plugins verify                        # exit 1 if any file differs from plugins.lock'],
+  new: ['rpr plugins new my-backoff --kind scheduler', 'rpr plugins new my-sink --kind output --lang rust --dir ./sink'],
+  pubkey: ['rpr plugins pubkey --key ~/.rpr-signing-key.pem'],
+  validate: ['rpr plugins validate ./my-backoff         # every problem, one a line'],
+};
+
+const examplesText = (lines: string[]): string => `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
 /** `rpr plugins ...`: list, info, install, update, remove, disable, enable, verify, new, keygen, pubkey, sign, validate. */
 export function registerPluginsCommand(program: Command): void {
   const plugins = program.command('plugins').description('list, inspect, install, update, verify and write plugins');
@@ -72,4 +89,10 @@ export function registerPluginsCommand(program: Command): void {
     .argument('<path>', 'a plugin folder (plugin.toml + wasm), a plugin.toml, or a .wasm')
     .description('check a plugin against the contract in wit/: manifest, imports, exports, ABI, describe, schema; prints every problem')
     .action(async (target: string) => (await actions()).validate(target));
+
+  for (const sub of plugins.commands) {
+    const lines = EXAMPLES[sub.name()];
+    if (lines) sub.addHelpText('after', examplesText(lines));
+  }
+  plugins.addHelpText('after', examplesText(['rpr plugins list', 'rpr plugins info fibonacci', 'rpr plugins install ./my-plugin']));
 }

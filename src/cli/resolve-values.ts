@@ -1,41 +1,43 @@
 import type { Command } from 'commander';
 import { EXPLICIT, type OptionValues } from '../app/build-job.js';
-import type { PluginSettings } from '../app/run-job.js';
+import type { PluginGrants, PluginSettings } from '../app/run-job.js';
+import { parseNetworkPattern } from '../plugins/permissions/network.js';
 import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
+import { scanArgs } from './argv.js';
 import { BUILT_IN_DEFAULTS, resolveOptions, type Resolved } from '../options/resolve.js';
 
 export interface Invocation {
   values: OptionValues;
   config: LoadedConfig | null;
   settings: PluginSettings;
+  /** `--allow PLUGIN=HOST[:PORT]`: network grants for this job, by plugin. */
+  allow: PluginGrants;
 }
 
-/** The config file for this invocation, loaded once (null when there is none). */
-export async function loadInvocationConfig(command: Command): Promise<LoadedConfig | null> {
-  return loadConfigAt(configFlag(command));
+/** The config file for this invocation, loaded once (null when there is none); `job`: see LoadOptions. */
+export async function loadInvocationConfig(command: Command, job?: string): Promise<LoadedConfig | null> {
+  return loadConfigAt(configFlag(command), job);
 }
 
 /** The same, before commander has parsed anything: --config FILE or --config=FILE anywhere in args. */
-export async function loadConfigNamedIn(args: readonly string[]): Promise<LoadedConfig | null> {
-  const at = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
-  const explicit = at === -1 ? undefined : args[at]!.startsWith('--config=') ? args[at]!.slice(9) : args[at + 1];
-  return loadConfigAt(explicit);
+export async function loadConfigNamedIn(args: readonly string[], job?: string): Promise<LoadedConfig | null> {
+  return loadConfigAt(scanArgs(args).config, job);
 }
 
-async function loadConfigAt(explicit: string | undefined): Promise<LoadedConfig | null> {
+async function loadConfigAt(explicit: string | undefined, job?: string): Promise<LoadedConfig | null> {
   const location = locateConfig({ explicit, env: process.env });
   if (!location) return null;
   // The TOML parser is loaded only when there is a file to parse.
   const { loadConfigFile } = await import('../config/load.js');
-  return loadConfigFile(location.path);
+  return loadConfigFile(location.path, job === undefined ? {} : { job });
 }
 
 /** Final option values for a subcommand (or a config job): flags > env > config file > defaults. */
 export async function resolveInvocation(subcommand: string, command: Command, job?: string, config?: LoadedConfig | null, pluginOwned: ReadonlySet<string> = new Set()): Promise<Invocation> {
   config ??= await loadInvocationConfig(command);
-  const { set, ...all } = command.opts<{ set?: string[] }>();
+  const { set, allow, ...all } = command.opts<{ set?: string[]; allow?: string[] }>();
   // A plugin's own setting that shares a core option's name is the plugin's, not the core option.
   const flags = Object.fromEntries(Object.entries(all).filter(([key]) => !pluginOwned.has(key)));
   const values = withExplicit(
@@ -49,7 +51,7 @@ export async function resolveInvocation(subcommand: string, command: Command, jo
       job,
     }),
   );
-  return { values, config, settings: parseSettings(set ?? []) };
+  return { values, config, settings: parseSettings(set ?? []), allow: parseAllow(allow ?? []) };
 }
 
 /** `--set NAME.key=value`, repeatable: settings for a plugin, beating its [plugins.NAME] table. */
@@ -61,6 +63,23 @@ export function parseSettings(items: string[]): PluginSettings {
     (settings[match[1]!] ??= {})[match[2]!] = match[3]!;
   }
   return settings;
+}
+
+/**
+ * `--allow NAME=HOST[:PORT]`, repeatable: what `network = ["HOST:PORT"]` in [plugins.NAME.permissions]
+ * grants, for this job only, in the same pattern grammar (HOST, HOST:PORT, HOST:*, *.DOMAIN).
+ */
+export function parseAllow(items: string[]): PluginGrants {
+  const grants: PluginGrants = {};
+  for (const item of items) {
+    const match = /^([a-z0-9][a-z0-9_-]*)=(.+)$/i.exec(item);
+    const example = 'e.g. --allow webhook=127.0.0.1:9000';
+    if (!match) throw usageError(`--allow "${item}": expected PLUGIN=HOST[:PORT]`, example);
+    const pattern = parseNetworkPattern(match[2]!);
+    if (typeof pattern === 'string') throw usageError(`--allow "${item}": ${pattern}`, example);
+    (grants[match[1]!] ??= []).push(match[2]!.trim().toLowerCase());
+  }
+  return grants;
 }
 
 /**

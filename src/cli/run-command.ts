@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/types.js';
+import { isCoreSchedule } from '../config/schema.js';
 import { RprError, usageError } from '../errors/index.js';
 import { addCatalogOptions, loadJobModules } from './core-commands.js';
 import type { CliContext } from './context.js';
@@ -23,18 +24,29 @@ export function withConfigLocation<T>(config: LoadedConfig, path: string[], chec
   }
 }
 
+/** The plugins this job uses, checked as `rpr config check` does (app/check-config.ts); the first problem stops it. */
+async function checkJobPlugins(config: LoadedConfig, name: string): Promise<void> {
+  const job = config.jobs[name]!;
+  if (isCoreSchedule(job.schedule) && job.options.output === undefined && job.options.executor === undefined) return;
+  const { configPluginProblems } = await import('../app/check-config.js');
+  const [first] = await configPluginProblems(config, name);
+  if (first) throw first;
+}
+
 export function registerRunCommand(program: Command, ctx: CliContext): void {
   const command = program
     .command('run')
-    .argument('<name>', 'a job defined as [jobs.NAME] in the config file')
-    .description('run a job defined in the config file')
-    .usage('<name> [options]')
-    .addHelpText('after', '\nExample:\n  rpr --config ./jobs.toml run health-check --verbose\n');
+    .argument('[name]', 'a job defined as [jobs.NAME] in the config file (none: list them)')
+    .description('run a job defined in the config file; without a name, list the jobs')
+    .usage('[name] [options]')
+    .addHelpText('after', '\nExamples:\n  rpr --config ./jobs.toml run                          # the jobs: name, schedule, command\n  rpr --config ./jobs.toml run health-check --verbose\n');
   // Every option is accepted here; resolution rejects those the job's schedule does not take.
   addCatalogOptions(command, 'all-options');
-  command.action(async (name: string, _opts: unknown, cmd: Command) => {
+  command.action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
     const { coreSchedule, loadInvocationConfig, resolveInvocation, runJob } = await loadJobModules();
-    const config = await loadInvocationConfig(cmd);
+    if (name === undefined) return (await import('./run-list.js')).listJobs(await loadInvocationConfig(cmd, ''), (text) => void process.stdout.write(text));
+    // Only this job's problems (and those of the [plugins.*] tables it uses) stop it.
+    const config = await loadInvocationConfig(cmd, name);
     const job = config?.jobs[name];
     if (!config || !job) {
       const known = Object.keys(config?.jobs ?? {});
@@ -43,6 +55,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       });
     }
     if (ctx.commandArgv !== null) throw usageError(`run ${name}: the command comes from the config file`, 'drop the part after --');
+    await checkJobPlugins(config, name);
     const invocation = await resolveInvocation(job.schedule, cmd, name, config);
     const { values } = invocation;
     const argv = [...job.command];
@@ -61,7 +74,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       const discovery = await findPlugins(config.plugins, report);
       const settings = { ...job.pluginConfig, ...invocation.settings[job.schedule] };
       const [handle] = await withConfigLocation(config, ['jobs', name, 'schedule'], () =>
-        loadJobPlugins(discovery, [{ name: job.schedule, kind: 'scheduler', settings }], config.plugins, report),
+        loadJobPlugins(discovery, [{ name: job.schedule, kind: 'scheduler', settings, allow: invocation.allow[job.schedule] }], config.plugins, report),
       );
       ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!, report.line), started: [handle!] });
       return;

@@ -20,6 +20,12 @@ import { isTable } from './values.js';
 export interface LoadOptions {
   /** Wall-clock "now" for time-of-day values such as start_at = "09:30". */
   nowWall?: number;
+  /**
+   * Only the problems of this [jobs.NAME] count, not those of other jobs (`rpr run NAME`: a typo
+   * in another job must not stop this one); '' for none of the jobs' (`rpr run` listing them).
+   * `rpr config check` leaves it out and sees every problem.
+   */
+  job?: string;
 }
 
 /** --config / $RPR_CONFIG / default file, loaded; null when there is no file and none was named. */
@@ -38,6 +44,11 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedC
 /** Every problem of the file, in line order; empty when it is valid. Throws if the file cannot be read. */
 export function checkConfigFile(path: string, options: LoadOptions = {}): RprError[] {
   return parseConfig(readConfigText(path), path, options).problems;
+}
+
+/** The file's problems and what it means despite them (a bad key left out), for checks that go further. */
+export function readConfigChecked(path: string, options: LoadOptions = {}): { config: LoadedConfig; problems: RprError[] } {
+  return parseConfig(readConfigText(path), path, options);
 }
 
 /** Validates config text; `path` is only used in messages. */
@@ -71,7 +82,8 @@ export function parseConfig(text: string, path: string, options: LoadOptions = {
     jobs: readJobs(problems, doc.jobs, nowWall),
     lineOf: (keyPath) => lines.lineOf(keyPath),
   };
-  return { config, problems: problems.all() };
+  const job = options.job;
+  return { config, problems: problems.all(job === undefined ? undefined : (key) => key[0] !== 'jobs' || key.length < 2 || key[1] === job) };
 }
 
 function readConfigText(path: string): string {

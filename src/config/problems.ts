@@ -7,7 +7,7 @@ import { formatKeyPath, type KeyLines, type KeyPath } from './lines.js';
  * lists every one, loading for a run throws the first in file order.
  */
 export class Problems {
-  private readonly found: Array<{ line: number; error: RprError }> = [];
+  private readonly found: Array<{ line: number; path: KeyPath; error: RprError }> = [];
 
   constructor(
     readonly file: string,
@@ -40,13 +40,13 @@ export class Problems {
     }
   }
 
-  /** Every problem, in the order of the lines they are about. */
-  all(): RprError[] {
-    return [...this.found].sort((a, b) => a.line - b.line).map((p) => p.error);
+  /** Every problem (those about a key path `keep` accepts), in the order of the lines they are about. */
+  all(keep: (path: KeyPath) => boolean = () => true): RprError[] {
+    return this.found.filter((p) => keep(p.path)).sort((a, b) => a.line - b.line).map((p) => p.error);
   }
 
   private add(path: KeyPath, error: RprError): void {
-    this.found.push({ line: this.lines.lineOf(path) ?? 0, error });
+    this.found.push({ line: this.lines.lineOf(path) ?? 0, path, error });
   }
 }
 

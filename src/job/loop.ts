@@ -32,10 +32,10 @@ export interface JobOutcome {
 
 export interface JobHandle {
   done: Promise<JobOutcome>;
-  /** Stop starting runs; SIGTERM running ones, SIGKILL after graceMs. */
-  shutdown(graceMs: number): void;
+  /** Stop starting runs; SIGTERM running ones, SIGKILL after graceMs. exitCode: the job's status (128+n for a signal). */
+  shutdown(graceMs: number, exitCode?: number): void;
   /** SIGKILL running runs now (a second Ctrl-C). */
-  kill(): void;
+  kill(exitCode?: number): void;
 }
 
 /** Later than this past due means the wait could not have woken in time: the machine slept. */
@@ -61,6 +61,8 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   /** Exit status decided by the schedule itself (a plugin's stop decision). */
   let scheduleExit: number | undefined;
   let scheduleReason: string | undefined;
+  /** The status a stop from outside (a signal) ends the job with: job-end must say the one rpr exits with. */
+  let stopExit: number | undefined;
   let runs = 0;
   let failures = 0;
   let last: RunResult | undefined;
@@ -210,7 +212,8 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
     await Promise.all([...inFlight, ...[...active].map((run) => run.done)]);
     await schedule.close?.();
     const ended = reason ?? 'schedule-done';
-    const exitCode = scheduleExit !== undefined && ended === 'schedule-done' ? scheduleExit : UNTIL_MET.has(ended) ? 0 : failures > 0 ? 1 : 0;
+    const exitCode =
+      ended === 'signal' && stopExit !== undefined ? stopExit : scheduleExit !== undefined && ended === 'schedule-done' ? scheduleExit : UNTIL_MET.has(ended) ? 0 : failures > 0 ? 1 : 0;
     const described = ended === 'schedule-done' && scheduleReason ? scheduleReason : ended;
     emit({ type: 'job-end', reason: described, exitCode, wall: clock.wallNow() });
     return { reason: ended, detail: described, runs, failures, exitCode };
@@ -268,12 +271,14 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
 
   return {
     done: loop(),
-    shutdown(graceMs) {
+    shutdown(graceMs, exitCode) {
       if (!reason) emit({ type: 'stopping', wall: clock.wallNow() });
+      stopExit ??= exitCode;
       end('signal');
       active.forEach((run) => void run.terminate(graceMs));
     },
-    kill() {
+    kill(exitCode) {
+      stopExit ??= exitCode;
       end('signal');
       active.forEach((run) => run.kill());
     },

@@ -6,9 +6,18 @@ export type OptionType = 'duration' | 'int' | 'number' | 'string' | 'boolean' | 
 
 export type CoreCommand = 'interval' | 'count' | 'duration' | 'cron';
 
+/** The headings options are listed under, in --help and the man page, in this order. */
+export const OPTION_GROUPS = ['schedule', 'stopping', 'each run', 'output', 'plugins', 'service'] as const;
+export type OptionGroup = (typeof OPTION_GROUPS)[number];
+
 export interface OptionDef {
   /** camelCase key used in code; snake_case of it is the config key. */
   key: string;
+  group: OptionGroup;
+  /** The Go rpr's spelling of something rpr does by default or otherwise: accepted, not shown in help. */
+  goCompat?: boolean;
+  /** Subcommands that cannot run without it (marked "required" in their help). */
+  requiredFor?: CoreCommand[];
   /** commander flag syntax, e.g. '-e, --every <duration>'. */
   flags: string;
   type: OptionType;
@@ -25,72 +34,75 @@ export interface OptionDef {
 
 export const OVERLAP_POLICIES = ['skip', 'queue', 'kill', 'allow'] as const;
 
+export const LOG_FORMATS = ['text', 'json'] as const;
+
 export const COORDINATION_LOSS_POLICIES = ['skip', 'run-local'] as const;
 
 const core = (...c: CoreCommand[]): CoreCommand[] => c;
 
 export const OPTIONS: readonly OptionDef[] = [
   // schedule shape
-  { key: 'every', flags: '-e, --every <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'start a run every DURATION, start to start (count/duration: back to back if omitted)' },
-  { key: 'times', flags: '-t, --times <n>', type: 'int', min: 1, scope: 'all', description: 'stop after N runs' },
-  { key: 'for', flags: '-f, --for <duration>', type: 'duration', scope: 'all', description: 'stop starting runs after DURATION' },
-  { key: 'cron', flags: '--cron <expr>', type: 'string', scope: core('cron'), description: 'cron expression: 5 fields, or 6 with leading seconds, or @daily etc.' },
-  { key: 'timezone', flags: '--timezone <zone>', type: 'string', scope: core('cron'), defaultable: true, description: 'IANA time zone for --cron, also --tz (default: the local zone)' },
-  { key: 'catchUp', flags: '--catch-up', type: 'boolean', scope: core('cron'), defaultable: true, description: 'run a fire time missed while the machine slept, once, on wake' },
-  { key: 'delayFirst', flags: '--delay-first <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'wait DURATION before the first run' },
-  { key: 'startAt', flags: '--start-at <time>', type: 'time', scope: core('interval', 'count', 'duration'), description: 'first run at TIME (HH:MM[:SS] local, or ISO 8601)' },
-  { key: 'onOverlap', flags: '--on-overlap <policy>', type: 'enum', choices: OVERLAP_POLICIES, scope: 'all', defaultable: true, description: 'when a run outlasts its slot: skip (wait for the next slot), queue, kill, allow' },
-  { key: 'maxParallel', flags: '--max-parallel <n>', type: 'int', min: 1, scope: 'all', defaultable: true, description: 'with --on-overlap allow: at most N runs at once (default 4)' },
-  { key: 'jitter', flags: '--jitter <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'delay each run by a random 0..DURATION' },
+  { key: 'every', requiredFor: ['interval'], group: 'schedule', flags: '-e, --every <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'start a run every DURATION, start to start (count/duration: back to back if omitted)' },
+  { key: 'times', requiredFor: ['count'], group: 'stopping', flags: '-t, --times <n>', type: 'int', min: 1, scope: 'all', description: 'stop after N runs' },
+  { key: 'for', requiredFor: ['duration'], group: 'stopping', flags: '-f, --for <duration>', type: 'duration', scope: 'all', description: 'stop starting runs after DURATION' },
+  { key: 'cron', requiredFor: ['cron'], group: 'schedule', flags: '--cron <expr>', type: 'string', scope: core('cron'), description: 'cron expression: 5 fields, or 6 with leading seconds, or @daily etc.' },
+  { key: 'timezone', group: 'schedule', flags: '--timezone <zone>', type: 'string', scope: core('cron'), defaultable: true, description: 'IANA time zone for --cron, also --tz (default: the local zone)' },
+  { key: 'catchUp', group: 'schedule', flags: '--catch-up', type: 'boolean', scope: core('cron'), defaultable: true, description: 'run a fire time missed while the machine slept, once, on wake' },
+  { key: 'delayFirst', group: 'schedule', flags: '--delay-first <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'wait DURATION before the first run' },
+  { key: 'startAt', group: 'schedule', flags: '--start-at <time>', type: 'time', scope: core('interval', 'count', 'duration'), description: 'first run at TIME (HH:MM[:SS] local, or ISO 8601)' },
+  { key: 'onOverlap', group: 'schedule', flags: '--on-overlap <policy>', type: 'enum', choices: OVERLAP_POLICIES, scope: 'all', defaultable: true, description: 'when a run outlasts its slot: skip (wait for the next slot), queue, kill, allow' },
+  { key: 'maxParallel', group: 'schedule', flags: '--max-parallel <n>', type: 'int', min: 1, scope: 'all', defaultable: true, description: 'with --on-overlap allow: at most N runs at once (default 4)' },
+  { key: 'jitter', group: 'schedule', flags: '--jitter <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'delay each run by a random 0..DURATION' },
   // stop conditions
-  { key: 'forKill', flags: '--for-kill', type: 'boolean', scope: 'all', description: 'when --for ends, stop the running command too' },
-  { key: 'untilSuccess', flags: '--until-success', type: 'boolean', scope: 'all', description: 'stop after the first successful run' },
-  { key: 'untilFailure', flags: '--until-failure', type: 'boolean', scope: 'all', description: 'stop after the first failed run' },
-  { key: 'untilMatch', flags: '--until-match <regex>', type: 'regex', scope: 'all', description: "stop when a run's output matches REGEX" },
-  { key: 'untilChanges', flags: '--until-changes', type: 'boolean', scope: 'all', description: "stop when a run's output differs from the previous run's" },
-  { key: 'maxFailures', flags: '--max-failures <n>', type: 'int', min: 1, scope: 'all', defaultable: true, description: 'stop after N failed runs' },
-  { key: 'untilTime', flags: '--until-time <time>', type: 'time', scope: 'all', description: 'stop starting runs at TIME (HH:MM[:SS] local, or ISO 8601)' },
+  { key: 'forKill', group: 'stopping', flags: '--for-kill', type: 'boolean', scope: 'all', description: 'when --for ends, stop the running command too' },
+  { key: 'untilSuccess', group: 'stopping', flags: '--until-success', type: 'boolean', scope: 'all', description: 'stop after the first successful run' },
+  { key: 'untilFailure', group: 'stopping', flags: '--until-failure', type: 'boolean', scope: 'all', description: 'stop after the first failed run' },
+  { key: 'untilMatch', group: 'stopping', flags: '--until-match <regex>', type: 'regex', scope: 'all', description: "stop when a run's output matches REGEX" },
+  { key: 'untilChanges', group: 'stopping', flags: '--until-changes', type: 'boolean', scope: 'all', description: "stop when a run's output differs from the previous run's" },
+  { key: 'maxFailures', group: 'stopping', flags: '--max-failures <n>', type: 'int', min: 1, scope: 'all', defaultable: true, description: 'stop after N failed runs' },
+  { key: 'untilTime', group: 'stopping', flags: '--until-time <time>', type: 'time', scope: 'all', description: 'stop starting runs at TIME (HH:MM[:SS] local, or ISO 8601)' },
   // each run
-  { key: 'shell', flags: '--shell', type: 'boolean', scope: 'all', defaultable: true, description: 'run the command through sh -c as one string' },
-  { key: 'timeout', flags: '--timeout <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'fail a run that takes longer than DURATION' },
-  { key: 'killAfter', flags: '--kill-after <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'SIGKILL this long after SIGTERM (default 5s)' },
-  { key: 'successPattern', flags: '--success-pattern <regex>', type: 'regex', scope: 'all', description: 'a run whose output matches passes, whatever its exit code' },
-  { key: 'failurePattern', flags: '--failure-pattern <regex>', type: 'regex', scope: 'all', description: 'a run whose output matches fails (checked before --success-pattern)' },
-  { key: 'caseInsensitive', flags: '--case-insensitive', type: 'boolean', scope: 'all', defaultable: true, description: 'patterns ignore case' },
+  { key: 'shell', group: 'each run', flags: '--shell', type: 'boolean', scope: 'all', defaultable: true, description: 'run the command through sh -c as one string' },
+  { key: 'timeout', group: 'each run', flags: '--timeout <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'fail a run that takes longer than DURATION' },
+  { key: 'killAfter', group: 'each run', flags: '--kill-after <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'SIGKILL this long after SIGTERM (default 5s)' },
+  { key: 'successPattern', group: 'each run', flags: '--success-pattern <regex>', type: 'regex', scope: 'all', description: 'a run whose output matches passes, whatever its exit code' },
+  { key: 'failurePattern', group: 'each run', flags: '--failure-pattern <regex>', type: 'regex', scope: 'all', description: 'a run whose output matches fails (checked before --success-pattern)' },
+  { key: 'caseInsensitive', group: 'each run', flags: '--case-insensitive', type: 'boolean', scope: 'all', defaultable: true, description: 'patterns ignore case' },
   // output
-  { key: 'quiet', flags: '-q, --quiet', type: 'boolean', scope: 'all', defaultable: true, description: "hide the command's output" },
-  { key: 'verbose', flags: '-v, --verbose', type: 'boolean', scope: 'all', defaultable: true, description: "rpr's own lines on stderr: each run's number, exit code, duration, next due time" },
-  { key: 'statsOnly', flags: '--stats-only', type: 'boolean', scope: 'all', defaultable: true, description: 'print only a summary at the end' },
-  { key: 'prefix', flags: '--prefix <template>', type: 'string', scope: 'all', defaultable: true, description: 'prefix each output line; {run} {time} {stream} are replaced' },
-  { key: 'summary', flags: '--summary', type: 'boolean', scope: 'all', defaultable: true, description: 'print a summary on stderr at the end' },
-  { key: 'json', flags: '--json', type: 'boolean', scope: 'all', defaultable: true, description: "one JSON object per run on stdout instead of the command's output" },
-  { key: 'progress', flags: '--no-progress', type: 'boolean', scope: 'all', defaultable: true, description: 'no live status line on a terminal' },
+  { key: 'quiet', group: 'output', flags: '-q, --quiet', type: 'boolean', scope: 'all', defaultable: true, description: "hide the command's output" },
+  { key: 'verbose', group: 'output', flags: '-v, --verbose', type: 'boolean', scope: 'all', defaultable: true, description: "rpr's own lines on stderr: each run's number, exit code, duration, next due time" },
+  { key: 'statsOnly', group: 'output', flags: '--stats-only', type: 'boolean', scope: 'all', defaultable: true, description: 'print only a summary at the end' },
+  { key: 'prefix', group: 'output', flags: '--prefix <template>', type: 'string', scope: 'all', defaultable: true, description: 'prefix each output line; {run} {time} {stream} are replaced' },
+  { key: 'summary', group: 'output', flags: '--summary', type: 'boolean', scope: 'all', defaultable: true, description: 'print a summary on stderr at the end' },
+  { key: 'json', group: 'output', flags: '--json', type: 'boolean', scope: 'all', defaultable: true, description: "one JSON object per run on stdout instead of the command's output" },
+  { key: 'logFormat', group: 'output', flags: '--log-format <format>', type: 'enum', choices: LOG_FORMATS, scope: 'all', defaultable: true, description: "rpr's own lines on stderr as text (default) or json: one object a line with time, level, job_id, run, message" },
+  { key: 'progress', group: 'output', flags: '--no-progress', type: 'boolean', scope: 'all', defaultable: true, description: 'no live status line on a terminal' },
   // plugins
-  { key: 'executor', flags: '--executor <plugin>', type: 'string', scope: 'all', defaultable: true, description: 'run each run through an executor plugin (docker, ssh, ...)' },
-  { key: 'output', flags: '--output <plugins>', type: 'string', scope: 'all', defaultable: true, description: 'send job events to output plugins, comma-separated (slack, webhook, ...)' },
+  { key: 'executor', group: 'plugins', flags: '--executor <plugin>', type: 'string', scope: 'all', defaultable: true, description: 'run each run through an executor plugin (docker, ssh, ...)' },
+  { key: 'output', group: 'plugins', flags: '--output <plugins>', type: 'string', scope: 'all', defaultable: true, description: 'send job events to output plugins, comma-separated (slack, webhook, ...)' },
   // HTTP-aware scheduling: the output is read for a server's "retry after" and the next run waits for it
-  { key: 'httpAware', flags: '--http-aware', type: 'boolean', scope: 'all', defaultable: true, description: 'read HTTP responses in the output (curl -si) and wait as long as the server asks (Retry-After, 429/503, rate-limit headers and JSON fields)' },
-  { key: 'httpMinDelay', flags: '--http-min-delay <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'with --http-aware: wait at least this long when a hint is found (default 1s)' },
-  { key: 'httpMaxDelay', flags: '--http-max-delay <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'with --http-aware: never wait longer than this for a hint (default 30m)' },
-  { key: 'httpParseJson', flags: '--http-parse-json', type: 'boolean', scope: 'all', description: 'with --http-aware: read JSON bodies (the default; kept for the Go rpr)' },
-  { key: 'httpParseHeaders', flags: '--http-parse-headers', type: 'boolean', scope: 'all', description: 'with --http-aware: read headers (the default; kept for the Go rpr)' },
-  { key: 'httpNoParseJson', flags: '--http-no-parse-json', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: ignore JSON bodies' },
-  { key: 'httpNoParseHeaders', flags: '--http-no-parse-headers', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: ignore headers' },
-  { key: 'httpTrustClient', flags: '--http-trust-client', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: also take hints from 4xx responses other than 429 and 403' },
-  { key: 'httpCustomFields', flags: '--http-custom-fields <fields>', type: 'string', scope: 'all', defaultable: true, description: 'with --http-aware: extra JSON fields holding a delay in seconds, comma-separated (dots for nesting)' },
+  { key: 'httpAware', group: 'plugins', flags: '--http-aware', type: 'boolean', scope: 'all', defaultable: true, description: 'read HTTP responses in the output (curl -si) and wait as long as the server asks (Retry-After, 429/503, rate-limit headers and JSON fields)' },
+  { key: 'httpMinDelay', group: 'plugins', flags: '--http-min-delay <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'with --http-aware: wait at least this long when a hint is found (default 1s)' },
+  { key: 'httpMaxDelay', group: 'plugins', flags: '--http-max-delay <duration>', type: 'duration', scope: 'all', defaultable: true, description: 'with --http-aware: never wait longer than this for a hint (default 30m)' },
+  { key: 'httpParseJson', group: 'plugins', goCompat: true, flags: '--http-parse-json', type: 'boolean', scope: 'all', description: 'with --http-aware: read JSON bodies (the default; kept for the Go rpr)' },
+  { key: 'httpParseHeaders', group: 'plugins', goCompat: true, flags: '--http-parse-headers', type: 'boolean', scope: 'all', description: 'with --http-aware: read headers (the default; kept for the Go rpr)' },
+  { key: 'httpNoParseJson', group: 'plugins', flags: '--http-no-parse-json', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: ignore JSON bodies' },
+  { key: 'httpNoParseHeaders', group: 'plugins', flags: '--http-no-parse-headers', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: ignore headers' },
+  { key: 'httpTrustClient', group: 'plugins', flags: '--http-trust-client', type: 'boolean', scope: 'all', defaultable: true, description: 'with --http-aware: also take hints from 4xx responses other than 429 and 403' },
+  { key: 'httpCustomFields', group: 'plugins', flags: '--http-custom-fields <fields>', type: 'string', scope: 'all', defaultable: true, description: 'with --http-aware: extra JSON fields holding a delay in seconds, comma-separated (dots for nesting)' },
   // the Go rpr's spellings, kept for old scripts
-  { key: 'stream', flags: '-s, --stream', type: 'boolean', scope: 'all', description: "stream the command's output as it comes (the default; kept for the Go rpr)" },
-  { key: 'outputPrefix', flags: '-o, --output-prefix <prefix>', type: 'string', scope: 'all', description: 'like --prefix, with a space added unless it ends with one (the Go rpr\'s form)' },
-  { key: 'enableMetrics', flags: '--enable-metrics', type: 'boolean', scope: 'all', description: 'serve Prometheus /metrics on --metrics-port, default 9090 (the Go rpr\'s form)' },
-  { key: 'name', flags: '--name <name>', type: 'string', scope: 'all', description: 'job name for metrics and logs (default: from the command)' },
+  { key: 'stream', group: 'output', goCompat: true, flags: '-s, --stream', type: 'boolean', scope: 'all', description: "stream the command's output as it comes (the default; kept for the Go rpr)" },
+  { key: 'outputPrefix', group: 'output', goCompat: true, flags: '-o, --output-prefix <prefix>', type: 'string', scope: 'all', description: 'like --prefix, with a space added unless it ends with one (the Go rpr\'s form)' },
+  { key: 'enableMetrics', group: 'service', goCompat: true, flags: '--enable-metrics', type: 'boolean', scope: 'all', description: 'serve Prometheus /metrics on --metrics-port, default 9090 (the Go rpr\'s form)' },
+  { key: 'name', group: 'output', flags: '--name <name>', type: 'string', scope: 'all', description: 'job name for metrics and logs (default: from the command)' },
   // observability
-  { key: 'healthPort', flags: '--health-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve /health, /ready, /live on PORT' },
-  { key: 'healthAddr', flags: '--health-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the health server (default 127.0.0.1)' },
-  { key: 'metricsPort', flags: '--metrics-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve Prometheus /metrics on PORT' },
-  { key: 'metricsAddr', flags: '--metrics-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the metrics server (default 127.0.0.1)' },
+  { key: 'healthPort', group: 'service', flags: '--health-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve /health, /ready, /live on PORT' },
+  { key: 'healthAddr', group: 'service', flags: '--health-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the health server (default 127.0.0.1)' },
+  { key: 'metricsPort', group: 'service', flags: '--metrics-port <port>', type: 'int', min: 0, max: 65535, scope: 'all', defaultable: true, description: 'serve Prometheus /metrics on PORT' },
+  { key: 'metricsAddr', group: 'service', flags: '--metrics-addr <addr>', type: 'string', scope: 'all', defaultable: true, description: 'address for the metrics server (default 127.0.0.1)' },
   // one job across several rpr instances, through Redis ([coordination] in the config file)
-  { key: 'coordinate', flags: '--coordinate <url>', type: 'string', scope: 'all', defaultable: true, description: 'run one job across instances through Redis: redis://[user:pass@]host:port[/db], or redis+sentinel://host:port,.../MASTER[/db]; needs --name (password also from RPR_REDIS_PASSWORD)' },
-  { key: 'onCoordinationLoss', flags: '--on-coordination-loss <policy>', type: 'enum', choices: COORDINATION_LOSS_POLICIES, scope: 'all', defaultable: true, description: 'while Redis cannot be reached: skip (no runs, never a slot twice; default) or run-local (every slot runs here)' },
+  { key: 'coordinate', group: 'service', flags: '--coordinate <url>', type: 'string', scope: 'all', defaultable: true, description: 'run one job across instances through Redis: redis://[user:pass@]host:port[/db], or redis+sentinel://host:port,.../MASTER[/db]; needs --name (password also from RPR_REDIS_PASSWORD)' },
+  { key: 'onCoordinationLoss', group: 'service', flags: '--on-coordination-loss <policy>', type: 'enum', choices: COORDINATION_LOSS_POLICIES, scope: 'all', defaultable: true, description: 'while Redis cannot be reached: skip (no runs, never a slot twice; default) or run-local (every slot runs here)' },
 ];
 
 export function appliesTo(def: OptionDef, command: string): boolean {

@@ -4,8 +4,10 @@ import { formatDuration } from '../units/duration.js';
 /**
  * The live status line on a terminal's stderr: drawn only between runs and
  * erased before a run starts, so it never interleaves with the command's output.
+ * rpr's own lines go through `log`, which erases it, writes the line and draws it again,
+ * so a --verbose line never lands on the end of the status line.
  */
-export function progressLine(write: (text: string) => void, wallNow: () => number): { observer: JobObserver; stop(): void } {
+export function progressLine(write: (text: string) => void, wallNow: () => number): { observer: JobObserver; log(text: string): void; stop(): void } {
   let runs = 0;
   let ok = 0;
   let nextDue: number | null = null;
@@ -24,6 +26,12 @@ export function progressLine(write: (text: string) => void, wallNow: () => numbe
   const timer = setInterval(draw, 250);
   timer.unref();
   return {
+    log(text) {
+      const wasShown = shown;
+      clear();
+      write(text);
+      if (wasShown) draw();
+    },
     observer: (event) => {
       if (event.type === 'next') nextDue = event.dueWall;
       if (event.type === 'run-start' || event.type === 'job-end') {

@@ -37,7 +37,7 @@ describe('a scheduler plugin is a subcommand with flags from its schema', () => 
     expect(fib.code).toBe(0);
     expect(fib.stdout).toMatch(/Usage: rpr fibonacci\|fib /);
     expect(fib.stdout).toMatch(/--initial <duration>\s+unit of the sequence[\s\S]*?\(default 1s\)/);
-    expect(fib.stdout).toMatch(/--max <duration>\s+longest wait between runs \(default 1m\)/);
+    expect(fib.stdout.replace(/\s+/g, ' ')).toMatch(/--max <duration> longest wait between runs \(default 1m, also --max-delay\)/);
     expect(fib.stdout).toMatch(/--continuous\s+keep going after a success/);
     const top = await run(['--help'], { env });
     expect(top.code).toBe(0);
@@ -100,7 +100,7 @@ describe('rpr plugin NAME is the generic form', () => {
     const r = await run(['plugin', 'good-scheduler', '--delay', '10ms', '--attempts', '2', '--', 'sh', '-c', 'echo x; exit 3'], { env: fresh() });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('x\nx\n');
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe('rpr: job ended (attempts exhausted): 2 of 2 runs failed; exit 3\n');
   });
 
   it('works after --config FILE, and with a scheduler alias', async () => {
@@ -158,7 +158,7 @@ describe('aliases of a plugin flag (fibonacci: --base-delay / --initial-delay fo
   it('after rpr --config FILE too', async () => {
     const config = configFile('');
     const r = await run(['--config', config, 'fibonacci', '--base-delay', '10ms', '-a', '2', '--json', '--', 'false'], { env: fresh() });
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toBe('rpr: job ended (failed 2 times (--attempts 2)): 2 of 2 runs failed; exit 1\n');
     expect(r.code).toBe(1);
     expect(jsonRuns(r.stdout)).toHaveLength(2);
   });

@@ -64,8 +64,9 @@ describe('a failing output plugin never stops the job: exit 0, all runs, reporte
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('run 1\nrun 2\nrun 3\n');
       const err = errLines(r.stderr);
-      // ~11 events failed; one line says so
-      expect(err, r.stderr).toHaveLength(1);
+      // ~11 events failed; one line says so, and the job's last line that every output failed
+      expect(err, r.stderr).toHaveLength(2);
+      expect(err[1]).toMatch(/^rpr: job ended \(times\): every output failed \(sink: \d+ events not delivered\); exit 0$/);
       expect(err[0]).toMatch(/^rpr: output plugin "sink" deliver: /);
       expect(err[0]).toMatch(reason);
       expect(err[0]).toContain('the job goes on');
@@ -84,8 +85,9 @@ describe('a failing output plugin never stops the job: exit 0, all runs, reporte
     // Runs 100 ms apart (300 ms nominal from first to last); generous for a loaded machine.
     expect(Date.parse(runs[3]!.start) - Date.parse(runs[0]!.start)).toBeLessThan(1500);
     const err = errLines(r.stderr);
-    expect(err, r.stderr).toHaveLength(1);
+    expect(err, r.stderr).toHaveLength(2);
     expect(err[0]).toMatch(/^rpr: output plugin "sink" deliver: did not answer within 400 ms/);
+    expect(err[1]).toMatch(/^rpr: job ended \(times\): every output failed/);
     // the end-of-job drain is capped (5 s), whatever the plugin does
     expect(r.ms).toBeLessThan(12_000);
   });
@@ -120,13 +122,14 @@ describe('executor plugins', () => {
     expect(runs.map((x) => x.run)).toEqual([1, 2, 3]);
     for (const x of runs) expect(x.success).toBe(false);
     const err = errLines(r.stderr);
-    expect(err).toHaveLength(3);
+    expect(err).toHaveLength(4);
     const denial = 'plugin "executor" plan: exec of "printenv" denied: the plugin may run "echo"';
     // how to grant it: once
     expect(err).toEqual([
       `rpr: run 1: ${denial} (hint: grant it with exec = ["printenv"] in [plugins.executor.permissions] if you trust the plugin)`,
       `rpr: run 2: ${denial}`,
       `rpr: run 3: ${denial}`,
+      'rpr: job ended (times): 3 of 3 runs failed, 3 could not start; exit 1',
     ]);
     // "echo" is granted, "/bin/echo" is another program
     const abs = await run(['count', '--times', '1', '--executor', 'executor', '--set', 'executor.program=/bin/echo', '--', 'true', 'x'], { env });

@@ -67,12 +67,13 @@ const COMMAND = ['--', 'sh', '-c', 'echo run $RPR_RUN'];
 const EVENTS = ['job-start', 'next', 'run-start', 'run-end', 'next', 'run-start', 'run-end', 'job-end'];
 const grant = (port: number, extra = ''): string => `[plugins.webhook.permissions]\nnetwork = ["127.0.0.1:${port}"]\n${extra}`;
 
-/** The one denial line and the one delivery-failure line, each exactly once. */
+/** The one denial line and the one delivery-failure line, each exactly once, then the job's last line. */
 function expectDeniedOnce(stderr: string, target: string): void {
   const err = errLines(stderr);
-  expect(err, stderr).toHaveLength(2);
+  expect(err, stderr).toHaveLength(3);
+  expect(err[2]).toMatch(/^rpr: job ended \(times\): every output failed \(webhook: \d+ events? not delivered\); exit 0$/);
   expect(err[0]).toMatch(new RegExp(`^rpr: plugin "webhook" network: network access to ${target.replaceAll('.', '\\.')} denied`));
-  expect(err[0]).toContain(`(hint: grant it with network = ["${target}"] in [plugins.webhook.permissions] if you trust the plugin)`);
+  expect(err[0]).toContain(`(hint: grant it with --allow webhook=${target}, or network = ["${target}"] in [plugins.webhook.permissions] if you trust the plugin)`);
   expect(err[1]).toMatch(/^rpr: output plugin "webhook" deliver: .*403.*\(the job goes on/);
   expect(err[1]).toContain(target);
 }

@@ -96,15 +96,18 @@ describe('the command line, in-process', () => {
         expect(stderr, out).not.toMatch(STACK_LINE);
         expect(stdout, out).not.toMatch(STACK_LINE);
         expect(stderr, out).not.toMatch(/internal error/);
+        // --log-format json: rpr's lines are JSON objects instead.
+        const jsonLog = args.some((a, i) => a === '--log-format=json' || (a === '--log-format' && args[i + 1] === 'json'));
         for (const line of stderr.split('\n').slice(0, -1)) {
-          expect(line, out).toMatch(/^rpr: /);
+          if (jsonLog && line.startsWith('{')) expect(typeof (JSON.parse(line) as { message?: unknown }).message, out).toBe('string');
+          else expect(line, out).toMatch(/^rpr: /);
           expect(line, out).not.toMatch(/[\u0000-\u001f\u007f]/);
         }
         // plugins validate/verify report what they checked: exit 1 is their "problems found".
         if (code === 1 && args[0] === 'plugins' && ['validate', 'verify'].includes(args[1]!)) return;
         expect([0, 2], out).toContain(code);
         // Exit 2 says why: one `rpr:` line, or the usage (nothing before --).
-        if (code === 2) expect(/^rpr: /.test(stderr) || /^Usage: rpr /.test(stdout), out).toBe(true);
+        if (code === 2) expect(/^rpr: /.test(stderr) || (jsonLog && /^\{"time":/.test(stderr)) || /^Usage: rpr /.test(stdout), out).toBe(true);
         // A core job whose command does not exist never succeeds (only its help may be shown).
         if (code === 0 && CORE.has(args[0]!) && args.includes(NO_SUCH)) expect(args.some((x) => x === '-h' || x.startsWith('--help')), out).toBe(true);
       }),

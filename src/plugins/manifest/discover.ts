@@ -39,6 +39,8 @@ export interface Discovery {
   /** For --verbose: shadowing and skipped plugins. */
   notices: string[];
   searchPath: string[];
+  /** Plugins found but turned off ([plugins] disabled, rpr plugins disable): named as such, not as unknown. */
+  disabled?: string[];
 }
 
 export interface DiscoverOptions {
@@ -123,6 +125,7 @@ export async function discoverPlugins(options: DiscoverOptions = {}): Promise<Di
       }
       seenHere.set(name, file);
       if (disabled.has(name)) {
+        (result.disabled ??= []).push(name);
         result.notices.push(`plugin "${name}" (${file}) is disabled in the config`);
         continue;
       }
