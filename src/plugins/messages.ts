@@ -186,23 +186,25 @@ export function schedulerState(state: SchedulerState): SchedulerState {
 let host: string | undefined;
 const machine = (): string => (host ??= hostname());
 
+/** Wall times to the microsecond: the sub-ms float noise of monotonic arithmetic is not information. */
+const us = (ms: number): number => Math.round(ms * 1000) / 1000;
+
 /** A job event as output plugins receive it. */
 export function toWireEvent(event: JobEvent, outputTail?: string): WireJobEvent {
   switch (event.type) {
     case 'job-start':
       return { type: 'job-start', name: event.name, wall_ms: event.wall, host: machine() };
     case 'run-start':
-      return { type: 'run-start', run: event.run, due_ms: event.dueWall, start_ms: event.startWall };
+      return { type: 'run-start', run: event.run, due_ms: us(event.dueWall), start_ms: us(event.startWall) };
     case 'run-end': {
       const r = event.result;
       return {
         type: 'run-end',
         run: r.run,
-        due_ms: r.dueWall,
-        start_ms: r.startWall,
-        end_ms: r.endWall,
-        // Microseconds at most: the monotonic clock's float noise (1.8056329999999434) is not information.
-        duration_ms: Math.round(r.durationMs * 1000) / 1000,
+        due_ms: us(r.dueWall),
+        start_ms: us(r.startWall),
+        end_ms: us(r.endWall),
+        duration_ms: us(r.durationMs),
         exit_code: r.exitCode,
         signal: r.signal,
         timed_out: r.timedOut,
@@ -214,7 +216,7 @@ export function toWireEvent(event: JobEvent, outputTail?: string): WireJobEvent 
     case 'skipped':
       return { type: 'skipped', count: event.count };
     case 'next':
-      return { type: 'next', run: event.run, due_ms: event.dueWall };
+      return { type: 'next', run: event.run, due_ms: us(event.dueWall) };
     case 'stopping':
       return { type: 'stopping', wall_ms: event.wall };
     case 'job-end':

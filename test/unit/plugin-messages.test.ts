@@ -41,6 +41,10 @@ describe('inputs are built', () => {
     });
     // The monotonic clock's float noise is rounded to microseconds.
     expect(toWireEvent({ type: 'run-end', result: { ...result, durationMs: 1.8056329999999434 } })).toMatchObject({ duration_ms: 1.806 });
+    // So are wall times computed from it (origin + k x every on the monotonic timeline).
+    const noisy = { ...result, dueWall: 1796429131417.0869, startWall: 1796429131418.0000002, endWall: 1796429131420.12304 };
+    expect(toWireEvent({ type: 'run-end', result: noisy })).toMatchObject({ due_ms: 1796429131417.087, start_ms: 1796429131418, end_ms: 1796429131420.123 });
+    expect(toWireEvent({ type: 'next', run: 3, dueWall: 1796429131417.0869 })).toEqual({ type: 'next', run: 3, due_ms: 1796429131417.087 });
     expect(toWireEvent({ type: 'job-start', wall: 5, name: 'j' })).toEqual({ type: 'job-start', name: 'j', wall_ms: 5, host: hostname() });
     expect(toWireEvent({ type: 'job-end', reason: 'r', exitCode: 0, wall: 6 })).toEqual({ type: 'job-end', reason: 'r', exit_code: 0, wall_ms: 6 });
   });
