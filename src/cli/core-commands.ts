@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
-import { OPTIONS, appliesTo, type CoreCommand } from '../options/catalog.js';
+import { OPTIONS, appliesTo } from '../options/catalog.js';
 import { parseOptionValue } from '../options/values.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
@@ -19,8 +19,12 @@ export function addCatalogOptions(command: Command, name: string, except: Readon
   }
   return command
     .option('--set <plugin.key=value>', 'a setting for a plugin (repeatable)', (item: string, all: string[] = []) => [...all, item])
-    .option('--config <file>', 'config file (also accepted before the subcommand)');
+    .option('--config <file>', 'config file (also accepted before the subcommand)')
+    .option('--dry-run', 'print the resolved job (schedule, next 5 starts, executor, outputs, plugin permissions) and run nothing');
 }
+
+/** --dry-run, given to this subcommand. */
+export const dryRun = (cmd: Command): boolean => cmd.opts<{ dryRun?: boolean }>().dryRun === true;
 
 /** The command to repeat: everything after --, required and non-empty. */
 export function requireCommand(ctx: CliContext, subcommand: string): string[] {
@@ -43,10 +47,10 @@ export function registerCoreCommands(program: Command, ctx: CliContext, only?: R
     const command = program.command(name).aliases(aliases).description(summary).usage('[options] -- <command> [args...]');
     addCatalogOptions(command, name).addHelpText('after', examplesHelp(name));
     command.action(async (_opts: unknown, cmd: Command) => {
-      const { coreSchedule, resolveInvocation, runJob } = await loadJobModules();
+      const { resolveInvocation, runRequest } = await loadJobModules();
       const invocation = await resolveInvocation(name, cmd);
       const argv = requireCommand(ctx, name);
-      ctx.exitCode = await runJob({ ...invocation, argv, schedule: coreSchedule(name as Exclude<CoreCommand, 'cron'>, invocation.values) });
+      ctx.exitCode = await runRequest({ ...invocation, argv, schedule: name }, dryRun(cmd));
     });
   }
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { EXPLICIT, type OptionValues } from '../app/build-job.js';
-import type { PluginSettings } from '../app/run-job.js';
+import { withExplicit, type OptionValues } from '../app/build-job.js';
+import type { PluginSettings } from '../app/resolve-job.js';
 import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
-import { BUILT_IN_DEFAULTS, resolveOptions, type Resolved } from '../options/resolve.js';
+import { BUILT_IN_DEFAULTS, resolveOptions } from '../options/resolve.js';
 
 export interface Invocation {
   values: OptionValues;
@@ -61,15 +61,6 @@ export function parseSettings(items: string[]): PluginSettings {
     (settings[match[1]!] ??= {})[match[2]!] = match[3]!;
   }
   return settings;
-}
-
-/**
- * The values, plus which keys someone set (flag, env or file) rather than a
- * built-in default: only those can conflict with each other.
- */
-function withExplicit(resolved: Resolved): OptionValues {
-  const explicit = Object.keys(resolved.sources).filter((key) => resolved.sources[key] !== 'default');
-  return Object.defineProperty(resolved.values, EXPLICIT, { value: new Set(explicit), enumerable: false });
 }
 
 /** --config given before or after the subcommand, whichever command parsed it. (config check and show use it too.) */
