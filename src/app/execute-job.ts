@@ -36,12 +36,16 @@ export interface Supervised {
   observers: JobObserver[];
   /** Called once the job has started, with what stops it. */
   started(control: JobControl): void;
+  /** Wraps the job's schedule outermost (runJob applies it): pause, and ending at a slot on reload. */
+  wrap?(schedule: Schedule): Schedule;
 }
 
 export interface JobControl {
   /** Ends the job: no new run; running runs get `graceMs` after SIGTERM, then SIGKILL. */
   shutdown(graceMs: number): void;
   kill(): void;
+  /** Starts the next slot's run now; false when no slot is being waited for. */
+  trigger(): boolean;
 }
 
 const NO_OBSERVABILITY = { observers: [], ports: {}, close: async () => undefined };
@@ -76,7 +80,7 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     startRun: options.startRun ?? executeRun,
     observers: [stats.observe, ...observability.observers, ...output.observers, ...(options.observers ?? []), ...(supervised?.observers ?? []), pipeWatch],
   });
-  supervised?.started({ shutdown: (graceMs) => job.shutdown(graceMs), kill: () => job.kill() });
+  supervised?.started({ shutdown: (graceMs) => job.shutdown(graceMs), kill: () => job.kill(), trigger: () => job.trigger() });
   const closePipe = (): void => {
     stoppedBy ??= 'pipe';
     job.shutdown(spec.killAfterMs);

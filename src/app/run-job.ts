@@ -24,13 +24,15 @@ export async function runJob(job: ResolvedJob, supervised?: ExecuteOptions['supe
       const { withHttpAware } = await import('./http-aware.js');
       schedule = withHttpAware(schedule, job.httpAware.reader, job.httpAware.hints);
     }
+    if (supervised?.wrap) schedule = supervised.wrap(schedule);
     const [outputs, startRun] = await Promise.all([
       job.outputs.length > 0 ? import('./plugin-outputs.js').then((m) => m.outputObserver(job.outputs, report.line)) : undefined,
       job.executor ? import('./plugin-executor.js').then((m) => m.executorRunner(job.executor!, report.line, report.verbose)) : undefined,
     ]);
     const handles = job.handles;
     return await executeJob({
-      spec: outputs ? { ...job.spec, wantsOutputTail: true } : job.spec,
+      // Supervised, each run's last lines are kept for the history (and the page).
+      spec: outputs || supervised ? { ...job.spec, wantsOutputTail: true } : job.spec,
       schedule,
       output: job.output,
       // Coordinated, the job's wall clock is Redis's: the instances' slots are the same instants.

@@ -36,6 +36,11 @@ export interface JobHandle {
   shutdown(graceMs: number): void;
   /** SIGKILL running runs now (a second Ctrl-C). */
   kill(): void;
+  /**
+   * Starts the slot being waited for now, rather than at its time (`rpr up`'s trigger). False when
+   * the loop waits for no slot (a run is going, or the job is ending).
+   */
+  trigger(): boolean;
 }
 
 /** Later than this past due means the wait could not have woken in time: the machine slept. */
@@ -52,6 +57,8 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const { clock, schedule } = deps;
   const random = deps.random ?? Math.random;
   const wake = new AbortController();
+  /** Set while the loop waits for a slot: aborting it starts that slot now. */
+  let nudge: AbortController | undefined;
   const active = new Set<ActiveRun>();
   const emit: JobObserver = (event) => deps.observers.forEach((observe) => observe(event));
   const patterns = [spec.successPattern, spec.failurePattern, spec.stop.untilMatch].filter((p): p is RegExp => !!p);
@@ -157,7 +164,13 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       let dueWall = toWall(slot.startNow ? slot.due : due);
       emit({ type: 'next', run: runs + 1, dueWall: toWall(due) });
       // The stop points first: a slot due exactly at the --for or --until-time deadline is past the job.
-      const reached = await waitForFirst(clock, [deadline, untilTime, due], wake.signal);
+      const nudged = (nudge = new AbortController());
+      let reached = await waitForFirst(clock, [deadline, untilTime, due], AbortSignal.any([wake.signal, nudged.signal]));
+      nudge = undefined;
+      if (reached === -1 && nudged.signal.aborted && !reason) {
+        reached = 2;
+        dueWall = clock.wallNow();
+      }
       if (reached !== 2) {
         if (reached === 0) end('for');
         if (reached === 1) end('until-time');
@@ -276,6 +289,11 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
     kill() {
       end('signal');
       active.forEach((run) => run.kill());
+    },
+    trigger() {
+      if (!nudge || reason) return false;
+      nudge.abort();
+      return true;
     },
   };
 }
