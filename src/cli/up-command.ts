@@ -27,6 +27,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--ui-addr <addr>', 'address for --ui-port (default 127.0.0.1; any other needs a token)')
     .option('--ui-token <token>', 'token for the page (also RPR_UI_TOKEN): bearer header or its login form')
     .option('--ui-no-auth', 'on a loopback address only: controls without a token')
+    .option('--no-watch', 'reload on SIGHUP only, not when the file changes')
     .option('--history <file>', 'keep run history in this file (JSON lines, bounded) across restarts')
     .addHelpText('after', '\nExamples:\n  rpr up --config ./rpr.toml --metrics-port 9090\n  rpr up --config ./rpr.toml --ui-port 8080\n  rpr up --config ./rpr.toml --check\n')
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
@@ -43,6 +44,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         path: location.path,
         ...(typeof opts.only === 'string' ? { only: new Set(opts.only.split(',').map((n) => n.trim()).filter(Boolean)) } : {}),
         check: opts.check === true,
+        watch: opts.watch !== false,
         onReload: opts.onReload as 'wait' | 'kill',
         ...(typeof opts.history === 'string' ? { historyFile: opts.history } : {}),
         healthPort: num(opts.healthPort, observability.healthPort),

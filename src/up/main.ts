@@ -23,6 +23,8 @@ export interface UpCommand extends UpServiceOptions {
   check: boolean;
   onReload: 'wait' | 'kill';
   historyFile?: string;
+  /** Reload on SIGHUP only, not when the file changes. */
+  watch: boolean;
   ui?: UiOptions;
   env: NodeJS.ProcessEnv;
   out(line: string): void;
@@ -101,7 +103,7 @@ export async function runUp(options: UpCommand): Promise<number> {
     await Promise.all([service.close(), ui?.close()]);
     throw error;
   }
-  const watcher = watchFile(options.path, () => void up.reload('file changed'));
+  const watcher = options.watch && watchFile(options.path, () => void up.reload('file changed'));
   const onHup = (): void => void up.reload('SIGHUP');
   process.on('SIGHUP', onHup);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -117,7 +119,7 @@ export async function runUp(options: UpCommand): Promise<number> {
     process.on('SIGTERM', stop);
   });
   options.err(`rpr: up: ${signal}: ending every job`);
-  watcher?.close();
+  if (watcher) watcher.close();
   process.off('SIGHUP', onHup);
   const code = await up.shutdown();
   await Promise.all([service.close(), ui?.close()]);

@@ -50,7 +50,11 @@ export async function checkUpConfig(path: string, only?: ReadonlySet<string>, en
   const problems: RprError[] = [];
   for (const name of only ?? []) if (!config.jobs[name]) problems.push(new RprError('E_CONFIG', `--only: no job "${name}" in ${path}`, { hint: `jobs: ${Object.keys(config.jobs).join(', ') || 'none'}` }));
   if (names.length === 0 && problems.length === 0) problems.push(new RprError('E_CONFIG', `${path}: no [jobs.NAME] to run`, { hint: 'define jobs as [jobs.NAME] with schedule and command' }));
-  problems.push(...(await configPluginProblems(config)));
+  if (!only) problems.push(...(await configPluginProblems(config)));
+  else {
+    const seen = new Set<string>();
+    for (const name of names) for (const problem of await configPluginProblems(config, name)) if (!seen.has(problem.message) && seen.add(problem.message)) problems.push(problem);
+  }
   if (problems.length > 0) return { config, problems };
   for (const name of names) {
     try {
