@@ -98,7 +98,7 @@ async function showRuns(name) {
   const { runs } = await res.json();
   const last = [...runs].reverse().find((r) => r.outcome !== 'skipped');
   $('detail').hidden = false;
-  $('detail-title').textContent = last ? `${name}: run ${last.run} (${last.outcome}, exit ${last.exit_code ?? last.signal})` : `${name}: no run yet`;
+  $('detail-title').textContent = last ? `${name}: run ${last.run} (${last.outcome}, exit ${last.exitCode ?? last.signal})` : `${name}: no run yet`;
   $('output').textContent = last ? last.tail || '(no output)' : '';
 }
 
