@@ -43,6 +43,20 @@ function fingerprint(config: LoadedConfig, job: JobConfig): string {
   });
 }
 
+/** What differs between two definitions of a job, as the file's keys: `every, command`. */
+export function changedKeys(before: LoadedConfig, was: JobConfig, after: LoadedConfig, now: JobConfig): string[] {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const keys: string[] = [];
+  for (const key of ['schedule', 'command', 'shell', 'restart'] as const) if (!same(was[key], now[key])) keys.push(key);
+  for (const key of new Set([...Object.keys(was.options), ...Object.keys(now.options)])) if (key !== 'shell' && !same(was.options[key], now.options[key])) keys.push(snake(key));
+  for (const key of new Set([...Object.keys(was.pluginConfig ?? {}), ...Object.keys(now.pluginConfig ?? {})])) if (!same(was.pluginConfig?.[key], now.pluginConfig?.[key])) keys.push(key);
+  if (!same(before.defaults, after.defaults)) keys.push('[defaults]');
+  if (!same(before.coordination ?? null, after.coordination ?? null)) keys.push('[coordination]');
+  if (keys.length === 0) keys.push('[plugins]');
+  return keys;
+}
+
 /** Every problem of a config, as `rpr up` would meet them: the file, its plugins, each job assembled. */
 export async function checkUpConfig(path: string, only?: ReadonlySet<string>, env: NodeJS.ProcessEnv = process.env): Promise<{ config: LoadedConfig; problems: RprError[] }> {
   const config = loadConfigFile(path);
@@ -156,7 +170,7 @@ export class Supervisor {
         }
         // A cron job's next slot may be hours away: it changes once idle; the others at their next slot.
         const at = how === 'kill' ? 'kill' : old.config.schedule === 'cron' ? 'after-run' : 'at-slot';
-        line(`rpr: reload: ${name}: changed, restarting ${at === 'kill' ? 'now' : at === 'at-slot' ? 'at its next slot' : old.active > 0 ? 'after its running run' : 'now'}`);
+        line(`rpr: reload: ${name}: changed (${changedKeys(this.#config, old.config, next, next.jobs[name]!).join(', ')}), restarting ${at === 'kill' ? 'now' : at === 'at-slot' ? 'at its next slot' : old.active > 0 ? 'after its running run' : 'now'}`);
         endings.push(
           old.end('changed in the config', at, this.#grace(old)).then(() => {
             if (!this.#stopped) this.#start(next, name);

@@ -125,7 +125,7 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
       writeFileSync(file, config(`\n[jobs.new]\nschedule = "interval"\nevery = "300ms"\ncommand = ["sh", "-c", "echo x >> ${out('new')}"]\n`, '250ms', out('tick2'), false));
       await up.waitFor(/rpr: reload: new: added, starting/);
       await up.waitFor(/rpr: reload: cr: removed/);
-      await up.waitFor(/rpr: reload: tick: changed, restarting at its next slot/);
+      await up.waitFor(/rpr: reload: tick: changed \(command, every\), restarting at its next slot/);
       await up.waitFor(/rpr: reload: hook: unchanged/);
       await eventually(() => lines(out('new')).length, (n) => n >= 2);
       await eventually(() => lines(out('tick2')).length, (n) => n >= 2);
@@ -194,7 +194,7 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
       await new Promise((r) => setTimeout(r, 800));
       expect(up.stderr()).not.toMatch(/reload/);
       up.child.kill('SIGHUP');
-      await up.waitFor(/rpr: reload: a: changed, restarting at its next slot\nrpr: reload: b: unchanged\n/);
+      await up.waitFor(/rpr: reload: a: changed \(every\), restarting at its next slot\nrpr: reload: b: unchanged\n/);
     } finally {
       expect(await up.stop('SIGINT')).toBe(0);
     }
