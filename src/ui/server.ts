@@ -39,7 +39,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return body;
 }
 
-export async function startUi(up: Supervisor, options: { port: number; addr: string; token?: string; noAuth: boolean }): Promise<{ port: number; generatedToken?: string; close(): Promise<void> }> {
+export async function startUi(up: Supervisor, options: { port: number; addr: string; token?: string; noAuth: boolean }): Promise<{ port: number; url: string; generatedToken?: string; close(): Promise<void> }> {
   const auth = uiAuth(options.addr, options.token, options.noAuth);
   const streams = new Set<ServerResponse>();
   let lastSent = '';
@@ -99,6 +99,7 @@ export async function startUi(up: Supervisor, options: { port: number; addr: str
   const listening = await serve('ui', options.addr, options.port, handle);
   return {
     port: listening.port,
+    url: `http://${options.addr.includes(':') ? `[${options.addr}]` : options.addr}:${listening.port}/`,
     ...(auth.generated ? { generatedToken: auth.generated } : {}),
     close: async () => {
       clearInterval(tick);

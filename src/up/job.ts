@@ -3,10 +3,8 @@
  * resolveJob → runJob), restarted by its `restart` policy, paused, and ended on reload either at
  * once, after its running run, or at its next slot (the new definition then takes that slot).
  */
-import { configJobRequest } from '../app/config-job.js';
 import type { JobControl } from '../app/execute-job.js';
-import { resolveJob } from '../app/resolve-job.js';
-import { runJob } from '../app/run-job.js';
+import type { JobModules } from './modules.js';
 import type { JobConfig, LoadedConfig } from '../config/types.js';
 import { exitCodeFor, formatError } from '../errors/exit-codes.js';
 import type { JobObserver } from '../job/events.js';
@@ -19,6 +17,7 @@ import type { History } from './history.js';
 export type UpStatus = 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed' | 'restarting' | 'stopped';
 
 export interface UpJobDeps {
+  jobs: JobModules;
   history: History;
   line(text: string): void;
   env: NodeJS.ProcessEnv;
@@ -110,6 +109,7 @@ export class UpJob {
   }
 
   async #runOnce(): Promise<number> {
+    const { configJobRequest, resolveJob, runJob } = this.deps.jobs;
     const request = configJobRequest(this.file, this.name, { env: this.deps.env });
     // One terminal line per process cannot show many jobs.
     request.values.progress = false;

@@ -8,16 +8,14 @@ import { formatError } from '../errors/exit-codes.js';
 import { RprError } from '../errors/index.js';
 import { createHistory } from './history.js';
 import { upService, type UpServiceOptions } from './observe.js';
+import type { JobModules } from './modules.js';
 import { checkUpConfig, Supervisor } from './supervisor.js';
 
-export interface UiOptions {
-  port: number;
-  addr: string;
-  token?: string;
-  noAuth: boolean;
-}
+/** The page (ui/, started by the CLI: up/ does not import it), once the jobs are known. */
+export type StartPage = (up: Supervisor) => Promise<{ url: string; generatedToken?: string; close(): Promise<void> }>;
 
 export interface UpCommand extends UpServiceOptions {
+  jobs: JobModules;
   path: string;
   only?: ReadonlySet<string>;
   check: boolean;
@@ -25,7 +23,7 @@ export interface UpCommand extends UpServiceOptions {
   historyFile?: string;
   /** Reload on SIGHUP only, not when the file changes. */
   watch: boolean;
-  ui?: UiOptions;
+  page?: StartPage;
   env: NodeJS.ProcessEnv;
   out(line: string): void;
   err(line: string): void;
@@ -65,7 +63,7 @@ function readOrEmpty(file: string): string {
 }
 
 export async function runUp(options: UpCommand): Promise<number> {
-  const { config, problems } = await checkUpConfig(options.path, options.only, options.env);
+  const { config, problems } = await checkUpConfig(options.jobs, options.path, options.only, options.env);
   if (problems.length > 0) {
     for (const problem of problems) options.err(formatError(problem));
     throw new RprError('E_CONFIG', `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${options.path}: nothing started`);
@@ -79,6 +77,7 @@ export async function runUp(options: UpCommand): Promise<number> {
   if (history.corrupt > 0) options.err(`rpr: --history ${options.historyFile}: ${history.corrupt} unreadable line${history.corrupt === 1 ? '' : 's'} skipped`);
   const service = await upService(options);
   const up = new Supervisor(config, {
+    jobs: options.jobs,
     path: options.path,
     ...(options.only ? { only: options.only } : {}),
     onReload: options.onReload,
@@ -90,11 +89,10 @@ export async function runUp(options: UpCommand): Promise<number> {
   let ui: { close(): Promise<void> } | undefined;
   try {
     const ports = await service.listen(up);
-    if (options.ui) {
-      const { startUi } = await import('../ui/server.js');
-      const started = await startUi(up, options.ui);
+    if (options.page) {
+      const started = await options.page(up);
       ui = started;
-      options.err(`rpr: page at http://${options.ui.addr.includes(':') ? `[${options.ui.addr}]` : options.ui.addr}:${started.port}/${started.generatedToken ? ` (token for its controls: ${started.generatedToken})` : ''}`);
+      options.err(`rpr: page at ${started.url}${started.generatedToken ? ` (token for its controls: ${started.generatedToken})` : ''}`);
     }
     up.start();
     const served = [ports.health !== undefined ? `health on ${ports.health}` : '', ports.metrics !== undefined ? `metrics on ${ports.metrics}` : ''].filter(Boolean);

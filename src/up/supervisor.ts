@@ -4,19 +4,16 @@
  * assembled as `rpr run NAME` would assemble it. A reload then starts added jobs, ends removed ones
  * after their running run, restarts changed ones at their next slot and leaves the others alone.
  */
-import { configJobRequest } from '../app/config-job.js';
-import { configPluginProblems } from '../app/check-config.js';
-import { resolveJob } from '../app/resolve-job.js';
 import { loadConfigFile } from '../config/load.js';
 import type { JobConfig, LoadedConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
 import type { Metrics } from '../observe/metrics.js';
-import { resolveCommand } from '../run/resolve-command.js';
-import { reapLeftovers } from '../run/reap.js';
 import type { History } from './history.js';
 import { UpJob } from './job.js';
+import type { JobModules } from './modules.js';
 
 export interface UpOptions {
+  jobs: JobModules;
   path: string;
   /** --only: these jobs of the file, no others. */
   only?: ReadonlySet<string>;
@@ -58,7 +55,10 @@ export function changedKeys(before: LoadedConfig, was: JobConfig, after: LoadedC
 }
 
 /** Every problem of a config, as `rpr up` would meet them: the file, its plugins, each job assembled. */
-export async function checkUpConfig(path: string, only?: ReadonlySet<string>, env: NodeJS.ProcessEnv = process.env): Promise<{ config: LoadedConfig; problems: RprError[] }> {
+export async function checkUpConfig(jobs: JobModules, path: string, only?: ReadonlySet<string>, env: NodeJS.ProcessEnv = process.env): Promise<{ config: LoadedConfig; problems: RprError[] }> {
+  const { configJobRequest, resolveJob, resolveCommand } = jobs;
+  // The plugin system is loaded by the check only (a config of core jobs never needs it to run).
+  const { configPluginProblems } = await import('../app/check-config.js');
   const config = loadConfigFile(path);
   const names = Object.keys(config.jobs).filter((name) => !only || only.has(name));
   const problems: RprError[] = [];
@@ -116,6 +116,7 @@ export class Supervisor {
 
   #start(config: LoadedConfig, name: string): void {
     const job = new UpJob(name, config.jobs[name]!, fingerprint(config, config.jobs[name]!), config, {
+      jobs: this.options.jobs,
       history: this.options.history,
       line: this.options.line,
       env: this.options.env,
@@ -139,7 +140,7 @@ export class Supervisor {
     const { line } = this.options;
     let next: LoadedConfig;
     try {
-      const checked = await checkUpConfig(this.options.path, this.options.only, this.options.env);
+      const checked = await checkUpConfig(this.options.jobs, this.options.path, this.options.only, this.options.env);
       if (checked.problems.length > 0) {
         const more = checked.problems.length > 1 ? ` (and ${checked.problems.length - 1} more: rpr up --check lists them)` : '';
         line(`rpr: reload (${trigger}) refused, the running config stays: ${checked.problems[0]!.message}${more}`);
@@ -202,7 +203,7 @@ export class Supervisor {
     const jobs = [...this.jobs.values()];
     const grace = Math.max(GRACE_DEFAULT_MS, ...jobs.map((job) => this.#grace(job)));
     await Promise.all(jobs.map((job) => job.stop(this.#grace(job))));
-    await reapLeftovers(grace);
+    await this.options.jobs.reapLeftovers(grace);
     return this.failed() ? 1 : 0;
   }
 

@@ -54,10 +54,21 @@ async function post(name, action) {
   if (!res.ok) $('link').textContent = `${action} ${name}: ${(await res.json().catch(() => ({}))).error || res.status}`;
 }
 
+/** Rows and their controls are kept across updates: a button is not replaced under the pointer. */
+const rows = new Map();
+
 function row(job) {
-  const tr = el('tr');
-  tr.dataset.job = job.name;
-  if (job.name === selected) tr.className = 'selected';
+  let tr = rows.get(job.name);
+  if (!tr) {
+    tr = el('tr');
+    tr.dataset.job = job.name;
+    tr.addEventListener('click', () => select(job.name));
+    rows.set(job.name, tr);
+  }
+  tr.className = job.name === selected ? 'selected' : '';
+  const kept = tr.querySelector('td.controls');
+  const key = `${canChange}:${job.paused}`;
+  tr.replaceChildren();
   tr.append(el('td', job.name), el('td', job.paused ? 'paused' : job.status, `state-${job.paused ? 'paused' : job.status}`), el('td', job.schedule));
   const next = el('td', countdown(job.next_run), 'next');
   next.dataset.next = job.next_run || '';
@@ -66,7 +77,12 @@ function row(job) {
   const spark = el('td');
   spark.append(sparkline(job.recent));
   tr.append(next, runs, spark, el('td', job.success_rate === null ? '—' : `${Math.round(job.success_rate * 100)}% of ${job.runs}`));
-  const controls = el('td');
+  if (kept && kept.dataset.key === key) {
+    tr.append(kept);
+    return tr;
+  }
+  const controls = el('td', undefined, 'controls');
+  controls.dataset.key = key;
   if (canChange) {
     for (const action of [job.paused ? 'resume' : 'pause', 'trigger']) {
       const b = el('button', action);
@@ -79,12 +95,13 @@ function row(job) {
     }
   }
   tr.append(controls);
-  tr.addEventListener('click', () => select(job.name));
   return tr;
 }
 
 function render() {
   const body = $('jobs').tBodies[0];
+  const shown = new Set(jobs.map((j) => j.name));
+  for (const name of rows.keys()) if (!shown.has(name)) rows.delete(name);
   body.replaceChildren(...jobs.map(row));
   const failing = jobs.filter((j) => j.status === 'failed' || (j.last_run && j.last_run.outcome !== 'ok')).length;
   $('summary').textContent = `${jobs.length} jobs, ${failing} failing`;
