@@ -2,7 +2,8 @@
 // Speed figures for rpr (issues 7 and 14), each measured side by side with a baseline in the same
 // process tree and the same minute (rpr and its baseline alternate). Writes docs/BENCHMARKS.md
 // (BENCH_OUT=path to write elsewhere, BENCH_OUT=- for none) and prints it; BENCH_REPEAT=N repeats
-// each figure N times (default 3); BENCH_ONLY=startup,runs,plugins,timing,output,memory runs only those parts.
+// each figure N times (default 3); BENCH_ONLY=startup,runs,plugins,timing,output,memory,up runs only those parts
+// (up: BENCH_UP_JOBS, default 200, and BENCH_UP_SECONDS, default 60).
 // Exits 0 whether or not the targets are met: the report says which are.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { plugins } from './bench/plugins.mjs';
 import { machine, markdown } from './bench/report.mjs';
 import { perRun, timing } from './bench/runs.mjs';
 import { startup } from './bench/startup.mjs';
+import { upLoad } from './bench/up.mjs';
 
 const OUT = process.env.BENCH_OUT ?? path.join(ROOT, 'docs/BENCHMARKS.md');
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
@@ -30,6 +32,7 @@ try {
   if (part('timing')) timing();
   if (part('output')) await throughput(TMP);
   if (part('memory')) await memory();
+  if (part('up')) await upLoad(TMP);
 } finally {
   rmSync(TMP, { recursive: true, force: true });
 }

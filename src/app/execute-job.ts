@@ -36,6 +36,8 @@ export interface Supervised {
   observers: JobObserver[];
   /** Called once the job has started, with what stops it. */
   started(control: JobControl): void;
+  /** Keep each run's last lines (the page shows them): runs then start with pipes, through execa. */
+  captureOutput?: boolean;
   /** Wraps the job's schedule outermost (runJob applies it): pause, and ending at a slot on reload. */
   wrap?(schedule: Schedule): Schedule;
 }
@@ -67,7 +69,7 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   const captured = capturesOutput(spec, schedule);
   const pipes = streamMode(spec.io, captured, 'stdout') === 'pipe' || streamMode(spec.io, captured, 'stderr') === 'pipe';
   const supervised = options.supervised;
-  const [observability, runner] = await Promise.all([supervised ? NO_OBSERVABILITY : startObservability(options.observability, spec.name), loadRunner({ pipes, ...(output.note ? { note: output.note } : {}) })]);
+  const [observability, runner] = await Promise.all([supervised ? NO_OBSERVABILITY : startObservability(options.observability, spec.name), loadRunner({ pipes, ...(supervised ? { shared: true } : {}), ...(output.note ? { note: output.note } : {}) })]);
   output.note?.(`rpr: runs are started by ${runner.path === 'launcher' ? 'the launcher' : 'execa'}: ${runner.why}`);
   let stoppedBy: StopSignal | 'pipe' | undefined;
   const pipeWatch: JobObserver = (event) => {

@@ -31,8 +31,8 @@ export async function runJob(job: ResolvedJob, supervised?: ExecuteOptions['supe
     ]);
     const handles = job.handles;
     return await executeJob({
-      // Supervised, each run's last lines are kept for the history (and the page).
-      spec: outputs || supervised ? { ...job.spec, wantsOutputTail: true } : job.spec,
+      // Supervised with the page, each run's last lines are kept for it.
+      spec: outputs || supervised?.captureOutput ? { ...job.spec, wantsOutputTail: true } : job.spec,
       schedule,
       output: job.output,
       // Coordinated, the job's wall clock is Redis's: the instances' slots are the same instants.

@@ -13,6 +13,8 @@ export interface RunRecord {
   /** 0 for skipped slots. */
   run: number;
   outcome: RunOutcome;
+  /** When the run was due (epoch ms); absent for skipped slots. */
+  dueWall?: number;
   startWall: number;
   durationMs: number;
   exitCode: number | null;

@@ -22,6 +22,8 @@ export interface UpJobDeps {
   line(text: string): void;
   env: NodeJS.ProcessEnv;
   metrics?: Metrics;
+  /** Keep each run's output tail (for the page). */
+  captureOutput: boolean;
 }
 
 const RESTART_MIN_MS = 1000;
@@ -77,6 +79,7 @@ export class UpJob {
       job: this.name,
       run: r.run,
       outcome: r.timedOut ? 'timeout' : r.success ? 'ok' : 'failed',
+      dueWall: r.dueWall,
       startWall: r.startWall,
       durationMs: Math.round(r.durationMs * 1000) / 1000,
       exitCode: r.exitCode,
@@ -124,6 +127,7 @@ export class UpJob {
     return runJob(job, {
       observers: this.#observers,
       started: (control) => (this.#control = control),
+      captureOutput: this.deps.captureOutput,
       wrap: (schedule) => this.#wrap(schedule),
     });
   }

@@ -84,6 +84,7 @@ export async function runUp(options: UpCommand): Promise<number> {
     history,
     line: options.err,
     env: options.env,
+    captureOutput: options.page !== undefined,
     ...(service.metricsFor ? { metricsFor: service.metricsFor } : {}),
   });
   let ui: { close(): Promise<void> } | undefined;

@@ -24,6 +24,8 @@ export interface UpOptions {
   env: NodeJS.ProcessEnv;
   /** Each job's metrics (one registry per job, labelled with its name), when /metrics is served. */
   metricsFor?(job: string): Metrics;
+  /** Keep each run's output tail (the page shows it; it costs a pipe and an execa start per run). */
+  captureOutput: boolean;
 }
 
 const GRACE_DEFAULT_MS = 5000;
@@ -120,6 +122,7 @@ export class Supervisor {
       history: this.options.history,
       line: this.options.line,
       env: this.options.env,
+      captureOutput: this.options.captureOutput,
       ...(this.options.metricsFor ? { metrics: this.options.metricsFor(name) } : {}),
     });
     this.jobs.set(name, job);
@@ -200,11 +203,13 @@ export class Supervisor {
   async shutdown(): Promise<number> {
     this.#stopped = true;
     await this.#reloading;
+    // Judged before the stop: a run ended by the shutdown itself is not a job failing.
+    const failed = this.failed();
     const jobs = [...this.jobs.values()];
     const grace = Math.max(GRACE_DEFAULT_MS, ...jobs.map((job) => this.#grace(job)));
     await Promise.all(jobs.map((job) => job.stop(this.#grace(job))));
     await this.options.jobs.reapLeftovers(grace);
-    return this.failed() ? 1 : 0;
+    return failed ? 1 : 0;
   }
 
   kill(): void {

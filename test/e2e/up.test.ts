@@ -148,7 +148,7 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
       // The file fixed (job new gone, cr back): the change is applied.
       writeFileSync(file, config('', '250ms', out('tick2')));
       await up.waitFor(/rpr: reload: cr: added, starting[\s\S]*rpr: reload: new: removed/);
-      expect(await processesMatching(`sleep ${marker}`)).not.toHaveLength(0);
+      expect(await processesMatching(`sleep ${marker}`), up.stderr()).not.toHaveLength(0);
     } finally {
       const code = await up.stop('SIGTERM');
       // fib failed, so the status says some job failed.
