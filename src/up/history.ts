@@ -1,8 +1,8 @@
 /**
  * What `rpr up` remembers of each job's runs: the last N per job in memory, with a bounded tail of
  * each run's output, kept across config reloads; with `--history FILE` also appended to a JSON
- * lines file, read back at start (a torn or corrupt line is skipped, not fatal) and compacted to
- * what memory holds when it grows past its bound.
+ * lines file, read back at start (a torn or corrupt line is skipped, not fatal) and, when it grows
+ * past its bound, rewritten to the newest records that fill half of it.
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 
@@ -85,9 +85,18 @@ export function createHistory(options: HistoryOptions = {}): History {
     if (text.length > 0 && !text.endsWith('\n')) appendFileSync(file, '\n');
     size = statSync(file).size;
   }
+  /** The newest records that fill half the bound: the file then grows a while before the next rewrite. */
   const compact = (): void => {
     const all = [...byJob.values()].flat().sort((a, b) => a.startWall - b.startWall);
-    const text = all.map((r) => `${JSON.stringify(r)}\n`).join('');
+    const lines: string[] = [];
+    let bytes = 0;
+    for (let i = all.length - 1; i >= 0; i--) {
+      const line = `${JSON.stringify(all[i])}\n`;
+      bytes += Buffer.byteLength(line);
+      if (bytes > maxFileBytes / 2) break;
+      lines.push(line);
+    }
+    const text = lines.reverse().join('');
     writeFileSync(`${file}.tmp`, text);
     renameSync(`${file}.tmp`, file!);
     size = Buffer.byteLength(text);
