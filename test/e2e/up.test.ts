@@ -218,3 +218,27 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
     }
   }, 30_000);
 });
+
+describe('rpr up: a removed job and its running run', () => {
+  const dir2 = mkdtempSync(join(tmpdir(), 'rpr-up-rm-'));
+  afterAll(() => rmSync(dir2, { recursive: true, force: true }));
+  for (const policy of ['wait', 'kill'] as const) {
+    it(`--on-reload ${policy}: the run ${policy === 'wait' ? 'finishes, then the job ends' : 'is stopped now'}`, async () => {
+      const file = join(dir2, `${policy}.toml`);
+      const done = join(dir2, `${policy}.done`);
+      const started = join(dir2, `${policy}.started`);
+      const keep = '[jobs.keep]\nschedule = "interval"\nevery = "1h"\ncommand = ["true"]\n';
+      writeFileSync(file, `${keep}[jobs.long]\nschedule = "interval"\nevery = "1h"\ncommand = ["sh", "-c", "touch ${started}; sleep 1.5; echo done >> ${done}"]\n`);
+      const up = startUp(['--config', file, '--on-reload', policy]);
+      try {
+        await eventually(() => existsSync(started), (x) => x);
+        writeFileSync(file, keep);
+        await up.waitFor(policy === 'wait' ? /rpr: reload: long: removed, ending after its running run/ : /rpr: reload: long: removed, stopping now/);
+        await new Promise((r) => setTimeout(r, 2500));
+        expect(existsSync(done)).toBe(policy === 'wait');
+      } finally {
+        expect(await up.stop()).toBe(0);
+      }
+    }, 30_000);
+  }
+});
