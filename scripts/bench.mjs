@@ -3,7 +3,8 @@
 // process tree and the same minute (rpr and its baseline alternate). Writes docs/BENCHMARKS.md
 // (BENCH_OUT=path to write elsewhere, BENCH_OUT=- for none) and prints it; BENCH_REPEAT=N repeats
 // each figure N times (default 3); BENCH_ONLY=startup,runs,plugins,timing,output,memory,up runs only those parts
-// (up: BENCH_UP_JOBS, default 200, and BENCH_UP_SECONDS, default 60).
+// (up: BENCH_UP_JOBS, default 200, BENCH_UP_SECONDS, default 60, and BENCH_UP_BASELINE=0 to leave out the
+// N separate processes, which take a 2-core machine for minutes).
 // Exits 0 whether or not the targets are met: the report says which are.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

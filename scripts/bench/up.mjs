@@ -11,6 +11,8 @@ const JOBS = Number(process.env.BENCH_UP_JOBS ?? 200);
 const SECONDS = Number(process.env.BENCH_UP_SECONDS ?? 60);
 /** Runs in the first seconds (200 processes starting on 2 cores) are not the steady state. */
 const WARMUP_MS = 10_000;
+/** BENCH_UP_BASELINE=0: rpr up alone (the N processes take the machine for minutes on 2 cores). */
+const BASELINE = process.env.BENCH_UP_BASELINE !== '0';
 const sleep = (msec) => new Promise((r) => setTimeout(r, msec));
 const TICK = 100; // clock ticks per second (USER_HZ)
 
@@ -95,8 +97,15 @@ export async function upLoad(tmp) {
   const name = `${JOBS} jobs every 1s for ${SECONDS}s`;
   try {
     const one = await oneProcess(tmp);
-    const many = await separateProcesses();
     const errorText = (x) => `p99 ${ms(x.median, 1)} (median job), ${ms(x.worst, 1)} (worst of ${x.jobs})`;
+    log(`  rpr up: ${errorText(one)}; CPU ${ms(one.cpu, 0)}; peak RSS ${one.rss.toFixed(0)} MB`);
+    if (!BASELINE) {
+      row('rpr up', `${name}, \`rpr up\`: start-time error (start - due), after ${WARMUP_MS / 1000}s`, errorText(one), 'not measured (BENCH_UP_BASELINE=0)');
+      row('rpr up', `${name}: CPU time of rpr's node process`, ms(one.cpu, 0), 'not measured');
+      row('rpr up', `${name}: peak RSS`, `${one.rss.toFixed(0)} MB`, 'not measured');
+      return;
+    }
+    const many = await separateProcesses();
     row('rpr up', `${name}, \`rpr up\`: start-time error (start - due), after ${WARMUP_MS / 1000}s`, errorText(one), `${errorText(many)} (${JOBS} \`rpr interval\` processes)`);
     row('rpr up', `${name}: CPU time of rpr's node processes`, ms(one.cpu, 0), `${ms(many.cpu, 0)} (${JOBS} processes)`, { ratio: `${(one.cpu / many.cpu).toFixed(2)}x` });
     row('rpr up', `${name}: peak RSS`, `${one.rss.toFixed(0)} MB`, `${many.rss.toFixed(0)} MB (${JOBS} processes, summed)`, { ratio: `${(one.rss / many.rss).toFixed(2)}x` });

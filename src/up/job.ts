@@ -45,6 +45,8 @@ export class UpJob {
   #control: JobControl | undefined;
   #endRequested: string | undefined;
   #stopping = false;
+  /** A trigger's slot is claimed even while paused. */
+  #triggered = false;
   #wakeRestart: (() => void) | undefined;
   readonly #observers: JobObserver[];
 
@@ -102,8 +104,10 @@ export class UpJob {
       bind: (emit) => inner.bind?.(emit),
       claim: async (due, ctx): Promise<ClaimAnswer> => {
         if (this.#endRequested) return 'pass';
+        const triggered = this.#triggered;
+        this.#triggered = false;
         // Paused: a slot of a grid or cron passes (the grid keeps its place); other schedules wait.
-        if (this.paused) return onGrid ? 'pass' : { retryAt: { at: ctx.nowAt + PAUSED_RETRY_MS } };
+        if (this.paused && !triggered) return onGrid ? 'pass' : { retryAt: { at: ctx.nowAt + PAUSED_RETRY_MS } };
         return inner.claim ? inner.claim(due, ctx) : 'run';
       },
       runEnded: (run) => inner.runEnded?.(run),
@@ -197,12 +201,9 @@ export class UpJob {
   /** The next slot's run starts now (a paused job's too). */
   trigger(): boolean {
     if (!this.#control) return false;
-    const paused = this.paused;
-    // The claim of a paused job would pass the slot: this one slot runs.
-    this.paused = false;
-    const ok = this.#control.trigger();
-    if (paused) setImmediate(() => (this.paused = true));
-    return ok;
+    // The claim of a paused job would pass the slot: this one runs.
+    this.#triggered = this.#control.trigger();
+    return this.#triggered;
   }
 
   pause(): void {
