@@ -147,7 +147,9 @@ describe('rpr up --ui-port: the JSON API and who may use it', () => {
     await first.stop();
     const kept = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(kept.length).toBeGreaterThanOrEqual(3);
-    expect(kept.every((r) => r.job === 'fast' && r.outcome === 'ok')).toBe(true);
+    expect(kept.every((r) => r.job === 'fast' && r.run >= 1)).toBe(true);
+    // (A run the shutdown itself stopped may be recorded as failed.)
+    expect(kept.filter((r) => r.outcome === 'ok').length).toBeGreaterThanOrEqual(3);
     appendFileSync(file, '{"job":"fast","run":99,"outc');
     const second = startUp(['--config', config, '--only', 'fast', '--history', file, '--ui-port', String(port), '--ui-no-auth']);
     try {
