@@ -76,6 +76,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const end = (why: EndReason): void => {
     reason ??= why;
     wake.abort();
+    nudge?.abort();
   };
   const toWall = (due: Due): number => ('wall' in due ? due.wall : clock.wallNow() + (due.at - clock.now()));
   const deadline: Due | undefined = spec.stop.forMs !== undefined ? { at: clock.now() + spec.stop.forMs } : undefined;
@@ -164,10 +165,12 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       let dueWall = toWall(slot.startNow ? slot.due : due);
       emit({ type: 'next', run: runs + 1, dueWall: toWall(due) });
       // The stop points first: a slot due exactly at the --for or --until-time deadline is past the job.
+      // The wait ends early for a stop (end() sets reason, then aborts it) or a trigger (no reason).
       const nudged = (nudge = new AbortController());
-      let reached = await waitForFirst(clock, [deadline, untilTime, due], AbortSignal.any([wake.signal, nudged.signal]));
+      if (reason) nudged.abort();
+      let reached = await waitForFirst(clock, [deadline, untilTime, due], nudged.signal);
       nudge = undefined;
-      if (reached === -1 && nudged.signal.aborted && !reason) {
+      if (reached === -1 && !reason) {
         reached = 2;
         dueWall = clock.wallNow();
       }
