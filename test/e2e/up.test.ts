@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesMatching, rpr, uniqueSleep } from '../helpers/cli.js';
 import { freePort, HAVE_REDIS, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { eventually, startUp } from '../helpers/up.js';
+import { alive } from './plugins-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rpr-up-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -155,7 +156,7 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
       expect(code).toBe(1);
     }
     expect(up.stderr()).toMatch(/rpr: up: SIGTERM: ending every job/);
-    expect(await processesMatching(`sleep ${marker}`)).toEqual([]);
+    expect(alive(await processesMatching(`sleep ${marker}`))).toEqual([]);
     expect(up.stderr()).not.toMatch(/\n\s+at /); // no stack trace
   }, 90_000);
 
@@ -241,4 +242,28 @@ describe('rpr up: a removed job and its running run', () => {
       }
     }, 30_000);
   }
+});
+
+describe('rpr up: shutdown of a run that ignores SIGTERM', () => {
+  const dir3 = mkdtempSync(join(tmpdir(), 'rpr-up-kill-'));
+  afterAll(() => rmSync(dir3, { recursive: true, force: true }));
+  it('SIGTERM waits for the grace; a second signal kills at once; nothing is left', async () => {
+    const marker = uniqueSleep();
+    const started = join(dir3, 'started');
+    const file = join(dir3, 'kill.toml');
+    writeFileSync(file, `[jobs.stubborn]\nschedule = "interval"\nevery = "1h"\nkill_after = "20s"\ncommand = ["sh", "-c", "trap 'echo term' TERM; touch ${started}; sleep ${marker}; sleep ${marker}"]\n`);
+    const up = startUp(['--config', file]);
+    await eventually(() => existsSync(started), (x) => x);
+    up.child.kill('SIGTERM');
+    await up.waitFor(/rpr: up: SIGTERM: ending every job/);
+    await new Promise((r) => setTimeout(r, 500));
+    // Still in its grace: the run ignores SIGTERM.
+    expect(up.child.exitCode).toBeNull();
+    const t0 = Date.now();
+    up.child.kill('SIGINT');
+    await up.exited;
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // Killed: at most a zombie no one reaps in a container without an init that does.
+    expect(await eventually(async () => alive(await processesMatching(`sleep ${marker}`)), (left) => left.length === 0, 5000)).toEqual([]);
+  }, 30_000);
 });
