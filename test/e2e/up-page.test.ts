@@ -121,3 +121,28 @@ describe.skipIf(!HAVE_CHROMIUM)('the page of rpr up, in headless chromium', () =
     }
   }, 60_000);
 });
+
+describe.skipIf(!HAVE_CHROMIUM)('the page with 200 jobs', () => {
+  it('lists every job and keeps updating live', async () => {
+    const dir200 = mkdtempSync(join(tmpdir(), 'rpr-uppage200-'));
+    const file = join(dir200, 'many.toml');
+    writeFileSync(file, Array.from({ length: 200 }, (_, i) => `[jobs.job-${String(i).padStart(3, '0')}]\nschedule = "interval"\nevery = "${i === 0 ? '500ms' : '1h'}"\ncommand = ["true"]\n`).join('\n'));
+    const port = await freePort();
+    const up = startUp(['--config', file, '--ui-port', String(port), '--ui-no-auth']);
+    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    try {
+      await up.waitFor(/rpr: up: 200 jobs/);
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 200, { timeout: 15_000 });
+      const cells = await page.$$eval('tr[data-job="job-000"] .cell', (c) => c.length);
+      await page.waitForFunction((n) => document.querySelectorAll('tr[data-job="job-000"] .cell').length > n, { timeout: 15_000 }, cells);
+      await page.click('tr[data-job="job-199"] button[data-action="trigger"]');
+      await page.waitForFunction(() => document.querySelectorAll('tr[data-job="job-199"] .cell').length === 1, { timeout: 15_000 });
+    } finally {
+      await browser.close();
+      await up.stop();
+      rmSync(dir200, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
