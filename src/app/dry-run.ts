@@ -7,7 +7,7 @@
 import type { Due } from '../clock/clock.js';
 import { permissionLines } from '../manage/permissions-text.js';
 import type { PluginHandle } from '../plugins/index.js';
-import { resolveCommand } from '../run/resolve-command.js';
+import { resolveCommand } from '../run/execute.js';
 import { formatDuration } from '../units/duration.js';
 import type { ResolvedJob } from './resolve-job.js';
 
