@@ -3,7 +3,7 @@
  * table: the "may import" column is the rule, so the doc and the check cannot say different things.
  *
  * The column's grammar: a module name (any import of it), `name (types)` or `name (event types)` or
- * `name types` (type-only imports), `name (a/file)` (only src/name/a/file.ts), `everything below`, `-`.
+ * `name types` (type-only imports), `name (a/file, b)` (only src/name/a/file.ts and src/name/b.ts), `everything below`, `-`.
  * A module may always import its own files and src/version.ts and src/package-files.ts.
  */
 const { readFileSync } = require('node:fs');
@@ -18,13 +18,14 @@ const modules = rows.map((r) => r.name);
 function allowances(allowed) {
   if (allowed === '-') return [];
   if (allowed === 'everything below') return modules.map((m) => [m, 'any']);
-  return allowed.split(',').map((part) => {
-    const m = part.trim().match(/^(\w+)(?: \(([\w /-]+)\)| (types))?$/);
+  // Commas inside parentheses separate files of one module: `manage (integrity, permissions-text)`.
+  return allowed.split(/,(?![^(]*\))/).flatMap((part) => {
+    const m = part.trim().match(/^(\w+)(?: \(([\w /,-]+)\)| (types))?$/);
     if (!m || !modules.includes(m[1])) throw new Error(`.dependency-cruiser.cjs: cannot read "${part.trim()}" in docs/ARCHITECTURE.md's module table`);
     const qualifier = m[2] ?? m[3];
-    if (!qualifier) return [m[1], 'any'];
-    if (/types$/.test(qualifier)) return [m[1], 'types'];
-    return [m[1], 'file', qualifier];
+    if (!qualifier) return [[m[1], 'any']];
+    if (/types$/.test(qualifier)) return [[m[1], 'types']];
+    return qualifier.split(',').map((file) => [m[1], 'file', file.trim()]);
   });
 }
 

@@ -2,7 +2,9 @@
 // Speed figures for rpr (issues 7 and 14), each measured side by side with a baseline in the same
 // process tree and the same minute (rpr and its baseline alternate). Writes docs/BENCHMARKS.md
 // (BENCH_OUT=path to write elsewhere, BENCH_OUT=- for none) and prints it; BENCH_REPEAT=N repeats
-// each figure N times (default 3); BENCH_ONLY=startup,runs,plugins,timing,output,memory,coordination runs only those parts.
+// each figure N times (default 3); BENCH_ONLY=startup,runs,plugins,timing,output,memory,coordination,up runs only those parts
+// (up: BENCH_UP_JOBS, default 200, BENCH_UP_SECONDS, default 60, and BENCH_UP_BASELINE=0 to leave out the
+// N separate processes, which take a 2-core machine for minutes).
 // Exits 0 whether or not the targets are met: the report says which are.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +16,7 @@ import { plugins } from './bench/plugins.mjs';
 import { machine, markdown } from './bench/report.mjs';
 import { perRun, timing } from './bench/runs.mjs';
 import { startup } from './bench/startup.mjs';
+import { upLoad } from './bench/up.mjs';
 
 const OUT = process.env.BENCH_OUT ?? path.join(ROOT, 'docs/BENCHMARKS.md');
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
@@ -32,6 +35,7 @@ try {
   if (part('output')) await throughput(TMP);
   if (part('memory')) await memory();
   if (part('coordination')) await benchCoordination({ row });
+  if (part('up')) await upLoad(TMP);
 } finally {
   rmSync(TMP, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 import { usageError } from '../errors/index.js';
 import type { JobSpec, OverlapPolicy } from '../job/spec.js';
 import type { OVERLAP_POLICIES, CoreCommand } from '../options/catalog.js';
-import { BUILT_IN_DEFAULTS } from '../options/resolve.js';
+import { BUILT_IN_DEFAULTS, type Resolved } from '../options/resolve.js';
 import { backToBackSchedule, intervalSchedule, startingAt } from '../schedule/interval.js';
 import type { Schedule } from '../schedule/types.js';
 import { toRegExp, type Pattern } from '../units/pattern.js';
@@ -17,6 +17,14 @@ export type OptionValues = Record<string, unknown> & { [EXPLICIT]?: Set<string> 
 /** Keys of OptionValues set by the user (not built-in defaults); absent means all are. */
 export const EXPLICIT: unique symbol = Symbol('explicit');
 
+/**
+ * The values, plus which keys someone set (flag, env or file) rather than a
+ * built-in default: only those can conflict with each other.
+ */
+export function withExplicit(resolved: Resolved): OptionValues {
+  const explicit = Object.keys(resolved.sources).filter((key) => resolved.sources[key] !== 'default');
+  return Object.defineProperty(resolved.values, EXPLICIT, { value: new Set(explicit), enumerable: false });
+}
 
 /** Options that make no sense together: each pair is a usage error. */
 const CONFLICTS: [string, string, string][] = [

@@ -30,7 +30,30 @@ export interface ExecuteOptions {
   output: OutputPlan;
   observability: ObservabilityOptions;
   clock?: Clock;
+  /** One of several jobs of `rpr up`: signals, health, metrics and leftovers are the supervisor's. */
+  supervised?: Supervised;
 }
+
+export interface Supervised {
+  /** The supervisor's observers of this job (its state, metrics, history). */
+  observers: JobObserver[];
+  /** Called once the job has started, with what stops it. */
+  started(control: JobControl): void;
+  /** Keep each run's last lines (the page shows them): runs then start with pipes, through execa. */
+  captureOutput?: boolean;
+  /** Wraps the job's schedule outermost (runJob applies it): pause, and ending at a slot on reload. */
+  wrap?(schedule: Schedule): Schedule;
+}
+
+export interface JobControl {
+  /** Ends the job: no new run; running runs get `graceMs` after SIGTERM, then SIGKILL. */
+  shutdown(graceMs: number): void;
+  kill(): void;
+  /** Starts the next slot's run now; false when no slot is being waited for. */
+  trigger(): boolean;
+}
+
+const NO_OBSERVABILITY = { observers: [], ports: {}, close: async () => undefined };
 
 /** SIGPIPE's exit status: the reader of rpr's output went away. */
 const EXIT_PIPE_CLOSED = 141;
@@ -48,7 +71,8 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   const stats = createStats();
   const captured = capturesOutput(spec, schedule);
   const pipes = streamMode(spec.io, captured, 'stdout') === 'pipe' || streamMode(spec.io, captured, 'stderr') === 'pipe';
-  const [observability, runner] = await Promise.all([startObservability(options.observability, spec.name), loadRunner({ pipes, ...(output.note ? { note: output.note } : {}) })]);
+  const supervised = options.supervised;
+  const [observability, runner] = await Promise.all([supervised ? NO_OBSERVABILITY : startObservability(options.observability, spec.name), loadRunner({ pipes, ...(supervised ? { shared: true } : {}), ...(output.note ? { note: output.note } : {}) })]);
   output.note?.(`rpr: runs are started by ${runner.path === 'launcher' ? 'the launcher' : 'execa'}: ${runner.why}`);
   let stoppedBy: StopSignal | 'pipe' | undefined;
   const pipeWatch: JobObserver = (event) => {
@@ -59,8 +83,9 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     clock,
     schedule,
     startRun: options.startRun ?? executeRun,
-    observers: [stats.observe, ...observability.observers, ...output.observers, ...(options.observers ?? []), pipeWatch],
+    observers: [stats.observe, ...observability.observers, ...output.observers, ...(options.observers ?? []), ...(supervised?.observers ?? []), pipeWatch],
   });
+  supervised?.started({ shutdown: (graceMs) => job.shutdown(graceMs), kill: () => job.kill(), trigger: () => job.trigger() });
   const closePipe = (): void => {
     stoppedBy ??= 'pipe';
     job.shutdown(spec.killAfterMs, EXIT_PIPE_CLOSED);
@@ -69,7 +94,9 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   // cli/bin.ts says which, and makes the second one a failure.
   const onPipeError = (): void => closePipe();
   process.stdout.on('error', onPipeError);
-  const removeSignals = onStopSignals(
+  const removeSignals = supervised
+    ? () => undefined
+    : onStopSignals(
     (signal) => {
       stoppedBy ??= signal;
       job.shutdown(spec.killAfterMs, exitCodeForSignal(signal));
@@ -90,7 +117,8 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
     return code;
   } finally {
     removeSignals();
-    const [, , problem] = await Promise.all([reapLeftovers(spec.killAfterMs), observability.close(), options.finish?.()]);
+    // Supervised, another job's runs may be alive: what runs left behind is reaped when `rpr up` ends.
+    const [, , problem] = await Promise.all([supervised ? undefined : reapLeftovers(spec.killAfterMs), observability.close(), options.finish?.()]);
     process.stdout.off('error', onPipeError);
     if (code !== undefined) output.last(code, problem || undefined);
   }

@@ -96,7 +96,8 @@ export function registerConfigCommands(program: Command, io: Partial<ConfigComma
 async function cronProblems(path: string): Promise<RprError[]> {
   const { loadConfigFile } = await import('../config/load.js');
   const { parseCron } = await import('../schedule/cron/parse.js');
-  const { withConfigLocation } = await import('./run-command.js');
+  // From what jobs load (one chunk of the bundle): a job's cron is checked as `rpr run` reads it.
+  const { withConfigLocation } = await import('./job-modules.js');
   const config = loadConfigFile(path);
   const problems: RprError[] = [];
   for (const job of Object.values(config.jobs)) {

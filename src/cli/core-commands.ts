@@ -27,8 +27,12 @@ export function addCatalogOptions(command: Command, name: string, except: Readon
   const plugins = groupHeading('plugins');
   command.addOption(new Option('--set <plugin.key=value>', 'a setting for a plugin (repeatable)').argParser(repeat).helpGroup(plugins));
   command.addOption(new Option('--allow <plugin=host:port>', 'let a plugin reach HOST:PORT, as network = [...] in [plugins.NAME.permissions] does (repeatable)').argParser(repeat).helpGroup(plugins));
-  return command.addOption(new Option('--config <file>', 'config file (also accepted before the subcommand)').helpGroup('Other:'));
+  command.addOption(new Option('--config <file>', 'config file (also accepted before the subcommand)').helpGroup('Other:'));
+  return command.addOption(new Option('--dry-run', 'print the resolved job (schedule, next 5 starts, executor, outputs, plugin permissions) and run nothing').helpGroup('Other:'));
 }
+
+/** --dry-run, given to this subcommand. */
+export const dryRun = (cmd: Command): boolean => cmd.opts<{ dryRun?: boolean }>().dryRun === true;
 
 /** The command to repeat: everything after --, required and non-empty. */
 export function requireCommand(ctx: CliContext, subcommand: string): string[] {
@@ -51,10 +55,10 @@ export function registerCoreCommands(program: Command, ctx: CliContext, only?: R
     const command = program.command(name).aliases(aliases).description(summary).usage('[options] -- <command> [args...]');
     addCatalogOptions(command, name).addHelpText('after', examplesHelp(name));
     command.action(async (_opts: unknown, cmd: Command) => {
-      const { coreSchedule, resolveInvocation, runJob } = await loadJobModules();
+      const { resolveInvocation, runRequest } = await loadJobModules();
       const invocation = await resolveInvocation(name, cmd);
       const argv = requireCommand(ctx, name);
-      ctx.exitCode = await runJob({ ...invocation, argv, schedule: coreSchedule(name as Exclude<CoreCommand, 'cron'>, invocation.values) });
+      ctx.exitCode = await runRequest({ ...invocation, argv, schedule: name }, dryRun(cmd));
     });
   }
 }

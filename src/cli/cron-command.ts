@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
-import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
+import { addCatalogOptions, dryRun, loadJobModules, requireCommand } from './core-commands.js';
 import { CRON_NAMES } from './names.js';
 import type { CliContext } from './context.js';
 import { examplesHelp } from './examples.js';
@@ -33,7 +33,7 @@ export function registerCronCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--from <time>', 'with --next: list fire times after this ISO time instead of now').argParser(parseFrom))
     .addHelpText('after', `${examplesHelp('cron')}\nSee ${packageFile('docs/cron.md')} for the syntax, day-of-month/day-of-week and DST rules.\n`);
   command.action(async (_opts: unknown, cmd: Command) => {
-    const { resolveInvocation, runJob } = await loadJobModules();
+    const { resolveInvocation, runRequest } = await loadJobModules();
     const invocation = await resolveInvocation('cron', cmd);
     const { values } = invocation;
     const local = cmd.opts<{ next?: number; from?: number }>();
@@ -49,7 +49,6 @@ export function registerCronCommand(program: Command, ctx: CliContext): void {
       return;
     }
     const argv = requireCommand(ctx, 'cron');
-    const { cronSchedule } = await import('../schedule/cron-schedule.js');
-    ctx.exitCode = await runJob({ ...invocation, argv, schedule: cronSchedule(cron, { catchUp: values.catchUp === true }) });
+    ctx.exitCode = await runRequest({ ...invocation, argv, schedule: 'cron' }, dryRun(cmd));
   });
 }

@@ -5,7 +5,7 @@ import { RprError } from '../errors/index.js';
 import type { ConfigField, DiscoveredPlugin, Discovery } from '../plugins/index.js';
 import { OPTIONS } from '../options/catalog.js';
 import { formatDuration } from '../units/duration.js';
-import { addCatalogOptions, loadJobModules, requireCommand } from './core-commands.js';
+import { addCatalogOptions, dryRun, loadJobModules, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
 import { wordIndex } from './argv.js';
 import { loadConfigNamedIn } from './resolve-values.js';
@@ -72,21 +72,14 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
   const owned = new Set(OPTIONS.filter((def) => keyOf.has(def.key)).map((def) => def.key));
   addCatalogOptions(command, manifest.name, owned);
   command.action(async (_opts: unknown, cmd: Command) => {
-    const { resolveInvocation, runJob } = await loadJobModules();
+    const { resolveInvocation, runRequest } = await loadJobModules();
     const invocation = await resolveInvocation(manifest.name, cmd, undefined, undefined, owned);
     const argv = requireCommand(ctx, manifest.name);
-    const settings: Record<string, unknown> = {};
+    const schedulerSettings: Record<string, unknown> = {};
     for (const [attr, key] of keyOf) {
-      if (cmd.getOptionValueSource(attr) === 'cli') settings[key] = cmd.getOptionValue(attr);
+      if (cmd.getOptionValueSource(attr) === 'cli') schedulerSettings[key] = cmd.getOptionValue(attr);
     }
-    Object.assign(settings, invocation.settings[manifest.name]);
-    const { loadJobPlugins } = await import('../app/load-plugins.js');
-    const { pluginSchedule } = await import('../app/plugin-schedule.js');
-    const report = { line: (text: string) => void process.stderr.write(`${text}\n`), verbose: invocation.values.verbose === true };
-    // With the report: --verbose says which installed plugins shadow bundled ones.
-    const discovery = await findPlugins(invocation.config?.plugins, report);
-    const [handle] = await loadJobPlugins(discovery, [{ name: manifest.name, kind: 'scheduler', settings, allow: invocation.allow[manifest.name] }], invocation.config?.plugins, report);
-    ctx.exitCode = await runJob({ ...invocation, argv, schedule: pluginSchedule(handle!, report.line), started: [handle!] });
+    ctx.exitCode = await runRequest({ ...invocation, argv, schedule: manifest.name, schedulerSettings }, dryRun(cmd));
   });
 }
 

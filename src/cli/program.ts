@@ -22,6 +22,7 @@ const BUILT_INS: { names: readonly string[]; load(): Promise<Register> }[] = [
   ...CORE.map(({ name, aliases }) => ({ names: [name, ...aliases], load: async (): Promise<Register> => (program, ctx) => registerCoreCommands(program, ctx, new Set([name])) })),
   { names: CRON_NAMES, load: async () => (await import('./cron-command.js')).registerCronCommand },
   { names: ['run'], load: async () => (await import('./run-command.js')).registerRunCommand },
+  { names: ['up'], load: async () => (await import('./up-command.js')).registerUpCommand },
   {
     names: ['config'],
     load: async () => {

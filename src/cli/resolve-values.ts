@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { EXPLICIT, type OptionValues } from '../app/build-job.js';
-import type { PluginGrants, PluginSettings } from '../app/run-job.js';
+import { withExplicit, type OptionValues } from '../app/build-job.js';
+import type { PluginGrants, PluginSettings } from '../app/resolve-job.js';
 import { parseNetworkPattern } from '../plugins/permissions/network.js';
 import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
 import { scanArgs } from './argv.js';
-import { BUILT_IN_DEFAULTS, resolveOptions, type Resolved } from '../options/resolve.js';
+import { BUILT_IN_DEFAULTS, resolveOptions } from '../options/resolve.js';
 
 export interface Invocation {
   values: OptionValues;
@@ -80,15 +80,6 @@ export function parseAllow(items: string[]): PluginGrants {
     (grants[match[1]!] ??= []).push(match[2]!.trim().toLowerCase());
   }
   return grants;
-}
-
-/**
- * The values, plus which keys someone set (flag, env or file) rather than a
- * built-in default: only those can conflict with each other.
- */
-function withExplicit(resolved: Resolved): OptionValues {
-  const explicit = Object.keys(resolved.sources).filter((key) => resolved.sources[key] !== 'default');
-  return Object.defineProperty(resolved.values, EXPLICIT, { value: new Set(explicit), enumerable: false });
 }
 
 /** --config given before or after the subcommand, whichever command parsed it. (config check and show use it too.) */

@@ -6,7 +6,7 @@
 import type { OptionDef } from '../options/catalog.js';
 import type { KeyPath } from './lines.js';
 import { knownKeysHint, type Problems } from './problems.js';
-import { ALL_OPTIONS, canonicalSchedule, CORE_SCHEDULES, isCoreSchedule, JOB_KEYS, jobOptions, REQUIRED_JOB_OPTION } from './schema.js';
+import { ALL_OPTIONS, canonicalSchedule, CORE_SCHEDULES, isCoreSchedule, JOB_KEYS, jobOptions, REQUIRED_JOB_OPTION, RESTART_POLICIES } from './schema.js';
 import type { JobConfig } from './types.js';
 import { describe, isTable, plainValue, readKind, readOption, type Table } from './values.js';
 
@@ -66,6 +66,10 @@ function readJob(problems: Problems, path: KeyPath, name: string, table: Table, 
     problems.report([...path, 'shell'], 'a command written as one string always runs through sh -c', 'write command as an array of strings to run it without a shell');
   }
   const job: JobConfig = { name, schedule, command: command.argv, shell: command.shell || options.shell === true, options };
+  if (table.restart !== undefined) {
+    if (typeof table.restart === 'string' && (RESTART_POLICIES as readonly string[]).includes(table.restart)) job.restart = table.restart as JobConfig['restart'];
+    else problems.report([...path, 'restart'], `expected one of ${RESTART_POLICIES.join(', ')}, got ${describe(table.restart)}`, 'restart says whether rpr up starts the job again once it ends');
+  }
   if (!isCoreSchedule(schedule)) job.pluginConfig = pluginConfig;
   return job;
 }

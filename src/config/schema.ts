@@ -54,7 +54,10 @@ export function jobOptions(schedule: string): ReadonlyMap<string, OptionDef> {
 export const REQUIRED_JOB_OPTION: Record<string, string> = { interval: 'every', cron: 'cron' };
 
 /** Keys of [jobs.NAME] that are not options. */
-export const JOB_KEYS = ['schedule', 'command'] as const;
+export const JOB_KEYS = ['schedule', 'command', 'restart'] as const;
+
+/** `restart` of a [jobs.NAME]: whether `rpr up` starts the job again once it has ended. */
+export const RESTART_POLICIES = ['never', 'on-failure', 'always'] as const;
 
 export type ValueKind = 'string' | 'boolean' | 'strings' | 'positive-int' | 'string-table';
 

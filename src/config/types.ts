@@ -78,4 +78,6 @@ export interface JobConfig {
   options: Record<string, unknown>;
   /** Plugin schedulers only: the job's other keys, as written, for the plugin. */
   pluginConfig?: Record<string, unknown>;
+  /** `rpr up` only: start the job again when it ends (default never). */
+  restart?: 'never' | 'on-failure' | 'always';
 }

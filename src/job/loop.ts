@@ -36,6 +36,11 @@ export interface JobHandle {
   shutdown(graceMs: number, exitCode?: number): void;
   /** SIGKILL running runs now (a second Ctrl-C). */
   kill(exitCode?: number): void;
+  /**
+   * Starts the slot being waited for now, rather than at its time (`rpr up`'s trigger). False when
+   * the loop waits for no slot (a run is going, or the job is ending).
+   */
+  trigger(): boolean;
 }
 
 /** Later than this past due means the wait could not have woken in time: the machine slept. */
@@ -52,6 +57,8 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const { clock, schedule } = deps;
   const random = deps.random ?? Math.random;
   const wake = new AbortController();
+  /** Set while the loop waits for a slot: aborting it starts that slot now. */
+  let nudge: AbortController | undefined;
   const active = new Set<ActiveRun>();
   const emit: JobObserver = (event) => deps.observers.forEach((observe) => observe(event));
   const patterns = [spec.successPattern, spec.failurePattern, spec.stop.untilMatch].filter((p): p is RegExp => !!p);
@@ -71,6 +78,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const end = (why: EndReason): void => {
     reason ??= why;
     wake.abort();
+    nudge?.abort();
   };
   const toWall = (due: Due): number => ('wall' in due ? due.wall : clock.wallNow() + (due.at - clock.now()));
   const deadline: Due | undefined = spec.stop.forMs !== undefined ? { at: clock.now() + spec.stop.forMs } : undefined;
@@ -159,7 +167,15 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       let dueWall = toWall(slot.startNow ? slot.due : due);
       emit({ type: 'next', run: runs + 1, dueWall: toWall(due) });
       // The stop points first: a slot due exactly at the --for or --until-time deadline is past the job.
-      const reached = await waitForFirst(clock, [deadline, untilTime, due], wake.signal);
+      // The wait ends early for a stop (end() sets reason, then aborts it) or a trigger (no reason).
+      const nudged = (nudge = new AbortController());
+      if (reason) nudged.abort();
+      let reached = await waitForFirst(clock, [deadline, untilTime, due], nudged.signal);
+      nudge = undefined;
+      if (reached === -1 && !reason) {
+        reached = 2;
+        dueWall = clock.wallNow();
+      }
       if (reached !== 2) {
         if (reached === 0) end('for');
         if (reached === 1) end('until-time');
@@ -281,6 +297,11 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
       stopExit ??= exitCode;
       end('signal');
       active.forEach((run) => run.kill());
+    },
+    trigger() {
+      if (!nudge || reason) return false;
+      nudge.abort();
+      return true;
     },
   };
 }

@@ -33,7 +33,7 @@ export const sendJson = (res: ServerResponse, status: number, value: unknown): v
  * an unhandled 'error' event would crash rpr instead of exiting 2.
  */
 export function serveRoutes(label: string, host: string, port: number, routes: Record<string, Route>): Promise<Listening> {
-  const server = createServer((req, res) => {
+  return serve(label, host, port, (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
     if (!route) return sendJson(res, 404, { error: 'not found', paths: Object.keys(routes) });
@@ -41,8 +41,15 @@ export function serveRoutes(label: string, host: string, port: number, routes: R
       res.setHeader('allow', 'GET, HEAD');
       return sendJson(res, 405, { error: 'method not allowed' });
     }
+    return route(req, res);
+  });
+}
+
+/** Serves every request with `handle` (its failure is a 500, never a crash), with serveRoutes' bind errors. */
+export function serve(label: string, host: string, port: number, handle: Route): Promise<Listening> {
+  const server = createServer((req, res) => {
     Promise.resolve()
-      .then(() => route(req, res))
+      .then(() => handle(req, res))
       .catch(() => {
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
         else res.destroy();

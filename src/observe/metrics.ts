@@ -20,12 +20,13 @@ export interface Metrics {
   gauge<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
 }
 
-export function createMetrics({ job }: { job: string }): Metrics {
+/** `processMetrics: false`: a job of `rpr up`, whose process's own gauges (CPU, memory) are the supervisor's. */
+export function createMetrics({ job, processMetrics = true }: { job: string; processMetrics?: boolean }): Metrics {
   // Never the global registry: tests and embedders may create several, and
   // global state would double-register or mix jobs.
   const registry = new Registry();
   registry.setDefaultLabels({ job });
-  collectDefaultMetrics({ register: registry, prefix: 'rpr_' });
+  if (processMetrics) collectDefaultMetrics({ register: registry, prefix: 'rpr_' });
   // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool check
   // metrics fails on them); the same counts are there without the suffix, by type.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(`rpr_${name}`);
@@ -111,6 +112,41 @@ function coordinationMetrics(registers: Registry[]): (state: CoordinationState) 
       seen[key] = state[key];
     }
   };
+}
+
+/** The process's own gauges alone (`rpr up`: one set for all its jobs). */
+export function processRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'rpr_' });
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(`rpr_${name}`);
+  return registry;
+}
+
+/**
+ * Several registries as one exposition: each metric family once (its HELP and TYPE), with the
+ * samples of every registry under it (`rpr up`: one family, one series per `job`). prom-client's
+ * Registry.merge refuses two metrics of one name, and plain concatenation repeats HELP/TYPE,
+ * which Prometheus rejects.
+ */
+export async function mergedExposition(registries: readonly Registry[]): Promise<string> {
+  const families = new Map<string, { head: string[]; samples: string[] }>();
+  for (const text of await Promise.all(registries.map((r) => r.metrics()))) {
+    let current: { head: string[]; samples: string[] } | undefined;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const head = /^# (HELP|TYPE) (\S+)/.exec(line);
+      if (head) {
+        const name = head[2]!;
+        const known = families.get(name);
+        current = known ?? { head: [], samples: [] };
+        if (!known) families.set(name, current);
+        if (current.head.length < 2 && !current.head.some((h) => h.startsWith(`# ${head[1]} `))) current.head.push(line);
+        continue;
+      }
+      current?.samples.push(line);
+    }
+  }
+  return [...families.values()].map((f) => [...f.head, ...f.samples].join('\n')).join('\n\n') + '\n';
 }
 
 export function metricsRoutes({ registry }: Pick<Metrics, 'registry'>): Record<string, Route> {

@@ -5,6 +5,9 @@ import { groupIsLive, leaderExited, trackGroup } from './process-group.js';
 import { spawnRun, type ProcessEnd, type StdioMode } from './spawn.js';
 import { endTagged, TAG_ENV } from './tagged.js';
 
+/** Re-exported for app/dry-run.ts: importing it from here keeps it in this module's chunk of the bundle. */
+export { resolveCommand } from './resolve-command.js';
+
 export type Sink = (chunk: Buffer) => void;
 
 export interface RunPlan {

@@ -16,6 +16,8 @@ export interface RunnerNeeds {
   pipes: boolean;
   /** Told, once per reason, when a run goes through execa although the launcher is up. */
   note?: (line: string) => void;
+  /** Other jobs of this process (`rpr up`) may use the launcher: a job with pipes leaves it running. */
+  shared?: boolean;
 }
 
 type Execa = typeof import('execa').execa;
@@ -69,9 +71,11 @@ export function startLauncher(): Promise<Launcher | string> {
 export async function loadRunner(needs: RunnerNeeds): Promise<RunnerChoice> {
   note = needs.note;
   if (needs.pipes) {
-    unwanted = true;
-    launcher?.stop();
-    launcher = null;
+    if (!needs.shared) {
+      unwanted = true;
+      launcher?.stop();
+      launcher = null;
+    }
     await loadExeca();
     return { path: 'execa', why: 'rpr reads the output of each run (--prefix, a pattern, --until-changes or an output plugin)' };
   }
@@ -98,7 +102,8 @@ const commandLine = (request: SpawnRequest): readonly string[] =>
  * launcher, far cheaper than a spawn() from Node; the rest by execa.
  */
 export function spawnRun(request: SpawnRequest): Spawned {
-  if (launcher) {
+  // A run whose output rpr reads needs pipes (the launcher may be up for other jobs of `rpr up`).
+  if (launcher && request.stdout !== 'pipe' && request.stderr !== 'pipe') {
     const launched = launcher.launch(request, commandLine(request));
     if (typeof launched !== 'string') return launched;
     noteOnce(launched);

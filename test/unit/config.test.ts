@@ -255,7 +255,7 @@ describe('errors name the file, the line and the key path', () => {
     ['a command that is a number', ['[jobs.a]', 'schedule = "count"', 'command = 7'], 'FILE:3: jobs.a.command: expected an array of strings, got the number 7'],
     ['a bad argv item', ['[jobs.a]', 'schedule = "count"', 'command = [', '  "tar",', '  true,', ']'], 'FILE:5: jobs.a.command[1]: expected a string, got true'],
     ['an option of another schedule', ['[jobs.a]', 'schedule = "interval"', 'every = "1s"', 'command = ["true"]', 'cron = "* * * * *"'], 'FILE:5: jobs.a.cron: not an option of interval jobs', /cron applies to: cron/],
-    ['an unknown key in a core job', ['[jobs.a]', 'schedule = "count"', 'command = ["true"]', 'retries = 3'], 'FILE:4: jobs.a.retries: unknown key', /known keys: schedule, command, every, times/],
+    ['an unknown key in a core job', ['[jobs.a]', 'schedule = "count"', 'command = ["true"]', 'retries = 3'], 'FILE:4: jobs.a.retries: unknown key', /known keys: schedule, command, restart, every, times/],
     ['an interval job without every', ['[jobs.a]', 'schedule = "interval"', 'command = ["true"]'], 'FILE:1: jobs.a: an interval job needs every', /--every/],
     ['a cron job without cron', ['[jobs.a]', 'schedule = "cr"', 'command = ["true"]'], 'FILE:1: jobs.a: a cron job needs cron'],
     ['a stray top-level key before a bad job', ['x = 1', '[jobs.a]', 'schedule = "cron"', 'command = ["true"]'], 'FILE:1: x: unknown key', /known sections/],
