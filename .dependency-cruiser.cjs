@@ -34,7 +34,13 @@ const forbidden = [
   { name: 'no-cli', severity: 'error', comment: 'nothing imports the CLI layer', from: { path: '^src/', pathNot: '^src/cli/' }, to: { path: '^src/cli/' } },
   { name: 'only-host-imports-extism', severity: 'error', from: { pathNot: '^src/plugins/host/' }, to: { path: '@extism/extism' } },
   { name: 'only-run-imports-execa', severity: 'error', from: { pathNot: '^src/run/' }, to: { path: 'node_modules/execa/' } },
-  { name: 'only-redis-ts-imports-ioredis', severity: 'error', comment: 'others may name its types', from: { pathNot: '^src/coordinate/redis\\.ts$' }, to: { path: 'node_modules/ioredis/', dependencyTypesNot: ['type-only'] } },
+  {
+    name: 'only-redis-ts-imports-ioredis',
+    severity: 'error',
+    comment: 'others may name its types',
+    from: { pathNot: '^src/coordinate/redis\\.ts$' },
+    to: { path: 'node_modules/ioredis/', dependencyTypesNot: ['type-only'] },
+  },
 ];
 
 for (const { name, allowed } of rows) {
@@ -46,10 +52,22 @@ for (const { name, allowed } of rows) {
     if (grant.length === 0) {
       forbidden.push({ name: `${name}-not-${other}`, severity: 'error', comment: `docs/ARCHITECTURE.md: ${name}/ may import ${allowed}`, from: { path: `^src/${name}/` }, to: { path: to } });
     } else if (grant.every(([, kind]) => kind === 'types')) {
-      forbidden.push({ name: `${name}-${other}-types-only`, severity: 'error', comment: `docs/ARCHITECTURE.md: ${name}/ may import only types from ${other}/`, from: { path: `^src/${name}/` }, to: { path: to, dependencyTypesNot: ['type-only'] } });
+      forbidden.push({
+        name: `${name}-${other}-types-only`,
+        severity: 'error',
+        comment: `docs/ARCHITECTURE.md: ${name}/ may import only types from ${other}/`,
+        from: { path: `^src/${name}/` },
+        to: { path: to, dependencyTypesNot: ['type-only'] },
+      });
     } else if (grant.every(([, kind]) => kind === 'file')) {
       const files = grant.map(([, , file]) => `${file}\\.ts$`).join('|');
-      forbidden.push({ name: `${name}-${other}-files-only`, severity: 'error', comment: `docs/ARCHITECTURE.md: ${name}/ may import ${other}/ only for ${allowed}`, from: { path: `^src/${name}/` }, to: { path: to, pathNot: `^src/${other}/(${files})` } });
+      forbidden.push({
+        name: `${name}-${other}-files-only`,
+        severity: 'error',
+        comment: `docs/ARCHITECTURE.md: ${name}/ may import ${other}/ only for ${allowed}`,
+        from: { path: `^src/${name}/` },
+        to: { path: to, pathNot: `^src/${other}/(${files})` },
+      });
     }
   }
 }

@@ -42,7 +42,14 @@ export default defineConfig({
       // tests run once more with the launcher off, so that both paths stay equal.
       {
         extends: true,
-        test: { name: 'e2e via execa', include: ['test/e2e/core-*.test.ts'], exclude: [...TIMING, 'test/e2e/core-clock.test.ts'], env: { RPR_LAUNCHER: '0' }, sequence: { groupOrder: 0 }, maxConcurrency: 4 },
+        test: {
+          name: 'e2e via execa',
+          include: ['test/e2e/core-*.test.ts'],
+          exclude: [...TIMING, 'test/e2e/core-clock.test.ts'],
+          env: { RPR_LAUNCHER: '0' },
+          sequence: { groupOrder: 0 },
+          maxConcurrency: 4,
+        },
       },
       { extends: true, test: { name: 'timing', include: TIMING, sequence: { groupOrder: 1 }, maxWorkers: 1, maxConcurrency: 1 } },
       { extends: true, test: { name: 'timing via execa', include: EXECA_TIMING, env: { RPR_LAUNCHER: '0' }, sequence: { groupOrder: 2 }, maxWorkers: 1, maxConcurrency: 1 } },

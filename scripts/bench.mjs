@@ -63,10 +63,14 @@ function floorNotes(find) {
   }
   const [floorRun, perRun] = [find('floor: the launcher alone'), find('per-run cost of `rpr count')];
   if (floorRun && perRun) {
-    notes.push(`A run started through the launcher costs a message to it and its replies (started, then exit) on top of the fork and exec that the shell loop pays too: driven by a bare Node script with nothing of rpr's job around it, the launcher alone costs ${floorRun.ratio} of the \`sh\` loop in this run, rpr's job ${perRun.ratio}.`);
+    notes.push(
+      `A run started through the launcher costs a message to it and its replies (started, then exit) on top of the fork and exec that the shell loop pays too: driven by a bare Node script with nothing of rpr's job around it, the launcher alone costs ${floorRun.ratio} of the \`sh\` loop in this run, rpr's job ${perRun.ratio}.`,
+    );
   }
   if (find('a scheduler plugin')) {
-    notes.push("The plugin rows measure the plugin host of this commit through its public API: each scheduler plugin in a worker thread of its own, every bundled wasm hashed when plugins are discovered. Section 1 of issue 14 (scheduler plugins on the main thread) and a discovery that does not hash every wasm are what these targets wait for.");
+    notes.push(
+      'The plugin rows measure the plugin host of this commit through its public API: each scheduler plugin in a worker thread of its own, every bundled wasm hashed when plugins are discovered. Section 1 of issue 14 (scheduler plugins on the main thread) and a discovery that does not hash every wasm are what these targets wait for.',
+    );
   }
   return notes;
 }

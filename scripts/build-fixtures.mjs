@@ -48,10 +48,14 @@ async function build(name, lib) {
   asc ??= (await import('assemblyscript/asc')).default;
   let stderr = '';
   const wasmTmp = path.join(out, `plugin.${process.pid}.wasm`);
-  const { error } = await asc.main(
-    [path.join(name, 'plugin.ts'), '--baseDir', ROOT, '--outFile', wasmTmp, ...FLAGS],
-    { stdout: { write() {} }, stderr: { write: (s) => { stderr += s; } } },
-  );
+  const { error } = await asc.main([path.join(name, 'plugin.ts'), '--baseDir', ROOT, '--outFile', wasmTmp, ...FLAGS], {
+    stdout: { write() {} },
+    stderr: {
+      write: (s) => {
+        stderr += s;
+      },
+    },
+  });
   if (error) throw new Error(`asc failed for ${name}: ${error.message}\n${stderr}`);
   const wasm = await readFile(wasmTmp);
   await rename(wasmTmp, path.join(out, 'plugin.wasm'));

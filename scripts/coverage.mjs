@@ -32,9 +32,38 @@ if (!reportOnly) {
   // tsc's one file per module (npm run build bundles after this; the next build bundles again).
   if (run('npx', ['tsc', '-p', 'tsconfig.json']) !== 0) process.exit(1);
   run('cp', ['src/run/launcher.py', 'dist/run/launcher.py']);
-  tests = run('npx', ['vitest', 'run', '--coverage.enabled', '--coverage.provider=v8', '--coverage.include=src/**', '--coverage.reporter=json', '--coverage.reportOnFailure', `--coverage.reportsDirectory=${path.join(OUT, 'workers')}`, ...args], { RPR_COVERAGE_DIR: raw });
+  tests = run(
+    'npx',
+    [
+      'vitest',
+      'run',
+      '--coverage.enabled',
+      '--coverage.provider=v8',
+      '--coverage.include=src/**',
+      '--coverage.reporter=json',
+      '--coverage.reportOnFailure',
+      `--coverage.reportsDirectory=${path.join(OUT, 'workers')}`,
+      ...args,
+    ],
+    { RPR_COVERAGE_DIR: raw },
+  );
 }
-run('npx', ['c8', 'report', '--temp-directory', raw, '--report-dir', path.join(OUT, 'processes-report'), '--reporter', 'json', '--include', 'src/**', '--exclude-after-remap', '--all', '--src', 'src']);
+run('npx', [
+  'c8',
+  'report',
+  '--temp-directory',
+  raw,
+  '--report-dir',
+  path.join(OUT, 'processes-report'),
+  '--reporter',
+  'json',
+  '--include',
+  'src/**',
+  '--exclude-after-remap',
+  '--all',
+  '--src',
+  'src',
+]);
 
 const read = (file) => {
   if (existsSync(file)) return libCoverage.createCoverageMap(JSON.parse(readFileSync(file, 'utf8')));
@@ -50,7 +79,13 @@ const workers = read(path.join(OUT, 'workers', 'coverage-final.json'));
 /** A module of types only compiles to `export {};`: nothing in it can run, so nothing is counted. */
 const typesOnly = (rel) => {
   const js = path.join(ROOT, 'dist', rel.replace(/^src\//, '').replace(/\.ts$/, '.js'));
-  return existsSync(js) && readFileSync(js, 'utf8').replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '').trim() === 'export {};';
+  return (
+    existsSync(js) &&
+    readFileSync(js, 'utf8')
+      .replace(/\/\/.*$/gm, '')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .trim() === 'export {};'
+  );
 };
 
 const folders = new Map();

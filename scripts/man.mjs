@@ -14,10 +14,17 @@ const { TOUR } = await load('cli/examples.js');
 const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
 
 /** Text as roff reads it: backslashes and hyphens escaped, no line starting with a control character. */
-const esc = (text) => text.replaceAll('\\', '\\e').replaceAll('-', '\\-').replace(/^([.'])/, '\\&$1');
+const esc = (text) =>
+  text
+    .replaceAll('\\', '\\e')
+    .replaceAll('-', '\\-')
+    .replace(/^([.'])/, '\\&$1');
 const flagsOf = (flags) => {
   const [names, arg] = flags.split(/ (?=<)/);
-  return `.TP\n${names.split(', ').map((n) => `\\fB${esc(n)}\\fR`).join(', ')}${arg ? ` \\fI${esc(arg.slice(1, -1))}\\fR` : ''}`;
+  return `.TP\n${names
+    .split(', ')
+    .map((n) => `\\fB${esc(n)}\\fR`)
+    .join(', ')}${arg ? ` \\fI${esc(arg.slice(1, -1))}\\fR` : ''}`;
 };
 
 /** The bundled scheduler plugins, each a subcommand: name and description from its manifest. */
@@ -39,7 +46,11 @@ line('.SH SYNOPSIS', '.B rpr', `[\\fIglobal options\\fR] \\fIsubcommand\\fR [\\f
 line('.br', '.B rpr run', '[\\fIname\\fR] [\\fIoptions\\fR]');
 line('.br', '.B rpr', '\\fBconfig\\fR | \\fBplugins\\fR | \\fBcompletion\\fR | \\fBexamples\\fR ...');
 line('.SH DESCRIPTION');
-line(esc("rpr runs a command on a schedule: drift-free intervals, a number of times, for a while, or at the times of a cron expression; advanced schedulers, executors and outputs are sandboxed WebAssembly plugins. The command's stdout and stderr pass through untouched; rpr's own lines go to stderr."));
+line(
+  esc(
+    "rpr runs a command on a schedule: drift-free intervals, a number of times, for a while, or at the times of a cron expression; advanced schedulers, executors and outputs are sandboxed WebAssembly plugins. The command's stdout and stderr pass through untouched; rpr's own lines go to stderr.",
+  ),
+);
 line('.PP', esc('The command to repeat follows the first --, and is never read as options. Options of a subcommand may also stand before it (rpr --verbose count ... is rpr count --verbose ...).'));
 line('.SH SUBCOMMANDS');
 for (const { name, aliases, summary } of CORE) line(`.TP\n\\fB${[name, ...aliases].join('\\fR, \\fB')}\\fR`, esc(summary));
@@ -66,7 +77,14 @@ for (const group of OPTION_GROUPS) {
     line(flagsOf('--allow <plugin=host:port>'), esc('let a plugin reach HOST:PORT for this job (repeatable), as network = [...] in [plugins.NAME.permissions] does'));
   }
 }
-line('.SS Go rpr spellings', esc(`Accepted for old scripts, not shown in --help: ${OPTIONS.filter((d) => d.goCompat).map((d) => d.flags.split(' <')[0]).join('; ')}; --tz for --timezone.`));
+line(
+  '.SS Go rpr spellings',
+  esc(
+    `Accepted for old scripts, not shown in --help: ${OPTIONS.filter((d) => d.goCompat)
+      .map((d) => d.flags.split(' <')[0])
+      .join('; ')}; --tz for --timezone.`,
+  ),
+);
 line('.SH EXIT STATUS', '.TP\n0', 'every run passed, or an until\\-condition was met', '.TP\n1', 'some run failed (one line on stderr says how many, unless \\fB\\-q\\fR)');
 line('.TP\n2', 'usage or config error, or a command that does not exist', '.TP\n128+n', 'stopped by signal n (130 for Ctrl\\-C, 143 for SIGTERM)', '.TP\n141', "the reader of rpr's stdout went away");
 line('.SH ENVIRONMENT', '.TP\n\\fBRPR_CONFIG\\fR', 'the config file, when \\fB\\-\\-config\\fR is not given');

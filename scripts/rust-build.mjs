@@ -101,11 +101,31 @@ export async function compileRust({ root, dir, describeJson, maxPages }) {
     await writeFile(describe, describeJson);
     const crate = path.basename(dir).replaceAll('-', '_');
     const args = [
-      '--edition', '2021', '--crate-type', 'cdylib', '--crate-name', crate, '--target', 'wasm32-unknown-unknown',
-      '-C', 'opt-level=s', '-C', 'panic=abort', '-C', 'strip=symbols', '-C', 'codegen-units=1', '-C', 'lto=fat',
-      '-C', `link-arg=--max-memory=${maxPages * 65536}`,
-      '--remap-path-prefix', `${root.replace(/\/$/, '')}=rpr`,
-      '-o', out, path.join(dir, 'lib.rs'),
+      '--edition',
+      '2021',
+      '--crate-type',
+      'cdylib',
+      '--crate-name',
+      crate,
+      '--target',
+      'wasm32-unknown-unknown',
+      '-C',
+      'opt-level=s',
+      '-C',
+      'panic=abort',
+      '-C',
+      'strip=symbols',
+      '-C',
+      'codegen-units=1',
+      '-C',
+      'lto=fat',
+      '-C',
+      `link-arg=--max-memory=${maxPages * 65536}`,
+      '--remap-path-prefix',
+      `${root.replace(/\/$/, '')}=rpr`,
+      '-o',
+      out,
+      path.join(dir, 'lib.rs'),
     ];
     const r = spawnSync(found.rustc, args, { cwd: tmp, encoding: 'utf8', env: { ...process.env, RPR_DESCRIBE_JSON: describe } });
     if (r.status !== 0) throw new Error(`${found.rustc} failed for ${path.basename(dir)}:\n${r.stderr}${r.error ? r.error.message : ''}`);

@@ -6,7 +6,12 @@ import { readFileSync } from 'node:fs';
 const file = process.argv[2] ?? 'test-output/vitest.json';
 const report = JSON.parse(readFileSync(file, 'utf8'));
 const rows = report.testResults
-  .map((r) => ({ file: r.name.replace(`${process.cwd()}/`, ''), ms: r.endTime - r.startTime, tests: r.assertionResults.length, failed: r.assertionResults.filter((a) => a.status === 'failed').length }))
+  .map((r) => ({
+    file: r.name.replace(`${process.cwd()}/`, ''),
+    ms: r.endTime - r.startTime,
+    tests: r.assertionResults.length,
+    failed: r.assertionResults.filter((a) => a.status === 'failed').length,
+  }))
   .sort((a, b) => b.ms - a.ms);
 const total = rows.reduce((sum, r) => sum + r.ms, 0);
 console.log(`test files by duration (${rows.length} files, ${(total / 1000).toFixed(0)} s of test time; projects run some of them twice):`);

@@ -122,10 +122,14 @@ export async function benchCoordination({ count = Number(process.env.BENCH_CLAIM
     const alone = await measure(primary.port, count);
     const replica = await redisServer(dir, ['--replicaof', '127.0.0.1', String(primary.port)]);
     children.push(replica.child);
-    for (let i = 0; i < 100 && !/master_link_status:up/.test(spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], { encoding: 'utf8' }).stdout); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !/master_link_status:up/.test(spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], { encoding: 'utf8' }).stdout); i++)
+      await new Promise((r) => setTimeout(r, 100));
     // ioredis reads the replicas at connection: a new job sees this one.
     const replicated = await measure(primary.port, count);
-    for (const [what, m] of [[`${count} claims won, Redis alone`, alone], [`${count} claims won, Redis with a replica (each claim waits for it: WAIT 1)`, replicated]]) {
+    for (const [what, m] of [
+      [`${count} claims won, Redis alone`, alone],
+      [`${count} claims won, Redis with a replica (each claim waits for it: WAIT 1)`, replicated],
+    ]) {
       for (const q of [0.5, 0.99]) {
         const c = quantile(m.claims, q);
         const p = quantile(m.pings, q);

@@ -80,8 +80,14 @@ export async function memory() {
   log('memory');
   const small = await memoryOnce(1000);
   const big = await memoryOnce(20_000);
-  row('Memory', 'peak RSS (VmHWM) over 20,000 runs of `true`', `${big.hwm.toFixed(1)} MB (${big.rss.toFixed(1)} MB at the end; fds ${big.firstFds} -> ${big.fds})`, `${small.hwm.toFixed(1)} MB over 1,000 runs (${small.rss.toFixed(1)} MB at the end; fds ${small.firstFds} -> ${small.fds})`, {
-    ratio: `${(big.hwm / small.hwm).toFixed(2)}x`,
-    note: `${big.seconds.toFixed(1)} s for 20,000 runs`,
-  });
+  row(
+    'Memory',
+    'peak RSS (VmHWM) over 20,000 runs of `true`',
+    `${big.hwm.toFixed(1)} MB (${big.rss.toFixed(1)} MB at the end; fds ${big.firstFds} -> ${big.fds})`,
+    `${small.hwm.toFixed(1)} MB over 1,000 runs (${small.rss.toFixed(1)} MB at the end; fds ${small.firstFds} -> ${small.fds})`,
+    {
+      ratio: `${(big.hwm / small.hwm).toFixed(2)}x`,
+      note: `${big.seconds.toFixed(1)} s for 20,000 runs`,
+    },
+  );
 }

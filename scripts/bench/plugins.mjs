@@ -72,17 +72,29 @@ export async function plugins() {
       warm.push(performance.now() - t0);
       await h2.close();
     }
-    row('Plugins', `plugin load, cold (fibonacci, ${(bytes.length / 1024).toFixed(0)} KB of wasm; the compiled-module cache cleared first)`, ms(median(cold), 1), `${ms(median(compile), 1)} (\`WebAssembly.compile\` of the same bytes)`, {
-      ratio: `${(median(cold) / median(compile)).toFixed(1)}x`,
-    });
+    row(
+      'Plugins',
+      `plugin load, cold (fibonacci, ${(bytes.length / 1024).toFixed(0)} KB of wasm; the compiled-module cache cleared first)`,
+      ms(median(cold), 1),
+      `${ms(median(compile), 1)} (\`WebAssembly.compile\` of the same bytes)`,
+      {
+        ratio: `${(median(cold) / median(compile)).toFixed(1)}x`,
+      },
+    );
     const bare = bareInstances(bytes, n);
-    row('Plugins', 'a scheduler plugin\'s load from the compiled-module cache', ms(median(warm), 2), bare ? `${ms(median(bare), 2)} (a bare \`WebAssembly.Instance\` of the same module)` : 'none (the module imports more than functions)', {
-      ...(bare ? { ratio: `${(median(warm) / median(bare)).toFixed(1)}x` } : {}),
-      target: '<= 5 ms',
-      met: median(warm) <= 5,
-    });
+    row(
+      'Plugins',
+      "a scheduler plugin's load from the compiled-module cache",
+      ms(median(warm), 2),
+      bare ? `${ms(median(bare), 2)} (a bare \`WebAssembly.Instance\` of the same module)` : 'none (the module imports more than functions)',
+      {
+        ...(bare ? { ratio: `${(median(warm) / median(bare)).toFixed(1)}x` } : {}),
+        target: '<= 5 ms',
+        met: median(warm) <= 5,
+      },
+    );
   } catch (error) {
-    unmeasured('Plugins', 'a scheduler plugin\'s load from the compiled-module cache', error, '<= 5 ms');
+    unmeasured('Plugins', "a scheduler plugin's load from the compiled-module cache", error, '<= 5 ms');
     return;
   }
 

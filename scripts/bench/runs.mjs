@@ -46,18 +46,24 @@ export async function perRun() {
   const fast = await marginal({ shell: shLoop, launcher: (n) => rprCount(n), grown: (n) => rprCount(n, { grown: true }), floor: launcherFloor }, 200, 1200);
   const [sh, launcher, grown, floor] = [fast.per.shell, fast.per.launcher, fast.per.grown, fast.per.floor].map(median);
   const vsShell = pairedRatio(fast.per.launcher, fast.per.shell);
-  row('Runs', `per-run cost of \`rpr count -- true\` (marginal: 1,200 runs minus 200; runs started by the launcher; rpr at ${mb(fast.rss.launcher)} RSS)`, perRun(launcher), `${perRun(sh)} (\`/bin/true\` in a \`sh\` while loop)`, {
-    ratio: `${vsShell.toFixed(2)}x`,
-    target: '<= 1.3x',
-    met: vsShell <= 1.3,
-  });
+  row(
+    'Runs',
+    `per-run cost of \`rpr count -- true\` (marginal: 1,200 runs minus 200; runs started by the launcher; rpr at ${mb(fast.rss.launcher)} RSS)`,
+    perRun(launcher),
+    `${perRun(sh)} (\`/bin/true\` in a \`sh\` while loop)`,
+    {
+      ratio: `${vsShell.toFixed(2)}x`,
+      target: '<= 1.3x',
+      met: vsShell <= 1.3,
+    },
+  );
   row('Runs', 'floor: the launcher alone, driven by a bare Node script (`true` started back to back, no job around it)', perRun(floor), `${perRun(sh)} (the \`sh\` loop)`, {
     ratio: `${pairedRatio(fast.per.floor, fast.per.shell).toFixed(2)}x`,
   });
   const growth = pairedRatio(fast.per.grown, fast.per.launcher);
   row('Runs', `the same with rpr grown to ${mb(fast.rss.grown)} RSS`, perRun(grown), `${perRun(launcher)} (at ${mb(fast.rss.launcher)})`, {
     ratio: `${growth.toFixed(2)}x`,
-    target: 'does not grow with rpr\'s memory (<= 1.2x)',
+    target: "does not grow with rpr's memory (<= 1.2x)",
     met: growth <= 1.2,
   });
   // Through execa (RPR_LAUNCHER=0, or no python3): Node forks itself for each run, so the cost grows
@@ -75,7 +81,10 @@ export async function perRun() {
   const wr = median(whole.map((w) => w.rpr));
   const ws = median(whole.map((w) => w.shell));
   row('Runs', 'with start-up included (`rpr count --times 1200 -- true`, whole process / 1,200)', perRun(wr), `${perRun(ws)} (the \`sh\` loop, whole process / 1,200)`, {
-    ratio: `${pairedRatio(whole.map((w) => w.rpr), whole.map((w) => w.shell)).toFixed(2)}x`,
+    ratio: `${pairedRatio(
+      whole.map((w) => w.rpr),
+      whole.map((w) => w.shell),
+    ).toFixed(2)}x`,
   });
 }
 
@@ -99,7 +108,10 @@ function sleepLoopOnce(everyMs, runs) {
  * run's offset minus the second run's, signed.
  */
 function gridErrors(out, everyMs) {
-  const t = out.trim().split('\n').map((l) => Number(BigInt(l) / 1000n) / 1000);
+  const t = out
+    .trim()
+    .split('\n')
+    .map((l) => Number(BigInt(l) / 1000n) / 1000);
   let slot = 0;
   const offsets = [];
   for (let k = 1; k < t.length; k++) {

@@ -35,7 +35,10 @@ const exited = (child) => new Promise((resolve) => (child.exitCode !== null ? re
 
 /** Per job, the p99 of start - due over its steady runs; then the median job and the worst. */
 function errors(byJob, since) {
-  const p99s = [...byJob.values()].map((runs) => runs.filter((r) => r.due >= since).map((r) => r.start - r.due)).filter((xs) => xs.length > 0).map((xs) => quantile(xs, 0.99));
+  const p99s = [...byJob.values()]
+    .map((runs) => runs.filter((r) => r.due >= since).map((r) => r.start - r.due))
+    .filter((xs) => xs.length > 0)
+    .map((xs) => quantile(xs, 0.99));
   return { median: median(p99s), worst: Math.max(...p99s), jobs: p99s.length };
 }
 
@@ -83,7 +86,14 @@ async function separateProcesses() {
     return child;
   });
   let rss = 0;
-  const sampler = setInterval(() => (rss = Math.max(rss, children.reduce((sum, c) => sum + rssMb(c.pid), 0))), 500);
+  const sampler = setInterval(
+    () =>
+      (rss = Math.max(
+        rss,
+        children.reduce((sum, c) => sum + rssMb(c.pid), 0),
+      )),
+    500,
+  );
   await sleep(SECONDS * 1000);
   const cpu = children.reduce((sum, c) => sum + cpuMs(c.pid), 0);
   clearInterval(sampler);

@@ -9,7 +9,10 @@ import { basename } from 'node:path';
 
 /** The flag's choices are exactly the loop's policies (options/ and job/ do not import each other): a compile-time check. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const OVERLAP_CHOICES_MATCH: Same<(typeof OVERLAP_POLICIES)[number], OverlapPolicy> = true;
+// A type, not a value: it fails to compile when the two lists differ, and costs nothing at run time.
+type OverlapChoicesMatch = Same<(typeof OVERLAP_POLICIES)[number], OverlapPolicy> extends true ? true : never;
+const overlapChoicesMatch: OverlapChoicesMatch = true;
+void overlapChoicesMatch;
 
 /** Resolved option values, keyed as in the catalog. */
 export type OptionValues = Record<string, unknown> & { [EXPLICIT]?: Set<string> };
@@ -81,7 +84,7 @@ export function coreSchedule(command: Exclude<CoreCommand, 'cron'>, values: Opti
   return values.startAt !== undefined ? startingAt(values.startAt as number, schedule) : schedule;
 }
 
-export function jobName(argv: readonly string[], shell: boolean): string {
+function jobName(argv: readonly string[], shell: boolean): string {
   const first = shell ? (argv.join(' ').trim().split(/\s+/)[0] ?? 'job') : (argv[0] ?? 'job');
   return basename(first) || 'job';
 }

@@ -79,7 +79,13 @@ function jobProblems(config: LoadedConfig, discovery: Discovery, job: JobConfig)
       }
     }
   }
-  const outputs = typeof job.options.output === 'string' ? job.options.output.split(',').map((n) => n.trim()).filter(Boolean) : [];
+  const outputs =
+    typeof job.options.output === 'string'
+      ? job.options.output
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : [];
   for (const name of outputs) {
     const found = lookup(config, discovery, [...base, 'output'], name, 'output');
     if (found instanceof RprError) problems.push(found);

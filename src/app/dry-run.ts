@@ -12,16 +12,16 @@ import { formatDuration } from '../units/duration.js';
 import type { ResolvedJob } from './resolve-job.js';
 
 /** How many start times a dry run shows. */
-export const DRY_RUN_STARTS = 5;
+const DRY_RUN_STARTS = 5;
 
-export interface Starts {
+interface Starts {
   times: number[];
   /** Why the list stops short, when it does. */
   end?: string;
 }
 
 /** The job's next start times from `nowWall`, each simulated run taking no time and failing. */
-export async function simulateStarts(job: Pick<ResolvedJob, 'schedule' | 'spec'>, nowWall: number, count = DRY_RUN_STARTS): Promise<Starts> {
+async function simulateStarts(job: Pick<ResolvedJob, 'schedule' | 'spec'>, nowWall: number, count = DRY_RUN_STARTS): Promise<Starts> {
   const { schedule, spec } = job;
   const { stop } = spec;
   const times: number[] = [];
@@ -70,7 +70,14 @@ function commandText(job: ResolvedJob): string {
 
 function outputText(job: ResolvedJob): string {
   const v = job.values;
-  const command = v.json === true ? 'replaced by one JSON object per run on stdout' : v.quiet === true || v.statsOnly === true ? 'hidden' : v.prefix ? `stdout and stderr, each line prefixed ${JSON.stringify(v.prefix)}` : 'stdout and stderr passed through';
+  const command =
+    v.json === true
+      ? 'replaced by one JSON object per run on stdout'
+      : v.quiet === true || v.statsOnly === true
+        ? 'hidden'
+        : v.prefix
+          ? `stdout and stderr, each line prefixed ${JSON.stringify(v.prefix)}`
+          : 'stdout and stderr passed through';
   const plugins = job.outputs.map((h) => `plugin "${h.name}"`);
   const summary = job.output.summaryTo ? `summary on ${job.output.summaryTo}` : '';
   return [command, summary, ...plugins].filter(Boolean).join('; ');
@@ -102,7 +109,9 @@ export async function describeJob(job: ResolvedJob, nowWall = Date.now()): Promi
     `each run:     ${each.join('; ')}`,
     `executor:     ${job.executor ? `plugin "${job.executor.name}"` : 'this machine (spawned by rpr)'}`,
     `outputs:      ${outputText(job)}`,
-    ...(typeof values.coordinate === 'string' && values.coordinate !== '' ? [`coordination: ${values.coordinate.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')} as job "${String(values.name)}" (not contacted by a dry run)`] : []),
+    ...(typeof values.coordinate === 'string' && values.coordinate !== ''
+      ? [`coordination: ${values.coordinate.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')} as job "${String(values.name)}" (not contacted by a dry run)`]
+      : []),
   ];
   const plugins = [
     ...(job.scheduler ? pluginLines('scheduler', job.scheduler) : []),

@@ -25,7 +25,7 @@ export interface ExecuteOptions {
    * Called after the job, before exit (deliver what output plugins still hold, close plugins);
    * what it returns is a problem for the job's last line (every output failed).
    */
-  finish?: () => Promise<string | void>;
+  finish?: () => Promise<string | undefined>;
   schedule: Schedule;
   output: OutputPlan;
   observability: ObservabilityOptions;
@@ -34,7 +34,7 @@ export interface ExecuteOptions {
   supervised?: Supervised;
 }
 
-export interface Supervised {
+interface Supervised {
   /** The supervisor's observers of this job (its state, metrics, history). */
   observers: JobObserver[];
   /** Called once the job has started, with what stops it. */
@@ -72,7 +72,10 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   const captured = capturesOutput(spec, schedule);
   const pipes = streamMode(spec.io, captured, 'stdout') === 'pipe' || streamMode(spec.io, captured, 'stderr') === 'pipe';
   const supervised = options.supervised;
-  const [observability, runner] = await Promise.all([supervised ? NO_OBSERVABILITY : startObservability(options.observability, spec.name), loadRunner({ pipes, ...(supervised ? { shared: true } : {}), ...(output.note ? { note: output.note } : {}) })]);
+  const [observability, runner] = await Promise.all([
+    supervised ? NO_OBSERVABILITY : startObservability(options.observability, spec.name),
+    loadRunner({ pipes, ...(supervised ? { shared: true } : {}), ...(output.note ? { note: output.note } : {}) }),
+  ]);
   output.note?.(`rpr: runs are started by ${runner.path === 'launcher' ? 'the launcher' : 'execa'}: ${runner.why}`);
   let stoppedBy: StopSignal | 'pipe' | undefined;
   const pipeWatch: JobObserver = (event) => {
@@ -97,12 +100,12 @@ export async function executeJob(options: ExecuteOptions): Promise<number> {
   const removeSignals = supervised
     ? () => undefined
     : onStopSignals(
-    (signal) => {
-      stoppedBy ??= signal;
-      job.shutdown(spec.killAfterMs, exitCodeForSignal(signal));
-    },
-    () => job.kill(stoppedBy && stoppedBy !== 'pipe' ? exitCodeForSignal(stoppedBy) : undefined),
-  );
+        (signal) => {
+          stoppedBy ??= signal;
+          job.shutdown(spec.killAfterMs, exitCodeForSignal(signal));
+        },
+        () => job.kill(stoppedBy && stoppedBy !== 'pipe' ? exitCodeForSignal(stoppedBy) : undefined),
+      );
   let code: number | undefined;
   try {
     const outcome = await job.done;

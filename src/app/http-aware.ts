@@ -33,16 +33,19 @@ export function withHttpAware(inner: Schedule, handle: PluginHandle, hints: { la
     if (!ctx.last) return 0;
     hints.last = undefined;
     // Not schedulerNext: it keeps the END of output_tail, and the status line and headers are at the start.
-    const decision = checkDecision(handle.name, await handle.call('next', {
-      run: ctx.last.run,
-      last_exit_code: ctx.last.exitCode,
-      success: ctx.last.success,
-      duration_ms: ctx.last.durationMs,
-      consecutive_failures: 0,
-      output_tail: ctx.last.outputHead ?? '',
-      now_ms: ctx.nowWall,
-      started_ms: (started ??= ctx.nowWall),
-    }));
+    const decision = checkDecision(
+      handle.name,
+      await handle.call('next', {
+        run: ctx.last.run,
+        last_exit_code: ctx.last.exitCode,
+        success: ctx.last.success,
+        duration_ms: ctx.last.durationMs,
+        consecutive_failures: 0,
+        output_tail: ctx.last.outputHead ?? '',
+        now_ms: ctx.nowWall,
+        started_ms: (started ??= ctx.nowWall),
+      }),
+    );
     const delay = decision.action === 'run' ? decision.delay_ms : 0;
     if (delay > 0) {
       emit({ type: 'delay-hint', run: ctx.last.run + 1, delayMs: delay, detail: hints.last ?? `wait ${formatDuration(delay)}` });

@@ -123,7 +123,12 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
       if (!found) {
         const broken = problemOf(discovery, request.name);
         throw new RprError('E_USAGE', broken ? `plugin "${request.name}" cannot be loaded: ${problemText(broken)}` : `unknown ${request.kind} plugin "${request.name}"`, {
-          hint: `plugins of this kind: ${[...discovery.plugins.values()].filter((p) => p.manifest.kind === request.kind).map((p) => p.manifest.name).join(', ') || 'none'}`,
+          hint: `plugins of this kind: ${
+            [...discovery.plugins.values()]
+              .filter((p) => p.manifest.kind === request.kind)
+              .map((p) => p.manifest.name)
+              .join(', ') || 'none'
+          }`,
         });
       }
       if (found.manifest.kind !== request.kind) {
@@ -131,28 +136,30 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
       }
       const entry = config?.entries[request.name];
       handles.push(
-        await refusedSettingsAreUsageErrors(request.name, () => loadPlugin(found.manifest, {
-          config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config), report), ...request.settings },
-          permissions: { ...grantOf(entry?.permissions, request.allow), ...(entry?.narrow ? { narrow: entry.narrow as never } : {}) },
-          onLog: (level, raw) => {
-            // A plugin's words reach rpr's stderr: one bounded line, no control characters or escape codes.
-            const message = printableLine(raw, 500);
-            if (REBUILD.test(message)) {
-              if (report.verbose) report.line(`rpr: ${message}`);
-            } else if (RELOAD.test(message)) report.line(`rpr: ${message}`);
-            else if (request.onLog) request.onLog(message);
-            else if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
-          },
-          onDenied: (error) => report.line(`rpr: ${error.message} (hint: ${error.hint ?? grantHint(request.name, error)})`),
-          bus: (bus ??= new TopicBus()),
-          // An installed plugin may be updated while a job runs; the next call takes the new version.
-          hotReload: found.source === 'user',
-          protectedDirs: discovery.searchPath,
-          // Both places a plugin can run stay tested: RPR_PLUGIN_WORKER=1 puts every plugin in a worker.
-          forceWorker: process.env.RPR_PLUGIN_WORKER === '1',
-          // ...and every version it loads is checked against plugins.lock and signatures first.
-          ...(found.source === 'user' ? { check: loadCheck(integrityConfig(config)) } : {}),
-        })),
+        await refusedSettingsAreUsageErrors(request.name, () =>
+          loadPlugin(found.manifest, {
+            config: { ...entry?.config, ...envSettings(request.name, Object.keys(found.manifest.config), report), ...request.settings },
+            permissions: { ...grantOf(entry?.permissions, request.allow), ...(entry?.narrow ? { narrow: entry.narrow as never } : {}) },
+            onLog: (level, raw) => {
+              // A plugin's words reach rpr's stderr: one bounded line, no control characters or escape codes.
+              const message = printableLine(raw, 500);
+              if (REBUILD.test(message)) {
+                if (report.verbose) report.line(`rpr: ${message}`);
+              } else if (RELOAD.test(message)) report.line(`rpr: ${message}`);
+              else if (request.onLog) request.onLog(message);
+              else if (level !== 'debug' || report.verbose) report.line(`rpr: ${message}`);
+            },
+            onDenied: (error) => report.line(`rpr: ${error.message} (hint: ${error.hint ?? grantHint(request.name, error)})`),
+            bus: (bus ??= new TopicBus()),
+            // An installed plugin may be updated while a job runs; the next call takes the new version.
+            hotReload: found.source === 'user',
+            protectedDirs: discovery.searchPath,
+            // Both places a plugin can run stay tested: RPR_PLUGIN_WORKER=1 puts every plugin in a worker.
+            forceWorker: process.env.RPR_PLUGIN_WORKER === '1',
+            // ...and every version it loads is checked against plugins.lock and signatures first.
+            ...(found.source === 'user' ? { check: loadCheck(integrityConfig(config)) } : {}),
+          }),
+        ),
       );
     }
   } catch (error) {

@@ -56,10 +56,15 @@ export async function startObservability(options: ObservabilityOptions, job: str
       observers.push(metrics.observe);
       const outputStats = options.outputStats;
       if (outputStats) {
-        metrics.counter('rpr_output_events_total', 'Job events given to output plugins, by plugin and result: delivered, failed (the plugin or its endpoint failed), dropped (backlog full, or the job ended first).', ['plugin', 'result'], function () {
-          this.reset();
-          for (const [plugin, counts] of outputStats) for (const result of ['delivered', 'failed', 'dropped'] as const) this.inc({ plugin, result }, counts[result]);
-        });
+        metrics.counter(
+          'rpr_output_events_total',
+          'Job events given to output plugins, by plugin and result: delivered, failed (the plugin or its endpoint failed), dropped (backlog full, or the job ended first).',
+          ['plugin', 'result'],
+          function () {
+            this.reset();
+            for (const [plugin, counts] of outputStats) for (const result of ['delivered', 'failed', 'dropped'] as const) this.inc({ plugin, result }, counts[result]);
+          },
+        );
       }
       const pluginStats = options.pluginStats;
       if (pluginStats) {

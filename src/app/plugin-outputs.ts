@@ -92,10 +92,7 @@ export function outputObserver(handles: PluginHandle[], report: (line: string) =
     },
     async drain(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
-      const drained = await Promise.race([
-        Promise.all(queues.map((q) => q.idle())).then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-      ]);
+      const drained = await Promise.race([Promise.all(queues.map((q) => q.idle())).then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
       clearTimeout(timer);
       if (!drained) {
         givenUp = true;

@@ -42,9 +42,7 @@ export function pluginSchedule(handle: PluginHandle, say: (line: string) => void
     if ('keep' in decision) kept = decision.keep ?? null;
     if (decision.message) say(`rpr: ${decision.message}`);
     if (decision.action === 'stop') {
-      return decision.exit_code === undefined
-        ? { end: true, reason: decision.reason }
-        : { end: true, reason: decision.reason, exitCode: decision.exit_code };
+      return decision.exit_code === undefined ? { end: true, reason: decision.reason } : { end: true, reason: decision.reason, exitCode: decision.exit_code };
     }
     return { due: { at: ctx.nowAt + Math.max(0, decision.delay_ms) }, skipped: 0 };
   };

@@ -85,7 +85,13 @@ async function buildSchedule(request: JobRequest, report: PluginReport, handles:
 
 /** Loads the executor, output and --http-aware plugins a job names (none: nothing of the plugin system is loaded). */
 async function loadOtherPlugins(request: JobRequest, values: OptionValues, report: PluginReport, handles: PluginHandle[]): Promise<Pick<ResolvedJob, 'executor' | 'outputs' | 'httpAware'>> {
-  const outputNames = typeof values.output === 'string' ? values.output.split(',').map((n) => n.trim()).filter(Boolean) : [];
+  const outputNames =
+    typeof values.output === 'string'
+      ? values.output
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : [];
   const executorName = typeof values.executor === 'string' ? values.executor : undefined;
   if (outputNames.length === 0 && !executorName && values.httpAware !== true) return { outputs: [] };
   const [{ findPlugins, loadJobPlugins }, { HTTP_AWARE_PLUGIN, httpAwareSettings }] = await Promise.all([import('./load-plugins.js'), import('./http-aware.js')]);
@@ -114,7 +120,12 @@ function checkAllowed(allow: PluginGrants, values: OptionValues, scheduler: stri
   const used = [
     ...(CORE.has(scheduler) || scheduler === 'cron' ? [] : [scheduler]),
     ...(typeof values.executor === 'string' ? [values.executor] : []),
-    ...(typeof values.output === 'string' ? values.output.split(',').map((n) => n.trim()).filter(Boolean) : []),
+    ...(typeof values.output === 'string'
+      ? values.output
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : []),
   ];
   for (const name of Object.keys(allow)) {
     if (!used.includes(name)) throw usageError(`--allow ${name}=${allow[name]![0]}: this job uses no plugin "${name}"`, used.length ? `its plugins: ${used.join(', ')}` : 'it uses no plugin');

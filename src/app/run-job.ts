@@ -3,7 +3,7 @@ import { executeJob, type ExecuteOptions } from './execute-job.js';
 import { coordinateJob, type CoordinatedJob } from './coordination.js';
 import { resolveJob, type JobRequest, type ResolvedJob } from './resolve-job.js';
 
-export type { JobRequest, PluginSettings, ResolvedJob } from './resolve-job.js';
+export type { JobRequest, ResolvedJob } from './resolve-job.js';
 
 /** How long output plugins may take to deliver what they hold when the job ends. */
 const OUTPUT_DRAIN_MS = 5000;

@@ -1,5 +1,5 @@
-import { CommanderError } from 'commander';
-import { RprError, usageError } from '../errors/index.js';
+import type { CommanderError } from 'commander';
+import { type RprError, usageError } from '../errors/index.js';
 import { OPTIONS, appliesTo, longFlag } from '../options/catalog.js';
 
 /**
@@ -16,7 +16,7 @@ export function fromCommanderError(error: CommanderError, subcommand: string | u
       const owner = OPTIONS.find((def) => longFlag(def) === option || def.flags.split(/[ ,]+/).includes(option));
       if (option === '--version') return usageError(`--version is an option of rpr itself, not of ${subcommand ?? 'a subcommand'}`, 'put it first: rpr --version');
       if (owner && !subcommand) return usageError(`${option} is an option of a job's subcommand`, `put it after the subcommand, e.g. rpr count ${option} ...`);
-      if (option === '-v' && subcommand) return usageError(`unknown option -v for ${subcommand}`, '-v is --verbose after a job\'s subcommand, --version on its own: rpr -v');
+      if (option === '-v' && subcommand) return usageError(`unknown option -v for ${subcommand}`, "-v is --verbose after a job's subcommand, --version on its own: rpr -v");
       if (owner && subcommand && !appliesTo(owner, subcommand)) {
         const where = owner.scope === 'all' ? 'every subcommand' : owner.scope.join(', ');
         return usageError(`${option} does not apply to ${subcommand}`, `it is an option of ${where}`);

@@ -111,7 +111,6 @@ async function cronProblems(path: string): Promise<RprError[]> {
   return problems;
 }
 
-
 /** `timeout = "30s"   # env RPR_TIMEOUT`, or `# jitter: not set`. */
 function settingLine(key: string, def: OptionDef, resolved: Resolved): string {
   const raw = resolved.values[def.key];

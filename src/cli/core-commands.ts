@@ -1,14 +1,13 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
-import { OPTIONS, appliesTo, type CoreCommand, type OptionGroup } from '../options/catalog.js';
+import { OPTIONS, appliesTo, type OptionGroup } from '../options/catalog.js';
 import { parseOptionValue } from '../options/values.js';
 import { examplesHelp } from './examples.js';
 import type { CliContext } from './context.js';
 import { CORE } from './names.js';
 
-
 /** "each run" -> "Each run:" */
-export const groupHeading = (group: OptionGroup): string => `${group[0]!.toUpperCase()}${group.slice(1)}:`;
+const groupHeading = (group: OptionGroup): string => `${group[0]!.toUpperCase()}${group.slice(1)}:`;
 
 /** Adds the catalog's options that apply to `name`, each parsed by the shared value parser. */
 export function addCatalogOptions(command: Command, name: string, except: ReadonlySet<string> = new Set()): Command {

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { usageError } from '../errors/index.js';
 import { addCatalogOptions, dryRun, loadJobModules, requireCommand } from './core-commands.js';
 import { CRON_NAMES } from './names.js';

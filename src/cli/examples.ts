@@ -1,5 +1,5 @@
 /** Real, runnable examples for each subcommand's --help. */
-export const EXAMPLES: Record<string, string[]> = {
+const EXAMPLES: Record<string, string[]> = {
   interval: [
     'rpr interval --every 30s --times 10 -- curl -fsS https://example.com/health',
     'rpr i -e 1m --timeout 20s --on-overlap kill -- ./sync.sh',
@@ -11,19 +11,12 @@ export const EXAMPLES: Record<string, string[]> = {
     // Single quotes: each run's shell draws its own $RANDOM (in double quotes yours would, once).
     "rpr count -t 5 --json -- sh -c 'exit $((RANDOM % 2))'",
   ],
-  duration: [
-    'rpr duration --for 10m --every 15s -- kubectl get pods',
-    'rpr d -f 1h -e 1m --until-match Running -- kubectl get pod web',
-  ],
-  cron: [
-    "rpr cron --cron '*/5 * * * *' -- ./backup.sh",
-    "rpr cron --cron '0 9 * * MON-FRI' --tz Europe/Berlin -- ./report.sh",
-    "rpr cron --cron '0 */6 * * *' --next 5",
-  ],
+  duration: ['rpr duration --for 10m --every 15s -- kubectl get pods', 'rpr d -f 1h -e 1m --until-match Running -- kubectl get pod web'],
+  cron: ["rpr cron --cron '*/5 * * * *' -- ./backup.sh", "rpr cron --cron '0 9 * * MON-FRI' --tz Europe/Berlin -- ./report.sh", "rpr cron --cron '0 */6 * * *' --next 5"],
 };
 
 /** Examples for the bundled scheduler plugins' subcommands; any other plugin gets one made from its schema. */
-export const PLUGIN_EXAMPLES: Record<string, string[]> = {
+const PLUGIN_EXAMPLES: Record<string, string[]> = {
   adaptive: ['rpr adaptive --base-interval 10s --show-metrics -- ./probe.sh', 'rpr adaptive --base-interval 5s --max-interval 5m --times 100 -- curl -fsS http://127.0.0.1:8080/'],
   chaos: ['rpr chaos --mean 10m --window 09:00-17:00 --seed 42 -- ./kill-a-pod.sh', 'rpr chaos --every 1h --probability 0.3 -- ./failover-test.sh'],
   'decorrelated-jitter': ['rpr decorrelated-jitter --initial 200ms --max 30s --attempts 8 -- ./deploy.sh'],
@@ -60,7 +53,7 @@ export function examplesHelp(command: string): string {
 }
 
 /** `rpr examples`: a short tour of the common jobs, each runnable as printed. */
-export const TOUR: [string, string][] = [
+const TOUR: [string, string][] = [
   ['Run a command 3 times, one second apart', 'rpr count --times 3 --every 1s -- date'],
   ['Check a health endpoint every 30 s, 10 times', 'rpr interval --every 30s --times 10 -- curl -fsS http://127.0.0.1:8080/health'],
   ['Wait for a service to come up (stops at the first success)', 'rpr interval --every 2s --for 2m --until-success -- pg_isready -h localhost'],

@@ -3,7 +3,7 @@
  * so these are rewritten to the canonical flag before parsing. Only the part
  * before `--` is rewritten: the command's own arguments are never touched.
  */
-export const FLAG_ALIASES: Readonly<Record<string, string>> = {
+const FLAG_ALIASES: Readonly<Record<string, string>> = {
   '--tz': '--timezone',
   // The Go rpr's multi-letter short flags of its strategies; each plugin maps the long form.
   '-bd': '--base-delay',

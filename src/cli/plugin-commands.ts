@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { findPlugins, problemOf, problemText } from '../app/load-plugins.js';
 import { HTTP_AWARE_PLUGIN } from '../app/http-aware.js';
 import { RprError } from '../errors/index.js';
@@ -65,7 +65,11 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
   const keyOf = new Map<string, string>();
   for (const [key, field] of Object.entries(manifest.config)) {
     const flag = `--${kebab(key)}`;
-    command.addOption(new Option(field.type === 'boolean' ? flag : `${flag} <${field.type}>`, `${describeField(field)}${field.required && field.default === undefined ? ' (required)' : ''}`).helpGroup(`${manifest.name} options:`));
+    command.addOption(
+      new Option(field.type === 'boolean' ? flag : `${flag} <${field.type}>`, `${describeField(field)}${field.required && field.default === undefined ? ' (required)' : ''}`).helpGroup(
+        `${manifest.name} options:`,
+      ),
+    );
     keyOf.set(attribute(flag), key);
   }
   // On its own subcommand a plugin's setting wins over a core option of the same name (exponential --jitter full).
@@ -146,7 +150,7 @@ function notAScheduler(name: string, discovery: Discovery): RprError | null {
 /** Rewrites `rpr plugin NAME ...` to `rpr NAME ...`, and a plugin's flag aliases to its flags. */
 export function rewritePluginArgs(args: string[], discovery: Discovery): string[] {
   let out = args;
-  let at = subcommandAt(out);
+  const at = subcommandAt(out);
   if (at !== -1 && out[at] === 'plugin') {
     const name = out[at + 1];
     if (!name || name.startsWith('-')) throw new RprError('E_USAGE', 'plugin: name the scheduler plugin to run', { hint: 'e.g. rpr plugin fibonacci --initial 1s -- CMD' });

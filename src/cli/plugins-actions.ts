@@ -62,7 +62,7 @@ const warn = (line: string): void => void process.stderr.write(`${printable(line
 function table(cells: string[][]): string {
   const rows = cells.map((r) => r.map(printable));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return `${rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
 }
 
 /** Asks on the terminal; without one (and without --yes) refuses with exit 2. */
@@ -73,7 +73,9 @@ function terminalIO(yes: boolean): ManageIO {
     async confirm(question) {
       if (yes) return;
       if (!process.stdin.isTTY) {
-        throw new RprError('E_USAGE', `${question.replace(/\?$/, '')}: not confirmed (no terminal to ask on), nothing was changed`, { hint: 'read the permissions above; run it again with --yes to accept them' });
+        throw new RprError('E_USAGE', `${question.replace(/\?$/, '')}: not confirmed (no terminal to ask on), nothing was changed`, {
+          hint: 'read the permissions above; run it again with --yes to accept them',
+        });
       }
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
@@ -110,13 +112,22 @@ export async function list(opts: { json?: boolean }, cmd: Command): Promise<void
         permissions: p.manifest.permissions,
         sha256: p.manifest.sha256,
         dir: p.manifest.dir,
-        ...(entry ? { installed_from: entry.source, installed_at: entry.installed_at, ...(entry.pinned ? { pinned: entry.pinned } : {}), ...(entry.signed_by ? { signed_by: entry.signed_by } : {}) } : {}),
+        ...(entry
+          ? { installed_from: entry.source, installed_at: entry.installed_at, ...(entry.pinned ? { pinned: entry.pinned } : {}), ...(entry.signed_by ? { signed_by: entry.signed_by } : {}) }
+          : {}),
         ...(p.shadows ? { replaces_bundled: p.shadows.version } : {}),
       };
     });
     process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
   } else {
-    const rows = found.map((p) => [p.manifest.name, p.manifest.version, p.manifest.kind, sourceOf(p, lock?.plugins[p.manifest.name]), enabled(p.manifest.name) ? 'yes' : 'no', briefPermissions(p.manifest.permissions)]);
+    const rows = found.map((p) => [
+      p.manifest.name,
+      p.manifest.version,
+      p.manifest.kind,
+      sourceOf(p, lock?.plugins[p.manifest.name]),
+      enabled(p.manifest.name) ? 'yes' : 'no',
+      briefPermissions(p.manifest.permissions),
+    ]);
     process.stdout.write(table([['NAME', 'VERSION', 'KIND', 'SOURCE', 'ENABLED', 'PERMISSIONS'], ...rows]));
   }
   for (const problem of discovery.problems) warn(`rpr: ${problemText(problem)}`);
@@ -156,7 +167,9 @@ export async function info(name: string, _opts: unknown, cmd: Command): Promise<
     `lock:    ${lockLine}`,
     `runs:    ${runsWhere(m_, config?.plugins?.entries[name])}`,
     'config:',
-    ...Object.entries(m_.config).map(([key, f]) => `  ${key} (${f.type}${f.default !== undefined ? `, default ${formatDefault(f)}` : ''}${f.aliases?.length ? `, also ${f.aliases.join(', ')}` : ''}): ${f.help}`),
+    ...Object.entries(m_.config).map(
+      ([key, f]) => `  ${key} (${f.type}${f.default !== undefined ? `, default ${formatDefault(f)}` : ''}${f.aliases?.length ? `, also ${f.aliases.join(', ')}` : ''}): ${f.help}`,
+    ),
     'permissions:',
     ...permissionLines(m_.permissions),
   ];
@@ -183,7 +196,10 @@ export async function verify(_opts: unknown, cmd: Command): Promise<void> {
   const lines = await verifyPlugins(m);
   for (const line of lines) say(`${line.ok ? 'ok     ' : 'FAILED '} ${line.text}`);
   const bad = lines.filter((l) => !l.ok);
-  if (bad.length) throw new RprError('E_PLUGIN', `verify: ${bad.length} of ${lines.length} plugins differ from what was installed: ${bad.map((l) => l.name).join(', ')}`, { hint: 'rpr plugins update NAME reinstalls one from its source' });
+  if (bad.length)
+    throw new RprError('E_PLUGIN', `verify: ${bad.length} of ${lines.length} plugins differ from what was installed: ${bad.map((l) => l.name).join(', ')}`, {
+      hint: 'rpr plugins update NAME reinstalls one from its source',
+    });
   process.stdout.write(`${lines.length} plugins verified\n`);
 }
 
@@ -204,7 +220,10 @@ export async function validate(target: string): Promise<void> {
   const result = await validatePlugin(target);
   for (const note of result.notes) say(`note: ${note}`);
   for (const problem of result.problems) say(`problem: ${problem}`);
-  if (result.problems.length) throw new RprError('E_PLUGIN', `validate: ${result.subject}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`, { hint: `see ${packageFile('wit/rpr-plugin.wit')} and ${packageFile('docs/plugins.md')}` });
+  if (result.problems.length)
+    throw new RprError('E_PLUGIN', `validate: ${result.subject}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`, {
+      hint: `see ${packageFile('wit/rpr-plugin.wit')} and ${packageFile('docs/plugins.md')}`,
+    });
   say(`${result.subject}: ok`);
 }
 

@@ -8,9 +8,13 @@ const withConfig = (c: Command): Command => c.option('--config <file>', 'config 
 
 /** Examples for every `rpr plugins` command (keygen and sign carry theirs: plugins-sign-command.ts). */
 const EXAMPLES: Record<string, string[]> = {
-  list: ['rpr plugins list', 'rpr plugins list --json | jq -r \'.[].name\''],
+  list: ['rpr plugins list', "rpr plugins list --json | jq -r '.[].name'"],
   info: ['rpr plugins info webhook                 # settings, permissions in full, sha256'],
-  install: ['rpr plugins install ./my-plugin           # a folder with plugin.toml', 'rpr plugins install https://example.com/p.tar.gz --sha256 HEX --yes', 'rpr plugins install webhook                # a copy of a bundled one, to customise'],
+  install: [
+    'rpr plugins install ./my-plugin           # a folder with plugin.toml',
+    'rpr plugins install https://example.com/p.tar.gz --sha256 HEX --yes',
+    'rpr plugins install webhook                # a copy of a bundled one, to customise',
+  ],
   update: ['rpr plugins update my-plugin', 'rpr plugins update --all --yes'],
   remove: ['rpr plugins remove my-plugin'],
   disable: ['rpr plugins disable chaos                 # its subcommand then says it is disabled'],
@@ -74,7 +78,7 @@ export function registerPluginsCommand(program: Command): void {
 
   plugins
     .command('new')
-    .argument('<name>', 'the plugin\'s name (also its subcommand)')
+    .argument('<name>', "the plugin's name (also its subcommand)")
     .description('create a plugin project that builds and passes its own test as generated')
     .requiredOption('--kind <kind>', 'scheduler, executor or output')
     // (manage/scaffold.ts checks the value against its LANGS.)

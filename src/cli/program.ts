@@ -74,7 +74,10 @@ async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promis
     .enablePositionalOptions()
     // Every alias, not only the first (commander's default): rpr c, cnt and count are all in use.
     .configureHelp({
-      subcommandTerm: (cmd) => [[cmd.name(), ...cmd.aliases()].join('|'), cmd.options.length ? '[options]' : '', ...cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`))].filter(Boolean).join(' '),
+      subcommandTerm: (cmd) =>
+        [[cmd.name(), ...cmd.aliases()].join('|'), cmd.options.length ? '[options]' : '', ...cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`))]
+          .filter(Boolean)
+          .join(' '),
       commandUsage: (cmd) => {
         const names: string[] = [];
         for (let c = cmd.parent; c; c = c.parent) names.unshift(c.name());
@@ -105,7 +108,7 @@ function pluginWithoutName(head: readonly string[]): RprError | 'help' | null {
   if (wordIndex(head.slice(at + 1)) !== -1) return null;
   if (head.some((a) => a === '-h' || a === '--help')) {
     process.stdout.write(
-      'Usage: rpr plugin <name> [options] -- <command> [args...]\n\nRun scheduler plugin <name>: the same as rpr <name> (the Go rpr\'s form).\n' +
+      "Usage: rpr plugin <name> [options] -- <command> [args...]\n\nRun scheduler plugin <name>: the same as rpr <name> (the Go rpr's form).\n" +
         'To list, install or manage plugins: rpr plugins --help\n',
     );
     return 'help';
@@ -177,7 +180,8 @@ export async function main(args: string[]): Promise<number> {
     }
     await program.parseAsync(head, { from: 'user' });
     return ctx.exitCode;
-  } catch (error) {
+  } catch (thrown) {
+    let error = thrown;
     if (error instanceof CommanderError && program) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
       // A group named without its subcommand (its help is on stderr), or `rpr help`.

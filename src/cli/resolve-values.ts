@@ -55,7 +55,7 @@ export async function resolveInvocation(subcommand: string, command: Command, jo
 }
 
 /** `--set NAME.key=value`, repeatable: settings for a plugin, beating its [plugins.NAME] table. */
-export function parseSettings(items: string[]): PluginSettings {
+function parseSettings(items: string[]): PluginSettings {
   const settings: PluginSettings = {};
   for (const item of items) {
     const match = /^([a-z0-9][a-z0-9_-]*)\.([a-z0-9][a-z0-9_-]*)=([\s\S]*)$/i.exec(item);
@@ -69,7 +69,7 @@ export function parseSettings(items: string[]): PluginSettings {
  * `--allow NAME=HOST[:PORT]`, repeatable: what `network = ["HOST:PORT"]` in [plugins.NAME.permissions]
  * grants, for this job only, in the same pattern grammar (HOST, HOST:PORT, HOST:*, *.DOMAIN).
  */
-export function parseAllow(items: string[]): PluginGrants {
+function parseAllow(items: string[]): PluginGrants {
   const grants: PluginGrants = {};
   for (const item of items) {
     const match = /^([a-z0-9][a-z0-9_-]*)=(.+)$/i.exec(item);

@@ -5,10 +5,12 @@ import type { CliContext } from './context.js';
 import { loadJobModules } from './core-commands.js';
 import { configFlag } from './resolve-values.js';
 
-const port = (flag: string) => (raw: string): number => {
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw usageError(`${flag}: expected a port from 0 to 65535, got "${raw}"`, `e.g. ${flag} 8080`);
-  return Number(raw);
-};
+const port =
+  (flag: string) =>
+  (raw: string): number => {
+    if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw usageError(`${flag}: expected a port from 0 to 65535, got "${raw}"`, `e.g. ${flag} 8080`);
+    return Number(raw);
+  };
 
 /** `rpr up`: every job of the config file in one supervised process. */
 export function registerUpCommand(program: Command, ctx: CliContext): void {
@@ -46,7 +48,16 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
       ctx.exitCode = await runUp({
         jobs,
         path: location.path,
-        ...(typeof opts.only === 'string' ? { only: new Set(opts.only.split(',').map((n) => n.trim()).filter(Boolean)) } : {}),
+        ...(typeof opts.only === 'string'
+          ? {
+              only: new Set(
+                opts.only
+                  .split(',')
+                  .map((n) => n.trim())
+                  .filter(Boolean),
+              ),
+            }
+          : {}),
         check: opts.check === true,
         watch: opts.watch !== false,
         onReload: opts.onReload as 'wait' | 'kill',

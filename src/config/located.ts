@@ -9,7 +9,11 @@ export function withConfigLocation<T>(config: LoadedConfig, path: string[], chec
   const locate = (error: unknown): never => {
     if (!(error instanceof RprError)) throw error;
     const line = config.lineOf(path);
-    throw new RprError(error.code === 'E_USAGE' ? 'E_CONFIG' : error.code, `${config.path}${line === undefined ? '' : `:${line}`}: ${path.join('.')}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+    throw new RprError(
+      error.code === 'E_USAGE' ? 'E_CONFIG' : error.code,
+      `${config.path}${line === undefined ? '' : `:${line}`}: ${path.join('.')}: ${error.message}`,
+      error.hint === undefined ? {} : { hint: error.hint },
+    );
   };
   try {
     const result = check();

@@ -53,12 +53,7 @@ function readPermissions(problems: Problems, where: KeyPath, value: unknown): Pl
 }
 
 /** The known keys of `table`, each checked against its kind and renamed to its field. */
-function readTyped(
-  problems: Problems,
-  path: KeyPath,
-  table: Table,
-  keys: Record<string, { field: string; kind: ValueKind }>,
-): Record<string, unknown> {
+function readTyped(problems: Problems, path: KeyPath, table: Table, keys: Record<string, { field: string; kind: ValueKind }>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, { field, kind }] of Object.entries(keys)) {
     if (table[key] === undefined) continue;

@@ -42,7 +42,10 @@ export class Problems {
 
   /** Every problem (those about a key path `keep` accepts), in the order of the lines they are about. */
   all(keep: (path: KeyPath) => boolean = () => true): RprError[] {
-    return this.found.filter((p) => keep(p.path)).sort((a, b) => a.line - b.line).map((p) => p.error);
+    return this.found
+      .filter((p) => keep(p.path))
+      .sort((a, b) => a.line - b.line)
+      .map((p) => p.error);
   }
 
   private add(path: KeyPath, error: RprError): void {

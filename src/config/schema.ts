@@ -9,25 +9,19 @@ import { PERMISSION_KEYS as PLUGIN_PERMISSION_KEYS } from '../plugins/permission
 export const SECTIONS = ['defaults', 'observability', 'plugins', 'jobs', 'coordination'] as const;
 
 /** The four options that live in [observability] rather than [defaults]. */
-export const OBSERVABILITY_KEYS: readonly string[] = ['healthPort', 'healthAddr', 'metricsPort', 'metricsAddr'];
+const OBSERVABILITY_KEYS: readonly string[] = ['healthPort', 'healthAddr', 'metricsPort', 'metricsAddr'];
 
 /** [coordination]: config key -> option. The URL's key is `url` there (`coordinate` in [jobs.NAME], like the flag). */
-export const COORDINATION_KEYS: Readonly<Record<string, string>> = { url: 'coordinate', on_coordination_loss: 'onCoordinationLoss' };
+const COORDINATION_KEYS: Readonly<Record<string, string>> = { url: 'coordinate', on_coordination_loss: 'onCoordinationLoss' };
 const COORDINATION_OPTION_KEYS = Object.values(COORDINATION_KEYS);
 
-export const configKey = (def: OptionDef): string => snakeCase(def.key);
+const configKey = (def: OptionDef): string => snakeCase(def.key);
 
 const byConfigKey = (defs: readonly OptionDef[]): Map<string, OptionDef> => new Map(defs.map((d) => [configKey(d), d]));
 
-export const DEFAULTS_OPTIONS: ReadonlyMap<string, OptionDef> = byConfigKey(
-  OPTIONS.filter((d) => d.defaultable && !OBSERVABILITY_KEYS.includes(d.key) && !COORDINATION_OPTION_KEYS.includes(d.key)),
-);
-export const OBSERVABILITY_OPTIONS: ReadonlyMap<string, OptionDef> = byConfigKey(
-  OPTIONS.filter((d) => OBSERVABILITY_KEYS.includes(d.key)),
-);
-export const COORDINATION_OPTIONS: ReadonlyMap<string, OptionDef> = new Map(
-  Object.entries(COORDINATION_KEYS).map(([configKey, key]) => [configKey, OPTIONS.find((d) => d.key === key)!]),
-);
+export const DEFAULTS_OPTIONS: ReadonlyMap<string, OptionDef> = byConfigKey(OPTIONS.filter((d) => d.defaultable && !OBSERVABILITY_KEYS.includes(d.key) && !COORDINATION_OPTION_KEYS.includes(d.key)));
+export const OBSERVABILITY_OPTIONS: ReadonlyMap<string, OptionDef> = byConfigKey(OPTIONS.filter((d) => OBSERVABILITY_KEYS.includes(d.key)));
+export const COORDINATION_OPTIONS: ReadonlyMap<string, OptionDef> = new Map(Object.entries(COORDINATION_KEYS).map(([configKey, key]) => [configKey, OPTIONS.find((d) => d.key === key)!]));
 export const ALL_OPTIONS: ReadonlyMap<string, OptionDef> = byConfigKey(OPTIONS);
 
 export const CORE_SCHEDULES = ['interval', 'count', 'duration', 'cron'] as const;

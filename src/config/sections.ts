@@ -20,9 +20,7 @@ export function readDefaults(problems: Problems, raw: unknown, nowWall: number):
 }
 
 export function readObservability(problems: Problems, raw: unknown, nowWall: number): ObservabilityConfig {
-  return readOptionTable(problems, ['observability'], raw, OBSERVABILITY_OPTIONS, nowWall, (key) =>
-    DEFAULTS_OPTIONS.has(key) ? `${key} goes in [defaults]` : undefined,
-  ) as ObservabilityConfig;
+  return readOptionTable(problems, ['observability'], raw, OBSERVABILITY_OPTIONS, nowWall, (key) => (DEFAULTS_OPTIONS.has(key) ? `${key} goes in [defaults]` : undefined)) as ObservabilityConfig;
 }
 
 /** [coordination]: url (the --coordinate option) and on_coordination_loss. */

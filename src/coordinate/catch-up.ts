@@ -12,7 +12,7 @@ import type { Due } from '../clock/clock.js';
 import type { ClaimAnswer, Schedule, SlotAnswer } from '../schedule/types.js';
 
 /** Catching up ends here: older slots are skipped. */
-export const CATCH_UP_MS = 2000;
+const CATCH_UP_MS = 2000;
 
 /** A claim's outcome: the loop's answer, and what it tells about the slots reached. */
 export interface Verdict {

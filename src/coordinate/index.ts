@@ -18,8 +18,7 @@ import { CoordinationStatus, type LossPolicy } from './status.js';
 import { parseRedisUrl } from './url.js';
 
 export { parseRedisUrl, redact } from './url.js';
-export { parseRate, type RateShape } from './rate.js';
-export type { LossPolicy } from './status.js';
+export { parseRate } from './rate.js';
 
 export interface CoordinateOptions {
   /** redis://[user:pass@]host:port[/db], or redis+sentinel://host:port,.../MASTER[/db] */
@@ -61,9 +60,7 @@ export function coordinate(inner: Schedule, options: CoordinateOptions): Coordin
   const instance = options.instance ?? `${hostname()}:${process.pid}`;
   const { slots } = options;
   const rate = slots.kind === 'sliding-window' || slots.kind === 'token-bucket';
-  const whileDown: Record<LossPolicy, string> = rate
-    ? { skip: 'runs wait', 'run-local': "only this instance's own limit holds" }
-    : { skip: 'no slot runs here', 'run-local': 'every slot runs here' };
+  const whileDown: Record<LossPolicy, string> = rate ? { skip: 'runs wait', 'run-local': "only this instance's own limit holds" } : { skip: 'no slot runs here', 'run-local': 'every slot runs here' };
   const status = new CoordinationStatus({ instance, onLoss: options.onLoss, shown: target.shown, whileDown, warn: options.warn, ...(options.verbose ? { verbose: options.verbose } : {}) });
   const link = new RedisLink(target, status, options.link);
   const clockNow = (): number => link.clock.now();

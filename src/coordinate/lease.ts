@@ -14,7 +14,7 @@ import type { Shared } from './shared.js';
 /** A lease not renewed for this long is free again. */
 export const LEASE_TTL_MS = 5000;
 /** A run's lease is renewed this often. */
-export const RENEW_MS = 1000;
+const RENEW_MS = 1000;
 /** How long a renewal or a release may take before it is given up. */
 const CALL_MS = 2000;
 

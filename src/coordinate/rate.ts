@@ -40,10 +40,8 @@ export function parseRate(text: string, plugin: string): { limit: number; window
 }
 
 /** As Redis keeps it (the names are those of the plugins that first had these shapes). */
-export const rateShape = (rate: RateShape): string =>
-  rate.kind === 'sliding-window'
-    ? `rate-limit ${rate.limit}/${rate.windowMs}ms${rate.spread ? ' spread' : ''}`
-    : `token-bucket ${rate.limit}/${rate.windowMs}ms burst ${rate.burst}`;
+const rateShape = (rate: RateShape): string =>
+  rate.kind === 'sliding-window' ? `rate-limit ${rate.limit}/${rate.windowMs}ms${rate.spread ? ' spread' : ''}` : `token-bucket ${rate.limit}/${rate.windowMs}ms burst ${rate.burst}`;
 
 export function rateCoordinated(shared: Shared, inner: Schedule, rate: RateShape, close: () => Promise<void>): Schedule {
   const { link, status, keys, instance } = shared;

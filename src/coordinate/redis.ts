@@ -35,7 +35,7 @@ const PROBE_MS = 1000;
 /** ...and given this long to answer. */
 const PROBE_WAIT_MS = 2000;
 /** How long a claim waits for a replica to acknowledge it (WAIT 1). */
-export const CONFIRM_MS = 1000;
+const CONFIRM_MS = 1000;
 /** Redis's time is read again, and its replicas counted, this often, in seconds (and at every connection). */
 const REFRESH_S = 10;
 

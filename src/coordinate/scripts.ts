@@ -32,7 +32,7 @@ end
  * JOIN: KEYS shape; ARGV mine, ttl. The shape the job has (set to `mine` when it has none yet):
  * the first instance of an interval job sets the grid's origin, later ones read it.
  */
-export const JOIN = `
+const JOIN = `
 local cur = redis.call('GET', KEYS[1])
 if not cur then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -59,7 +59,7 @@ return cur
  * late instance does not run a slot the job passed while that run went on). A holder starting with
  * "!" is such a mark.
  */
-export const CLAIM = `${SHAPE}
+const CLAIM = `${SHAPE}
 if ARGV[6] == '1' then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -103,7 +103,7 @@ return {'lost', unpack(holders)}
  * RENEW: KEYS lease; ARGV lease, leaseTtl. Keeps this instance's lease while its run goes on:
  * {'held'}; taken again when it had expired and nobody else took it: {'again'}; {'lost', holder}.
  */
-export const RENEW = `
+const RENEW = `
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -120,7 +120,7 @@ return {'lost', cur}
  * RELEASE: KEYS lease, ran; ARGV lease, end, ttl. The run ended at `end`: the lease is given back
  * (when still this instance's) and `ran` remembers the latest end, and whose run it was.
  */
-export const RELEASE = `
+const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 local ran = redis.call('GET', KEYS[2])
 local at = ran and tonumber(string.match(ran, '^(%S+)')) or -math.huge
@@ -146,7 +146,7 @@ return {'ok'}
  * window/limit) around every entry. The answer is the first t that no interval contains: one sweep
  * over the intervals sorted by start (the bundled rate-limit plugin's arithmetic).
  */
-export const WINDOW = `${SHAPE}
+const WINDOW = `${SHAPE}
 local moved = shape(KEYS[1], ARGV[2], ARGV[3])
 if moved then return {'moved', moved} end
 local op, t, id = ARGV[1], tonumber(ARGV[4]), ARGV[5]
@@ -215,7 +215,7 @@ return {'wait', num(at)}
  * commit: a start now (t) is allowed when t >= tat - tau: {'run'}; else {'wait', tat - tau}.
  * A bucket whose times have passed is full again, so the state may expire then.
  */
-export const BUCKET = `${SHAPE}
+const BUCKET = `${SHAPE}
 local moved = shape(KEYS[1], ARGV[2], ARGV[3])
 if moved then return {'moved', moved} end
 local op, t = ARGV[1], tonumber(ARGV[4])

@@ -115,7 +115,9 @@ export function gridSchedule(shared: Shared, grid: { everyMs: number; firstDelay
       origin = proposal;
       const theirs = await join(shared, shapeOf(proposal), claimer.shapeTtlMs);
       if (theirs !== undefined && !adopt(theirs)) throw mismatch(shared, theirs, shapeOf(proposal));
-      shared.status.say(`job "${shared.name}": slots every ${formatDuration(every)} from ${iso(origin)}${theirs === undefined ? ' (this instance\'s own until Redis answers)' : ''}; this instance is ${shared.instance}`);
+      shared.status.say(
+        `job "${shared.name}": slots every ${formatDuration(every)} from ${iso(origin)}${theirs === undefined ? " (this instance's own until Redis answers)" : ''}; this instance is ${shared.instance}`,
+      );
       // From when this instance started, not when Redis answered: the first instance's first slot is the origin.
       return { due: { wall: at(indexFrom(Math.max(now, proposal))) }, skipped: 0 };
     },

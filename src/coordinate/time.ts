@@ -14,7 +14,7 @@ export interface TimeSample {
 }
 
 /** How many TIME calls a sync makes; the one with the shortest round trip is used. */
-export const SAMPLES = 3;
+const SAMPLES = 3;
 /** How far two clocks may drift apart, per ms (100 ppm: a poor quartz). */
 const DRIFT = 1e-4;
 

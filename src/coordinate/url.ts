@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import { usageError } from '../errors/index.js';
 
-export interface HostPort {
+interface HostPort {
   host: string;
   port: number;
 }

@@ -33,8 +33,7 @@ export class RprError extends Error {
   }
 }
 
-export const usageError = (message: string, hint?: string): RprError =>
-  new RprError('E_USAGE', message, { hint });
+export const usageError = (message: string, hint?: string): RprError => new RprError('E_USAGE', message, { hint });
 
 export function isRprError(error: unknown): error is RprError {
   return error instanceof RprError;

@@ -16,9 +16,7 @@ export interface JobDeps {
   random?: () => number;
 }
 
-export type EndReason =
-  | 'times' | 'for' | 'until-time' | 'until-success' | 'until-failure' | 'until-match' | 'until-changes'
-  | 'max-failures' | 'schedule-done' | 'signal';
+type EndReason = 'times' | 'for' | 'until-time' | 'until-success' | 'until-failure' | 'until-match' | 'until-changes' | 'max-failures' | 'schedule-done' | 'signal';
 
 export interface JobOutcome {
   reason: EndReason;
@@ -228,8 +226,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
     await Promise.all([...inFlight, ...[...active].map((run) => run.done)]);
     await schedule.close?.();
     const ended = reason ?? 'schedule-done';
-    const exitCode =
-      ended === 'signal' && stopExit !== undefined ? stopExit : scheduleExit !== undefined && ended === 'schedule-done' ? scheduleExit : UNTIL_MET.has(ended) ? 0 : failures > 0 ? 1 : 0;
+    const exitCode = ended === 'signal' && stopExit !== undefined ? stopExit : scheduleExit !== undefined && ended === 'schedule-done' ? scheduleExit : UNTIL_MET.has(ended) ? 0 : failures > 0 ? 1 : 0;
     const described = ended === 'schedule-done' && scheduleReason ? scheduleReason : ended;
     emit({ type: 'job-end', reason: described, exitCode, wall: clock.wallNow() });
     return { reason: ended, detail: described, runs, failures, exitCode };
@@ -261,7 +258,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   };
 
   /** The answer, or null as soon as the job is told to stop: a slow schedule must not delay a stop. */
-  const unlessStopped = async <T,>(answer: T | Promise<T>): Promise<T | null> => {
+  const unlessStopped = async <T>(answer: T | Promise<T>): Promise<T | null> => {
     let onStop = (): void => {};
     const stopped = new Promise<null>((resolve) => {
       if (wake.signal.aborted) resolve(null);

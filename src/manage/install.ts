@@ -29,7 +29,7 @@ export async function installPlugin(m: Manager, source: string, options: Install
   const signature = judgeSignature(m, staged);
   const now = await currentUserPlugin(m, manifest.name);
   if (now.found && !now.entry && path.dirname(now.found.manifest.dir) !== m.dir) {
-    throw new RprError('E_USAGE', `a plugin "${manifest.name}" is already in ${now.found.manifest.dir}`, { hint: 'remove that folder first (rpr plugins remove ' + manifest.name + ')' });
+    throw new RprError('E_USAGE', `a plugin "${manifest.name}" is already in ${now.found.manifest.dir}`, { hint: `remove that folder first (rpr plugins remove ${manifest.name})` });
   }
   const { io } = m;
   io.out(`${now.entry || now.found ? 'Replacing' : 'Installing'} ${manifest.name} ${manifest.version} (${manifest.kind}) from ${staged.source}`);
@@ -37,14 +37,15 @@ export async function installPlugin(m: Manager, source: string, options: Install
   io.out(`  sha256: ${staged.sha256}${options.sha256 ? ' (matches --sha256)' : ''}`);
   io.out(`  ${signature.line}`);
   for (const note of staged.notes) io.out(`  note: ${note}`);
-  if (now.entry || now.found) io.out(`  replaces ${now.found?.manifest.version ?? now.entry?.version} (${now.entry ? `installed from ${now.entry.source}` : `copied into ${now.found!.manifest.dir}`})`);
+  if (now.entry || now.found)
+    io.out(`  replaces ${now.found?.manifest.version ?? now.entry?.version} (${now.entry ? `installed from ${now.entry.source}` : `copied into ${now.found!.manifest.dir}`})`);
   else if (now.bundled && staged.sourceType !== 'bundled') io.out(`  replaces the bundled ${manifest.name} ${now.bundled.manifest.version} for you`);
   io.out('It asks for these permissions:');
   for (const line of permissionLines(manifest.permissions)) io.out(line);
   const before = now.found?.manifest ?? (await oldManifest(m, manifest.name));
   if (before) {
     const changes = permissionChanges(before.permissions, manifest.permissions);
-    io.out(changes.length ? 'Changes from the installed version:' : 'Permissions are the same as the installed version\'s.');
+    io.out(changes.length ? 'Changes from the installed version:' : "Permissions are the same as the installed version's.");
     for (const c of changes) io.out(`  ${c.line}`);
   }
   await io.confirm(`Install ${manifest.name} ${manifest.version} with these permissions?`);

@@ -45,14 +45,14 @@ export class IntegrityError extends ManifestError {
 export const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** The plugin.sig beside a manifest, or null. */
-export const readSignatureOf = (manifest: PluginManifest): Promise<string | null> => readFile(path.join(manifest.dir, SIGNATURE_FILE), 'utf8').catch(() => null);
+const readSignatureOf = (manifest: PluginManifest): Promise<string | null> => readFile(path.join(manifest.dir, SIGNATURE_FILE), 'utf8').catch(() => null);
 
 /**
  * Throws an IntegrityError if the installed plugin `manifest`, whose wasm hashes to `sha256`, may not
  * load. While another rpr is installing (its mutex is held) a mismatch is re-checked once it is done:
  * an update writes the lock first and switches the files right after.
  */
-export async function checkInstalled(cfg: IntegrityConfig, manifest: PluginManifest, sha256: string | undefined): Promise<void> {
+async function checkInstalled(cfg: IntegrityConfig, manifest: PluginManifest, sha256: string | undefined): Promise<void> {
   let lock: LockFile | null;
   try {
     lock = await readLock(cfg.dir);
@@ -85,13 +85,25 @@ export async function checkInstalled(cfg: IntegrityConfig, manifest: PluginManif
   if (sha256 === undefined) return;
   const verdict = checkSignature(await readSignatureOf(manifest), sha256, permissionsDigest(manifest), cfg.trustedKeys);
   if (verdict.status === 'invalid') {
-    throw new IntegrityError(manifest.wasm, `plugin "${manifest.name}": ${verdict.reason}; refusing to load it`, 'a signature that does not match means the files were changed after signing; reinstall the plugin');
+    throw new IntegrityError(
+      manifest.wasm,
+      `plugin "${manifest.name}": ${verdict.reason}; refusing to load it`,
+      'a signature that does not match means the files were changed after signing; reinstall the plugin',
+    );
   }
   if (cfg.requireSigned && verdict.status === 'unsigned') {
-    throw new IntegrityError(manifest.wasm, `plugin "${manifest.name}" is not signed ([plugins] require_signed = true); refusing to load it`, `ask its author for a signed version (${SIGNATURE_FILE}), or remove it`);
+    throw new IntegrityError(
+      manifest.wasm,
+      `plugin "${manifest.name}" is not signed ([plugins] require_signed = true); refusing to load it`,
+      `ask its author for a signed version (${SIGNATURE_FILE}), or remove it`,
+    );
   }
   if (cfg.requireSigned && verdict.status === 'untrusted') {
-    throw new IntegrityError(manifest.wasm, `plugin "${manifest.name}" is signed by ${keyId(verdict.key)}, which is not in [plugins] trusted_keys; refusing to load it`, `if you trust that key, add "${verdict.key}" to [plugins] trusted_keys`);
+    throw new IntegrityError(
+      manifest.wasm,
+      `plugin "${manifest.name}" is signed by ${keyId(verdict.key)}, which is not in [plugins] trusted_keys; refusing to load it`,
+      `if you trust that key, add "${verdict.key}" to [plugins] trusted_keys`,
+    );
   }
 }
 
@@ -118,10 +130,7 @@ export interface CheckedDiscovery extends Discovery {
  * signature; without (a job), only the pinned permissions are: the plugins the job uses get the
  * full check when they load, before any run.
  */
-export async function discoverChecked(
-  config: PluginsConfig | undefined,
-  options: { includeDisabled?: boolean; env?: NodeJS.ProcessEnv; verifyFiles?: boolean } = {},
-): Promise<CheckedDiscovery> {
+export async function discoverChecked(config: PluginsConfig | undefined, options: { includeDisabled?: boolean; env?: NodeJS.ProcessEnv; verifyFiles?: boolean } = {}): Promise<CheckedDiscovery> {
   const cfg = integrityConfig(config, options.env);
   const lock = await readLock(cfg.dir).catch(() => null);
   const disabled = options.includeDisabled ? [] : disabledNames(config, lock);

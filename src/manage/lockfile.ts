@@ -59,7 +59,7 @@ export interface LockFile {
 
 export const emptyLock = (): LockFile => ({ lockfile_version: LOCK_VERSION, plugins: {}, disabled: [] });
 
-export class LockFileError extends RprError {
+class LockFileError extends RprError {
   constructor(file: string, reason: string) {
     super('E_PLUGIN', `${file}: ${reason}`, { hint: 'rpr plugins verify reports what is installed; restore the file from a backup or reinstall the plugins' });
   }
@@ -99,7 +99,7 @@ export async function readLock(dir: string): Promise<LockFile | null> {
 }
 
 /** Writes a file whole: temporary file beside it, fsync, rename. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const handle = await open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode);
   try {

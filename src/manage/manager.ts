@@ -43,12 +43,19 @@ export function judgeSignature(m: Manager, staged: StagedPlugin): { line: string
   for (const reason of badTrustedKeys(m.integrity.trustedKeys)) m.io.note(`rpr: [plugins] trusted_keys: ${reason} (ignored)`);
   const verdict = checkSignature(staged.signature, staged.sha256, permissionsDigest(staged.manifest), m.integrity.trustedKeys);
   const name = staged.manifest.name;
-  if (verdict.status === 'invalid') throw new RprError('E_PLUGIN', `not installing ${name}: ${verdict.reason}`, { hint: 'the files were changed after they were signed (the wasm, or the permissions in plugin.toml); if you are its author, sign it again with rpr plugins sign' });
+  if (verdict.status === 'invalid')
+    throw new RprError('E_PLUGIN', `not installing ${name}: ${verdict.reason}`, {
+      hint: 'the files were changed after they were signed (the wasm, or the permissions in plugin.toml); if you are its author, sign it again with rpr plugins sign',
+    });
   if (m.integrity.requireSigned && verdict.status === 'unsigned') {
-    throw new RprError('E_PLUGIN', `not installing ${name}: it is not signed, and [plugins] require_signed = true`, { hint: `ask its author for a signed version (${SIGNATURE_FILE}), or sign it yourself with rpr plugins sign and trust your key` });
+    throw new RprError('E_PLUGIN', `not installing ${name}: it is not signed, and [plugins] require_signed = true`, {
+      hint: `ask its author for a signed version (${SIGNATURE_FILE}), or sign it yourself with rpr plugins sign and trust your key`,
+    });
   }
   if (m.integrity.requireSigned && verdict.status === 'untrusted') {
-    throw new RprError('E_PLUGIN', `not installing ${name}: it is signed by ${keyId(verdict.key)}, which is not in [plugins] trusted_keys`, { hint: `if you trust that key, add "${verdict.key}" to [plugins] trusted_keys` });
+    throw new RprError('E_PLUGIN', `not installing ${name}: it is signed by ${keyId(verdict.key)}, which is not in [plugins] trusted_keys`, {
+      hint: `if you trust that key, add "${verdict.key}" to [plugins] trusted_keys`,
+    });
   }
   if (verdict.status === 'trusted') return { line: `signature: valid, by trusted key ${keyId(verdict.key)}`, signedBy: verdict.key };
   if (verdict.status === 'untrusted') return { line: `signature: valid, by ${keyId(verdict.key)}, which is not in [plugins] trusted_keys` };

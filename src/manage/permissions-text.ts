@@ -27,10 +27,7 @@ export interface PermissionChange {
 function setChange(label: string, before: string[], after: string[]): PermissionChange[] {
   const added = after.filter((x) => !before.includes(x));
   const removed = before.filter((x) => !after.includes(x));
-  return [
-    ...(added.length ? [{ line: `+ ${label}: ${added.join(', ')}`, wider: true }] : []),
-    ...(removed.length ? [{ line: `- ${label}: ${removed.join(', ')}`, wider: false }] : []),
-  ];
+  return [...(added.length ? [{ line: `+ ${label}: ${added.join(', ')}`, wider: true }] : []), ...(removed.length ? [{ line: `- ${label}: ${removed.join(', ')}`, wider: false }] : [])];
 }
 
 /** What changes from `before` to `after`; empty when nothing does. */

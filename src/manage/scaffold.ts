@@ -11,12 +11,12 @@ import { RprError } from '../errors/index.js';
 import { CONTRACT, type PluginKind } from '../plugins/contract.js';
 import { NAME_PATTERN } from '../plugins/manifest/parse.js';
 
-export const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/plugin/', import.meta.url));
+const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/plugin/', import.meta.url));
 /** The rpr package this code runs from: generated projects find its dist/ and node_modules/ there. */
-export const RPR_HOME = fileURLToPath(new URL('../../', import.meta.url));
+const RPR_HOME = fileURLToPath(new URL('../../', import.meta.url));
 
 export type PluginLang = 'as' | 'rust';
-export const LANGS: PluginLang[] = ['as', 'rust'];
+const LANGS: PluginLang[] = ['as', 'rust'];
 
 export interface ScaffoldOptions {
   name: string;

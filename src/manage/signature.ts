@@ -27,7 +27,7 @@ export interface SignatureDoc {
 export const signedMessage = (sha256: string, permissionsSha256: string): Buffer => Buffer.from(`rpr-plugin-v2:${sha256}:${permissionsSha256}`, 'utf8');
 
 /** ed25519:BASE64 (raw 32-byte key) -> a public KeyObject; a reason string if it is not one. */
-export function parsePublicKey(text: string): KeyObject | string {
+function parsePublicKey(text: string): KeyObject | string {
   const body = text.trim().startsWith(KEY_PREFIX) ? text.trim().slice(KEY_PREFIX.length) : text.trim();
   const raw = Buffer.from(body, 'base64');
   if (raw.length !== 32 || raw.toString('base64').replace(/=+$/, '') !== body.replace(/=+$/, '')) {
@@ -37,7 +37,7 @@ export function parsePublicKey(text: string): KeyObject | string {
 }
 
 /** The canonical spelling of a key (so that config and signature compare as text). */
-export function canonicalKey(text: string): string | null {
+function canonicalKey(text: string): string | null {
   const key = parsePublicKey(text);
   if (typeof key === 'string') return null;
   const jwk = key.export({ format: 'jwk' });
@@ -48,7 +48,7 @@ export function canonicalKey(text: string): string | null {
 export const keyId = (key: string): string => `${key.slice(0, KEY_PREFIX.length + 12)}…`;
 
 /** Parses a plugin.sig text; a reason string if it is malformed. */
-export function parseSignature(text: string): SignatureDoc | string {
+function parseSignature(text: string): SignatureDoc | string {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text) as Record<string, unknown>;
@@ -62,11 +62,7 @@ export function parseSignature(text: string): SignatureDoc | string {
   return doc as unknown as SignatureDoc;
 }
 
-export type SignatureVerdict =
-  | { status: 'unsigned' }
-  | { status: 'invalid'; reason: string }
-  | { status: 'untrusted'; key: string }
-  | { status: 'trusted'; key: string };
+export type SignatureVerdict = { status: 'unsigned' } | { status: 'invalid'; reason: string } | { status: 'untrusted'; key: string } | { status: 'trusted'; key: string };
 
 /**
  * What a signature says about a wasm whose actual sha256 is `sha256` and a manifest whose

@@ -13,8 +13,7 @@ import { digestOf, noPermissions, permissionsDigest, readManifest } from '../plu
 import { sha256Of } from './integrity.js';
 import { KEY_PREFIX, SIGNATURE_FILE, signedMessage, type SignatureDoc } from './signature.js';
 
-export const publicKeyText = (key: KeyObject): string =>
-  `${KEY_PREFIX}${Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x as string, 'base64url').toString('base64')}`;
+export const publicKeyText = (key: KeyObject): string => `${KEY_PREFIX}${Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x as string, 'base64url').toString('base64')}`;
 
 /** Writes a new ed25519 private key to `out` (mode 0600, never over an existing file); returns its public key. */
 export async function keygen(out: string): Promise<string> {

@@ -66,7 +66,10 @@ function placeManifest(text: string, pluginDir: string, where: string): PluginMa
 async function checkStaged(staged: StagedPlugin, where: string, description?: Description): Promise<StagedPlugin> {
   const { manifest } = staged;
   if (manifest.sha256 !== staged.sha256) {
-    throw refused(`${where}: ${path.basename(manifest.wasm)} has sha256 ${staged.sha256}, but its plugin.toml says ${manifest.sha256}`, 'the archive or folder is inconsistent; rebuild or re-download it');
+    throw refused(
+      `${where}: ${path.basename(manifest.wasm)} has sha256 ${staged.sha256}, but its plugin.toml says ${manifest.sha256}`,
+      'the archive or folder is inconsistent; rebuild or re-download it',
+    );
   }
   if (manifest.minRprVersion && compareSemver(VERSION, manifest.minRprVersion) < 0) {
     throw refused(`${where}: plugin "${manifest.name}" ${manifest.version} needs rpr ${manifest.minRprVersion} or later; this is rpr ${VERSION}`, 'upgrade rpr first');
@@ -82,7 +85,10 @@ async function checkStaged(staged: StagedPlugin, where: string, description?: De
     const rel = path.relative(host, manifest.dir);
     // Checked again at every load (plugins/host/fs-check.ts); here so that nothing is installed that could never run.
     if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
-      throw refused(`${where}: [permissions] filesystem maps ${guest} to ${host}, which holds the plugin's own folder: it could rewrite its plugin.toml`, 'map a folder of its own, e.g. { "/data" = "data" }');
+      throw refused(
+        `${where}: [permissions] filesystem maps ${guest} to ${host}, which holds the plugin's own folder: it could rewrite its plugin.toml`,
+        'map a folder of its own, e.g. { "/data" = "data" }',
+      );
     }
   }
   const wasi = Object.keys(manifest.permissions.filesystem).length > 0;
@@ -111,7 +117,8 @@ async function fromWasm(bytes: Buffer, signature: string | null, source: string,
     throw refused(`${source}: not a WebAssembly module rpr can read: ${(error as Error).message}`);
   }
   const { problems } = abiProblems(info, undefined, false);
-  if (problems.length) throw refused(`${source}: does not match the rpr plugin contract: ${problems.join('; ')}`, 'a bare .wasm must not need permissions to describe itself; rpr plugins validate shows every problem');
+  if (problems.length)
+    throw refused(`${source}: does not match the rpr plugin contract: ${problems.join('; ')}`, 'a bare .wasm must not need permissions to describe itself; rpr plugins validate shows every problem');
   let description: Description;
   try {
     description = await describeBytes(bytes);
@@ -125,7 +132,7 @@ async function fromWasm(bytes: Buffer, signature: string | null, source: string,
     ['plugin.wasm', bytes],
   ]);
   if (signature !== null) files.set(SIGNATURE_FILE, Buffer.from(signature));
-  const staged = { manifest, files, sha256, signature, source, sourceType, notes: ['plugin.toml was generated from the plugin\'s describe answer; a bare .wasm asks for no permissions'] };
+  const staged = { manifest, files, sha256, signature, source, sourceType, notes: ["plugin.toml was generated from the plugin's describe answer; a bare .wasm asks for no permissions"] };
   return checkStaged(staged, source, description);
 }
 
@@ -172,7 +179,10 @@ async function fromFolder(dir: string, source: string, sourceType: SourceType, o
 /** Bundled plugins' names, for messages. */
 async function bundledNames(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 /**
@@ -226,7 +236,9 @@ async function resolveBundled(name: string, bundledDir: string, opts: SourceOpti
     const near = names.find((n) => n === base || n.startsWith(base) || base.startsWith(n));
     throw usage(
       `no bundled plugin "${name}", and no file or folder of that name`,
-      near ? `did you mean "${near}"? Bundled plugins work without installing; rpr plugins install ${near} makes a copy you can customise` : `bundled plugins: ${names.join(', ')}; SOURCE may also be a .wasm, a folder, a .tar.gz or an https:// URL`,
+      near
+        ? `did you mean "${near}"? Bundled plugins work without installing; rpr plugins install ${near} makes a copy you can customise`
+        : `bundled plugins: ${names.join(', ')}; SOURCE may also be a .wasm, a folder, a .tar.gz or an https:// URL`,
     );
   }
   const staged = await fromFolder(path.join(bundledDir, name), `bundled:${name}`, 'bundled', opts);

@@ -9,7 +9,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 
-export const MAX_ENTRIES = 256;
+const MAX_ENTRIES = 256;
 
 export class TarError extends Error {}
 

@@ -80,7 +80,12 @@ export async function updatePlugins(m: Manager, names: string[], options: Update
     // The user trusted the plugin with its old permissions: ask again only if it wants more (or
     // their own edits would be lost).
     if (!current || losesEdits || changes.some((c) => c.wider)) await m.io.confirm(`Update ${name} to ${manifest.version} with these permissions?`);
-    await commit(m, staged, { ...(options.sha256 ? { pinned: options.sha256.toLowerCase() } : entry.pinned ? { pinned: entry.pinned } : {}), ...(signature.signedBy ? { signed_by: signature.signedBy } : {}) }, entry.source);
+    await commit(
+      m,
+      staged,
+      { ...(options.sha256 ? { pinned: options.sha256.toLowerCase() } : entry.pinned ? { pinned: entry.pinned } : {}), ...(signature.signedBy ? { signed_by: signature.signedBy } : {}) },
+      entry.source,
+    );
     m.io.out(restoring ? `restored ${name} ${manifest.version}` : `updated ${name} to ${manifest.version}`);
   }
 }

@@ -46,8 +46,10 @@ export async function verifyPlugins(m: Manager, bundledDir = BUNDLED_PLUGIN_DIR)
         const sig = await readFile(path.join(manifest.dir, SIGNATURE_FILE), 'utf8').catch(() => null);
         const verdict = checkSignature(sig, sha, permissionsDigest(manifest), m.integrity.trustedKeys);
         if (verdict.status === 'invalid') lines.push({ name, ok: false, text: `${name}: ${verdict.reason}` });
-        else if (entry.signed_by && verdict.status === 'unsigned') lines.push({ name, ok: false, text: `${name}: was signed by ${keyId(entry.signed_by)} at install, and its ${SIGNATURE_FILE} is gone` });
-        else if (m.integrity.requireSigned && verdict.status !== 'trusted') lines.push({ name, ok: false, text: `${name}: ${verdict.status === 'unsigned' ? 'not signed' : `signed by an untrusted key ${keyId(verdict.key)}`}, and [plugins] require_signed = true` });
+        else if (entry.signed_by && verdict.status === 'unsigned')
+          lines.push({ name, ok: false, text: `${name}: was signed by ${keyId(entry.signed_by)} at install, and its ${SIGNATURE_FILE} is gone` });
+        else if (m.integrity.requireSigned && verdict.status !== 'trusted')
+          lines.push({ name, ok: false, text: `${name}: ${verdict.status === 'unsigned' ? 'not signed' : `signed by an untrusted key ${keyId(verdict.key)}`}, and [plugins] require_signed = true` });
         else {
           const toml = await readFile(manifest.file).catch(() => null);
           const edited = entry.manifest_sha256 !== undefined && toml !== null && sha256Of(toml) !== entry.manifest_sha256;

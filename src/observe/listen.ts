@@ -23,8 +23,7 @@ export function send(res: ServerResponse, status: number, contentType: string, b
   res.end(body);
 }
 
-export const sendJson = (res: ServerResponse, status: number, value: unknown): void =>
-  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`);
+export const sendJson = (res: ServerResponse, status: number, value: unknown): void => send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`);
 
 /**
  * Serves GET/HEAD `routes` on host:port. `label` ('health', 'metrics') names

@@ -146,7 +146,7 @@ export async function mergedExposition(registries: readonly Registry[]): Promise
       current?.samples.push(line);
     }
   }
-  return [...families.values()].map((f) => [...f.head, ...f.samples].join('\n')).join('\n\n') + '\n';
+  return `${[...families.values()].map((f) => [...f.head, ...f.samples].join('\n')).join('\n\n')}\n`;
 }
 
 export function metricsRoutes({ registry }: Pick<Metrics, 'registry'>): Record<string, Route> {

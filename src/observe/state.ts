@@ -1,6 +1,6 @@
 import type { CoordinationState, JobEvent, RunResult } from '../job/events.js';
 
-export type JobStatus = 'starting' | 'running' | 'stopping' | 'stopped';
+type JobStatus = 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
  * JobEvent has no "shutting down" event yet, but /ready and rpr_up must flip
@@ -17,7 +17,7 @@ export function runOutcome(result: RunResult): RunOutcome {
   return result.timedOut ? 'timeout' : 'failure';
 }
 
-export interface LastRun {
+interface LastRun {
   run: number;
   startWall: number;
   exitCode: number | null;

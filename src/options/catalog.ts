@@ -2,12 +2,12 @@
  * Every option of the core, once: the CLI builds its flags from this list and
  * the config loader its keys, so a flag and its config key can never disagree.
  */
-export type OptionType = 'duration' | 'int' | 'number' | 'string' | 'boolean' | 'regex' | 'time' | 'enum';
+type OptionType = 'duration' | 'int' | 'number' | 'string' | 'boolean' | 'regex' | 'time' | 'enum';
 
 export type CoreCommand = 'interval' | 'count' | 'duration' | 'cron';
 
 /** The headings options are listed under, in --help and the man page, in this order. */
-export const OPTION_GROUPS = ['schedule', 'stopping', 'each run', 'output', 'plugins', 'service'] as const;
+const OPTION_GROUPS = ['schedule', 'stopping', 'each run', 'output', 'plugins', 'service'] as const;
 export type OptionGroup = (typeof OPTION_GROUPS)[number];
 
 export interface OptionDef {
@@ -34,12 +34,13 @@ export interface OptionDef {
 
 export const OVERLAP_POLICIES = ['skip', 'queue', 'kill', 'allow'] as const;
 
-export const LOG_FORMATS = ['text', 'json'] as const;
+const LOG_FORMATS = ['text', 'json'] as const;
 
-export const COORDINATION_LOSS_POLICIES = ['skip', 'run-local'] as const;
+const COORDINATION_LOSS_POLICIES = ['skip', 'run-local'] as const;
 
 const core = (...c: CoreCommand[]): CoreCommand[] => c;
 
+// biome-ignore format: a table, one option per line
 export const OPTIONS: readonly OptionDef[] = [
   // schedule shape
   { key: 'every', requiredFor: ['interval'], group: 'schedule', flags: '-e, --every <duration>', type: 'duration', scope: core('interval', 'count', 'duration'), description: 'start a run every DURATION, start to start (count/duration: back to back if omitted)' },

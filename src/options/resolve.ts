@@ -9,13 +9,13 @@ import { RprError, usageError } from '../errors/index.js';
 import { appliesTo, longFlag, OPTIONS, snakeCase, type OptionDef } from './catalog.js';
 import { parseOptionValue } from './values.js';
 
-export type ValueSource = 'flag' | 'env' | 'file' | 'default';
+type ValueSource = 'flag' | 'env' | 'file' | 'default';
 
 /**
  * What resolution needs of a loaded config file. config/'s LoadedConfig fits
  * it as is; declaring it here keeps options/ from importing config/.
  */
-export interface ConfigLayer {
+interface ConfigLayer {
   path: string;
   defaults: Readonly<Record<string, unknown>>;
   observability: Readonly<Record<string, unknown>>;

@@ -1,4 +1,4 @@
-import { RprError, usageError } from '../errors/index.js';
+import { type RprError, usageError } from '../errors/index.js';
 import { parseDuration } from '../units/duration.js';
 import { parseTimeOfDayOrIso } from '../units/time.js';
 import { compilePattern } from '../units/pattern.js';
@@ -27,7 +27,8 @@ export function parseOptionValue(def: OptionDef, raw: unknown, where = longFlag(
       const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
       if (!Number.isSafeInteger(n)) throw typeError(where, 'a whole number', raw);
       if (n < 0) throw usageError(`${where}: must not be negative, got ${n}`, def.key === 'times' ? 'omit --times to run without a limit' : `use a count of ${def.min ?? 0} or more`);
-      if (def.min !== undefined && n < def.min) throw usageError(`${where}: must be at least ${def.min}, got ${n}`, def.key === 'times' ? 'omit --times to run without a limit' : `use ${def.min} or more`);
+      if (def.min !== undefined && n < def.min)
+        throw usageError(`${where}: must be at least ${def.min}, got ${n}`, def.key === 'times' ? 'omit --times to run without a limit' : `use ${def.min} or more`);
       if (def.max !== undefined && n > def.max) throw usageError(`${where}: must be at most ${def.max}, got ${n}`, `use ${def.min ?? 0} to ${def.max}`);
       return n;
     }
@@ -50,7 +51,7 @@ export function parseOptionValue(def: OptionDef, raw: unknown, where = longFlag(
   }
 }
 
-const show = (raw: unknown): string => (typeof raw === 'string' ? `"${raw}"` : JSON.stringify(raw) ?? String(raw));
+const show = (raw: unknown): string => (typeof raw === 'string' ? `"${raw}"` : (JSON.stringify(raw) ?? String(raw)));
 
 const EXAMPLES: Record<string, string> = {
   'a whole number': 'e.g. 3',

@@ -21,7 +21,7 @@ export interface ExportSpec {
   output: string;
 }
 
-export interface HostFunctionSpec extends FunctionSignature {
+interface HostFunctionSpec extends FunctionSignature {
   permission: HostFunctionPermission;
   denied: string;
   returns: string;
@@ -54,7 +54,7 @@ export interface Contract {
 }
 
 /** Same relative path from src/plugins/ (tests) and dist/plugins/ (installed). */
-export const CONTRACT_PATH = new URL('../../wit/contract.json', import.meta.url);
+const CONTRACT_PATH = new URL('../../wit/contract.json', import.meta.url);
 
 export const CONTRACT: Contract = JSON.parse(readFileSync(CONTRACT_PATH, 'utf8')) as Contract;
 export const ABI_VERSION: number = CONTRACT.abi;

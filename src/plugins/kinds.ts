@@ -6,17 +6,7 @@
 import type { JobEvent } from '../job/events.js';
 import { PluginError } from './errors.js';
 import type { PluginHandle } from './host/handle.js';
-import {
-  checkAck,
-  checkDecision,
-  checkPlanShape,
-  schedulerState,
-  toWireEvent,
-  type Decision,
-  type ExecutionPlan,
-  type ExecutorCommand,
-  type SchedulerState,
-} from './messages.js';
+import { checkAck, checkDecision, checkPlanShape, schedulerState, toWireEvent, type Decision, type ExecutionPlan, type ExecutorCommand, type SchedulerState } from './messages.js';
 import { checkPlan } from './permissions/exec.js';
 
 const an = (kind: string) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;

@@ -43,7 +43,10 @@ export type Decision = ({ action: 'run'; delay_ms: number } | { action: 'stop'; 
 const MESSAGE_CHARS = 300;
 function boundMessage(v: Record<string, unknown>): { message?: string } {
   if (typeof v.message !== 'string' || v.message === '') return {};
-  const line = v.message.split(/[\r\n]/)[0]!.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, MESSAGE_CHARS);
+  const line = v.message
+    .split(/[\r\n]/)[0]!
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .slice(0, MESSAGE_CHARS);
   return { message: line };
 }
 

@@ -23,7 +23,7 @@ export function formatSummary(s: Summary, reason: string, p: Paint = makePaint(f
   const rate = s.successRate === null ? '-' : `${(s.successRate * 100).toFixed(1)}%`;
   const rateShown = s.successRate === null ? rate : s.successRate >= 0.99 ? p.green(rate) : s.successRate >= 0.9 ? p.yellow(rate) : p.red(rate);
   const failed = `failed ${s.failures}${s.timeouts ? ` (timed out ${s.timeouts})` : ''}`;
-  return [
+  return `${[
     `rpr summary (${reason})`,
     `  runs      ${s.runs}  ok ${s.successes}  ${s.failures ? p.red(failed) : failed}  skipped ${s.skipped}`,
     `  success   ${rateShown}`,
@@ -31,7 +31,7 @@ export function formatSummary(s: Summary, reason: string, p: Paint = makePaint(f
     ...histogramLines(s, p),
     `  recent    ${sparkline(s.recentMs) || '-'}`,
     ...(s.recentResults.length ? [`            ${resultStrip(s.recentResults, p)}`] : []),
-  ].join('\n') + '\n';
+  ].join('\n')}\n`;
 }
 
 export function clockTime(wall: number): string {

@@ -6,7 +6,7 @@ export function jsonReporter(write: (line: string) => void): JobObserver {
     if (event.type !== 'run-end') return;
     const r = event.result;
     write(
-      JSON.stringify({
+      `${JSON.stringify({
         run: r.run,
         due: new Date(r.dueWall).toISOString(),
         start: new Date(r.startWall).toISOString(),
@@ -17,7 +17,7 @@ export function jsonReporter(write: (line: string) => void): JobObserver {
         duration_ms: Math.round(r.durationMs * 1000) / 1000,
         success: r.success,
         decided_by: r.decidedBy,
-      }) + '\n',
+      })}\n`,
     );
   };
 }

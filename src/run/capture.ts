@@ -10,7 +10,7 @@ export const CAPTURE_CAP_BYTES = 1024 * 1024;
 const LINE_CAP_CHARS = 64 * 1024;
 const TAIL_CHARS = 4096;
 /** The start of the output, where an HTTP response's status line and headers are (--http-aware). */
-export const HEAD_CHARS = 16 * 1024;
+const HEAD_CHARS = 16 * 1024;
 
 export interface CaptureNeeds {
   patterns: RegExp[];

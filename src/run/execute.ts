@@ -8,7 +8,7 @@ import { endTagged, TAG_ENV } from './tagged.js';
 /** Re-exported for app/dry-run.ts: importing it from here keeps it in this module's chunk of the bundle. */
 export { resolveCommand } from './resolve-command.js';
 
-export type Sink = (chunk: Buffer) => void;
+type Sink = (chunk: Buffer) => void;
 
 export interface RunPlan {
   run: number;
@@ -97,9 +97,7 @@ export function executeRun(plan: RunPlan): ActiveRun {
     const readable = child[stream];
     if (!readable) continue;
     const sink = plan.sinks[stream];
-    const prefix = plan.prefix
-      ? createPrefixer(() => expandPrefix(plan.prefix!, { run: plan.run, stream, now: new Date() }))
-      : undefined;
+    const prefix = plan.prefix ? createPrefixer(() => expandPrefix(plan.prefix!, { run: plan.run, stream, now: new Date() })) : undefined;
     readable.on('data', (chunk: Buffer) => {
       capture?.write(stream, chunk);
       if (sink) sink(prefix ? prefix(chunk) : chunk);
@@ -130,9 +128,7 @@ export function executeRun(plan: RunPlan): ActiveRun {
     timeoutTimer?.clear();
     let linger: NodeJS.Timeout | undefined;
     // Without pipes there is nothing to linger for (and no timer to set and clear on every run).
-    const end = !child.stdout && !child.stderr
-      ? await child.ended
-      : await Promise.race([child.ended, new Promise<null>((resolve) => (linger = setTimeout(() => resolve(null), STREAM_LINGER_MS)))]);
+    const end = !child.stdout && !child.stderr ? await child.ended : await Promise.race([child.ended, new Promise<null>((resolve) => (linger = setTimeout(() => resolve(null), STREAM_LINGER_MS)))]);
     clearTimeout(linger);
     // Kill escalation only matters while something in the run's group is alive. A member that
     // ignored SIGTERM may outlive the main process: SIGKILL still reaches it when the grace period

@@ -18,7 +18,7 @@
  *   fatal <why>                                      the launcher is giving up
  */
 
-export type LauncherStdio = 'inherit' | 'null';
+type LauncherStdio = 'inherit' | 'null';
 
 export interface LaunchRequest {
   /** argv[0] is looked up in PATH as execvp does. */
@@ -44,18 +44,11 @@ const NUL = '\0';
 
 /** Whether a string can travel as one field (exec cannot take a NUL either). */
 const fieldSafe = (s: string): boolean => !s.includes(NUL);
-const envEntrySafe = ([key, value]: [string, string]): boolean =>
-  key.length > 0 && !key.includes('=') && fieldSafe(key) && fieldSafe(value);
+const envEntrySafe = ([key, value]: [string, string]): boolean => key.length > 0 && !key.includes('=') && fieldSafe(key) && fieldSafe(value);
 
 /** Whether a run can be expressed exactly in the protocol. */
 export function canEncodeRun(request: LaunchRequest): boolean {
-  return (
-    request.argv.length > 0 &&
-    request.argv[0] !== '' &&
-    request.argv.every(fieldSafe) &&
-    fieldSafe(request.cwd ?? '') &&
-    Object.entries(request.env).every(envEntrySafe)
-  );
+  return request.argv.length > 0 && request.argv[0] !== '' && request.argv.every(fieldSafe) && fieldSafe(request.cwd ?? '') && Object.entries(request.env).every(envEntrySafe);
 }
 
 function message(fields: readonly string[]): Buffer {
@@ -73,15 +66,7 @@ export function encodeEnv(env: Record<string, string | undefined>): Buffer {
 
 export function encodeRun(request: LaunchRequest): Buffer {
   if (!canEncodeRun(request)) throw new Error('run request cannot be encoded (empty argv, NUL byte or bad variable name)');
-  return message([
-    'run',
-    request.stdout,
-    request.stderr,
-    request.cwd ?? '',
-    String(request.argv.length),
-    ...request.argv,
-    ...Object.entries(request.env).map(([k, v]) => `${k}=${v}`),
-  ]);
+  return message(['run', request.stdout, request.stderr, request.cwd ?? '', String(request.argv.length), ...request.argv, ...Object.entries(request.env).map(([k, v]) => `${k}=${v}`)]);
 }
 
 const INT = /^(0|[1-9]\d{0,9})$/;

@@ -4,14 +4,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import {
-  ReplyReader,
-  canEncodeRun,
-  encodeEnv,
-  encodeRun,
-  type LaunchRequest,
-  type Reply,
-} from './launcher-protocol.js';
+import { ReplyReader, canEncodeRun, encodeEnv, encodeRun, type LaunchRequest, type Reply } from './launcher-protocol.js';
 import { PendingRun } from './pending-run.js';
 import { signalGroup } from './process-group.js';
 import { readProcStats } from './proc.js';
@@ -146,8 +139,7 @@ export class Launcher {
     if (this.retiring) return 'the launcher cannot start runs here';
     // Only what the launcher does exactly as execa would: a field it does not know goes to execa.
     if (Object.keys(request).some((key) => !LAUNCHABLE[key as keyof SpawnRequest])) return 'the run asks for something the launcher does not do';
-    const stdio = (mode: SpawnRequest['stdout']): LaunchRequest['stdout'] | null =>
-      mode === 'inherit' ? 'inherit' : mode === 'ignore' ? 'null' : null;
+    const stdio = (mode: SpawnRequest['stdout']): LaunchRequest['stdout'] | null => (mode === 'inherit' ? 'inherit' : mode === 'ignore' ? 'null' : null);
     const stdout = stdio(request.stdout);
     const stderr = stdio(request.stderr);
     if (!stdout || !stderr) return 'rpr reads the output of the run';
@@ -186,9 +178,7 @@ export class Launcher {
         if (!run) break;
         this.running.delete(reply.pid);
         run.finish(
-          reply.type === 'exit'
-            ? { exitCode: reply.code, signal: null, spawnError: null }
-            : { exitCode: null, signal: SIGNAL_NAMES.get(reply.signo) ?? `SIG${reply.signo}`, spawnError: null },
+          reply.type === 'exit' ? { exitCode: reply.code, signal: null, spawnError: null } : { exitCode: null, signal: SIGNAL_NAMES.get(reply.signo) ?? `SIG${reply.signo}`, spawnError: null },
         );
         break;
       }

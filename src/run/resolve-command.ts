@@ -10,7 +10,10 @@ import { RprError } from '../errors/index.js';
 export function resolveCommand(file: string, env: NodeJS.ProcessEnv = process.env): string {
   const candidates = file.includes('/')
     ? [file]
-    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, file));
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, file));
   let denied: string | undefined;
   for (const candidate of candidates) {
     let isFile = false;

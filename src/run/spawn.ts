@@ -3,7 +3,7 @@ import { PendingRun } from './pending-run.js';
 import { signalGroup } from './process-group.js';
 
 export type { ProcessEnd, Spawned, SpawnRequest, StdioMode } from './process-types.js';
-import type { ProcessEnd, Spawned, SpawnRequest } from './process-types.js';
+import type { Spawned, SpawnRequest } from './process-types.js';
 
 /** Which way a job's runs are started, and why (--verbose says it). */
 export interface RunnerChoice {
@@ -91,8 +91,7 @@ export async function loadRunner(needs: RunnerNeeds): Promise<RunnerChoice> {
   return { path: 'execa', why: waited };
 }
 
-const commandLine = (request: SpawnRequest): readonly string[] =>
-  request.shell ? ['/bin/sh', '-c', request.argv.join(' ')] : request.argv;
+const commandLine = (request: SpawnRequest): readonly string[] => (request.shell ? ['/bin/sh', '-c', request.argv.join(' ')] : request.argv);
 
 /**
  * Starts one run. The child leads its own process group (detached) so that a

@@ -12,7 +12,9 @@ import { readdir, readFile } from 'node:fs/promises';
 // The pid keeps it unique among live processes; 48 random bits set it apart from an earlier rpr's
 // that had the same pid. A cookie, not a secret (a run can read it): Math.random (seeded per
 // process) does, and spares every job loading node:crypto.
-export const JOB_ID = `${process.pid}.${Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0')}`;
+export const JOB_ID = `${process.pid}.${Math.floor(Math.random() * 2 ** 48)
+  .toString(16)
+  .padStart(12, '0')}`;
 
 /**
  * rpr run by a run of another rpr gives its own runs its own RPR_JOB_ID and RPR_RUN: the enclosing
@@ -20,7 +22,7 @@ export const JOB_ID = `${process.pid}.${Math.floor(Math.random() * 2 ** 48).toSt
  * job still finds what the inner one leaves behind (if the outer kills the inner before it has
  * cleaned up). Empty for a job not run by another.
  */
-export const LINEAGE = [process.env.RPR_LINEAGE, process.env.RPR_JOB_ID && process.env.RPR_RUN ? `${process.env.RPR_JOB_ID}:${process.env.RPR_RUN}` : undefined]
+const LINEAGE = [process.env.RPR_LINEAGE, process.env.RPR_JOB_ID && process.env.RPR_RUN ? `${process.env.RPR_JOB_ID}:${process.env.RPR_RUN}` : undefined]
   .filter((part): part is string => !!part)
   .join(' ');
 

@@ -36,7 +36,7 @@ export interface Slot {
  * not earlier than `notBefore` (for the skip policy) when given.
  */
 /** A schedule that decides the job is over (a backoff scheduler after a success, say). */
-export interface ScheduleEnd {
+interface ScheduleEnd {
   end: true;
   reason: string;
   /** The job's exit status, when the schedule decides it (e.g. the last run's exit code). */

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { usageError } from '../errors/index.js';
 
 export const COOKIE = 'rpr_ui';
-export const CSRF_HEADER = 'x-rpr-request';
+const CSRF_HEADER = 'x-rpr-request';
 
 export interface UiAuth {
   /** The token made at start, when none was given and one is needed. */
@@ -25,7 +25,7 @@ export interface UiAuth {
   check(candidate: string): boolean;
 }
 
-export const isLoopback = (addr: string): boolean => addr === 'localhost' || addr === '::1' || (isIP(addr) === 4 && addr.startsWith('127.'));
+const isLoopback = (addr: string): boolean => addr === 'localhost' || addr === '::1' || (isIP(addr) === 4 && addr.startsWith('127.'));
 
 function cookieToken(req: IncomingMessage): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {

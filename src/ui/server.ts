@@ -39,7 +39,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return body;
 }
 
-export async function startUi(up: Supervisor, options: { port: number; addr: string; token?: string; noAuth: boolean }): Promise<{ port: number; url: string; generatedToken?: string; close(): Promise<void> }> {
+export async function startUi(
+  up: Supervisor,
+  options: { port: number; addr: string; token?: string; noAuth: boolean },
+): Promise<{ port: number; url: string; generatedToken?: string; close(): Promise<void> }> {
   const auth = uiAuth(options.addr, options.token, options.noAuth);
   const streams = new Set<ServerResponse>();
   let lastSent = '';

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 
-export type RunOutcome = 'ok' | 'failed' | 'timeout' | 'skipped';
+type RunOutcome = 'ok' | 'failed' | 'timeout' | 'skipped';
 
 export interface RunRecord {
   job: string;

@@ -12,7 +12,7 @@ import type { JobModules } from './modules.js';
 import { checkUpConfig, Supervisor } from './supervisor.js';
 
 /** The page (ui/, started by the CLI: up/ does not import it), once the jobs are known. */
-export type StartPage = (up: Supervisor) => Promise<{ url: string; generatedToken?: string; close(): Promise<void> }>;
+type StartPage = (up: Supervisor) => Promise<{ url: string; generatedToken?: string; close(): Promise<void> }>;
 
 export interface UpCommand extends UpServiceOptions {
   jobs: JobModules;

@@ -64,7 +64,8 @@ export async function checkUpConfig(jobs: JobModules, path: string, only?: Reado
   const config = loadConfigFile(path);
   const names = Object.keys(config.jobs).filter((name) => !only || only.has(name));
   const problems: RprError[] = [];
-  for (const name of only ?? []) if (!config.jobs[name]) problems.push(new RprError('E_CONFIG', `--only: no job "${name}" in ${path}`, { hint: `jobs: ${Object.keys(config.jobs).join(', ') || 'none'}` }));
+  for (const name of only ?? [])
+    if (!config.jobs[name]) problems.push(new RprError('E_CONFIG', `--only: no job "${name}" in ${path}`, { hint: `jobs: ${Object.keys(config.jobs).join(', ') || 'none'}` }));
   if (names.length === 0 && problems.length === 0) problems.push(new RprError('E_CONFIG', `${path}: no [jobs.NAME] to run`, { hint: 'define jobs as [jobs.NAME] with schedule and command' }));
   if (!only) problems.push(...(await configPluginProblems(config)));
   else {
@@ -80,7 +81,11 @@ export async function checkUpConfig(jobs: JobModules, path: string, only?: Reado
       if (!job.spec.shell && !job.executor) resolveCommand(job.spec.argv[0]!);
     } catch (error) {
       if (!(error instanceof RprError)) throw error;
-      problems.push(error.message.startsWith(path) ? error : new RprError(error.code === 'E_USAGE' ? 'E_CONFIG' : error.code, `${path}: jobs.${name}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint }));
+      problems.push(
+        error.message.startsWith(path)
+          ? error
+          : new RprError(error.code === 'E_USAGE' ? 'E_CONFIG' : error.code, `${path}: jobs.${name}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint }),
+      );
     }
   }
   return { config, problems };
@@ -174,7 +179,9 @@ export class Supervisor {
         }
         // A cron job's next slot may be hours away: it changes once idle; the others at their next slot.
         const at = how === 'kill' ? 'kill' : old.config.schedule === 'cron' ? 'after-run' : 'at-slot';
-        line(`rpr: reload: ${name}: changed (${changedKeys(this.#config, old.config, next, next.jobs[name]!).join(', ')}), restarting ${at === 'kill' ? 'now' : at === 'at-slot' ? 'at its next slot' : old.active > 0 ? 'after its running run' : 'now'}`);
+        line(
+          `rpr: reload: ${name}: changed (${changedKeys(this.#config, old.config, next, next.jobs[name]!).join(', ')}), restarting ${at === 'kill' ? 'now' : at === 'at-slot' ? 'at its next slot' : old.active > 0 ? 'after its running run' : 'now'}`,
+        );
         endings.push(
           old.end('changed in the config', at, this.#grace(old)).then(() => {
             if (!this.#stopped) this.#start(next, name);

@@ -30,7 +30,7 @@ export interface JobView {
   recent: { run: number; outcome: string; duration_ms: number; time: string }[];
 }
 
-export function jobView(job: UpJob, history: readonly RunRecord[]): JobView {
+function jobView(job: UpJob, history: readonly RunRecord[]): JobView {
   const s = job.state.snapshot();
   const runs = history.filter((r) => r.outcome !== 'skipped');
   const last = runs.at(-1);

@@ -20,7 +20,11 @@ afterEach(async () => {
 
 /** A command that prints its start time and fails with a message until `flag` exists. */
 const flaky = (flag: string) => ['sh', '-c', `date +%s%N; [ -e ${flag} ] && exit 0; echo "db: connection refused" >&2; exit 3`];
-const stamps = (stdout: string) => stdout.split('\n').filter((l) => /^\d+$/.test(l)).map((l) => Number(l) / 1e6);
+const stamps = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map((l) => Number(l) / 1e6);
 
 /** A config file granting the Alertmanagers, with the plugin's settings. */
 function config(dir: string, ams: Alertmanager[], extra = ''): string {
@@ -39,11 +43,19 @@ describe.skipIf(!ALERTMANAGER || !existsSync(RPR))('alertmanager output, real Al
     const am = await startAlertmanager();
     const dir = tempDir();
     const flag = path.join(dir, 'healthy');
-    const job = start(['--config', config(dir, [am], 'generator-url = "http://e2e-box:8081/health"\n'), 'interval', '--every', '200ms', '--name', 'am-e2e', '--output', 'alertmanager', '--', ...flaky(flag)], { timeoutMs: 40_000 });
-    const [alert] = await waitUntil('the alert in Alertmanager', async () => {
-      const list = await am.alerts(ours);
-      return list.length > 0 && list[0]!.status.state === 'active' && list;
-    }, 15_000, 100);
+    const job = start(
+      ['--config', config(dir, [am], 'generator-url = "http://e2e-box:8081/health"\n'), 'interval', '--every', '200ms', '--name', 'am-e2e', '--output', 'alertmanager', '--', ...flaky(flag)],
+      { timeoutMs: 40_000 },
+    );
+    const [alert] = await waitUntil(
+      'the alert in Alertmanager',
+      async () => {
+        const list = await am.alerts(ours);
+        return list.length > 0 && list[0]!.status.state === 'active' && list;
+      },
+      15_000,
+      100,
+    );
     expect(alert!.labels).toEqual({ alertname: 'RprJobFailing', job: 'am-e2e', instance: 'e2e-box' });
     expect(alert!.annotations).toMatchObject({ exit_code: '3', last_output: 'db: connection refused' });
     expect(alert!.annotations.summary).toMatch(/^rpr job am-e2e on e2e-box is failing: \d+ failed runs? in a row, the last \(run \d+\) ended with 3$/);
@@ -67,11 +79,18 @@ describe.skipIf(!ALERTMANAGER || !existsSync(RPR))('alertmanager output, real Al
   it('resolved when the job ends while still failing', async () => {
     const am = await startAlertmanager();
     const dir = tempDir();
-    const job = start(['--config', config(dir, [am]), 'interval', '--every', '200ms', '--times', '15', '--name', 'am-e2e', '--output', 'alertmanager', '--', 'sh', '-c', 'exit 4'], { timeoutMs: 40_000 });
-    const seen = await waitUntil('the alert in Alertmanager', async () => {
-      const list = await am.alerts(ours);
-      return list.length > 0 && list;
-    }, 15_000, 50);
+    const job = start(['--config', config(dir, [am]), 'interval', '--every', '200ms', '--times', '15', '--name', 'am-e2e', '--output', 'alertmanager', '--', 'sh', '-c', 'exit 4'], {
+      timeoutMs: 40_000,
+    });
+    const seen = await waitUntil(
+      'the alert in Alertmanager',
+      async () => {
+        const list = await am.alerts(ours);
+        return list.length > 0 && list;
+      },
+      15_000,
+      50,
+    );
     expect(seen[0]!.annotations.exit_code).toBe('4');
     const done = await job.done;
     expect(done.code).toBe(1); // some run failed

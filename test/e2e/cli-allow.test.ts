@@ -38,7 +38,11 @@ function readmeWebhookLine(): string[] {
   const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
   const line = readme.split('\n').find((l) => l.startsWith('rpr interval') && l.includes('--output webhook'));
   expect(line, 'the README has a webhook example').toBeDefined();
-  return line!.replace(/\s+#.*$/, '').trim().split(/\s+/).slice(1);
+  return line!
+    .replace(/\s+#.*$/, '')
+    .trim()
+    .split(/\s+/)
+    .slice(1);
 }
 
 describe('--allow', () => {
@@ -58,13 +62,27 @@ describe('--allow', () => {
     const r = await run(['count', '--times', '1', '--output', 'webhook', '--set', `webhook.url=http://127.0.0.1:${port}/hook`, '--', 'true']);
     expect(bodies).toEqual([]);
     const err = errLines(r.stderr);
-    expect(err).toContainEqual(expect.stringContaining(`(hint: grant it with --allow webhook=127.0.0.1:${port}, or network = ["127.0.0.1:${port}"] in [plugins.webhook.permissions] if you trust the plugin)`));
+    expect(err).toContainEqual(
+      expect.stringContaining(`(hint: grant it with --allow webhook=127.0.0.1:${port}, or network = ["127.0.0.1:${port}"] in [plugins.webhook.permissions] if you trust the plugin)`),
+    );
     expect(err.at(-1)).toMatch(/^rpr: job ended \(times\): every output failed \(webhook: \d+ events not delivered\); exit 0$/);
   });
 
   it('grants only what it names: another port stays denied', async () => {
     const { port, bodies } = await hookServer();
-    const r = await run(['count', '--times', '1', '--output', 'webhook', '--set', `webhook.url=http://127.0.0.1:${port}/hook`, '--allow', `webhook=127.0.0.1:${port === 1 ? 2 : port - 1}`, '--', 'true']);
+    const r = await run([
+      'count',
+      '--times',
+      '1',
+      '--output',
+      'webhook',
+      '--set',
+      `webhook.url=http://127.0.0.1:${port}/hook`,
+      '--allow',
+      `webhook=127.0.0.1:${port === 1 ? 2 : port - 1}`,
+      '--',
+      'true',
+    ]);
     expect(bodies).toEqual([]);
     expect(r.stderr).toMatch(/network access to 127\.0\.0\.1:\d+ denied/);
   });

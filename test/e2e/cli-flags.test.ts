@@ -30,7 +30,7 @@ describe('flags before the subcommand', () => {
     expect(errLines(r.stderr)).toEqual([expect.stringMatching(/^rpr: .*\/nonexistent\/rpr\.toml/)]);
   });
 
-  it('rpr --help count prints count\'s help', async () => {
+  it("rpr --help count prints count's help", async () => {
     const r = await run(['--help', 'count']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: rpr count/);
@@ -97,7 +97,7 @@ describe('groups named without a subcommand, a mistyped plugins, a disabled plug
     expect(errLines(list.stderr)).toEqual(['rpr: no scheduler plugin "list" (hint: did you mean rpr plugins list?)']);
   });
 
-  it('a disabled plugin\'s subcommand says it is disabled and how to enable it, in every spelling', async () => {
+  it("a disabled plugin's subcommand says it is disabled and how to enable it, in every spelling", async () => {
     const dir = tempDir();
     const env = { RPR_PLUGIN_DIR: dir };
     expect((await run(['plugins', 'disable', 'fibonacci'], { env })).code).toBe(0);

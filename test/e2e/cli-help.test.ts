@@ -23,7 +23,12 @@ describe('--help', () => {
   });
 
   it('marks what a subcommand cannot run without', async () => {
-    for (const [cmd, flag] of [['interval', '--every'], ['count', '--times'], ['duration', '--for'], ['cron', '--cron']]) {
+    for (const [cmd, flag] of [
+      ['interval', '--every'],
+      ['count', '--times'],
+      ['duration', '--for'],
+      ['cron', '--cron'],
+    ]) {
       const help = (await run([cmd!, '--help'])).stdout;
       const entry = help.slice(help.indexOf(`${flag} <`)).split(/\n {2}-/)[0]!;
       expect(entry, `${cmd} ${flag}`).toMatch(/\(required\)/);
@@ -69,7 +74,10 @@ describe('--help', () => {
       expect(examples.length, name).toBeGreaterThan(0);
       for (const example of examples) {
         // Its flags as printed, the command replaced, stopped at once.
-        const args = example.replace(/^ {2}\$ rpr /, '').split(' -- ')[0]!.split(/\s+/);
+        const args = example
+          .replace(/^ {2}\$ rpr /, '')
+          .split(' -- ')[0]!
+          .split(/\s+/);
         const r = await run([...args, '--for', '1ms', '--times', '1', '--', 'true'], { timeoutMs: 15_000 });
         expect(r.stderr, example).not.toMatch(/unknown option|does not apply|invalid|expected/);
       }

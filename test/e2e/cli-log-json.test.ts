@@ -15,7 +15,11 @@ interface LogLine {
   run?: number;
   message: string;
 }
-const parsed = (stderr: string): LogLine[] => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
+const parsed = (stderr: string): LogLine[] =>
+  stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LogLine);
 
 describe('--log-format json', () => {
   it("makes every line of rpr's a JSON object with the job's id (RPR_JOB_ID) and the run; the command's output is untouched", async () => {

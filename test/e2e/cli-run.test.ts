@@ -43,7 +43,12 @@ describe('rpr run', () => {
     const r = await run(['--config', file, 'run']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s{2,}/))).toEqual([
+    expect(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s{2,}/)),
+    ).toEqual([
       ['good', 'count --times 2', 'echo good'],
       ['bad', 'interval', 'true'],
       ['retry', 'fibonacci', 'true'],
@@ -79,7 +84,7 @@ describe('rpr run', () => {
     expect(errLines(retry.stderr)).toEqual([expect.stringMatching(/:2: plugins\.fibonacci\.initail: plugin "fibonacci" has no setting "initail" \(hint: did you mean initial\?/)]);
   });
 
-  it('rpr config check lists every problem of the same file at once: the job\'s and the plugins\'', async () => {
+  it("rpr config check lists every problem of the same file at once: the job's and the plugins'", async () => {
     const file = configFile(CONFIG);
     const r = await run(['config', 'check', file]);
     expect(r.code).toBe(2);

@@ -49,10 +49,7 @@ describe.concurrent('where the config file is', () => {
   it('--config FILE before the subcommand and after it', async () => {
     const a = config('[defaults]\nprefix = "[before] "\n', 'a.toml');
     const b = config('[defaults]\nprefix = "[after] "\n', 'b.toml');
-    const [before, after] = await Promise.all([
-      run(['--config', a.file, 'count', '--times', '1', '--', 'echo', 'hi']),
-      run(['count', '--times', '1', '--config', b.file, '--', 'echo', 'hi']),
-    ]);
+    const [before, after] = await Promise.all([run(['--config', a.file, 'count', '--times', '1', '--', 'echo', 'hi']), run(['count', '--times', '1', '--config', b.file, '--', 'echo', 'hi'])]);
     expect(before.code, before.stderr).toBe(0);
     expect(before.stdout).toBe('[before] hi\n');
     expect(after.code, after.stderr).toBe(0);
@@ -241,7 +238,7 @@ describe.concurrent('rpr run NAME', () => {
     'schedule = "i"',
     'every = "300ms"',
     'times = 2',
-    "command = \"echo $((40 + 2)) | tr 4 X; echo run=$RPR_RUN\"",
+    'command = "echo $((40 + 2)) | tr 4 X; echo run=$RPR_RUN"',
     '',
     '[jobs.shell-cron]',
     'schedule = "cron"',
@@ -260,10 +257,7 @@ describe.concurrent('rpr run NAME', () => {
 
   it('an interval job, command as an array (no shell) and as a string (sh -c)', async () => {
     const { file } = config(JOBS);
-    const [argv, shell] = await Promise.all([
-      run(['--config', file, 'run', 'argv-interval', '--json']),
-      run(['--config', file, 'run', 'shell-interval', '--verbose']),
-    ]);
+    const [argv, shell] = await Promise.all([run(['--config', file, 'run', 'argv-interval', '--json']), run(['--config', file, 'run', 'shell-interval', '--verbose'])]);
     expect(argv.code, argv.stderr).toBe(0);
     const runs = jsonRuns(argv.stdout);
     expect(runs.map((r) => r.run)).toEqual([1, 2]);
@@ -367,14 +361,23 @@ describe.concurrent('rpr config check and rpr config show', () => {
 
   it('show: each setting with its source (env, file:line, default, not set) and the jobs', async () => {
     const { file } = config(
-      ['[defaults]', 'timeout = "5s"', 'on_overlap = "kill"', '', '[observability]', 'metrics_port = 9100', '', '[jobs.backup]', 'schedule = "interval"', 'every = "1h"', 'command = ["true"]', ''].join('\n'),
+      [
+        '[defaults]',
+        'timeout = "5s"',
+        'on_overlap = "kill"',
+        '',
+        '[observability]',
+        'metrics_port = 9100',
+        '',
+        '[jobs.backup]',
+        'schedule = "interval"',
+        'every = "1h"',
+        'command = ["true"]',
+        '',
+      ].join('\n'),
     );
     const env = { RPR_TIMEOUT: '1m30s', RPR_JITTER: '2s' };
-    const [before, after, none] = await Promise.all([
-      run(['--config', file, 'config', 'show'], { env }),
-      run(['config', 'show', '--config', file], { env }),
-      run(['config', 'show']),
-    ]);
+    const [before, after, none] = await Promise.all([run(['--config', file, 'config', 'show'], { env }), run(['config', 'show', '--config', file], { env }), run(['config', 'show'])]);
     expect(before.code, before.stderr).toBe(0);
     expect(after.stdout).toBe(before.stdout);
     const show = lines(before.stdout);

@@ -35,8 +35,11 @@ afterAll(async () => {
 afterEach(cleanup);
 
 describe.skipIf(!HAVE_REDIS || !existsSync(RPR) || !LIBFAKETIME)('--coordinate on hosts whose clocks disagree', () => {
-  it('libfaketime really skews Node\'s wall clock, and only it (the premise of the next test)', () => {
-    for (const [offset, ms] of [['-5s', -5000], ['+7s', 7000]] as const) {
+  it("libfaketime really skews Node's wall clock, and only it (the premise of the next test)", () => {
+    for (const [offset, ms] of [
+      ['-5s', -5000],
+      ['+7s', 7000],
+    ] as const) {
       const before = Date.now();
       const shown = spawnSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify([Date.now(), performance.now()]))'], { env: { ...process.env, ...skewed(offset) }, encoding: 'utf8' });
       const [wall, mono] = JSON.parse(shown.stdout) as [number, number];
@@ -68,7 +71,13 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR) || !LIBFAKETIME)('--coordinate o
     const runs = readRuns(file);
     const shown = runs.map((r) => `${new Date(r.at).toISOString()} ${r.instance} +${r.start - r.at}ms`).join('\n');
     expect(doubles(runs), shown).toEqual([]);
-    expect(lost(runs, results.map((r) => r.stderr)), shown).toEqual([]);
+    expect(
+      lost(
+        runs,
+        results.map((r) => r.stderr),
+      ),
+      shown,
+    ).toEqual([]);
     // The grid Redis keeps: its origin is the first instance's start on Redis's clock (by the real
     // clock, after the first spawn - not 5 s before it, nor 7 s after - and before the end).
     const shape = spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:job`], { encoding: 'utf8' }).stdout.trim();
@@ -91,13 +100,24 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR) || !LIBFAKETIME)('--coordinate o
     const file = join(dir, 'runs');
     const name = `skew${jobs++}`;
     const schedule = ['cron', '--cron', '* * * * * *', '--timezone', 'UTC'];
-    const all = [['a', '-5s'], ['b', undefined], ['c', '+7s']].map(([label, offset]) => instance(name, file, label!, { url: redis.url, forMs: 5000, schedule, ...(offset ? { env: skewed(offset) } : {}) }));
+    const all = [
+      ['a', '-5s'],
+      ['b', undefined],
+      ['c', '+7s'],
+    ].map(([label, offset]) => instance(name, file, label!, { url: redis.url, forMs: 5000, schedule, ...(offset ? { env: skewed(offset) } : {}) }));
     const results = await Promise.all(all.map((i) => i.done));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const runs = readRuns(file);
     const shown = runs.map((r) => `${new Date(r.at).toISOString()} ${r.instance} +${r.start - r.at}ms`).join('\n');
     expect(doubles(runs), shown).toEqual([]);
-    expect(lost(runs, results.map((r) => r.stderr), 1000), shown).toEqual([]);
+    expect(
+      lost(
+        runs,
+        results.map((r) => r.stderr),
+        1000,
+      ),
+      shown,
+    ).toEqual([]);
     for (const r of runs) {
       expect(r.at % 1000, shown).toBe(0);
       expect(r.start - r.at, shown).toBeGreaterThanOrEqual(-50);

@@ -27,7 +27,9 @@ afterAll(async () => {
 afterEach(cleanup);
 
 const keysOn = (server: RedisServer, pattern: string): string[] =>
-  spawnSync('redis-cli', ['-p', String(server.port), '--scan', '--pattern', pattern], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  spawnSync('redis-cli', ['-p', String(server.port), '--scan', '--pattern', pattern], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
 
 describe.skipIf(!HAVE_REDIS || !HAVE_SENTINEL || !existsSync(RPR))('--coordinate redis+sentinel://: failover', () => {
   it('the primary killed mid-job (three instances, --every 200ms): no slot runs twice, the slots not run fall within the failover, one line each way', async () => {
@@ -67,15 +69,23 @@ describe.skipIf(!HAVE_REDIS || !HAVE_SENTINEL || !existsSync(RPR))('--coordinate
     for (const text of said) {
       const lines = text.split('\n').filter((l) => /^rpr: coordination: .*((lost|cannot reach) Redis|is back after)/.test(l));
       expect(lines, text).toEqual([
-        expect.stringMatching(/^rpr: coordination: lost Redis at redis\+sentinel:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/rprjobs \(.+\); no slot runs here until it is back \(--on-coordination-loss skip\)$/),
+        expect.stringMatching(
+          /^rpr: coordination: lost Redis at redis\+sentinel:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/rprjobs \(.+\); no slot runs here until it is back \(--on-coordination-loss skip\)$/,
+        ),
         expect.stringMatching(/^rpr: coordination: Redis at redis\+sentinel:\/\/\S+ is back after [\d.]+m?s \(\d+ slots? not run here meanwhile\)$/),
       ]);
     }
     // The claims went on on the new primary; those made before the kill had reached a replica
     // (WAIT): the new primary has the key of every slot run before the kill.
     const onNew = new Set(keysOn(now, `rpr:{${name}}:slot:*`).map((k) => Number(k.split(':').pop())));
-    expect(after.every((r) => onNew.has(r.at)), shown).toBe(true);
-    expect(before.filter((r) => !onNew.has(r.at)).map((r) => new Date(r.at).toISOString()), shown).toEqual([]);
+    expect(
+      after.every((r) => onNew.has(r.at)),
+      shown,
+    ).toBe(true);
+    expect(
+      before.filter((r) => !onNew.has(r.at)).map((r) => new Date(r.at).toISOString()),
+      shown,
+    ).toEqual([]);
   }, 60_000);
 });
 

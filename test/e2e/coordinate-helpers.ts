@@ -62,9 +62,6 @@ export function lost(runs: RunLine[], stderrs: string[], every = EVERY): string[
   return out;
 }
 
-/** Slots not on the grid of the first one. */
-export const offGrid = (runs: RunLine[], every = EVERY): string[] => runs.filter((r) => (r.at - runs[0]!.at) % every !== 0).map((r) => new Date(r.at).toISOString());
-
 /** Real time now in ms, whatever clock rpr (and so the run) was given: the run's ground truth. */
 const REAL_MS = 'env -u LD_PRELOAD -u FAKETIME date +%s%3N';
 
@@ -84,12 +81,29 @@ export function instance(name: string, file: string, label: string, options: Ins
   const forMs = options.forMs ?? 5000;
   const work = options.runSeconds ? `sleep ${options.runSeconds}; ` : '';
   const script = `s=$(${REAL_MS}); ${work}echo "$RPR_SCHEDULED_AT ${label} $s $(${REAL_MS})" >> ${file}`;
-  return start([...(options.schedule ?? ['interval', '--every', `${EVERY}ms`]), '--for', `${forMs}ms`, '--coordinate', options.url, '--name', name, '--verbose', ...(options.extra ?? []), '--', 'sh', '-c', script], {
-    timeoutMs: forMs + 25_000,
-    ...(options.env ? { env: options.env } : {}),
-  });
+  return start(
+    [
+      ...(options.schedule ?? ['interval', '--every', `${EVERY}ms`]),
+      '--for',
+      `${forMs}ms`,
+      '--coordinate',
+      options.url,
+      '--name',
+      name,
+      '--verbose',
+      ...(options.extra ?? []),
+      '--',
+      'sh',
+      '-c',
+      script,
+    ],
+    {
+      timeoutMs: forMs + 25_000,
+      ...(options.env ? { env: options.env } : {}),
+    },
+  );
 }
 
 /** Until every instance has joined the job in Redis (--verbose says so). */
-export const joined = (instances: Running[], timeoutMs = 15_000): Promise<void[]> =>
+export const joined = (instances: Running[], timeoutMs = 15_000): Promise<unknown[]> =>
   Promise.all(instances.map((i) => i.waitFor('stderr', /^rpr: coordination: job "[^"]+": slots every/m, timeoutMs)));

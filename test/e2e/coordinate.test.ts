@@ -153,8 +153,12 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     // claim that late): Redis names it as the holder.
     const holder = (t: string): string => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:slot:${Date.parse(t)}`], { encoding: 'utf8' }).stdout.trim();
     const missing = lost(runs, [...results.map((r) => r.stderr), victim.job.stderr()]);
-    const why = missing.map((t) => `${t} held by ${holder(t) || 'nobody'}; killed ${new Date(killWall).toISOString()} (pid ${victim.job.child.pid})`).join('\n') + results.map((r) => r.stderr).join('\n---\n');
-    expect(missing.filter((t) => !holder(t).endsWith(`:${victim.job.child.pid}`) || Math.abs(Date.parse(t) - killWall) > 1000), why).toEqual([]);
+    const why =
+      missing.map((t) => `${t} held by ${holder(t) || 'nobody'}; killed ${new Date(killWall).toISOString()} (pid ${victim.job.child.pid})`).join('\n') + results.map((r) => r.stderr).join('\n---\n');
+    expect(
+      missing.filter((t) => !holder(t).endsWith(`:${victim.job.child.pid}`) || Math.abs(Date.parse(t) - killWall) > 1000),
+      why,
+    ).toEqual([]);
     expect(missing.length).toBeLessThanOrEqual(1);
     const after = runs.filter((r) => r.at > killWall);
     expect(after.length).toBeGreaterThanOrEqual(12);
@@ -187,10 +191,20 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const before = runs.filter((r) => r.at < downWall);
     const resumed = runs.filter((r) => r.at > upWall + 1000);
     expect(before.length).toBeGreaterThanOrEqual(6);
-    expect(lost(before, results.map((r) => r.stderr))).toEqual([]);
+    expect(
+      lost(
+        before,
+        results.map((r) => r.stderr),
+      ),
+    ).toEqual([]);
     // ioredis reconnects within its backoff (at most 0.5 s); from then on every slot runs once.
     expect(resumed.length).toBeGreaterThanOrEqual(6);
-    expect(lost(resumed, results.map((r) => r.stderr))).toEqual([]);
+    expect(
+      lost(
+        resumed,
+        results.map((r) => r.stderr),
+      ),
+    ).toEqual([]);
     // The grid is the same as before the restart (Redis forgot it; the instances put it back).
     expect((resumed[0]!.at - before[0]!.at) % EVERY).toBe(0);
   }, 40_000);
@@ -211,10 +225,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     for (const r of results) {
       expect(r.code, r.stderr).toBe(0);
       const said = r.stderr.split('\n').filter((l) => /^rpr: coordination: .*((lost|cannot reach) Redis|is back after)/.test(l));
-      expect(said, r.stderr).toEqual([
-        expect.stringMatching(/lost Redis at .* \(no answer within 2000ms\); no slot runs here until it is back/),
-        expect.stringMatching(/is back after/),
-      ]);
+      expect(said, r.stderr).toEqual([expect.stringMatching(/lost Redis at .* \(no answer within 2000ms\); no slot runs here until it is back/), expect.stringMatching(/is back after/)]);
       // After the one claim that waited, the slots due while frozen are passed on time, not 2 s apart.
       expect((r.stderr.match(/not run: Redis is unavailable$/gm) ?? []).length, r.stderr).toBeGreaterThanOrEqual(4);
     }
@@ -225,7 +236,12 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     expect(runs.filter((r) => r.at > frozeWall + 20 && r.at < thawWall)).toEqual([]);
     const resumed = runs.filter((r) => r.at > thawWall + 1200);
     expect(resumed.length).toBeGreaterThanOrEqual(4);
-    expect(lost(resumed, results.map((r) => r.stderr))).toEqual([]);
+    expect(
+      lost(
+        resumed,
+        results.map((r) => r.stderr),
+      ),
+    ).toEqual([]);
   }, 40_000);
 
   it('--on-coordination-loss run-local: every instance runs every slot while Redis is down, one run per slot again after', async () => {
@@ -250,7 +266,12 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const resumed = runs.filter((r) => r.at > upWall + 1000);
     expect(resumed.length).toBeGreaterThanOrEqual(4);
     expect(doubles(resumed)).toEqual([]);
-    expect(lost(resumed, results.map((r) => r.stderr))).toEqual([]);
+    expect(
+      lost(
+        resumed,
+        results.map((r) => r.stderr),
+      ),
+    ).toEqual([]);
   }, 40_000);
 
   it('a shared rate limit over three instances: never more than N starts in any window, counted over all of them', async () => {
@@ -319,7 +340,9 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate refuses what cann
     await joined([first]);
     const other = await start(['interval', '--every', '300ms', '--for', '2s', '--coordinate', redis.url, '--name', name, '--', 'true']).done;
     expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/^rpr: coordination: job "job\d+" in Redis at redis:\/\/127\.0\.0\.1:\d+ is "interval 200ms", this instance's is "interval 300ms" \(hint: every instance of one job needs the same schedule/m);
+    expect(other.stderr).toMatch(
+      /^rpr: coordination: job "job\d+" in Redis at redis:\/\/127\.0\.0\.1:\d+ is "interval 200ms", this instance's is "interval 300ms" \(hint: every instance of one job needs the same schedule/m,
+    );
     expect(other.stderr).not.toMatch(/\n\s+at /);
     expect((await first.done).code).toBe(0);
   }, 20_000);
@@ -347,7 +370,9 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate refuses what cann
     const r = await start(['interval', '--every', '100ms', '--for', '2s', '--coordinate', `redis://127.0.0.1:${port}`, '--name', 'x', '--', 'echo', 'ran']).done;
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^rpr: coordination: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED .*\); no slot runs here until it is back \(--on-coordination-loss skip\)$/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^rpr: coordination: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED .*\); no slot runs here until it is back \(--on-coordination-loss skip\)$/),
+    ]);
     expect(r.ms).toBeLessThan(6000);
   }, 20_000);
 

@@ -44,31 +44,33 @@ describe('version and help', () => {
 
   for (const { name, aliases } of SUBCOMMANDS) {
     it(`${name} --help shows its usage, options and runnable examples; so do its aliases`, async () => {
-        const r = await run([name, '--help']);
-        expect(r.code).toBe(0);
-        expect(r.stdout).toMatch(new RegExp(`Usage: rpr ${name}\\b`));
-        expect(r.stdout).toContain('--times');
-        expect(r.stdout).toContain('--every');
-        expect(r.stdout).toContain('--on-overlap');
-        const examples = r.stdout.split(/^Examples:$/m)[1];
-        expect(examples, 'an Examples: section').toBeDefined();
-        const commands = lines(examples!).map((l) => l.trim().replace(/^\$ /, '')).filter((l) => l.startsWith('rpr '));
-        expect(commands.length).toBeGreaterThanOrEqual(2);
-        for (const example of commands) {
-          // Each example uses this subcommand (or an alias) and only flags its help lists.
-          const words = example.split(/\s+/);
-          expect([name, ...aliases]).toContain(words[1]);
-          expect(example).toContain(' -- ');
-          const head = example.slice(0, example.indexOf(' -- '));
-          for (const flag of head.match(/(?<=\s)--?[a-z][a-z-]*/g) ?? []) {
-            expect(r.stdout, `${example}: ${flag} is listed in the options`).toMatch(new RegExp(`(^|[ ,])${flag}\\b`, 'm'));
-          }
+      const r = await run([name, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`Usage: rpr ${name}\\b`));
+      expect(r.stdout).toContain('--times');
+      expect(r.stdout).toContain('--every');
+      expect(r.stdout).toContain('--on-overlap');
+      const examples = r.stdout.split(/^Examples:$/m)[1];
+      expect(examples, 'an Examples: section').toBeDefined();
+      const commands = lines(examples!)
+        .map((l) => l.trim().replace(/^\$ /, ''))
+        .filter((l) => l.startsWith('rpr '));
+      expect(commands.length).toBeGreaterThanOrEqual(2);
+      for (const example of commands) {
+        // Each example uses this subcommand (or an alias) and only flags its help lists.
+        const words = example.split(/\s+/);
+        expect([name, ...aliases]).toContain(words[1]);
+        expect(example).toContain(' -- ');
+        const head = example.slice(0, example.indexOf(' -- '));
+        for (const flag of head.match(/(?<=\s)--?[a-z][a-z-]*/g) ?? []) {
+          expect(r.stdout, `${example}: ${flag} is listed in the options`).toMatch(new RegExp(`(^|[ ,])${flag}\\b`, 'm'));
         }
-        for (const alias of aliases) {
-          const viaAlias = await run([alias, '--help']);
-          expect(viaAlias.code).toBe(0);
-          expect(viaAlias.stdout, `rpr ${alias} --help`).toBe(r.stdout);
-        }
+      }
+      for (const alias of aliases) {
+        const viaAlias = await run([alias, '--help']);
+        expect(viaAlias.code).toBe(0);
+        expect(viaAlias.stdout, `rpr ${alias} --help`).toBe(r.stdout);
+      }
     });
   }
 
@@ -101,7 +103,10 @@ describe('subcommands and aliases', () => {
   }
 
   it('count and duration without --every run back to back', async () => {
-    for (const args of [['count', '-t', '4'], ['duration', '-f', '400ms']]) {
+    for (const args of [
+      ['count', '-t', '4'],
+      ['duration', '-f', '400ms'],
+    ]) {
       const r = await run([...args, '--json', '--', 'sh', '-c', 'sleep 0.05']);
       expect(r.code).toBe(0);
       const recs = lines(r.stdout).map((l) => JSON.parse(l) as { start: string; end: string });

@@ -8,7 +8,7 @@ import { RPR } from '../helpers/cli.js';
 import { lines, liveProcesses, mark, track } from '../helpers/processes.js';
 
 export { RPR };
-export { cleanup, lines, liveProcesses, sleep, STACK_LINE, tempDir, uniqueSleep, waitUntil } from '../helpers/processes.js';
+export { cleanup, lines, liveProcesses, sleep, STACK_LINE, tempDir, uniqueSleep } from '../helpers/processes.js';
 
 export interface Finished {
   code: number | null;

@@ -65,11 +65,15 @@ describe('lossless output', () => {
   it('5 MB of lines with --prefix: every line prefixed, none lost', async () => {
     const dir = tempDir();
     const file = join(dir, 'lines.txt');
-    const text = Array.from({ length: 100_000 }, (_, i) => `line ${i} ${'y'.repeat(40)}`).join('\n') + '\n';
+    const text = `${Array.from({ length: 100_000 }, (_, i) => `line ${i} ${'y'.repeat(40)}`).join('\n')}\n`;
     writeFileSync(file, text);
     const r = await run(['count', '--times', '1', '--prefix', '> ', '--', 'cat', file]);
     expect(r.code).toBe(0);
-    const expected = text.split('\n').slice(0, -1).map((l) => `> ${l}`).join('\n') + '\n';
+    const expected = `${text
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => `> ${l}`)
+      .join('\n')}\n`;
     expect(r.stdout.length).toBe(expected.length);
     expect(r.stdout === expected).toBe(true);
   });
@@ -129,7 +133,11 @@ describe('output modes', () => {
     const err = lines(r.stderr);
     expect(err.length).toBeGreaterThanOrEqual(3);
     expect(err.every((l) => l.startsWith('rpr'))).toBe(true);
-    for (const [n, code] of [[1, 0], [2, 1], [3, 2]]) {
+    for (const [n, code] of [
+      [1, 0],
+      [2, 1],
+      [3, 2],
+    ]) {
       const line = err.find((l) => new RegExp(`\\brun ${n}\\b.*\\b(exit|exit code)\\b\\D*${code}\\b`).test(l));
       expect(line, `a line for run ${n} with exit ${code}`).toBeDefined();
       expect(line).toMatch(/\d+(\.\d+)?(ms|s)\b/);
@@ -273,7 +281,11 @@ describe('help and listings into a pipe nobody reads (rpr --help | true)', () =>
 describe.skipIf(!existsSync('/dev/full'))('standard output that cannot be written (> /dev/full)', () => {
   for (const args of [['examples'], ['--help'], ['count', '-t', '3', '--json', '--', 'true']]) {
     it(`rpr ${args.join(' ')}: one line saying so, exit 1, no trace`, () => {
-      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${RPR}" ${args.map((a) => `'${a}'`).join(' ')} > /dev/full`], { encoding: 'utf8', env: { ...process.env, RPR_DEBUG: undefined }, timeout: 15_000 });
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${RPR}" ${args.map((a) => `'${a}'`).join(' ')} > /dev/full`], {
+        encoding: 'utf8',
+        env: { ...process.env, RPR_DEBUG: undefined },
+        timeout: 15_000,
+      });
       expect(r.status).toBe(1);
       expect(lines(r.stderr), r.stderr).toEqual([expect.stringMatching(/^rpr: cannot write to standard output: ENOSPC.*\(hint: /)]);
     });

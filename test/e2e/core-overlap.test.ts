@@ -133,7 +133,12 @@ describe('--on-overlap', () => {
     expect(runs).toHaveLength(4);
     expectOnGrid(runs, 100);
     expect(runs.map((x) => x.slot)).toEqual([0, 1, 2, 3]);
-    expect(mostAtOnce(runs.map((x) => x.start), endsOf(r.stdout))).toBeGreaterThanOrEqual(2);
+    expect(
+      mostAtOnce(
+        runs.map((x) => x.start),
+        endsOf(r.stdout),
+      ),
+    ).toBeGreaterThanOrEqual(2);
     // The job waits for the runs still going.
     expect(endsOf(r.stdout)).toHaveLength(4);
   });
@@ -144,7 +149,12 @@ describe('--on-overlap', () => {
     const runs = onGrid(r.stdout, 200);
     expect(runs).toHaveLength(4);
     expectOnGrid(runs, 200);
-    expect(mostAtOnce(runs.map((x) => x.start), endsOf(r.stdout))).toBe(2);
+    expect(
+      mostAtOnce(
+        runs.map((x) => x.start),
+        endsOf(r.stdout),
+      ),
+    ).toBe(2);
     // Runs 1 and 2 on slots 0 and 1; runs of 650 ms leave no room on slot 2 and 3.
     expect(runs[1]!.slot).toBe(1);
     expect(runs[2]!.slot).toBeGreaterThanOrEqual(4);
@@ -156,7 +166,12 @@ describe('--on-overlap', () => {
     expect(r.code).toBe(0);
     const runs = onGrid(r.stdout, 100);
     expect(runs).toHaveLength(6);
-    expect(mostAtOnce(runs.map((x) => x.start), endsOf(r.stdout))).toBe(4);
+    expect(
+      mostAtOnce(
+        runs.map((x) => x.start),
+        endsOf(r.stdout),
+      ),
+    ).toBe(4);
     expect(runs[4]!.slot).toBeGreaterThanOrEqual(5);
   });
 
@@ -166,7 +181,12 @@ describe('--on-overlap', () => {
     const runs = onGrid(r.stdout, 200);
     expect(runs).toHaveLength(3);
     expectOnGrid(runs, 200);
-    expect(mostAtOnce(runs.map((x) => x.start), endsOf(r.stdout))).toBe(1);
+    expect(
+      mostAtOnce(
+        runs.map((x) => x.start),
+        endsOf(r.stdout),
+      ),
+    ).toBe(1);
     for (let i = 1; i < 3; i++) expect(runs[i]!.slot - runs[i - 1]!.slot).toBeGreaterThanOrEqual(2);
     expect(skippedOf(r.stderr)).toBe(runs[2]!.slot - 2);
   });

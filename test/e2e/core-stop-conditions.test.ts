@@ -8,7 +8,10 @@ import { cleanup, lines, onGrid, run, STAMP_AND_DUE, uniqueSleep } from './core-
 
 afterEach(cleanup);
 
-const runsOf = (stdout: string): number[] => lines(stdout).filter((l) => /^\d+$/.test(l)).map(Number);
+const runsOf = (stdout: string): number[] =>
+  lines(stdout)
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
 const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
 describe('--times', () => {

@@ -47,7 +47,7 @@ describe('--dry-run prints the resolved job and runs nothing', () => {
     expect(dry.code).toBe(0);
     expect(next.code).toBe(0);
     const listed = [...dry.stdout.matchAll(/^ {2}\d+\. (\S+)$/gm)].map((m) => m[1]);
-    expect(listed.join('\n') + '\n').toBe(next.stdout);
+    expect(`${listed.join('\n')}\n`).toBe(next.stdout);
     expect(dry.stdout).toContain('cron "17 */2 * * *" in America/New_York');
   });
 

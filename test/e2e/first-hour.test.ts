@@ -22,7 +22,10 @@ describe('the ssh executor against a host that does not answer', () => {
     closers.push(() => silent.close());
     const port = (silent.address() as AddressInfo).port;
     const t0 = Date.now();
-    const done = await run(['count', '--times', '1', '--verbose', '--executor', 'ssh', '--set', 'ssh.host=deploy@127.0.0.1', '--set', `ssh.port=${port}`, '--set', 'ssh.connect-timeout=1s', '--', 'uptime'], { timeoutMs: 20_000 });
+    const done = await run(
+      ['count', '--times', '1', '--verbose', '--executor', 'ssh', '--set', 'ssh.host=deploy@127.0.0.1', '--set', `ssh.port=${port}`, '--set', 'ssh.connect-timeout=1s', '--', 'uptime'],
+      { timeoutMs: 20_000 },
+    );
     expect(done.code).toBe(1);
     expect(Date.now() - t0).toBeLessThan(10_000);
     const err = errLines(done.stderr);
@@ -64,7 +67,7 @@ describe('rpr config check knows the plugins', () => {
     expect(err.at(-1)).toMatch(/^rpr: 5 problems in /);
   });
 
-  it('emit and subscribe are grantable in [plugins.NAME.permissions], as the denial\'s hint says', async () => {
+  it("emit and subscribe are grantable in [plugins.NAME.permissions], as the denial's hint says", async () => {
     const file = configFile('[plugins.webhook.permissions]\nnetwork = ["127.0.0.1:9000"]\nemit = ["deploy.done"]\nsubscribe = ["load.sample"]\nhost_functions = ["emit"]\n');
     const done = await run(['config', 'check', file]);
     expect(done.stderr).toBe('');

@@ -7,7 +7,7 @@ import { rpr } from '../helpers/cli.js';
  * Every one must be accepted (no usage error) and do its job: exit 0 for a command that succeeds.
  * Durations are shortened so the suite stays fast; the flags and their spellings are the Go rpr's.
  */
-export const GO_INVOCATIONS: string[][] = [
+const GO_INVOCATIONS: string[][] = [
   // interval / int / i
   ['interval', '--every', '100ms', '--times', '2'],
   ['int', '-e', '100ms', '-t', '2'],

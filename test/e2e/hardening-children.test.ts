@@ -98,7 +98,9 @@ describe("children that never read stdin, while rpr's own stdin is flooded", () 
 
 describe('megabytes per run: nothing lost, rpr memory bounded', () => {
   // ~5 MB of base64 lines of 100 characters.
-  const text = Buffer.alloc(3_750_000, 7).toString('base64').replace(/(.{100})/g, '$1\n') + '\n';
+  const text = `${Buffer.alloc(3_750_000, 7)
+    .toString('base64')
+    .replace(/(.{100})/g, '$1\n')}\n`;
   const size = Buffer.byteLength(text);
   const fileLines = text.split('\n').length - 1;
   const RUNS = 20;
@@ -178,7 +180,10 @@ describe('timeouts longer than a Node timer can wait (2^31 ms, 24.8 days)', () =
 });
 
 describe('grandchildren that leave the run (docs/hardening.md, "What rpr cleans up")', () => {
-  for (const [how, env] of [['launcher', {}], ['execa', { RPR_LAUNCHER: '0' }]] as const) {
+  for (const [how, env] of [
+    ['launcher', {}],
+    ['execa', { RPR_LAUNCHER: '0' }],
+  ] as const) {
     it(`a double fork that stays in the group and one that calls setsid: both ended at the end of the job (${how})`, async () => {
       const inGroup = uniqueSleep();
       const escaped = uniqueSleep();
@@ -198,14 +203,26 @@ describe('grandchildren that leave the run (docs/hardening.md, "What rpr cleans 
     const alive = path.join(dir, 'alive');
     // Run 1 times out; run 2 (2 s later) records whether run 1's daemon is still there.
     const job = start(
-      ['count', '-t', '2', '--every', '1.5s', '--timeout', '400ms', '--', 'sh', '-c', `if [ "$RPR_RUN" = 1 ]; then sleep ${inGroup.secs} & setsid sleep ${escaped.secs} & sleep 30; else pgrep -f "^sleep ${escaped.secs}" > ${alive}; true; fi`],
+      [
+        'count',
+        '-t',
+        '2',
+        '--every',
+        '1.5s',
+        '--timeout',
+        '400ms',
+        '--',
+        'sh',
+        '-c',
+        `if [ "$RPR_RUN" = 1 ]; then sleep ${inGroup.secs} & setsid sleep ${escaped.secs} & sleep 30; else pgrep -f "^sleep ${escaped.secs}" > ${alive}; true; fi`,
+      ],
       { watch: [inGroup.marker, escaped.marker] },
     );
     await until(inGroup.marker);
     await until(escaped.marker);
     const r = await job.done;
     expect(r.code).toBe(1);
-    expect(readFileSync(alive, 'utf8'), 'run 1\'s setsid daemon was ended at its timeout').toBe('');
+    expect(readFileSync(alive, 'utf8'), "run 1's setsid daemon was ended at its timeout").toBe('');
     expect(r.leftAtExit[inGroup.marker]).toEqual([]);
     expect(r.leftAtExit[escaped.marker]).toEqual([]);
   });
@@ -258,7 +275,7 @@ describe('process-group numbers reused by the system', () => {
   // pid_max is 32768 on many systems: a long job wraps around, and a finished run's number may
   // become the pid (and group) of an unrelated process. rpr reaped every group it had ever seen at
   // the end of the job, so it sent SIGTERM, then SIGKILL, to that stranger.
-  it.skipIf(!canPickPid)('an unrelated process whose group has a finished run\'s number is left alone at the end of the job', async () => {
+  it.skipIf(!canPickPid)("an unrelated process whose group has a finished run's number is left alone at the end of the job", async () => {
     const victim = uniqueSleep();
     const dir = tempDir();
     const pids = path.join(dir, 'pids');

@@ -59,26 +59,30 @@ function grant(port: number): string {
 describe('many runs back to back', () => {
   const RUNS = LONG ? 20_000 : 5_000;
 
-  it(`${RUNS} runs of true: RSS and open fds flat from start to end`, async () => {
-    const r = await runCounting(['count', '--times', String(RUNS), '--summary', '--', 'true'], { timeoutMs: LONG ? 600_000 : 240_000, sampleEveryMs: 100 });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`runs\\s+${RUNS}\\s+ok ${RUNS}\\s+failed 0`));
-    // "Start": a quarter into the job (start-up and V8's heap sizing done: RSS rises ~20 MB over
-    // the first few thousand runs, then stays put - 95 MB from 10,000 to 60,000 runs measured).
-    // "End": the last sample, just before rpr exited.
-    const startAt = r.ms / 4;
-    const first = r.samples.find((s) => s.at >= startAt) as Sample;
-    const last = r.samples.at(-1) as Sample;
-    expect(first, `${r.samples.length} samples`).toBeDefined();
-    expect(last.at - first.at).toBeGreaterThan(r.ms / 2);
-    const detail = `${RUNS} runs in ${(r.ms / 1000).toFixed(1)} s: RSS ${(first.rssKb / MB).toFixed(1)} -> ${(last.rssKb / MB).toFixed(1)} MB (peak ${(r.peakKb / MB).toFixed(1)}), fds ${first.fds} -> ${last.fds}`;
-    console.log(detail);
-    // Generous for GC timing on a loaded machine; a per-run leak of 2 KB would cross it at 20,000.
-    expect((last.rssKb - first.rssKb) / MB, detail).toBeLessThan(40);
-    expect(r.peakKb / MB, detail).toBeLessThan(200);
-    // An fd per run (a pipe never closed) would show as thousands.
-    expect(last.fds - first.fds, detail).toBeLessThanOrEqual(2);
-  }, LONG ? 660_000 : 300_000);
+  it(
+    `${RUNS} runs of true: RSS and open fds flat from start to end`,
+    async () => {
+      const r = await runCounting(['count', '--times', String(RUNS), '--summary', '--', 'true'], { timeoutMs: LONG ? 600_000 : 240_000, sampleEveryMs: 100 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`runs\\s+${RUNS}\\s+ok ${RUNS}\\s+failed 0`));
+      // "Start": a quarter into the job (start-up and V8's heap sizing done: RSS rises ~20 MB over
+      // the first few thousand runs, then stays put - 95 MB from 10,000 to 60,000 runs measured).
+      // "End": the last sample, just before rpr exited.
+      const startAt = r.ms / 4;
+      const first = r.samples.find((s) => s.at >= startAt) as Sample;
+      const last = r.samples.at(-1) as Sample;
+      expect(first, `${r.samples.length} samples`).toBeDefined();
+      expect(last.at - first.at).toBeGreaterThan(r.ms / 2);
+      const detail = `${RUNS} runs in ${(r.ms / 1000).toFixed(1)} s: RSS ${(first.rssKb / MB).toFixed(1)} -> ${(last.rssKb / MB).toFixed(1)} MB (peak ${(r.peakKb / MB).toFixed(1)}), fds ${first.fds} -> ${last.fds}`;
+      console.log(detail);
+      // Generous for GC timing on a loaded machine; a per-run leak of 2 KB would cross it at 20,000.
+      expect((last.rssKb - first.rssKb) / MB, detail).toBeLessThan(40);
+      expect(r.peakKb / MB, detail).toBeLessThan(200);
+      // An fd per run (a pipe never closed) would show as thousands.
+      expect(last.fds - first.fds, detail).toBeLessThanOrEqual(2);
+    },
+    LONG ? 660_000 : 300_000,
+  );
 });
 
 describe('an output plugin whose endpoint is down for the whole job', () => {
@@ -90,11 +94,34 @@ describe('an output plugin whose endpoint is down for the whole job', () => {
     const scrape = async (): Promise<void> => {
       for (let i = 0; i < 100 && !/rpr_output_events_total\{[^}]*result="failed"[^}]*\} [1-9]/.test(scraped); i++) {
         await new Promise((r) => setTimeout(r, 50));
-        scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((res) => res.text(), () => '');
+        scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+          (res) => res.text(),
+          () => '',
+        );
       }
     };
     const [r] = await Promise.all([
-      rpr(['interval', '-e', '50ms', '-t', String(RUNS), '-v', '--output', 'webhook', '--set', `webhook.url=http://127.0.0.1:${port}/hook`, '--config', grant(port), '--metrics-port', String(metricsPort), '--', 'true'], { timeoutMs: 60_000 }),
+      rpr(
+        [
+          'interval',
+          '-e',
+          '50ms',
+          '-t',
+          String(RUNS),
+          '-v',
+          '--output',
+          'webhook',
+          '--set',
+          `webhook.url=http://127.0.0.1:${port}/hook`,
+          '--config',
+          grant(port),
+          '--metrics-port',
+          String(metricsPort),
+          '--',
+          'true',
+        ],
+        { timeoutMs: 60_000 },
+      ),
       scrape(),
     ]);
     expect(r.code, r.stderr).toBe(0);
@@ -117,7 +144,9 @@ describe('an output plugin whose endpoint is down for the whole job', () => {
     const hole = await blackhole();
     try {
       const RUNS = 400; // 1,202 events: more than the backlog holds
-      const r = await rpr(['count', '-t', String(RUNS), '-v', '--output', 'webhook', '--set', `webhook.url=http://127.0.0.1:${hole.port}/hook`, '--config', grant(hole.port), '--', 'true'], { timeoutMs: 60_000 });
+      const r = await rpr(['count', '-t', String(RUNS), '-v', '--output', 'webhook', '--set', `webhook.url=http://127.0.0.1:${hole.port}/hook`, '--config', grant(hole.port), '--', 'true'], {
+        timeoutMs: 60_000,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr.split('\n').filter((l) => /^rpr: run \d+ ok/.test(l))).toHaveLength(RUNS);
       const counts = /rpr: output "webhook": (\d+) events delivered, (\d+) failed, (\d+) dropped/.exec(r.stderr);
@@ -129,7 +158,9 @@ describe('an output plugin whose endpoint is down for the whole job', () => {
       expect(dropped).toBeGreaterThanOrEqual(2 + 3 * RUNS - 1000 - 2);
       // Said once: the plugin still busy when the job ended - or, when the job took longer than the
       // plugin's own request timeout (a loaded machine), that first delivery failing.
-      expect(r.stderr).toMatch(/rpr: output plugin "webhook": 1000 events not delivered \(still busy 5000 ms after the job ended\)|rpr: output plugin "webhook" deliver: .*(timed out|did not answer within \d+ ms)/);
+      expect(r.stderr).toMatch(
+        /rpr: output plugin "webhook": 1000 events not delivered \(still busy 5000 ms after the job ended\)|rpr: output plugin "webhook" deliver: .*(timed out|did not answer within \d+ ms)/,
+      );
       expect(failed).toBeLessThanOrEqual(2);
       // The runs are not held up: the job itself, plus the 5 s the outputs get at the end, plus closing.
       expect(r.ms).toBeLessThan(30_000);

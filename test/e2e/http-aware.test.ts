@@ -6,7 +6,7 @@ import { rpr } from '../helpers/cli.js';
 /** A loopback server answering each request from a script, recording when requests arrive. */
 async function scriptedServer(answers: ((n: number) => { status: number; headers?: Record<string, string>; body?: string })[]) {
   const arrivals: number[] = [];
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer((_req, res) => {
     arrivals.push(performance.now());
     const answer = (answers[arrivals.length - 1] ?? answers.at(-1)!)(arrivals.length);
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });

@@ -11,8 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RPR, rpr, sleep } from '../helpers/cli.js';
 import { configFile, pluginDir, withPlugins } from './plugins-helpers.js';
 
-const available =
-  process.platform === 'linux' && spawnSync('python3', ['-c', 'import sys; sys.exit(sys.version_info < (3, 8))']).status === 0;
+const available = process.platform === 'linux' && spawnSync('python3', ['-c', 'import sys; sys.exit(sys.version_info < (3, 8))']).status === 0;
 const EXECA = { RPR_LAUNCHER: '0' };
 
 const dirs: string[] = [];
@@ -70,7 +69,11 @@ describe.skipIf(!available)('runs started by the launcher', () => {
     const env = { RPR_TEST_VALUE: `a b 'c' "d" $HOME \\ ü\nnext line`, RPR_TEST_EMPTY: '' };
     const runVars = await rpr(['count', '--times', '3', '--', 'sh', '-c', 'echo "$RPR_RUN|$RPR_LAST_EXIT_CODE|${RPR_LAST_DURATION_MS:+set}|$RPR_SCHEDULED_AT"; exit $((RPR_RUN % 2))'], { env });
     const rows = lines(runVars.stdout).map((l) => l.split('|'));
-    expect(rows.map((r) => r.slice(0, 3))).toEqual([['1', '', ''], ['2', '1', 'set'], ['3', '0', 'set']]);
+    expect(rows.map((r) => r.slice(0, 3))).toEqual([
+      ['1', '', ''],
+      ['2', '1', 'set'],
+      ['3', '0', 'set'],
+    ]);
     for (const r of rows) expect(new Date(r[3]!).toISOString()).toBe(r[3]);
     // Everything else in the environment, byte for byte, sorted: the same through both paths.
     const dump = ['count', '--times', '1', '--', 'sh', '-c', 'env -0 | grep -zv "^RPR_SCHEDULED_AT=" | sort -z'];
@@ -94,7 +97,12 @@ describe.skipIf(!available)('runs started by the launcher', () => {
   it('start the program each run processes the same way as execa (session, signals, fds, blocking stdout)', async () => {
     // SigIgn is masked to signals 1-31: posix_spawn leaves glibc's internal signals 32 and 33 ignored.
     const probe = [
-      'count', '--times', '1', '--', 'sh', '-c',
+      'count',
+      '--times',
+      '1',
+      '--',
+      'sh',
+      '-c',
       'read -r s < /proc/self/stat; set -- ${s##*) }; echo "pgrp=$(( $3 == $$ )) session=$(( $4 == $$ ))";' +
         // Read by sh itself: while it forks a child, dash blocks every signal for a moment.
         'while read -r k v; do case $k in SigBlk:|SigCgt:) echo "$k $v";; SigIgn:) echo "SigIgn & 0x7fffffff = $(( 0x$v & 0x7fffffff ))";; esac; done < /proc/$$/status;' +
@@ -179,7 +187,10 @@ describe.skipIf(!available)('runs started by the launcher', () => {
       if (how === 'end') expect(code).toBe(0);
       if (how === 'SIGINT') expect(code).toBe(130);
       await sleep(100);
-      expect(processes().filter((p) => p.pid === launcher[0] && p.state !== 'Z'), how).toEqual([]);
+      expect(
+        processes().filter((p) => p.pid === launcher[0] && p.state !== 'Z'),
+        how,
+      ).toEqual([]);
       if (how === 'SIGINT') expect(running()).toEqual([]);
       // What rpr -9 leaves behind is not the launcher's doing.
       for (const p of running()) process.kill(p.pid, 'SIGKILL');
@@ -193,14 +204,20 @@ describe.skipIf(!available)('executor plugin runs (a working directory of their 
 
   it('are started by the launcher, in the directory the plan names', async () => {
     const dir = realpathSync(tempDir());
-    const r = await rpr(['count', '--times', '2', '--config', executor('env'), '--executor', 'executor', '-v', '--', 'sh', '-c', 'pwd; cat /proc/$PPID/comm'], { env: withPlugins(pluginDir('executor')), cwd: dir });
+    const r = await rpr(['count', '--times', '2', '--config', executor('env'), '--executor', 'executor', '-v', '--', 'sh', '-c', 'pwd; cat /proc/$PPID/comm'], {
+      env: withPlugins(pluginDir('executor')),
+      cwd: dir,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${dir}\npython3\n`.repeat(2));
     expect(r.stderr).toContain('rpr: runs are started by the launcher');
     expect(r.stderr).not.toContain('execa');
   });
 
-  for (const [how, env] of [['launcher', {}], ['execa', EXECA]] as const) {
+  for (const [how, env] of [
+    ['launcher', {}],
+    ['execa', EXECA],
+  ] as const) {
     it(`a directory gone before a run fails that run with one line, and the job goes on (${how})`, async () => {
       const dir = realpathSync(tempDir());
       const gone = join(dir, 'gone');
@@ -208,11 +225,22 @@ describe.skipIf(!available)('executor plugin runs (a working directory of their 
       // Run 1 removes rpr's own working directory: runs 2 and 3 cannot start there.
       const script = join(dir, 'remove.sh');
       writeFileSync(script, `#!/bin/sh\n[ "$RPR_RUN" = 1 ] && rmdir "${gone}"\nexit 0\n`, { mode: 0o755 });
-      const r = await rpr(['count', '--times', '3', '--json', '--config', executor('env'), '--executor', 'executor', '--', script], { env: { ...withPlugins(pluginDir('executor')), ...env }, cwd: gone });
+      const r = await rpr(['count', '--times', '3', '--json', '--config', executor('env'), '--executor', 'executor', '--', script], {
+        env: { ...withPlugins(pluginDir('executor')), ...env },
+        cwd: gone,
+      });
       expect(r.code).toBe(1);
       const runs = lines(r.stdout).map((l) => JSON.parse(l));
-      expect(runs.map((x) => [x.run, x.success, x.decided_by])).toEqual([[1, true, 'exit-code'], [2, false, 'spawn-error'], [3, false, 'spawn-error']]);
-      expect(lines(r.stderr)).toEqual([`rpr: run 2 not started: working directory ${gone} does not exist`, `rpr: run 3 not started: working directory ${gone} does not exist`, 'rpr: job ended (times): 2 of 3 runs failed, 2 could not start; exit 1']);
+      expect(runs.map((x) => [x.run, x.success, x.decided_by])).toEqual([
+        [1, true, 'exit-code'],
+        [2, false, 'spawn-error'],
+        [3, false, 'spawn-error'],
+      ]);
+      expect(lines(r.stderr)).toEqual([
+        `rpr: run 2 not started: working directory ${gone} does not exist`,
+        `rpr: run 3 not started: working directory ${gone} does not exist`,
+        'rpr: job ended (times): 2 of 3 runs failed, 2 could not start; exit 1',
+      ]);
     });
   }
 });

@@ -83,16 +83,28 @@ describe('a running job with --health-port and --metrics-port', () => {
     const [hp, mp] = [await freePort(), await freePort()];
     // Run 1 passes, 2 fails (exit 3), 3 times out (and skips slots), 4 passes,
     // 5 holds until the test has looked (or its timeout ends it).
-    const script = [
-      'case $RPR_RUN in',
-      '1) exit 0;;',
-      '2) exit 3;;',
-      '3) sleep 5;;',
-      '4) exit 0;;',
-      `5) touch ${dir}/r5; while [ ! -e ${dir}/go ]; do sleep 0.02; done;;`,
-      'esac',
-    ].join('\n');
-    const job = start(['interval', '--every', '400ms', '--timeout', '1500ms', '--kill-after', '200ms', '--times', '5', '--name', 'probe', '--health-port', String(hp), '--metrics-port', String(mp), '--', 'sh', '-c', script]);
+    const script = ['case $RPR_RUN in', '1) exit 0;;', '2) exit 3;;', '3) sleep 5;;', '4) exit 0;;', `5) touch ${dir}/r5; while [ ! -e ${dir}/go ]; do sleep 0.02; done;;`, 'esac'].join('\n');
+    const job = start([
+      'interval',
+      '--every',
+      '400ms',
+      '--timeout',
+      '1500ms',
+      '--kill-after',
+      '200ms',
+      '--times',
+      '5',
+      '--name',
+      'probe',
+      '--health-port',
+      String(hp),
+      '--metrics-port',
+      String(mp),
+      '--',
+      'sh',
+      '-c',
+      script,
+    ]);
 
     // Poll /health from the start: the counts only ever grow, and each run is seen.
     const seen: Health[] = [];
@@ -206,17 +218,36 @@ describe('a running job with --health-port and --metrics-port', () => {
     const { secs, marker } = uniqueSleep();
     const [hp, mp] = [await freePort(), await freePort()];
     // The run ignores SIGTERM (so does its sleep), so rpr must wait --kill-after before SIGKILL.
-    const job = start(['interval', '--every', '10s', '--kill-after', '2s', '--health-port', String(hp), '--metrics-port', String(mp), '--', 'sh', '-c', `trap "" TERM; touch ${dir}/up; sleep ${secs}`]);
+    const job = start([
+      'interval',
+      '--every',
+      '10s',
+      '--kill-after',
+      '2s',
+      '--health-port',
+      String(hp),
+      '--metrics-port',
+      String(mp),
+      '--',
+      'sh',
+      '-c',
+      `trap "" TERM; touch ${dir}/up; sleep ${secs}`,
+    ]);
     await waitForFile(join(dir, 'up'));
     await waitUntil('the child sleep', () => liveProcesses(marker).length > 0);
     expect((await http(hp, '/ready')).status).toBe(200);
 
     const termAt = Date.now();
     job.child.kill('SIGTERM');
-    const h = await waitUntil('state stopping', async () => {
-      const x = await health(hp);
-      return x.state === 'stopping' ? x : undefined;
-    }, 1500, 20);
+    const h = await waitUntil(
+      'state stopping',
+      async () => {
+        const x = await health(hp);
+        return x.state === 'stopping' ? x : undefined;
+      },
+      1500,
+      20,
+    );
     const [ready, live, samples] = await Promise.all([http(hp, '/ready'), http(hp, '/live'), scrape(mp)]);
     const lookedWithin = Date.now() - termAt;
     const done = await job.done;
@@ -244,7 +275,24 @@ describe('promtool', () => {
   it.skipIf(!promtool)('promtool check metrics passes on /metrics with every series rpr has (runs, skips, http-aware, outputs)', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const job = start(['count', '-t', '3', '--every', '50ms', '--http-aware', '--output', 'webhook', '--set', 'webhook.url=http://127.0.0.1:9/x', '--metrics-port', String(port), '--', 'sh', '-c', `[ -e ${dir}/up ] || touch ${dir}/up; [ "$RPR_RUN" = 3 ] && while [ ! -e ${dir}/go ]; do sleep 0.02; done; true`]);
+    const job = start([
+      'count',
+      '-t',
+      '3',
+      '--every',
+      '50ms',
+      '--http-aware',
+      '--output',
+      'webhook',
+      '--set',
+      'webhook.url=http://127.0.0.1:9/x',
+      '--metrics-port',
+      String(port),
+      '--',
+      'sh',
+      '-c',
+      `[ -e ${dir}/up ] || touch ${dir}/up; [ "$RPR_RUN" = 3 ] && while [ ! -e ${dir}/go ]; do sleep 0.02; done; true`,
+    ]);
     await waitUntil('the third run', async () => (await http(port, '/metrics').catch(() => null))?.body.includes('rpr_runs_total{') && existsSync(join(dir, 'up')));
     const res = await http(port, '/metrics');
     writeFileSync(join(dir, 'go'), '');
@@ -280,7 +328,21 @@ describe('ports', () => {
   it('the same port for health and metrics is one server answering both (it was "already in use", by rpr itself)', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const job = start(['count', '-t', '1', '--name', 'one-port', '--health-port', String(port), '--metrics-port', String(port), '--', 'sh', '-c', `touch ${dir}/up; while [ ! -e ${dir}/go ]; do sleep 0.02; done`]);
+    const job = start([
+      'count',
+      '-t',
+      '1',
+      '--name',
+      'one-port',
+      '--health-port',
+      String(port),
+      '--metrics-port',
+      String(port),
+      '--',
+      'sh',
+      '-c',
+      `touch ${dir}/up; while [ ! -e ${dir}/go ]; do sleep 0.02; done`,
+    ]);
     await waitForFile(join(dir, 'up'));
     const [h, samples] = await Promise.all([health(port), scrape(port)]);
     writeFileSync(join(dir, 'go'), '');

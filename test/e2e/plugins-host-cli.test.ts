@@ -213,7 +213,7 @@ describe('core flags work with a plugin scheduler', () => {
     expect(r.ms).toBeLessThan(8000);
   });
 
-  it('--verbose shows each decision and the plugin\'s reason for ending', async () => {
+  it("--verbose shows each decision and the plugin's reason for ending", async () => {
     const r = await run(['good-scheduler', '--delay', '10ms', '-v', '--', 'sh', '-c', '[ $RPR_RUN = 2 ]'], { env: fresh() });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/run 1 failed \(exit 1\)/);

@@ -33,7 +33,12 @@ beforeEach(() => {
   writeFileSync(path.join(dir, 'broken', 'plugin.toml'), 'this is [not toml\n');
   const bad = installFixture(dir, 'good-scheduler', 'badhash');
   const badToml = path.join(bad, 'plugin.toml');
-  writeFileSync(badToml, readFileSync(badToml, 'utf8').replace('name = "good-scheduler"', 'name = "badhash"').replace(/sha256 = "[0-9a-f]+"/, `sha256 = "${'0'.repeat(64)}"`));
+  writeFileSync(
+    badToml,
+    readFileSync(badToml, 'utf8')
+      .replace('name = "good-scheduler"', 'name = "badhash"')
+      .replace(/sha256 = "[0-9a-f]+"/, `sha256 = "${'0'.repeat(64)}"`),
+  );
   env = withPlugins(dir);
 });
 
@@ -44,7 +49,10 @@ describe('rpr plugins list / --json / info', () => {
   it('lists bundled and installed plugins; each broken one is reported once with its file and reason', async () => {
     const r = await run(['plugins', 'list'], { env });
     expect(r.code).toBe(0);
-    const rows = r.stdout.split('\n').filter(Boolean).map((l) => l.trim().split(/\s{2,}/));
+    const rows = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim().split(/\s{2,}/));
     expect(rows[0]).toEqual(['NAME', 'VERSION', 'KIND', 'SOURCE', 'ENABLED', 'PERMISSIONS']);
     const byName = new Map(rows.slice(1).map((row) => [row[0], row]));
     expect(byName.get('fibonacci')?.slice(0, 4)).toEqual(['fibonacci', '1.0.0', 'scheduler', 'user']);
@@ -69,7 +77,15 @@ describe('rpr plugins list / --json / info', () => {
   it('--json: one array, sources and permissions', async () => {
     const r = await run(['plugins', 'list', '--json'], { env });
     expect(r.code).toBe(0);
-    const list = JSON.parse(r.stdout) as { name: string; version: string; kind: string; source: string; description: string; permissions: { hostFunctions: string[]; network: string[] }; sha256: string }[];
+    const list = JSON.parse(r.stdout) as {
+      name: string;
+      version: string;
+      kind: string;
+      source: string;
+      description: string;
+      permissions: { hostFunctions: string[]; network: string[] };
+      sha256: string;
+    }[];
     const names = list.map((p) => p.name);
     expect(new Set(names).size).toBe(names.length);
     const fib = list.find((p) => p.name === 'fibonacci')!;
@@ -108,7 +124,7 @@ describe('shadowing and broken manifests in a job', () => {
   it('the installed fibonacci is the one that runs; --verbose names both files, without --verbose nothing', async () => {
     const help = await run(['fibonacci', '--help'], { env });
     expect(help.stdout).toContain('my own fibonacci (plugin, user)');
-    expect(help.stdout).toMatch(/--attempts <integer>[^]*?\(default 2[,)]/);
+    expect(help.stdout).toMatch(/--attempts <integer>[\s\S]*?\(default 2[,)]/);
     // The bundled fibonacci would retry until --times; the installed copy stops after 2 runs.
     const runs = await run(['fibonacci', '--initial', '10ms', '--times', '4', '--json', '--', 'false'], { env });
     expect(runs.code).toBe(1);

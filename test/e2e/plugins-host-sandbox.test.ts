@@ -128,7 +128,7 @@ describe('webhook output and the network permission', () => {
     expect(s.hits[0]!.contentType).toMatch(/^application\/json/);
   });
 
-  it('--set webhook.url=... beats the config file\'s url', async () => {
+  it("--set webhook.url=... beats the config file's url", async () => {
     const s = await server();
     const config = configFile(`[plugins.webhook]\nurl = "${s.url}/from-config"\nevents = "run-end"\n${grant(s.port)}`);
     const r = await run([...JOB, '--config', config, '--set', `webhook.url=${s.url}/from-set`, ...COMMAND], { env: withPlugins(pluginDir()) });

@@ -31,7 +31,13 @@ async function counter(): Promise<{ port: number; url: string; hits: () => numbe
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return { port, url: `http://127.0.0.1:${port}/`, hits: () => hits };
 }
 
@@ -107,7 +113,12 @@ describe('code Extism runs while it sets an instance up', () => {
     const table = { id: SECTION.table, body: Uint8Array.from([1, 0x70, 0x00, ...encodeLeb(2 ** 25)]) };
     const at = sections.findIndex((s) => s.id === SECTION.table);
     if (at >= 0) sections[at] = table;
-    else sections.splice(sections.findIndex((s) => s.id > SECTION.table && s.id !== SECTION.custom), 0, table);
+    else
+      sections.splice(
+        sections.findIndex((s) => s.id > SECTION.table && s.id !== SECTION.custom),
+        0,
+        table,
+      );
     const bytes = Buffer.from(writeSections(sections));
     writeFileSync(path.join(plugin, 'plugin.wasm'), bytes);
     const toml = path.join(plugin, 'plugin.toml');
@@ -184,7 +195,12 @@ describe('the consent screen cannot be spoofed', () => {
     const source = sourceFolder('caller');
     const toml = path.join(source, 'plugin.toml');
     const fake = '\\u001b[2K\\r  network:        none\\u001b[A';
-    writeFileSync(toml, readFileSync(toml, 'utf8').replace(/description = ".*"/, `description = "GETs things${fake}"`).replace('[permissions]', '[permissions]\nnetwork = ["127.0.0.1:*"]'));
+    writeFileSync(
+      toml,
+      readFileSync(toml, 'utf8')
+        .replace(/description = ".*"/, `description = "GETs things${fake}"`)
+        .replace('[permissions]', '[permissions]\nnetwork = ["127.0.0.1:*"]'),
+    );
     const home = tempDir();
     const done = await run(['plugins', 'install', source, '--yes'], { env: { RPR_PLUGIN_DIR: home } });
     expect(done.code).not.toBe(0);
@@ -225,13 +241,15 @@ describe('an executor plan cannot choose what runs', () => {
     return { bin, lib, marker };
   }
 
-  const job = (dir: string, config: string, extra: string[] = []) =>
-    run(['--config', config, 'count', '--times', '1', '--executor', 'executor', ...extra, '--', 'hello'], { env: withPlugins(dir) });
+  const job = (dir: string, config: string, extra: string[] = []) => run(['--config', config, 'count', '--times', '1', '--executor', 'executor', ...extra, '--', 'hello'], { env: withPlugins(dir) });
 
-  it('PATH and LD_PRELOAD in the plan are refused (exec_env not granted): nothing of the plugin\'s choosing runs', async () => {
+  it("PATH and LD_PRELOAD in the plan are refused (exec_env not granted): nothing of the plugin's choosing runs", async () => {
     const { bin, lib, marker } = trap();
     const dir = pluginDir('executor');
-    for (const [variable, value] of [['PATH', bin], ['LD_PRELOAD', lib]]) {
+    for (const [variable, value] of [
+      ['PATH', bin],
+      ['LD_PRELOAD', lib],
+    ]) {
       const config = path.join(tempDir(), 'rpr.toml');
       writeFileSync(config, `[plugins.executor]\nplan_env = '${JSON.stringify({ [variable!]: value })}'\n`);
       const done = await job(dir, config);
@@ -242,7 +260,7 @@ describe('an executor plan cannot choose what runs', () => {
     expect(existsSync(`${marker}.preload`)).toBe(false);
   });
 
-  it('with PATH granted, the program is still the one rpr\'s own PATH finds', async () => {
+  it("with PATH granted, the program is still the one rpr's own PATH finds", async () => {
     const { bin, marker } = trap();
     const dir = pluginDir('executor');
     const config = path.join(tempDir(), 'rpr.toml');
@@ -272,7 +290,7 @@ describe('an executor plan cannot choose what runs', () => {
 });
 
 describe('plugin settings from the environment', () => {
-  it('RPR_PLUGIN_<NAME>__<KEY>: a plugin named slack-webhook never reads the slack plugin\'s secret', async () => {
+  it("RPR_PLUGIN_<NAME>__<KEY>: a plugin named slack-webhook never reads the slack plugin's secret", async () => {
     const dir = pluginDir('slack-webhook');
     const secret = { RPR_PLUGIN_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/SECRET' };
     const leaked = await run(['count', '--times', '1', '--output', 'slack-webhook', '--', 'true'], { env: { ...withPlugins(dir), ...secret } });

@@ -21,7 +21,11 @@ afterEach(async () => {
 });
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const jsonRuns = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { exit_code: number });
+const jsonRuns = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { exit_code: number });
 
 describe('install from a file and a folder', () => {
   it('a bare .wasm is described through its own describe export; plugin.toml is generated, asking for nothing', async () => {
@@ -266,7 +270,7 @@ describe('install NAME of a bundled plugin', () => {
     expect(verify.stdout).toMatch(/^ok +fibonacci 1\.0\.0: ok, sha256 [0-9a-f]{12}… from bundled:fibonacci, its plugin\.toml was edited after install$/m);
   });
 
-  it('the seed\'s name fibonacci-backoff: exit 2, saying which bundled plugin is meant', async () => {
+  it("the seed's name fibonacci-backoff: exit 2, saying which bundled plugin is meant", async () => {
     const { dir, env } = pluginHome();
     const r = await run(['plugins', 'install', 'fibonacci-backoff', '--yes'], { env });
     expect(r.code).toBe(2);

@@ -64,7 +64,7 @@ describe('plugins.lock: every load checks the wasm', () => {
     expect((await run(['good-scheduler', '--delay', '10ms', '--', 'true'], { env })).code).toBe(0);
   });
 
-  it('a wasm changed without touching the manifest is refused too (the host\'s own check)', async () => {
+  it("a wasm changed without touching the manifest is refused too (the host's own check)", async () => {
     const { dir, env } = await installed();
     appendFileSync(path.join(dir, 'good-scheduler', 'plugin.wasm'), Buffer.from([0]));
     const job = await run(['good-scheduler', '--', 'true'], { env });
@@ -174,7 +174,10 @@ describe('signatures', () => {
 describe('two rpr processes at once', () => {
   const installProcess = (args: string[], env: Record<string, string>) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [RPR, 'plugins', 'install', ...args, '--yes'], { env: { ...process.env, RPR_CONFIG: undefined, XDG_CONFIG_HOME: '/nonexistent', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [RPR, 'plugins', 'install', ...args, '--yes'], {
+        env: { ...process.env, RPR_CONFIG: undefined, XDG_CONFIG_HOME: '/nonexistent', ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('close', (code) => resolve({ code, stderr }));
@@ -193,7 +196,11 @@ describe('two rpr processes at once', () => {
       expect(sha256(path.join(dir, name, 'plugin.wasm'))).toBe(entry.sha256);
     }
     // Old versions and temporary files are gone: one store folder per plugin, no leftovers.
-    expect(readdirSync(path.join(dir, '.store')).sort()).toEqual(Object.values(lock.plugins).map((e) => path.basename(e.store)).sort());
+    expect(readdirSync(path.join(dir, '.store')).sort()).toEqual(
+      Object.values(lock.plugins)
+        .map((e) => path.basename(e.store))
+        .sort(),
+    );
     expect(readdirSync(dir).filter((f) => f.includes('.tmp') || f.includes('.link-') || f.endsWith('.busy'))).toEqual([]);
     expect((await run(['plugins', 'verify'], { env })).code).toBe(0);
   });

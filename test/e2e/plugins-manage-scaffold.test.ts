@@ -43,29 +43,37 @@ const needRust = (skip: (note: string) => never) => {
 };
 
 describe('rpr plugins new', () => {
-  it.each(['scheduler', 'executor', 'output'])('--kind %s (AssemblyScript): builds and passes its own test as generated', async (kind) => {
-    const dir = path.join(tempDir(), `my-${kind}`);
-    const made = await run(['plugins', 'new', `my-${kind}`, '--kind', kind, '--dir', dir]);
-    expect(made.code, made.stderr).toBe(0);
-    expect(made.stdout).toContain(`created ${kind} plugin "my-${kind}" (AssemblyScript) in ${dir}:`);
-    expect(readdirSync(dir).sort()).toEqual(['.gitignore', 'README.md', 'build.mjs', 'package.json', 'plugin.toml', 'src', 'test.mjs']);
-    expect(readdirSync(path.join(dir, 'src')).sort()).toEqual(['index.ts', 'rpr.ts']);
-    const t = await projectTest(dir);
-    expect(t.code, t.out).toBe(0);
-    expect(t.out).toContain('all checks passed');
-    expect(t.out).not.toContain('not ok');
-  }, 180_000);
+  it.each(['scheduler', 'executor', 'output'])(
+    '--kind %s (AssemblyScript): builds and passes its own test as generated',
+    async (kind) => {
+      const dir = path.join(tempDir(), `my-${kind}`);
+      const made = await run(['plugins', 'new', `my-${kind}`, '--kind', kind, '--dir', dir]);
+      expect(made.code, made.stderr).toBe(0);
+      expect(made.stdout).toContain(`created ${kind} plugin "my-${kind}" (AssemblyScript) in ${dir}:`);
+      expect(readdirSync(dir).sort()).toEqual(['.gitignore', 'README.md', 'build.mjs', 'package.json', 'plugin.toml', 'src', 'test.mjs']);
+      expect(readdirSync(path.join(dir, 'src')).sort()).toEqual(['index.ts', 'rpr.ts']);
+      const t = await projectTest(dir);
+      expect(t.code, t.out).toBe(0);
+      expect(t.out).toContain('all checks passed');
+      expect(t.out).not.toContain('not ok');
+    },
+    180_000,
+  );
 
-  it.for(['scheduler', 'executor', 'output'])('--kind %s --lang rust: builds and passes its own test as generated', async (kind, { skip }) => {
-    needRust(skip);
-    const dir = path.join(tempDir(), `rs-${kind}`);
-    const made = await run(['plugins', 'new', `rs-${kind}`, '--kind', kind, '--lang', 'rust', '--dir', dir]);
-    expect(made.code, made.stderr).toBe(0);
-    expect(readdirSync(path.join(dir, 'src')).sort()).toEqual(['lib.rs', 'rpr.rs']);
-    const t = await projectTest(dir);
-    expect(t.code, t.out).toBe(0);
-    expect(t.out).toContain('all checks passed');
-  }, 180_000);
+  it.for(['scheduler', 'executor', 'output'])(
+    '--kind %s --lang rust: builds and passes its own test as generated',
+    async (kind, { skip }) => {
+      needRust(skip);
+      const dir = path.join(tempDir(), `rs-${kind}`);
+      const made = await run(['plugins', 'new', `rs-${kind}`, '--kind', kind, '--lang', 'rust', '--dir', dir]);
+      expect(made.code, made.stderr).toBe(0);
+      expect(readdirSync(path.join(dir, 'src')).sort()).toEqual(['lib.rs', 'rpr.rs']);
+      const t = await projectTest(dir);
+      expect(t.code, t.out).toBe(0);
+      expect(t.out).toContain('all checks passed');
+    },
+    180_000,
+  );
 
   it('refuses a bad name, an unknown kind or language, and a folder that is not empty', async () => {
     const base = tempDir();
@@ -109,7 +117,10 @@ describe('plugins-src/rust-example', () => {
     expect(validate.stdout).toMatch(/rust-example 0\.1\.0 \(scheduler\): ok$/m);
     const job = await run(['rust-example', '--delay', '20ms', '--attempts', '3', '--json', '--', 'sh', '-c', 'exit 4'], { env });
     expect(job.code, job.stderr).toBe(4);
-    const runs = job.stdout.trim().split('\n').map((l) => JSON.parse(l) as { run: number; exit_code: number });
+    const runs = job.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { run: number; exit_code: number });
     expect(runs.map((r) => r.exit_code)).toEqual([4, 4, 4]);
   }, 180_000);
 });

@@ -106,7 +106,10 @@ describe('hot reload of an installed plugin during a running job', () => {
     const done = await job.done;
     expect(done.code).toBe(1);
     expect(done.stderr).toContain('rpr: plugin "good-scheduler": reloaded version 2.0.0 (was 1.0.0)\n');
-    const runs = done.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { run: number; due: string; end: string });
+    const runs = done.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { run: number; due: string; end: string });
     expect(runs).toHaveLength(14);
     let v1 = 0;
     let v2 = 0;
@@ -169,7 +172,12 @@ describe('rpr plugins validate', () => {
   it('a module outside the ABI: imports, memory, exports; a source template; a missing folder', async () => {
     // (import "env" "abort" (func (param i32 i32 i32 i32))), no memory, no exports.
     const wasm = path.join(tempDir(), 'bad.wasm');
-    writeFileSync(wasm, Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, 0x01, 0x08, 0x01, 0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x02, 0x0d, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x05, 0x61, 0x62, 0x6f, 0x72, 0x74, 0x00, 0x00]));
+    writeFileSync(
+      wasm,
+      Buffer.from([
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0, 0x01, 0x08, 0x01, 0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x02, 0x0d, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x05, 0x61, 0x62, 0x6f, 0x72, 0x74, 0x00, 0x00,
+      ]),
+    );
     const r = await run(['plugins', 'validate', wasm]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('problem: bad.wasm: import "env" "abort" is not part of the rpr plugin ABI 1');

@@ -10,7 +10,11 @@ import { cleanup, RPR, run } from './service-helpers.js';
 
 afterEach(cleanup);
 
-const stamps = (stdout: string) => stdout.split('\n').filter((l) => /^\d+$/.test(l)).map((l) => Number(l) / 1e6);
+const stamps = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map((l) => Number(l) / 1e6);
 const STAMP = ['sh', '-c', 'date +%s%N'];
 
 /** Every start time the decisions announced (--show-next), by position in the job. */
@@ -18,7 +22,10 @@ function announced(stderr: string): number[] {
   const planned: number[] = [];
   const messages = stderr.split('\n').filter((l) => l.startsWith('rpr: chaos: next runs at '));
   messages.forEach((line, i) => {
-    line.replace('rpr: chaos: next runs at ', '').split(', ').forEach((iso, k) => (planned[i + k] ??= Date.parse(iso)));
+    line
+      .replace('rpr: chaos: next runs at ', '')
+      .split(', ')
+      .forEach((iso, k) => (planned[i + k] ??= Date.parse(iso)));
   });
   return planned;
 }

@@ -13,17 +13,20 @@ if (!hasScript) console.warn('SKIP a scheduler plugin leaves the terminal to the
 
 const ENV = { RPR_CONFIG: '', XDG_CONFIG_HOME: '/nonexistent' };
 
-describe('a scheduler plugin job and the command\'s output', () => {
+describe("a scheduler plugin job and the command's output", () => {
   it.skipIf(!hasScript)('the command sees the terminal rpr was given (fibonacci, as with count)', () => {
     const probe = ['sh', '-c', 'test -t 1 && echo STDOUT-IS-TTY || echo STDOUT-IS-PIPE'];
-    for (const args of [['fibonacci', '--initial', '10ms', '--attempts', '1'], ['count', '--times', '1']]) {
+    for (const args of [
+      ['fibonacci', '--initial', '10ms', '--attempts', '1'],
+      ['count', '--times', '1'],
+    ]) {
       const command = [process.execPath, RPR, ...args, '--', ...probe].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
       const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...ENV } });
       expect(r.stdout, args[0]).toContain('STDOUT-IS-TTY');
     }
   });
 
-  it.skipIf(!hasPython)('its runs start the quick way (the launcher), not through execa\'s pipes', async () => {
+  it.skipIf(!hasPython)("its runs start the quick way (the launcher), not through execa's pipes", async () => {
     const r = await rpr(['fibonacci', '--initial', '10ms', '--attempts', '2', '--verbose', '--', 'false'], { env: ENV });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('rpr: runs are started by the launcher');

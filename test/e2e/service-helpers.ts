@@ -5,13 +5,12 @@
  * Prometheus output, and make sure nothing a test started outlives the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RPR } from '../helpers/cli.js';
-import { closeLater, tempDir, track, waitUntil } from '../helpers/processes.js';
+import { closeLater, track, waitUntil } from '../helpers/processes.js';
 
 export { RPR };
 export { cleanup, lines, liveProcesses, sleep, STACK_LINE, tempDir, uniqueSleep, waitUntil } from '../helpers/processes.js';
@@ -40,7 +39,6 @@ export interface StartOptions {
   /** SIGKILL rpr after this long (the test then fails on its exit status). */
   timeoutMs?: number;
 }
-
 
 /**
  * A clean environment: no RPR_* variable of the caller's, no real config file
@@ -220,4 +218,3 @@ export function sampleOf(samples: Sample[], name: string, labels: Record<string,
   if (found.length !== 1) throw new Error(`expected one ${name}${JSON.stringify(labels)}, found ${found.length}`);
   return found[0]!.value;
 }
-

@@ -26,6 +26,7 @@ command = ["sh", "-c", "echo triggered >> ${join(dir, 'hourly.out')}"]
 `,
 );
 
+// biome-ignore lint/suspicious/noExplicitAny: each test reads the JSON shape it asked for
 async function call(port: number, path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, init);
   const text = await res.text();
@@ -143,9 +144,15 @@ describe('rpr up --ui-port: the JSON API and who may use it', () => {
     const port = await freePort();
     const first = startUp(['--config', config, '--only', 'fast', '--history', file, '--ui-port', String(port), '--ui-no-auth']);
     await first.waitFor(/rpr: up: 1 job/);
-    await eventually(async () => (await call(port, '/api/jobs')).body.jobs?.[0]?.runs ?? 0, (n) => n >= 3);
+    await eventually(
+      async () => (await call(port, '/api/jobs')).body.jobs?.[0]?.runs ?? 0,
+      (n) => n >= 3,
+    );
     await first.stop();
-    const kept = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const kept = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(kept.length).toBeGreaterThanOrEqual(3);
     expect(kept.every((r) => r.job === 'fast' && r.run >= 1)).toBe(true);
     // (A run the shutdown itself stopped may be recorded as failed.)
@@ -158,7 +165,10 @@ describe('rpr up --ui-port: the JSON API and who may use it', () => {
       const runs = (await call(port, '/api/jobs/fast/runs')).body.runs;
       expect(runs.length).toBeGreaterThanOrEqual(kept.length);
       expect(runs.slice(0, kept.length)).toEqual(kept);
-      await eventually(() => readFileSync(file, 'utf8').trim().split('\n').length, (n) => n >= kept.length + 2);
+      await eventually(
+        () => readFileSync(file, 'utf8').trim().split('\n').length,
+        (n) => n >= kept.length + 2,
+      );
       // The torn line did not swallow the next record.
       const after = readFileSync(file, 'utf8').trim().split('\n');
       expect(after.filter((l) => l.startsWith('{"job":"fast","run":99')).every((l) => l === '{"job":"fast","run":99,"outc')).toBe(true);

@@ -75,7 +75,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the page of rpr up, in headless chromium', () =
     await page.waitForFunction(() => (document.getElementById('output')?.textContent ?? '').includes('<script>'));
     expect(await page.$eval('#output', (e) => e.textContent)).toBe('<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>\n');
     expect(await page.$eval('#output', (e) => e.children.length)).toBe(0);
-    expect(await page.$eval("#detail-title", (e) => e.textContent)).toMatch(/^chatty: run \d+ \(ok, exit 0\)$/);
+    expect(await page.$eval('#detail-title', (e) => e.textContent)).toMatch(/^chatty: run \d+ \(ok, exit 0\)$/);
     await new Promise((r) => setTimeout(r, 300));
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     mkdirSync(OUTPUT, { recursive: true });
@@ -97,7 +97,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the page of rpr up, in headless chromium', () =
     await page.click('tr[data-job="chatty"] button[data-action="resume"]');
     await page.waitForFunction(() => document.querySelector('tr[data-job="chatty"] td:nth-child(2)')?.textContent === 'running');
     await page.click('tr[data-job="hourly"] button[data-action="trigger"]');
-    await eventually(() => (existsSync(join(dir, 'hourly.out')) ? readFileSync(join(dir, 'hourly.out'), 'utf8') : ''), (t) => t === 'ran\n');
+    await eventually(
+      () => (existsSync(join(dir, 'hourly.out')) ? readFileSync(join(dir, 'hourly.out'), 'utf8') : ''),
+      (t) => t === 'ran\n',
+    );
     await page.close();
   }, 60_000);
 
@@ -126,7 +129,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the page with 200 jobs', () => {
   it('lists every job and keeps updating live', async () => {
     const dir200 = mkdtempSync(join(tmpdir(), 'rpr-uppage200-'));
     const file = join(dir200, 'many.toml');
-    writeFileSync(file, Array.from({ length: 200 }, (_, i) => `[jobs.job-${String(i).padStart(3, '0')}]\nschedule = "interval"\nevery = "${i === 0 ? '500ms' : '1h'}"\ncommand = ["true"]\n`).join('\n'));
+    writeFileSync(
+      file,
+      Array.from({ length: 200 }, (_, i) => `[jobs.job-${String(i).padStart(3, '0')}]\nschedule = "interval"\nevery = "${i === 0 ? '500ms' : '1h'}"\ncommand = ["true"]\n`).join('\n'),
+    );
     const port = await freePort();
     const up = startUp(['--config', file, '--ui-port', String(port), '--ui-no-auth']);
     const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,10 +97,23 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
     const up = startUp(['--config', file, '--metrics-port', String(metricsPort), '--health-port', String(healthPort)]);
     try {
       await up.waitFor(/rpr: up: \d+ jobs from/);
-      await eventually(() => lines(out('cr')).length, (n) => n >= 2);
-      await eventually(() => lines(out('tick')).length, (n) => n >= 3);
-      await eventually(() => hooked.filter((e) => e.job === 'hook').length, (n) => n >= 2);
-      if (redis) await eventually(() => lines(out('coord')).length, (n) => n >= 2);
+      await eventually(
+        () => lines(out('cr')).length,
+        (n) => n >= 2,
+      );
+      await eventually(
+        () => lines(out('tick')).length,
+        (n) => n >= 3,
+      );
+      await eventually(
+        () => hooked.filter((e) => e.job === 'hook').length,
+        (n) => n >= 2,
+      );
+      if (redis)
+        await eventually(
+          () => lines(out('coord')).length,
+          (n) => n >= 2,
+        );
       // The plugin scheduler ran its attempts, then ended as finished (failed), not restarted.
       await up.waitFor(/rpr: fib: ended, exit 3/);
       expect(lines(out('fib'))).toHaveLength(2);
@@ -129,8 +142,14 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
       await up.waitFor(/rpr: reload: cr: removed/);
       await up.waitFor(/rpr: reload: tick: changed \(command, every\), restarting at its next slot/);
       await up.waitFor(/rpr: reload: hook: unchanged/);
-      await eventually(() => lines(out('new')).length, (n) => n >= 2);
-      await eventually(() => lines(out('tick2')).length, (n) => n >= 2);
+      await eventually(
+        () => lines(out('new')).length,
+        (n) => n >= 2,
+      );
+      await eventually(
+        () => lines(out('tick2')).length,
+        (n) => n >= 2,
+      );
       const crDone = lines(out('cr')).length;
       const tickDone = lines(out('tick')).length;
       await new Promise((r) => setTimeout(r, 1500));
@@ -145,7 +164,10 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
       writeFileSync(file, `${config('', '250ms', out('tick2'), false)}\n[jobs.broken]\nschedule = "cron"\ncron = "61 * * * *"\ncommand = ["true"]\n`);
       await up.waitFor(/rpr: reload \(file changed\) refused, the running config stays: .*jobs\.broken\.cron/);
       const newRuns = lines(out('new')).length;
-      await eventually(() => lines(out('new')).length, (n) => n > newRuns + 1);
+      await eventually(
+        () => lines(out('new')).length,
+        (n) => n > newRuns + 1,
+      );
 
       // The file fixed (job new gone, cr back): the change is applied.
       writeFileSync(file, config('', '250ms', out('tick2')));
@@ -168,13 +190,19 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
     expect(ok.stdout).toBe(`${good}: ok, 2 jobs: a, b\n`);
     expect(ok.code).toBe(0);
     const bad = join(dir, 'bad.toml');
-    writeFileSync(bad, '[jobs.a]\nschedule = "cron"\ncron = "61 * * * *"\ncommand = ["true"]\n[jobs.b]\nschedule = "fibonaci"\ncommand = ["true"]\n[jobs.c]\nschedule = "interval"\nevery = "1s"\ncommand = ["no-such-command-rpr"]\n[jobs.d]\nschedule = "interval"\nevery = "1s"\nrestart = "sometimes"\ncommand = ["true"]\n');
+    writeFileSync(
+      bad,
+      '[jobs.a]\nschedule = "cron"\ncron = "61 * * * *"\ncommand = ["true"]\n[jobs.b]\nschedule = "fibonaci"\ncommand = ["true"]\n[jobs.c]\nschedule = "interval"\nevery = "1s"\ncommand = ["no-such-command-rpr"]\n[jobs.d]\nschedule = "interval"\nevery = "1s"\nrestart = "sometimes"\ncommand = ["true"]\n',
+    );
     const r = await rpr(['up', '--config', bad, '--check']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/restart: expected one of never, on-failure, always/);
     const good2 = join(dir, 'bad2.toml');
-    writeFileSync(good2, '[jobs.a]\nschedule = "cron"\ncron = "61 * * * *"\ncommand = ["true"]\n[jobs.b]\nschedule = "fibonaci"\ncommand = ["true"]\n[jobs.c]\nschedule = "interval"\nevery = "1s"\ncommand = ["no-such-command-rpr"]\n');
+    writeFileSync(
+      good2,
+      '[jobs.a]\nschedule = "cron"\ncron = "61 * * * *"\ncommand = ["true"]\n[jobs.b]\nschedule = "fibonaci"\ncommand = ["true"]\n[jobs.c]\nschedule = "interval"\nevery = "1s"\ncommand = ["no-such-command-rpr"]\n',
+    );
     const r2 = await rpr(['up', '--config', good2, '--check']);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/jobs\.b\.schedule: unknown schedule "fibonaci".*fibonacci/);
@@ -207,7 +235,10 @@ command = ["sh", "-c", "echo x >> ${out('coord')}"]
 
   it('restart = "on-failure" starts a failed job again, not one that ended well', async () => {
     const file = join(dir, 'restart.toml');
-    writeFileSync(file, `[jobs.flaky]\nschedule = "count"\ntimes = 1\nrestart = "on-failure"\ncommand = ["sh", "-c", "echo x >> ${join(dir, 'flaky.out')}; exit 1"]\n[jobs.ok]\nschedule = "count"\ntimes = 1\nrestart = "on-failure"\ncommand = ["sh", "-c", "echo x >> ${join(dir, 'ok.out')}"]\n`);
+    writeFileSync(
+      file,
+      `[jobs.flaky]\nschedule = "count"\ntimes = 1\nrestart = "on-failure"\ncommand = ["sh", "-c", "echo x >> ${join(dir, 'flaky.out')}; exit 1"]\n[jobs.ok]\nschedule = "count"\ntimes = 1\nrestart = "on-failure"\ncommand = ["sh", "-c", "echo x >> ${join(dir, 'ok.out')}"]\n`,
+    );
     const up = startUp(['--config', file]);
     try {
       await up.waitFor(/rpr: flaky: ended, exit 1; starting again in 1s/);
@@ -233,7 +264,10 @@ describe('rpr up: a removed job and its running run', () => {
       writeFileSync(file, `${keep}[jobs.long]\nschedule = "interval"\nevery = "1h"\ncommand = ["sh", "-c", "touch ${started}; sleep 1.5; echo done >> ${done}"]\n`);
       const up = startUp(['--config', file, '--on-reload', policy]);
       try {
-        await eventually(() => existsSync(started), (x) => x);
+        await eventually(
+          () => existsSync(started),
+          (x) => x,
+        );
         writeFileSync(file, keep);
         await up.waitFor(policy === 'wait' ? /rpr: reload: long: removed, ending after its running run/ : /rpr: reload: long: removed, stopping now/);
         await new Promise((r) => setTimeout(r, 2500));
@@ -252,9 +286,15 @@ describe('rpr up: shutdown of a run that ignores SIGTERM', () => {
     const marker = uniqueSleep().secs;
     const started = join(dir3, 'started');
     const file = join(dir3, 'kill.toml');
-    writeFileSync(file, `[jobs.stubborn]\nschedule = "interval"\nevery = "1h"\nkill_after = "20s"\ncommand = ["sh", "-c", "trap 'echo term' TERM; touch ${started}; sleep ${marker}; sleep ${marker}"]\n`);
+    writeFileSync(
+      file,
+      `[jobs.stubborn]\nschedule = "interval"\nevery = "1h"\nkill_after = "20s"\ncommand = ["sh", "-c", "trap 'echo term' TERM; touch ${started}; sleep ${marker}; sleep ${marker}"]\n`,
+    );
     const up = startUp(['--config', file]);
-    await eventually(() => existsSync(started), (x) => x);
+    await eventually(
+      () => existsSync(started),
+      (x) => x,
+    );
     up.child.kill('SIGTERM');
     await up.waitFor(/rpr: up: SIGTERM: ending every job/);
     await new Promise((r) => setTimeout(r, 500));
@@ -265,6 +305,12 @@ describe('rpr up: shutdown of a run that ignores SIGTERM', () => {
     await up.exited;
     expect(Date.now() - t0).toBeLessThan(5000);
     // Killed: at most a zombie no one reaps in a container without an init that does.
-    expect(await eventually(async () => alive(liveProcesses(`sleep ${marker}`)), (left) => left.length === 0, 5000)).toEqual([]);
+    expect(
+      await eventually(
+        async () => alive(liveProcesses(`sleep ${marker}`)),
+        (left) => left.length === 0,
+        5000,
+      ),
+    ).toEqual([]);
   }, 30_000);
 });

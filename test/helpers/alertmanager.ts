@@ -12,7 +12,7 @@ const BINARIES = ['prometheus-alertmanager', 'alertmanager'];
 /** The Alertmanager binary, or null (the tests that need it are skipped, saying why). */
 export const ALERTMANAGER = BINARIES.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0) ?? null;
 
-export interface GettableAlert {
+interface GettableAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   startsAt: string;
@@ -84,7 +84,9 @@ export async function startAlertmanager(): Promise<Alertmanager> {
     port,
     url: `http://127.0.0.1:${port}`,
     async alerts(labels = {}) {
-      const filter = Object.entries(labels).map(([k, v]) => `filter=${encodeURIComponent(`${k}="${v}"`)}`).join('&');
+      const filter = Object.entries(labels)
+        .map(([k, v]) => `filter=${encodeURIComponent(`${k}="${v}"`)}`)
+        .join('&');
       const res = await get(port, `/api/v2/alerts${filter ? `?${filter}` : ''}`);
       if (res.status !== 200) throw new Error(`GET /api/v2/alerts: ${res.status} ${res.body}`);
       return JSON.parse(res.body) as GettableAlert[];

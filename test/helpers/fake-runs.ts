@@ -10,7 +10,7 @@ export interface FakeRunScript {
   stdoutHash?: (run: number) => string;
 }
 
-export interface FakeRunLog {
+interface FakeRunLog {
   run: number;
   startedAt: number;
   endedAt?: number;
@@ -34,9 +34,7 @@ export function fakeRunner(clock: FakeClock, script: FakeRunScript = {}) {
         spawnError: null,
         timedOut: false,
         durationMs: entry.endedAt - entry.startedAt,
-        capture: plan.capture
-          ? { matched: script.matched?.(plan.run) ?? plan.capture.patterns.map(() => false), stdoutHash: script.stdoutHash?.(plan.run) ?? null, tail: '', truncated: false }
-          : null,
+        capture: plan.capture ? { matched: script.matched?.(plan.run) ?? plan.capture.patterns.map(() => false), stdoutHash: script.stdoutHash?.(plan.run) ?? null, tail: '', truncated: false } : null,
       };
     })();
     const stop = async (): Promise<void> => {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { RPR } from './cli.js';
 
-export interface Memory {
+interface Memory {
   /** Resident set size now, kB. */
   rssKb: number;
   /** Peak resident set size so far (VmHWM), kB. */
@@ -15,7 +15,7 @@ export interface Memory {
 }
 
 /** VmRSS and VmHWM of a live process; null once it is gone. */
-export function memoryOf(pid: number): Memory | null {
+function memoryOf(pid: number): Memory | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -26,7 +26,7 @@ export function memoryOf(pid: number): Memory | null {
 }
 
 /** How many file descriptors the process has open; null once it is gone. */
-export function openFds(pid: number): number | null {
+function openFds(pid: number): number | null {
   try {
     return readdirSync(`/proc/${pid}/fd`).length;
   } catch {

@@ -114,7 +114,7 @@ export class Sandbox {
   }
 }
 
-export const show = (v: unknown): string => {
+const show = (v: unknown): string => {
   const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? `<${x.length} bytes>` : x)) ?? String(v);
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 };
@@ -125,15 +125,12 @@ export const show = (v: unknown): string => {
  */
 export async function holds<Ts>(property: fc.IAsyncPropertyWithHooks<Ts> | fc.IAsyncProperty<Ts>, params: fc.Parameters<Ts> = {}): Promise<void> {
   const seed = process.env.RPR_PROPERTY_SEED;
-  const replay: fc.Parameters<Ts> =
-    seed !== undefined ? { seed: Number(seed), ...(process.env.RPR_PROPERTY_PATH ? { path: process.env.RPR_PROPERTY_PATH } : {}), endOnFailure: false } : {};
+  const replay: fc.Parameters<Ts> = seed !== undefined ? { seed: Number(seed), ...(process.env.RPR_PROPERTY_PATH ? { path: process.env.RPR_PROPERTY_PATH } : {}), endOnFailure: false } : {};
   const details = await fc.check(property, { numRuns: RUNS, ...params, ...replay });
   if (!details.failed) return;
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance ?? '');
   const report = `${fc.defaultReportMessage(details) ?? 'property failed'}\nGot: ${cause}`;
-  const message =
-    `${report}\n` +
-    `replay: RPR_PROPERTY_SEED=${details.seed} RPR_PROPERTY_PATH=${details.counterexamplePath ?? ''} npx vitest run <this file> -t '<this test>'`;
+  const message = `${report}\n` + `replay: RPR_PROPERTY_SEED=${details.seed} RPR_PROPERTY_PATH=${details.counterexamplePath ?? ''} npx vitest run <this file> -t '<this test>'`;
   process.stderr.write(`\n[property] seed ${details.seed}, path ${details.counterexamplePath}\n`);
   throw new Error(message);
 }
@@ -164,14 +161,30 @@ export function mutated(valid: fc.Arbitrary<string>, alphabet = '0123456789 .,:-
     for (const [at, kind, ch] of edits) {
       const i = s.length === 0 ? 0 : at % (s.length + 1);
       switch (kind) {
-        case 0: s = s.slice(0, i) + s.slice(i + 1); break; // drop
-        case 1: s = s.slice(0, i) + s.charAt(i) + s.slice(i); break; // double
-        case 2: s = s.slice(0, i) + ch + s.slice(i + 1); break; // replace
-        case 3: s = s.slice(0, i) + ch + s.slice(i); break; // insert
-        case 4: s = s.slice(0, i); break; // cut
-        case 5: s = s.toUpperCase(); break;
-        case 6: s = ` ${s} `; break;
-        default: s = s + s; break; // repeat
+        case 0:
+          s = s.slice(0, i) + s.slice(i + 1);
+          break; // drop
+        case 1:
+          s = s.slice(0, i) + s.charAt(i) + s.slice(i);
+          break; // double
+        case 2:
+          s = s.slice(0, i) + ch + s.slice(i + 1);
+          break; // replace
+        case 3:
+          s = s.slice(0, i) + ch + s.slice(i);
+          break; // insert
+        case 4:
+          s = s.slice(0, i);
+          break; // cut
+        case 5:
+          s = s.toUpperCase();
+          break;
+        case 6:
+          s = ` ${s} `;
+          break;
+        default:
+          s = s + s;
+          break; // repeat
       }
     }
     return s;
@@ -179,4 +192,21 @@ export function mutated(valid: fc.Arbitrary<string>, alphabet = '0123456789 .,:-
 }
 
 /** Boundary numbers as text. */
-export const boundaryNumbers = ['0', '-0', '1', '-1', '0.5', '.5', '5.', '9007199254740991', '9007199254740992', '1e21', '99999999999999999999999', '2147483647', '2147483648', '4294967296', '65535', '65536'];
+export const boundaryNumbers = [
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '0.5',
+  '.5',
+  '5.',
+  '9007199254740991',
+  '9007199254740992',
+  '1e21',
+  '99999999999999999999999',
+  '2147483647',
+  '2147483648',
+  '4294967296',
+  '65535',
+  '65536',
+];

@@ -11,7 +11,7 @@ import { freePort, spawnReady, startRedis, stopProcess, type RedisServer } from 
 
 export const HAVE_SENTINEL = spawnSync('redis-sentinel', ['--version'], { stdio: 'ignore' }).status === 0;
 
-export const MASTER = 'rprjobs';
+const MASTER = 'rprjobs';
 
 export interface SentinelSetup {
   servers: RedisServer[];

@@ -33,8 +33,14 @@ describe('docs/alerts.yml', () => {
     expect(alertNames).toEqual(['RprRunsFailing', 'RprJobNotRunning', 'RprCoordinationLost', 'RprPluginRebuilding', 'RprOutputEventsDropped']);
     for (const name of alertNames) {
       const blocks = cases.split(/\n\s*- eval_time: /).filter((b) => b.includes(`alertname: ${name}\n`));
-      expect(blocks.some((b) => /exp_alerts: \[\]/.test(b)), `${name}: a case where it does not fire`).toBe(true);
-      expect(blocks.some((b) => /exp_labels:/.test(b)), `${name}: a case where it fires`).toBe(true);
+      expect(
+        blocks.some((b) => /exp_alerts: \[\]/.test(b)),
+        `${name}: a case where it does not fire`,
+      ).toBe(true);
+      expect(
+        blocks.some((b) => /exp_labels:/.test(b)),
+        `${name}: a case where it fires`,
+      ).toBe(true);
     }
   });
 

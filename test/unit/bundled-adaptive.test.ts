@@ -19,7 +19,13 @@ describe('adaptive', () => {
     const h = await load('adaptive', { 'base-interval': '1s', step: '100ms' });
     const { delays } = await simulate(
       h,
-      [{ exit: 0, durationMs: 50 }, { exit: 1, durationMs: 50 }, { exit: 1, durationMs: 50 }, { exit: 0, durationMs: 50 }, { exit: 0, durationMs: 50 }],
+      [
+        { exit: 0, durationMs: 50 },
+        { exit: 1, durationMs: 50 },
+        { exit: 1, durationMs: 50 },
+        { exit: 0, durationMs: 50 },
+        { exit: 0, durationMs: 50 },
+      ],
       5,
     );
     // healthy: 1000-100; failed: x2; failed: x2; healthy: -100; healthy: -100
@@ -30,7 +36,12 @@ describe('adaptive', () => {
     const h = await load('adaptive', { b: '1s', 'slow-threshold': 2 });
     const { delays } = await simulate(
       h,
-      [{ exit: 0, durationMs: 100 }, { exit: 0, durationMs: 100 }, { exit: 0, durationMs: 250 }, { exit: 0, durationMs: 150 }],
+      [
+        { exit: 0, durationMs: 100 },
+        { exit: 0, durationMs: 100 },
+        { exit: 0, durationMs: 250 },
+        { exit: 0, durationMs: 150 },
+      ],
       4,
     );
     // step defaults to base/10 = 100ms; 250ms > 2 x 100ms is slow; 150ms is not (average now 130ms)
@@ -54,7 +65,14 @@ describe('adaptive', () => {
 
   it('--show-metrics: each decision carries a one-line message for stderr', async () => {
     const h = await load('adaptive', { 'base-interval': '1s', 'show-metrics': true });
-    const { steps } = await simulate(h, [{ exit: 0, durationMs: 120 }, { exit: 2, durationMs: 30 }], 2);
+    const { steps } = await simulate(
+      h,
+      [
+        { exit: 0, durationMs: 120 },
+        { exit: 2, durationMs: 30 },
+      ],
+      2,
+    );
     expect(steps[0]!.raw.message).toBe('adaptive: first run now, then every 1s to start with');
     expect(steps[1]!.raw.message).toBe('adaptive: run 1 ok in 120ms; interval 1s -> 900ms; average 120ms; success 100%');
     expect(steps[2]!.raw.message).toBe('adaptive: run 2 failed in 30ms; interval 900ms -> 1.8s; average 120ms; success 50%');
@@ -96,29 +114,35 @@ describe('load-adaptive', () => {
   });
 
   it('targets and bounds come from the settings', async () => {
-    const h = await load('load-adaptive', { b: '2s', 'target-cpu': 50, 'target-memory': 100, 'target-load': 2, 'min-interval': '1s', 'max-interval': '3s' }, {
-      systemLoad: () => reading({ cpu_percent: 60, memory_percent: 10, load1: 2, cores: 1 }),
-    });
+    const h = await load(
+      'load-adaptive',
+      { b: '2s', 'target-cpu': 50, 'target-memory': 100, 'target-load': 2, 'min-interval': '1s', 'max-interval': '3s' },
+      {
+        systemLoad: () => reading({ cpu_percent: 60, memory_percent: 10, load1: 2, cores: 1 }),
+      },
+    );
     // cpu 60/50 = 1.2 wins over load 2/1/2 = 1.0: 2.4s
     expect((await decide(h, { run: 3 })).delay_ms).toBe(2400);
   });
 
   it('--show-metrics describes each reading', async () => {
     const h = await load('load-adaptive', { 'base-interval': '1s', 'show-metrics': true }, { systemLoad: () => reading({ cpu_percent: 87.5, memory_percent: 41.26 }) });
-    expect((await decide(h, { run: 1 })).message).toBe(
-      'load-adaptive: cpu 87.5% (target 70), memory 41.3% (target 80), load 0.5/core (target 1): x1.25, interval 1.25s',
-    );
+    expect((await decide(h, { run: 1 })).message).toBe('load-adaptive: cpu 87.5% (target 70), memory 41.3% (target 80), load 0.5/core (target 1): x1.25, interval 1.25s');
   });
 
   it('without the system-load permission it keeps the base interval and says why once', async () => {
     const logs: string[] = [];
     const denials: PluginError[] = [];
-    const h = await load('load-adaptive', { 'base-interval': '1s', 'show-metrics': true }, {
-      permissions: { narrow: { hostFunctions: [] } },
-      onLog: (_level: string, m: string) => logs.push(m),
-      onDenied: (e: PluginError) => denials.push(e),
-      systemLoad: () => reading({ cpu_percent: 100 }),
-    });
+    const h = await load(
+      'load-adaptive',
+      { 'base-interval': '1s', 'show-metrics': true },
+      {
+        permissions: { narrow: { hostFunctions: [] } },
+        onLog: (_level: string, m: string) => logs.push(m),
+        onDenied: (e: PluginError) => denials.push(e),
+        systemLoad: () => reading({ cpu_percent: 100 }),
+      },
+    );
     const a = await decide(h, { run: 1 });
     await decide(h, { run: 2 });
     expect(a.delay_ms).toBe(1000);

@@ -146,7 +146,10 @@ describe('alertmanager', () => {
   });
 
   it('on = "change" sends at once when the failure changes; "failure" waits for resend', async () => {
-    for (const [on, want] of [['change', 3], ['failure', 1]] as const) {
+    for (const [on, want] of [
+      ['change', 3],
+      ['failure', 1],
+    ] as const) {
       const am = await alertmanager();
       const h = await load({ url: am.url, on }, [`127.0.0.1:${am.port}`]);
       await outputDeliver(h, start());

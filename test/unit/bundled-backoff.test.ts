@@ -82,7 +82,10 @@ describe('exponential --jitter', () => {
   it('none is exact; full is in [0, d); equal is in [d/2, d)', async () => {
     const none = await load('exponential', { initial: '100ms', jitter: 'none' });
     expect((await simulate(none, [fail], 3)).delays).toEqual([0, 100, 200, 400]);
-    for (const [mode, low] of [['full', 0], ['equal', 0.5]] as const) {
+    for (const [mode, low] of [
+      ['full', 0],
+      ['equal', 0.5],
+    ] as const) {
       const h = await load('exponential', { initial: '1s', max: '8s', jitter: mode });
       const { delays } = await simulate(h, [fail], 60);
       for (let n = 1; n < delays.length; n++) {
@@ -136,7 +139,7 @@ describe('stop on success, --continuous, --attempts', () => {
     expect(d.delays[5]).toBe(100); // first failure after it: initial
   });
 
-  it('--continuous with --attempts: stops after N runs with the last one\'s code', async () => {
+  it("--continuous with --attempts: stops after N runs with the last one's code", async () => {
     const h = await load('fibonacci', { initial: '10ms', continuous: true, attempts: 3 });
     expect((await simulate(h, [fail, ok, ok], 10)).stop).toEqual({ action: 'stop', reason: 'ran 3 times (--attempts 3)', exit_code: 0 });
     const g = await load('fibonacci', { initial: '10ms', continuous: true, attempts: 3 });

@@ -32,7 +32,7 @@ function localMinutes(ms: number, timeZone: string): number {
 }
 
 describe('chaos: random arrivals (--mean)', () => {
-  it('--seed: the same seed gives the same start times, counted from the job\'s start; another seed others', async () => {
+  it("--seed: the same seed gives the same start times, counted from the job's start; another seed others", async () => {
     const a = await simulate(await chaos({ mean: '5m', seed: 42 }), quick, 50, T0);
     const b = await simulate(await chaos({ mean: '5m', seed: 42 }), quick, 50, T0 + 3 * DAY + 17);
     const c = await simulate(await chaos({ mean: '5m', seed: 43 }), quick, 50, T0);
@@ -74,7 +74,11 @@ describe('chaos: --show-next', () => {
   it('each decision lists the next N start times, and they are the ones that happen', async () => {
     const h = await chaos({ mean: '30s', seed: 5, 'show-next': 5 });
     const { steps, starts } = await simulate(h, quick, 12, T0);
-    const listed = (i: number) => String(steps[i]!.raw.message).replace('chaos: next runs at ', '').split(', ').map((t) => Date.parse(t));
+    const listed = (i: number) =>
+      String(steps[i]!.raw.message)
+        .replace('chaos: next runs at ', '')
+        .split(', ')
+        .map((t) => Date.parse(t));
     expect(String(steps[0]!.raw.message)).toMatch(/^chaos: next runs at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z(, |$)){5}/);
     for (let i = 0; i < 6; i++) expect(listed(i), `decision ${i}`).toEqual(starts.slice(i, i + 5));
   });
@@ -95,7 +99,7 @@ describe('chaos: --window in --tz', () => {
     ['Asia/Kolkata', '10:00-11:30', T0],
     ['UTC', '23:00-01:00', T0],
   ];
-  it.each(zones)('%s %s: every start inside the window, by Node\'s tz database; every day has runs', async (tz, window, t0) => {
+  it.each(zones)("%s %s: every start inside the window, by Node's tz database; every day has runs", async (tz, window, t0) => {
     const h = await chaos({ mean: '10m', seed: 11, window, tz });
     const { starts } = await simulate(h, quick, 400, t0);
     const [from, to] = window.split('-').map((w) => Number(w.slice(0, 2)) * 60 + Number(w.slice(3)));
@@ -115,7 +119,7 @@ describe('chaos: --window in --tz', () => {
     for (const s of rule.starts) expect(Math.floor(localMinutes(s, 'Europe/Berlin') / 60)).toBe(9);
   });
 
-  it('the zone names it knows have the rules of the system\'s zoneinfo files', ({ skip }) => {
+  it("the zone names it knows have the rules of the system's zoneinfo files", ({ skip }) => {
     if (!existsSync('/usr/share/zoneinfo/Europe/Paris')) {
       console.warn('bundled-chaos: zone table not compared: no /usr/share/zoneinfo here (Debian package tzdata)');
       skip('no /usr/share/zoneinfo');
@@ -149,7 +153,7 @@ describe('chaos: random slots (--every with --probability)', () => {
   });
 });
 
-describe('chaos: hostile settings stay within a call\'s time limit', () => {
+describe("chaos: hostile settings stay within a call's time limit", () => {
   it('a probability of one in a billion, in a one-minute window: a decision still comes back in time', async () => {
     const h = await chaos({ every: '1s', probability: 1e-9, window: '09:00-09:01', 'show-next': 10, seed: 1 });
     const t = Date.now();

@@ -19,7 +19,12 @@ function stamp(code: number | { failures: number }): string[] {
   const counter = path.join(dir, `count-${Math.random().toString(36).slice(2)}`);
   return ['sh', '-c', `date +%s%N; n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n+1)) > ${counter}; [ $n -ge ${code.failures} ]`];
 }
-const times = (stdout: string) => stdout.trim().split('\n').filter((l) => /^\d+$/.test(l)).map((l) => Number(l) / 1e6);
+const times = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map((l) => Number(l) / 1e6);
 const gaps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]!);
 
 /** Each gap at least its expected value (less 5 ms of clock reading) and at most `slack` more. */
@@ -158,9 +163,15 @@ describe.skipIf(!existsSync(RPR))('bundled outputs through the CLI', () => {
       const r = await rpr(['--config', config, 'count', '--times', '3', '--output', 'elasticsearch', '--', 'echo', 'ünïcode']);
       expect(r.code).toBe(0);
       expect(s.bodies).toHaveLength(1);
-      const lines = s.bodies[0]!.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = s.bodies[0]!.trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.filter((_, i) => i % 2 === 0)).toEqual([{ index: { _index: 'ci' } }, { index: { _index: 'ci' } }, { index: { _index: 'ci' } }]);
-      expect(lines.filter((_, i) => i % 2 === 1).map((d) => [d.run, d.success, d.exit_code])).toEqual([[1, true, 0], [2, true, 0], [3, true, 0]]);
+      expect(lines.filter((_, i) => i % 2 === 1).map((d) => [d.run, d.success, d.exit_code])).toEqual([
+        [1, true, 0],
+        [2, true, 0],
+        [3, true, 0],
+      ]);
     } finally {
       await s.close();
     }

@@ -49,9 +49,22 @@ describe('docker', () => {
     const plan = await executorPlan(h, command(['sh', '-c', 'echo "$GREETING" > /out/x']));
     expect(plan).toEqual({
       argv: [
-        'docker', 'run', '--rm', '--network=none', '--user=1000:1000', '--workdir=/data',
-        '--volume=/srv/data:/data:ro', '--volume=/tmp/out:/out', '--env=GREETING=hello world', '--env=HOME',
-        '--init', '--memory=64m', 'alpine:3.20', 'sh', '-c', 'echo "$GREETING" > /out/x',
+        'docker',
+        'run',
+        '--rm',
+        '--network=none',
+        '--user=1000:1000',
+        '--workdir=/data',
+        '--volume=/srv/data:/data:ro',
+        '--volume=/tmp/out:/out',
+        '--env=GREETING=hello world',
+        '--env=HOME',
+        '--init',
+        '--memory=64m',
+        'alpine:3.20',
+        'sh',
+        '-c',
+        'echo "$GREETING" > /out/x',
       ],
       env: {},
       cwd: '/tmp',
@@ -78,21 +91,44 @@ describe('docker', () => {
   const dockerWorks = spawnSync('docker', ['info'], { timeout: 10_000 }).status === 0;
   // A skip must say why: this machine kind has the docker client but no engine.
   if (!dockerWorks) console.warn('SKIP docker executor end to end: `docker info` failed, no working Docker engine here');
-  it.skipIf(!dockerWorks)('end to end: the planned command runs in a container (needs a working docker)', async () => {
-    const h = await load('docker', { image: 'busybox', env: 'X=from rpr' });
-    const result = await execute(await executorPlan(h, command(['sh', '-c', 'echo "$X"'])));
-    expect(result).toMatchObject({ code: 0, stdout: 'from rpr\n' });
-  }, 120_000);
+  it.skipIf(!dockerWorks)(
+    'end to end: the planned command runs in a container (needs a working docker)',
+    async () => {
+      const h = await load('docker', { image: 'busybox', env: 'X=from rpr' });
+      const result = await execute(await executorPlan(h, command(['sh', '-c', 'echo "$X"'])));
+      expect(result).toMatchObject({ code: 0, stdout: 'from rpr\n' });
+    },
+    120_000,
+  );
 });
 
 describe('ssh', () => {
   it('plans ssh with BatchMode, the options, -- and the command quoted for the remote shell', async () => {
-    const h = await load('ssh', { host: 'deploy@build.example.com', port: 2222, identity: '/keys/id_ed25519', options: 'StrictHostKeyChecking=accept-new, ConnectTimeout=5', 'remote-dir': '/srv/my app' });
+    const h = await load('ssh', {
+      host: 'deploy@build.example.com',
+      port: 2222,
+      identity: '/keys/id_ed25519',
+      options: 'StrictHostKeyChecking=accept-new, ConnectTimeout=5',
+      'remote-dir': '/srv/my app',
+    });
     const plan = await executorPlan(h, command(['printf', '%s|%s\\n', "it's $HOME", 'a;b']));
     expect(plan).toEqual({
       argv: [
-        'ssh', '-p', '2222', '-o', 'BatchMode=yes', '-i', '/keys/id_ed25519', '-o', 'IdentitiesOnly=yes',
-        '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ConnectTimeout=5', '--', 'deploy@build.example.com',
+        'ssh',
+        '-p',
+        '2222',
+        '-o',
+        'BatchMode=yes',
+        '-i',
+        '/keys/id_ed25519',
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'StrictHostKeyChecking=accept-new',
+        '-o',
+        'ConnectTimeout=5',
+        '--',
+        'deploy@build.example.com',
         `cd '/srv/my app' && printf '%s|%s\\n' 'it'\\''s $HOME' 'a;b'`,
       ],
       env: {},
@@ -138,7 +174,7 @@ describe('ssh', () => {
       });
       writeFileSync(
         path.join(dir, 'sshd_config'),
-        [
+        `${[
           `ListenAddress 127.0.0.1:${port}`,
           `HostKey ${path.join(dir, 'host_key')}`,
           `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
@@ -149,7 +185,7 @@ describe('ssh', () => {
           'StrictModes no',
           'PidFile none',
           'LogLevel ERROR',
-        ].join('\n') + '\n',
+        ].join('\n')}\n`,
       );
       // sshd started as root wants its privilege separation directory.
       if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });

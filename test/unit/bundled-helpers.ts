@@ -2,14 +2,7 @@
 // real host library, and a small simulation of the job loop for schedulers.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  loadPlugin,
-  readManifest,
-  type Decision,
-  type LoadOptions,
-  type PluginHandle,
-  type SchedulerState,
-} from '../../src/plugins/index.js';
+import { loadPlugin, readManifest, type Decision, type LoadOptions, type PluginHandle, type SchedulerState } from '../../src/plugins/index.js';
 
 export const DIST = fileURLToPath(new URL('../../plugins-dist/', import.meta.url));
 
@@ -100,7 +93,7 @@ export async function simulate(
 }
 
 /** A raw answer of next, checked against the contract's decision shape. */
-export function asDecision(raw: Record<string, unknown>): Decision {
+function asDecision(raw: Record<string, unknown>): Decision {
   if (raw.action === 'run' && typeof raw.delay_ms === 'number' && Number.isFinite(raw.delay_ms) && raw.delay_ms >= 0) {
     return { action: 'run', delay_ms: raw.delay_ms };
   }

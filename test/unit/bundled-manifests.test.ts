@@ -48,7 +48,9 @@ describe('plugins-dist/', async () => {
   it.each(NAMES)('%s: manifest = template + sha256; kind and permissions as documented', (name) => {
     const template = readFileSync(path.join(SRC, name, 'plugin.toml'), 'utf8');
     const shipped = readFileSync(path.join(DIST, name, 'plugin.toml'), 'utf8');
-    const sha = createHash('sha256').update(readFileSync(path.join(DIST, name, 'plugin.wasm'))).digest('hex');
+    const sha = createHash('sha256')
+      .update(readFileSync(path.join(DIST, name, 'plugin.wasm')))
+      .digest('hex');
     expect(shipped).toBe(template.replace('@SHA256@', sha));
     const m = found.plugins.get(name)!.manifest;
     expect(m.kind).toBe(EXPECTED[name]!.kind);

@@ -129,7 +129,7 @@ describe('slack', () => {
     });
   });
 
-  it('retries a 5xx, up to `retries` times, then reports the failure without the URL\'s secret path', async () => {
+  it("retries a 5xx, up to `retries` times, then reports the failure without the URL's secret path", async () => {
     const s = await server();
     s.statuses = [500, 503];
     const h = await load('slack', { webhook_url: `${s.origin}/services/T0/B0/secret` }, [`127.0.0.1:${s.port}`]);
@@ -167,7 +167,15 @@ describe('slack', () => {
 });
 
 describe('elasticsearch', () => {
-  const bulkOk = (r: Received) => JSON.stringify({ took: 1, errors: false, items: r.body.split('\n').filter((_, i) => i % 2 === 0 && _).map(() => ({ index: { status: 201 } })) });
+  const bulkOk = (r: Received) =>
+    JSON.stringify({
+      took: 1,
+      errors: false,
+      items: r.body
+        .split('\n')
+        .filter((_, i) => i % 2 === 0 && _)
+        .map(() => ({ index: { status: 201 } })),
+    });
 
   it('batches documents and sends them with the bulk API (NDJSON), the rest at job end', async () => {
     const s = await server();
@@ -192,7 +200,11 @@ describe('elasticsearch', () => {
     expect(s.received).toHaveLength(1);
     await outputDeliver(h, jobEnd);
     expect(s.received).toHaveLength(2);
-    expect(s.received[1]!.body.split('\n').filter(Boolean).map((l) => JSON.parse(l))).toMatchObject([{ index: { _index: 'jobs' } }, { run: 3, job: 'etl' }]);
+    expect(
+      s.received[1]!.body.split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    ).toMatchObject([{ index: { _index: 'jobs' } }, { run: 3, job: 'etl' }]);
   });
 
   it('flushes early when the next run is further away than flush-interval, or documents have waited that long', async () => {
@@ -261,8 +273,19 @@ describe('webhook', () => {
       { job: 'sync', type: 'job-start', name: 'sync', wall_ms: T0, host: hostname() },
       { job: 'sync', type: 'run-start', run: 1, due_ms: T0, start_ms: T0 + 1 },
       {
-        job: 'sync', type: 'run-end', run: 1, due_ms: T0 + 10_000, start_ms: T0 + 10_000, end_ms: T0 + 11_500, duration_ms: 1500,
-        exit_code: 2, signal: null, timed_out: false, success: false, decided_by: 'exit-code', output_tail: 'oops',
+        job: 'sync',
+        type: 'run-end',
+        run: 1,
+        due_ms: T0 + 10_000,
+        start_ms: T0 + 10_000,
+        end_ms: T0 + 11_500,
+        duration_ms: 1500,
+        exit_code: 2,
+        signal: null,
+        timed_out: false,
+        success: false,
+        decided_by: 'exit-code',
+        output_tail: 'oops',
       },
       { job: 'sync', type: 'job-end', reason: 'times', exit_code: 0, wall_ms: T0 + 100_000 },
     ]);
@@ -276,7 +299,7 @@ describe('webhook', () => {
     expect(await loadError('webhook', { url: s.origin, events: 'run-end,lunch' })).toMatch(/"lunch" is not an event type/);
   });
 
-  it('no network by default: the user must grant the URL\'s host', async () => {
+  it("no network by default: the user must grant the URL's host", async () => {
     const s = await server();
     const denials: PluginError[] = [];
     const h = await load('webhook', { url: s.origin }, [], { onDenied: (e: PluginError) => denials.push(e) });
@@ -308,7 +331,10 @@ describe('every output, against a dead endpoint', () => {
   ] as const)('%s: the delivery is refused with a reason (never a trap or a hang)', async (name, config) => {
     const port = await deadPort();
     const h = await load(name, config(`http://127.0.0.1:${port}/x`), [`127.0.0.1:${port}`]);
-    const result = await outputDeliver(h, failed(1)).then(() => 'delivered', (e: PluginError) => e.failure);
+    const result = await outputDeliver(h, failed(1)).then(
+      () => 'delivered',
+      (e: PluginError) => e.failure,
+    );
     expect(result).toBe('plugin-error');
     expect(h.stats.rebuilds).toBe(0);
   });

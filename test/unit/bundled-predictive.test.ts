@@ -21,14 +21,17 @@ afterEach(async () => {
 
 /** Load per core in %, by minute of the (UTC) day. */
 type Script = (minuteOfDay: number) => number;
-const between = (from: number, to: number, inside: number, outside: number): Script => (m) => (m >= from && m < to ? inside : outside);
+const between =
+  (from: number, to: number, inside: number, outside: number): Script =>
+  (m) =>
+    m >= from && m < to ? inside : outside;
 
 /** A handle whose system-load readings follow `script` at the simulated time `clock.now`. */
 async function predictive(config: Record<string, unknown>, script: Script, options = {}) {
   const clock = { now: T0, readings: 0 };
   const source = (): SystemLoad => {
     clock.readings++;
-    const load = script(((clock.now % DAY) + DAY) % DAY / M);
+    const load = script((((clock.now % DAY) + DAY) % DAY) / M);
     return { cpu_percent: load, memory_percent: 40, load1: (load / 100) * 2, load5: 0, load15: 0, cores: 2 };
   };
   const h = await loadBundled('predictive', config, { systemLoad: source, ...options });
@@ -87,8 +90,13 @@ describe('predictive', () => {
     const lastDay = (starts: number[]) => starts.filter((s) => s >= T0 + 5 * DAY && s < T0 + 6 * DAY).map((s) => ((s - T0) % DAY) / M);
     expect(lastDay(b.starts).filter((m) => m < 60)).toHaveLength(1);
     expect(lastDay(a.starts).filter((m) => m < 60)).toEqual([]);
-    const message = a.steps.map((s) => String(s.raw.message)).filter((m) => m.includes('held past its period')).at(-1);
-    expect(message).toMatch(/^predictive: load \d+(\.\d)?%, usually [\d.]+%, \d+\/96 quarter hours seen; run \d+ in [\dhms]+ at 2026-01-\d\dT01:\d\d:\d\d\.000Z, predicted [\d.]+% over 2s \(its period's highest [\d.]+%\), held past its period by --max-load 50%$/);
+    const message = a.steps
+      .map((s) => String(s.raw.message))
+      .filter((m) => m.includes('held past its period'))
+      .at(-1);
+    expect(message).toMatch(
+      /^predictive: load \d+(\.\d)?%, usually [\d.]+%, \d+\/96 quarter hours seen; run \d+ in [\dhms]+ at 2026-01-\d\dT01:\d\d:\d\d\.000Z, predicted [\d.]+% over 2s \(its period's highest [\d.]+%\), held past its period by --max-load 50%$/,
+    );
     // --max-delay bounds it: busy until 02:00, the midnight hour's run is held 10 minutes past its
     // last start (00:59:58), and no longer.
     const capped = await predictive({ every: '1h', 'max-load': 50, 'max-delay': '10m' }, between(0, 120, 90, 10));
@@ -167,16 +175,20 @@ describe('predictive keeps its model with rpr', () => {
     const steady = await predictive({ every: '1h', window: '15m' }, script);
     const source = { hang: false };
     const clock = { now: T0 };
-    const hostile = await loadBundled('predictive', { every: '1h', window: '15m' }, {
-      systemLoad: (): SystemLoad => {
-        const until = Date.now() + 1500;
-        while (source.hang && Date.now() < until) {
-          // a reading stuck for longer than the plugin's 1 s time limit
-        }
-        const load = script(((clock.now % DAY) + DAY) % DAY / M);
-        return { cpu_percent: load, memory_percent: 40, load1: (load / 100) * 2, load5: 0, load15: 0, cores: 2 };
+    const hostile = await loadBundled(
+      'predictive',
+      { every: '1h', window: '15m' },
+      {
+        systemLoad: (): SystemLoad => {
+          const until = Date.now() + 1500;
+          while (source.hang && Date.now() < until) {
+            // a reading stuck for longer than the plugin's 1 s time limit
+          }
+          const load = script((((clock.now % DAY) + DAY) % DAY) / M);
+          return { cpu_percent: load, memory_percent: 40, load1: (load / 100) * 2, load5: 0, load15: 0, cores: 2 };
+        },
       },
-    });
+    );
     open.push(hostile);
     const want = await drive(steady.h, steady.clock, 24 * 4);
     // On the third day, with two days learnt: the instance is thrown away mid-call.

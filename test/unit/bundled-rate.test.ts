@@ -119,7 +119,10 @@ describe('rate-limit', () => {
   });
 
   it('asked twice about the same run (a repeated call), counts it once', async () => {
-    for (const [name, config] of [['rate-limit', { rate: '2/1s' }], ['token-bucket', { rate: '2/1s', burst: 2 }]] as const) {
+    for (const [name, config] of [
+      ['rate-limit', { rate: '2/1s' }],
+      ['token-bucket', { rate: '2/1s', burst: 2 }],
+    ] as const) {
       const h = await load(name, config);
       await decide(h, { run: 0 });
       expect((await decide(h, { run: 1 })).delay_ms, name).toBe(0);
@@ -143,7 +146,15 @@ describe('token-bucket', () => {
 
   it('refills while runs take time (burst 1 = evenly spaced)', async () => {
     const h = await load('token-bucket', { rate: '4/1s' });
-    const { starts } = await simulate(h, [{ exit: 0, durationMs: 100 }, { exit: 0, durationMs: 600 }, { exit: 0, durationMs: 10 }], 5);
+    const { starts } = await simulate(
+      h,
+      [
+        { exit: 0, durationMs: 100 },
+        { exit: 0, durationMs: 600 },
+        { exit: 0, durationMs: 10 },
+      ],
+      5,
+    );
     // One token per 250 ms, counted start to start: 0 (full bucket); when the first run ends at
     // 100 the bucket holds 0.4, so 250; the 600 ms run has refilled it when it ends (850): at
     // once; then 250 ms after each start again.
@@ -152,24 +163,23 @@ describe('token-bucket', () => {
 
   it('over any stretch of time L at most B + L x rate runs start', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 10 }),
-        fc.integer({ min: 1, max: 5 }),
-        fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 15 }),
-        async (n, burst, durations) => {
-          const h = await loadBundled('token-bucket', { rate: `${n}/1s`, burst });
-          try {
-            const { starts } = await simulate(h, durations.map((d) => ({ exit: 0, durationMs: d })), 30);
-            for (let i = 0; i < starts.length; i++) {
-              for (let j = i; j < starts.length; j++) {
-                expect(j - i + 1).toBeLessThanOrEqual(burst + ((starts[j]! - starts[i]!) * n) / 1000 + 1e-6);
-              }
+      fc.asyncProperty(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 5 }), fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 15 }), async (n, burst, durations) => {
+        const h = await loadBundled('token-bucket', { rate: `${n}/1s`, burst });
+        try {
+          const { starts } = await simulate(
+            h,
+            durations.map((d) => ({ exit: 0, durationMs: d })),
+            30,
+          );
+          for (let i = 0; i < starts.length; i++) {
+            for (let j = i; j < starts.length; j++) {
+              expect(j - i + 1).toBeLessThanOrEqual(burst + ((starts[j]! - starts[i]!) * n) / 1000 + 1e-6);
             }
-          } finally {
-            await h.close();
           }
-        },
-      ),
+        } finally {
+          await h.close();
+        }
+      }),
       { numRuns: 15 },
     );
   }, 120_000);

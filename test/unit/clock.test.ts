@@ -46,7 +46,7 @@ describe('system clock timeline', () => {
   });
 
   it('without a boot clock, a forward jump counts as a suspend', () => {
-    let mono = 0;
+    const mono = 0;
     let wall = 0;
     const clock = createSystemClock({ mono: () => mono, wall: () => wall, boot: () => undefined });
     clock.now();
@@ -72,7 +72,10 @@ describe('waitForFirst', () => {
     const clock = new FakeClock();
     const asked: number[] = [];
     const sleep = clock.sleep.bind(clock);
-    clock.sleep = (ms, signal) => (asked.push(ms), sleep(ms, signal));
+    clock.sleep = (ms, signal) => {
+      asked.push(ms);
+      return sleep(ms, signal);
+    };
     const month = 30 * 86_400_000; // far beyond setTimeout's 2^31 ms limit
     const abort = new AbortController();
     const reached = waitForFirst(clock, [{ at: month }], abort.signal);

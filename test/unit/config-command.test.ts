@@ -14,7 +14,7 @@ mkdirSync(home);
 let n = 0;
 function file(...lines: string[]): string {
   const path = join(root, `c${n++}.toml`);
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }
 

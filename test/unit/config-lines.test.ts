@@ -37,19 +37,7 @@ describe('scanKeyLines', () => {
   });
 
   it('is not fooled by keys, brackets and newlines inside strings', () => {
-    const text = [
-      'a = """',
-      'fake = 1',
-      '[fake]',
-      '"""',
-      "b = '''",
-      "x = '' ''",
-      "'''",
-      'c = "[not] = \\" # no"',
-      "d = 'e = 1'",
-      'e = """ends with quotes"""""',
-      'f = 1',
-    ].join('\n');
+    const text = ['a = """', 'fake = 1', '[fake]', '"""', "b = '''", "x = '' ''", "'''", 'c = "[not] = \\" # no"', "d = 'e = 1'", 'e = """ends with quotes"""""', 'f = 1'].join('\n');
     const l = lines(text);
     expect(l.lineOf(['fake'])).toBeUndefined();
     expect(l.lineOf(['b'])).toBe(5);

@@ -205,7 +205,7 @@ describe('rpr run NAME: the job between env and [defaults]', () => {
     expect(() => resolveOptions({ command: 'run', job: 'nightly', flags: { every: 1000 }, config })).toThrow('--every does not apply to job nightly (cron)');
   });
 
-  it("names metrics after the job unless --name says otherwise", () => {
+  it('names metrics after the job unless --name says otherwise', () => {
     expect(resolveOptions({ command: 'run', job: 'web', config }).values.name).toBe('web');
     expect(resolveOptions({ command: 'run', job: 'web', flags: { name: 'x' }, config }).values.name).toBe('x');
   });

@@ -12,7 +12,7 @@ let n = 0;
 /** Writes `lines` to a fresh temp file and returns its path. */
 function file(...lines: string[]): string {
   const path = join(root, `c${n++}.toml`);
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }
 
@@ -222,7 +222,12 @@ describe('errors name the file, the line and the key path', () => {
     ['a bad duration', ['[defaults]', '', 'jitter = "30 parsecs"'], 'FILE:3: defaults.jitter: "30 parsecs" is not a duration', /500ms, 30s/],
     ['a bad choice', ['[defaults]', 'on_overlap = "maybe"'], 'FILE:2: defaults.on_overlap: "maybe" is not one of skip, queue, kill, allow'],
     ['a negative count', ['[defaults]', 'max_parallel = -1'], 'FILE:2: defaults.max_parallel: must not be negative, got -1', /use a count of 1 or more/],
-    ['a negative --times in a job', ['[jobs.a]', 'schedule = "count"', 'times = -1', 'command = ["true"]'], 'FILE:3: jobs.a.times: must not be negative, got -1', /omit --times to run without a limit/],
+    [
+      'a negative --times in a job',
+      ['[jobs.a]', 'schedule = "count"', 'times = -1', 'command = ["true"]'],
+      'FILE:3: jobs.a.times: must not be negative, got -1',
+      /omit --times to run without a limit/,
+    ],
     ['a fraction for a count', ['[defaults]', 'max_failures = 1.5'], 'FILE:2: defaults.max_failures: expected a whole number, got 1.5'],
     ['a string for a boolean', ['[defaults]', 'quiet = "loud"'], 'FILE:2: defaults.quiet: expected true or false, got "loud"'],
     ['an array for a string', ['[defaults]', 'prefix = ["a"]'], 'FILE:2: defaults.prefix: expected a string, got ["a"]'],
@@ -235,7 +240,11 @@ describe('errors name the file, the line and the key path', () => {
     ['a quoted number in a job', ['[jobs.a]', 'schedule = "count"', 'times = "3"', 'command = ["true"]'], 'FILE:3: jobs.a.times: expected a whole number, got "3"'],
     ['a quoted boolean', ['[defaults]', 'verbose = "true"'], 'FILE:2: defaults.verbose: expected true or false, got "true"', /without quotes/],
     ['an unknown time zone', ['[defaults]', 'timezone = "Europe/Berln"'], 'FILE:2: defaults.timezone: unknown time zone "Europe/Berln"', /IANA/],
-    ['an unknown time zone in a cron job', ['[jobs.a]', 'schedule = "cron"', 'cron = "* * * * *"', 'timezone = "Mars/Olympus"', 'command = ["true"]'], 'FILE:4: jobs.a.timezone: unknown time zone "Mars/Olympus"'],
+    [
+      'an unknown time zone in a cron job',
+      ['[jobs.a]', 'schedule = "cron"', 'cron = "* * * * *"', 'timezone = "Mars/Olympus"', 'command = ["true"]'],
+      'FILE:4: jobs.a.timezone: unknown time zone "Mars/Olympus"',
+    ],
     ['[plugins] that is not a table', ['plugins = "all"'], 'FILE:1: plugins: expected a table, got the string "all"'],
     ['an unknown [plugins] key', ['[plugins]', 'dirr = "/x"'], 'FILE:2: plugins.dirr: unknown key', /did you mean dir\?.*\[plugins\.NAME\]/],
     ['a wrong [plugins] type', ['[plugins]', 'require_signed = "yes"'], 'FILE:2: plugins.require_signed: expected true or false, got the string "yes"'],
@@ -254,20 +263,31 @@ describe('errors name the file, the line and the key path', () => {
     ['an empty command array', ['[jobs.a]', 'schedule = "count"', 'command = []'], 'FILE:3: jobs.a.command: the command is empty'],
     ['a command that is a number', ['[jobs.a]', 'schedule = "count"', 'command = 7'], 'FILE:3: jobs.a.command: expected an array of strings, got the number 7'],
     ['a bad argv item', ['[jobs.a]', 'schedule = "count"', 'command = [', '  "tar",', '  true,', ']'], 'FILE:5: jobs.a.command[1]: expected a string, got true'],
-    ['an option of another schedule', ['[jobs.a]', 'schedule = "interval"', 'every = "1s"', 'command = ["true"]', 'cron = "* * * * *"'], 'FILE:5: jobs.a.cron: not an option of interval jobs', /cron applies to: cron/],
-    ['an unknown key in a core job', ['[jobs.a]', 'schedule = "count"', 'command = ["true"]', 'retries = 3'], 'FILE:4: jobs.a.retries: unknown key', /known keys: schedule, command, restart, every, times/],
+    [
+      'an option of another schedule',
+      ['[jobs.a]', 'schedule = "interval"', 'every = "1s"', 'command = ["true"]', 'cron = "* * * * *"'],
+      'FILE:5: jobs.a.cron: not an option of interval jobs',
+      /cron applies to: cron/,
+    ],
+    [
+      'an unknown key in a core job',
+      ['[jobs.a]', 'schedule = "count"', 'command = ["true"]', 'retries = 3'],
+      'FILE:4: jobs.a.retries: unknown key',
+      /known keys: schedule, command, restart, every, times/,
+    ],
     ['an interval job without every', ['[jobs.a]', 'schedule = "interval"', 'command = ["true"]'], 'FILE:1: jobs.a: an interval job needs every', /--every/],
     ['a cron job without cron', ['[jobs.a]', 'schedule = "cr"', 'command = ["true"]'], 'FILE:1: jobs.a: a cron job needs cron'],
     ['a stray top-level key before a bad job', ['x = 1', '[jobs.a]', 'schedule = "cron"', 'command = ["true"]'], 'FILE:1: x: unknown key', /known sections/],
-    ['shell = false with a string command', ['[jobs.a]', 'schedule = "count"', 'command = "a | b"', 'shell = false'], 'FILE:4: jobs.a.shell: a command written as one string always runs through sh -c', /array of strings/],
+    [
+      'shell = false with a string command',
+      ['[jobs.a]', 'schedule = "count"', 'command = "a | b"', 'shell = false'],
+      'FILE:4: jobs.a.shell: a command written as one string always runs through sh -c',
+      /array of strings/,
+    ],
     ['a bad regex in a job', ['[jobs.a]', 'schedule = "count"', 'command = ["true"]', 'until_match = "("'], 'FILE:4: jobs.a.until_match: /(/: Unterminated group', /regular expressions/],
     ['a bad time in a job', ['[jobs.a]', 'schedule = "count"', 'command = ["true"]', 'until_time = "25:00"'], 'FILE:4: jobs.a.until_time: "25:00" is not a time'],
     ['a bad core option in a plugin job', ['[jobs.a]', 'schedule = "fibonacci"', 'command = ["true"]', 'timeout = "soon"'], 'FILE:4: jobs.a.timeout: "soon" is not a duration'],
-    [
-      'a key after a multi-line string that looks like TOML',
-      ['[jobs.a]', 'schedule = "count"', 'command = """', 'bogus = 1', '[fake]', '"""', 'bogus = 1'],
-      'FILE:7: jobs.a.bogus: unknown key',
-    ],
+    ['a key after a multi-line string that looks like TOML', ['[jobs.a]', 'schedule = "count"', 'command = """', 'bogus = 1', '[fake]', '"""', 'bogus = 1'], 'FILE:7: jobs.a.bogus: unknown key'],
   ];
 
   it.each(cases)('%s', (_what, lines, message, hint) => {
@@ -304,19 +324,7 @@ describe('errors name the file, the line and the key path', () => {
 
 describe('checkConfigFile', () => {
   it('returns every problem, in line order', () => {
-    const path = file(
-      '[jobs.a]',
-      'schedule = "count"',
-      'command = ["true"]',
-      'timeout = "x"',
-      '',
-      '[defaults]',
-      'no_such_key = 1',
-      'quiet = "loud"',
-      '',
-      '[observability]',
-      'health_port = -1',
-    );
+    const path = file('[jobs.a]', 'schedule = "count"', 'command = ["true"]', 'timeout = "x"', '', '[defaults]', 'no_such_key = 1', 'quiet = "loud"', '', '[observability]', 'health_port = -1');
     const problems = checkConfigFile(path, { nowWall: NOW }).map((p) => p.message.replace(path, 'FILE'));
     expect(problems).toEqual([
       'FILE:4: jobs.a.timeout: "x" is not a duration',

@@ -7,7 +7,15 @@ import { createMetrics } from '../../src/observe/metrics.js';
 import { createJobState } from '../../src/observe/state.js';
 
 const state = (over: Partial<CoordinationState> = {}): CoordinationState => ({
-  backend: 'redis', instance: 'host:1', connected: true, claimed: 0, lost: 0, unavailable: 0, local: 0, onLoss: 'skip', ...over,
+  backend: 'redis',
+  instance: 'host:1',
+  connected: true,
+  claimed: 0,
+  lost: 0,
+  unavailable: 0,
+  local: 0,
+  onLoss: 'skip',
+  ...over,
 });
 
 describe('coordination in health and metrics', () => {
@@ -17,7 +25,14 @@ describe('coordination in health and metrics', () => {
     job.observe({ type: 'coordination', state: state({ claimed: 2, lost: 5 }) });
     job.observe({ type: 'coordination', state: state({ connected: false, claimed: 2, lost: 5, unavailable: 1 }) });
     expect(healthBody(job.snapshot(), 0).coordination).toEqual({
-      backend: 'redis', instance: 'host:1', connected: false, slots_claimed: 2, slots_lost: 5, slots_unavailable: 1, runs_local: 0, on_loss: 'skip',
+      backend: 'redis',
+      instance: 'host:1',
+      connected: false,
+      slots_claimed: 2,
+      slots_lost: 5,
+      slots_unavailable: 1,
+      runs_local: 0,
+      on_loss: 'skip',
     });
   });
 

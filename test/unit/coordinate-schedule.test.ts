@@ -29,7 +29,19 @@ function make(name: string, instance: string, clock: { now: number }, slots: Slo
   const lines: string[] = [];
   const events: JobEvent[] = [];
   // A loaded machine may take a while to connect to the test's Redis; the offline cases stay quick.
-  const c = coordinate(intervalSchedule(100), { url, name, onLoss, slots, jitterMs: 0, skipOverlap, instance, wallNow: () => clock.now, warn: (l) => lines.push(l), verbose: (l) => lines.push(l), link: { connectTimeoutMs: url === redis.url ? 3000 : 300 } });
+  const c = coordinate(intervalSchedule(100), {
+    url,
+    name,
+    onLoss,
+    slots,
+    jitterMs: 0,
+    skipOverlap,
+    instance,
+    wallNow: () => clock.now,
+    warn: (l) => lines.push(l),
+    verbose: (l) => lines.push(l),
+    link: { connectTimeoutMs: url === redis.url ? 3000 : 300 },
+  });
   open.push(c);
   c.schedule.bind?.((e) => events.push(e));
   return { c, s: c.schedule, lines, events };
@@ -111,7 +123,17 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
       first: (c: { nowWall: number }) => fires(c.nowWall, c.nowWall, false),
       after: (prev: { wall: number } | { at: number }, c: { nowWall: number; notBefore?: boolean }) => fires((prev as { wall: number }).wall, c.nowWall, c.notBefore === true),
     };
-    const c = coordinate(inner, { url: redis.url, name, onLoss: 'skip', slots: { kind: 'instants', key: inner.describe }, jitterMs: 0, skipOverlap: false, instance: 'b:2', wallNow: () => clock.now, warn: () => undefined });
+    const c = coordinate(inner, {
+      url: redis.url,
+      name,
+      onLoss: 'skip',
+      slots: { kind: 'instants', key: inner.describe },
+      jitterMs: 0,
+      skipOverlap: false,
+      instance: 'b:2',
+      wallNow: () => clock.now,
+      warn: () => undefined,
+    });
     open.push(c);
     await c.schedule.first(ctx(T));
     spawnSync('redis-cli', ['-p', String(redis.port), 'set', `rpr:{${name}}:slot:${T + 1000}`, 'a:1']);
@@ -159,7 +181,10 @@ describe.skipIf(!HAVE_REDIS)('coordinated interval and cron schedules', () => {
     const clock = { now: T };
     const inner = { describe: 'cron "* * * * * *" in UTC', first: () => ({ due: { wall: T + 1000 }, skipped: 0 }), after: () => null };
     const mk = (instance: string, describe = inner.describe) => {
-      const c = coordinate({ ...inner, describe }, { url: redis.url, name, onLoss: 'skip', slots: { kind: 'instants', key: describe }, jitterMs: 0, skipOverlap: false, instance, wallNow: () => clock.now, warn: () => undefined });
+      const c = coordinate(
+        { ...inner, describe },
+        { url: redis.url, name, onLoss: 'skip', slots: { kind: 'instants', key: describe }, jitterMs: 0, skipOverlap: false, instance, wallNow: () => clock.now, warn: () => undefined },
+      );
       open.push(c);
       return c.schedule;
     };
@@ -195,7 +220,7 @@ describe.skipIf(!HAVE_REDIS)('--on-overlap skip across instances: the lease', ()
   const lease = (name: string) => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout.trim();
   const pttl = (name: string) => Number(spawnSync('redis-cli', ['-p', String(redis.port), 'pttl', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout.trim());
 
-  it('a slot due while another instance runs is skipped and said so; the run\'s end frees the next slot, not those due during it', async () => {
+  it("a slot due while another instance runs is skipped and said so; the run's end frees the next slot, not those due during it", async () => {
     const name = `l${jobs++}`;
     const clock = { now: T };
     const a = make(name, 'a:1', clock, grid(100), redis.url, 'skip', true);
@@ -207,7 +232,9 @@ describe.skipIf(!HAVE_REDIS)('--on-overlap skip across instances: the lease', ()
     // a's run of slot 0 goes on: b passes slot 1, and says why.
     clock.now = T + 101;
     expect(await b.s.claim!({ wall: T + 100 }, ctx(clock.now))).toBe('pass');
-    expect(b.lines.at(-1)).toBe(`rpr: coordination: slot 1 (${new Date(T + 100).toISOString()}) skipped: due while the run of slot 0 (${new Date(T).toISOString()}) on a:1 went on (--on-overlap skip)`);
+    expect(b.lines.at(-1)).toBe(
+      `rpr: coordination: slot 1 (${new Date(T + 100).toISOString()}) skipped: due while the run of slot 0 (${new Date(T).toISOString()}) on a:1 went on (--on-overlap skip)`,
+    );
     expect(b.events.filter((e) => e.type === 'skipped')).toEqual([{ type: 'skipped', count: 1 }]);
     // a's run ends at T+250: slot 2 was due during it too; b, catching up, skips it and takes slot 3.
     a.s.runEnded!({ dueWall: T, endWall: T + 250 });

@@ -67,7 +67,7 @@ describe.skipIf(!HAVE_REDIS)('CLAIM', () => {
     expect(await claimer(k, 'interval 200ms from 9')('x', [9])).toEqual(['moved', 'interval 200ms from 5']);
   });
 
-  it('checking early: a slot not yet due by Redis\'s clock is not claimed, and the answer says Redis\'s time', async () => {
+  it("checking early: a slot not yet due by Redis's clock is not claimed, and the answer says Redis's time", async () => {
     const claim = claimer(keysOf(`claim${job++}`));
     const soon = Date.now() + 60_000;
     const [verdict, time] = await claim('a:1', [soon], 0, 1);

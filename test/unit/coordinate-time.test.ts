@@ -6,7 +6,10 @@ import { RedisClock, timeToMs } from '../../src/coordinate/time.js';
 
 function clocks() {
   const local = { mono: 1000, wall: 1_800_000_000_000 };
-  const clock = new RedisClock(() => local.mono, () => local.wall);
+  const clock = new RedisClock(
+    () => local.mono,
+    () => local.wall,
+  );
   return { local, clock };
 }
 

@@ -8,7 +8,7 @@ import { EXPLICIT, type OptionValues } from '../../src/app/build-job.js';
 import { coordinateJob } from '../../src/app/coordination.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { parseRate, parseRedisUrl, redact } from '../../src/coordinate/index.js';
-import { RprError } from '../../src/errors/index.js';
+import type { RprError } from '../../src/errors/index.js';
 import { parseManifest } from '../../src/plugins/manifest/parse.js';
 import { resolveOptions } from '../../src/options/resolve.js';
 import { backToBackSchedule, intervalSchedule, startingAt } from '../../src/schedule/interval.js';
@@ -20,7 +20,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 function file(...lines: string[]): string {
   const path = join(root, `c${n++}.toml`);
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }
 
@@ -28,7 +28,13 @@ describe('the Redis URL', () => {
   it('takes host, port, database, user and password', () => {
     expect(parseRedisUrl('redis://127.0.0.1:6380/2', {})).toEqual({ host: '127.0.0.1', port: 6380, db: 2, tls: false, shown: 'redis://127.0.0.1:6380/2' });
     expect(parseRedisUrl('redis://app:s%40cret@redis.internal', {})).toEqual({
-      host: 'redis.internal', port: 6379, db: 0, tls: false, username: 'app', password: 's@cret', shown: 'redis://redis.internal:6379',
+      host: 'redis.internal',
+      port: 6379,
+      db: 0,
+      tls: false,
+      username: 'app',
+      password: 's@cret',
+      shown: 'redis://redis.internal:6379',
     });
     expect(parseRedisUrl('rediss://[::1]:7000', {})).toMatchObject({ host: '::1', port: 7000, tls: true });
   });
@@ -49,10 +55,17 @@ describe('the Redis URL', () => {
     expect(() => parseRedisUrl(url, {})).toThrow(message);
   });
 
-  it('redis+sentinel://: the sentinels (26379 by default), the primary\'s name, the database, the servers\' password', () => {
+  it("redis+sentinel://: the sentinels (26379 by default), the primary's name, the database, the servers' password", () => {
     expect(parseRedisUrl('redis+sentinel://s1:26380,s2,[::1]:7/mymaster/3', {})).toEqual({
-      host: 's1', port: 26380, db: 3, tls: false,
-      sentinels: [{ host: 's1', port: 26380 }, { host: 's2', port: 26379 }, { host: '::1', port: 7 }],
+      host: 's1',
+      port: 26380,
+      db: 3,
+      tls: false,
+      sentinels: [
+        { host: 's1', port: 26380 },
+        { host: 's2', port: 26379 },
+        { host: '::1', port: 7 },
+      ],
       master: 'mymaster',
       shown: 'redis+sentinel://s1:26380,s2:26379,[::1]:7/mymaster/3',
     });
@@ -90,7 +103,17 @@ describe('rates of the plugin schedulers', () => {
 
 describe('[coordination] in the config file', () => {
   it('holds url and on_coordination_loss; flag > env > job > [coordination]', () => {
-    const path = file('[coordination]', 'url = "redis://127.0.0.1:6379/1"', 'on_coordination_loss = "run-local"', '', '[jobs.web]', 'schedule = "interval"', 'every = "1m"', 'command = "true"', 'coordinate = "redis://job:1"');
+    const path = file(
+      '[coordination]',
+      'url = "redis://127.0.0.1:6379/1"',
+      'on_coordination_loss = "run-local"',
+      '',
+      '[jobs.web]',
+      'schedule = "interval"',
+      'every = "1m"',
+      'command = "true"',
+      'coordinate = "redis://job:1"',
+    );
     const config = loadConfigFile(path);
     expect(config.coordination).toEqual({ coordinate: 'redis://127.0.0.1:6379/1', onCoordinationLoss: 'run-local' });
     const fromFile = resolveOptions({ command: 'interval', config });
@@ -156,12 +179,23 @@ describe('what --coordinate refuses before the job starts', () => {
   });
 });
 
-describe('[coordination] in a scheduler plugin\'s manifest', () => {
-  const manifest = (kind: string, coordination: string[], config = ['[config.rate]', 'type = "string"', 'help = "N/W"', '[config.spread]', 'type = "boolean"', 'help = "s"', '[config.burst]', 'type = "integer"', 'help = "b"']) =>
-    parseManifest(['[plugin]', 'name = "p"', 'version = "1.0.0"', `kind = "${kind}"`, '[runtime]', 'wasm = "p.wasm"', `sha256 = "${'0'.repeat(64)}"`, ...config, ...coordination].join('\n'), '/x/plugin.toml');
+describe("[coordination] in a scheduler plugin's manifest", () => {
+  const manifest = (
+    kind: string,
+    coordination: string[],
+    config = ['[config.rate]', 'type = "string"', 'help = "N/W"', '[config.spread]', 'type = "boolean"', 'help = "s"', '[config.burst]', 'type = "integer"', 'help = "b"'],
+  ) =>
+    parseManifest(
+      ['[plugin]', 'name = "p"', 'version = "1.0.0"', `kind = "${kind}"`, '[runtime]', 'wasm = "p.wasm"', `sha256 = "${'0'.repeat(64)}"`, ...config, ...coordination].join('\n'),
+      '/x/plugin.toml',
+    );
 
   it('names the settings that hold the rate (and spread, or burst)', () => {
-    expect(manifest('scheduler', ['[coordination]', 'slots = "sliding-window"', 'rate = "rate"', 'spread = "spread"']).coordination).toEqual({ slots: 'sliding-window', rate: 'rate', spread: 'spread' });
+    expect(manifest('scheduler', ['[coordination]', 'slots = "sliding-window"', 'rate = "rate"', 'spread = "spread"']).coordination).toEqual({
+      slots: 'sliding-window',
+      rate: 'rate',
+      spread: 'spread',
+    });
     expect(manifest('scheduler', ['[coordination]', 'slots = "token-bucket"', 'rate = "rate"']).coordination).toEqual({ slots: 'token-bucket', rate: 'rate' });
     expect(manifest('scheduler', []).coordination).toBeUndefined();
     expect('coordination' in manifest('scheduler', [])).toBe(false);

@@ -96,7 +96,10 @@ describe('an hour-long job, compressed with the fake clock', () => {
     const count: JobObserver = (e: JobEvent) => void (events += WIRE_EVENT_TYPES.has(e.type) ? 1 : 0);
     const observers: JobObserver[] = [
       stats.observe,
-      verboseReporter((line) => void (written += line.length), () => clock.wallNow()),
+      verboseReporter(
+        (line) => void (written += line.length),
+        () => clock.wallNow(),
+      ),
       jsonReporter((line) => void (written += line.length)),
       health.observe,
       metrics.observe,
@@ -150,32 +153,36 @@ describe('a plugin instance rebuilt after failures', () => {
   let h: PluginHandle | undefined;
   afterAll(async () => h?.close());
 
-  it(`a trap, then a good answer, ${REBUILDS} times: every call answers, memory and worker threads stay bounded`, async () => {
-    h = await loadPlugin(fixture('hostile'));
-    const next = (mode: string) => schedulerNext(h!, state({ output_tail: mode }));
-    const workers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Worker' || r === 'MessagePort').length;
-    const cycle = async (): Promise<void> => {
-      await expect(next('trap')).rejects.toMatchObject({ failure: 'trap' });
-      expect(await next('')).toEqual({ action: 'run', delay_ms: 5 });
-    };
-    // Warm up: caches, the compiled module, the JIT.
-    for (let i = 0; i < 20; i++) await cycle();
-    const rebuildsBefore = h.stats.rebuilds;
-    const workersBefore = workers();
-    const heapBefore = heapAfterGc();
-    const rssBefore = process.memoryUsage.rss();
-    const t0 = performance.now();
-    for (let i = 0; i < REBUILDS; i++) await cycle();
-    const ms = performance.now() - t0;
-    const heapAfter = heapAfterGc();
-    const rssAfter = process.memoryUsage.rss();
-    expect(h.stats.rebuilds - rebuildsBefore).toBe(REBUILDS);
-    expect(workers()).toBeLessThanOrEqual(workersBefore + 1);
-    const detail = `${REBUILDS} rebuilds in ${(ms / 1000).toFixed(1)} s (${(ms / REBUILDS).toFixed(0)} ms each); heap ${(heapBefore / MB).toFixed(1)} -> ${(heapAfter / MB).toFixed(1)} MB, RSS ${(rssBefore / MB).toFixed(0)} -> ${(rssAfter / MB).toFixed(0)} MB`;
-    console.log(detail);
-    // Each instance has its own wasm memory (16 MB cap here) and a worker thread: a leaked instance
-    // would add megabytes per rebuild. Bounds: generous against allocator noise, far below a leak.
-    expect((heapAfter - heapBefore) / MB, detail).toBeLessThan(8);
-    expect((rssAfter - rssBefore) / MB, detail).toBeLessThan(LONG ? 200 : 120);
-  }, LONG ? 600_000 : 240_000);
+  it(
+    `a trap, then a good answer, ${REBUILDS} times: every call answers, memory and worker threads stay bounded`,
+    async () => {
+      h = await loadPlugin(fixture('hostile'));
+      const next = (mode: string) => schedulerNext(h!, state({ output_tail: mode }));
+      const workers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Worker' || r === 'MessagePort').length;
+      const cycle = async (): Promise<void> => {
+        await expect(next('trap')).rejects.toMatchObject({ failure: 'trap' });
+        expect(await next('')).toEqual({ action: 'run', delay_ms: 5 });
+      };
+      // Warm up: caches, the compiled module, the JIT.
+      for (let i = 0; i < 20; i++) await cycle();
+      const rebuildsBefore = h.stats.rebuilds;
+      const workersBefore = workers();
+      const heapBefore = heapAfterGc();
+      const rssBefore = process.memoryUsage.rss();
+      const t0 = performance.now();
+      for (let i = 0; i < REBUILDS; i++) await cycle();
+      const ms = performance.now() - t0;
+      const heapAfter = heapAfterGc();
+      const rssAfter = process.memoryUsage.rss();
+      expect(h.stats.rebuilds - rebuildsBefore).toBe(REBUILDS);
+      expect(workers()).toBeLessThanOrEqual(workersBefore + 1);
+      const detail = `${REBUILDS} rebuilds in ${(ms / 1000).toFixed(1)} s (${(ms / REBUILDS).toFixed(0)} ms each); heap ${(heapBefore / MB).toFixed(1)} -> ${(heapAfter / MB).toFixed(1)} MB, RSS ${(rssBefore / MB).toFixed(0)} -> ${(rssAfter / MB).toFixed(0)} MB`;
+      console.log(detail);
+      // Each instance has its own wasm memory (16 MB cap here) and a worker thread: a leaked instance
+      // would add megabytes per rebuild. Bounds: generous against allocator noise, far below a leak.
+      expect((heapAfter - heapBefore) / MB, detail).toBeLessThan(8);
+      expect((rssAfter - rssBefore) / MB, detail).toBeLessThan(LONG ? 200 : 120);
+    },
+    LONG ? 600_000 : 240_000,
+  );
 });

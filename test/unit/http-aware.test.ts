@@ -13,15 +13,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  discoverPlugins,
-  loadPlugin,
-  readManifest,
-  schedulerNext,
-  type PluginHandle,
-  type PluginManifest,
-  type SchedulerState,
-} from '../../src/plugins/index.js';
+import { discoverPlugins, loadPlugin, readManifest, schedulerNext, type PluginHandle, type PluginManifest, type SchedulerState } from '../../src/plugins/index.js';
 
 const MANIFEST = fileURLToPath(new URL('../../plugins-dist/http-aware/plugin.toml', import.meta.url));
 /** 2026-10-21T07:26:00Z: two minutes before the example date of the docs. */
@@ -182,7 +174,7 @@ describe('rate-limit reset headers', () => {
     const github = resp('HTTP/2 403 ', ['x-ratelimit-limit: 5000', 'x-ratelimit-remaining: 4999', `x-ratelimit-reset: ${NOW / 1000 + 3000}`], '{"message":"Resource not accessible by integration"}');
     expect(await delay(d.h, github)).toBe(0);
     const limited = github.replace('x-ratelimit-remaining: 4999', 'x-ratelimit-remaining: 0');
-    expect(await delay(d.h, limited)).toBe(3_000_000 > MAX ? MAX : 3_000_000);
+    expect(await delay(d.h, limited)).toBe(Math.min(3_000_000, MAX));
     // a 429 whose reset header does not count still gets min_delay
     expect(await delay(d.h, resp('HTTP/1.1 429 Too Many Requests', ['RateLimit-Remaining: 3', 'RateLimit-Reset: 50']))).toBe(MIN);
     // each Reset pairs with its own Remaining
@@ -222,7 +214,7 @@ describe('JSON body', () => {
   });
 
   it('the body may be followed by stderr lines; it must start with {', async () => {
-    expect(await delay(d.h, json({ retry_after: 3 }) + '\ncurl: (22) The requested URL returned error: 429\n')).toBe(3000);
+    expect(await delay(d.h, `${json({ retry_after: 3 })}\ncurl: (22) The requested URL returned error: 429\n`)).toBe(3000);
     expect(await delay(d.h, resp('HTTP/1.1 429 Too Many Requests', [], '<html>{"retry_after": 3}</html>'))).toBe(MIN);
     expect(await delay(d.h, resp('HTTP/1.1 429 Too Many Requests', [], '{"retry_after": 3'))).toBe(MIN);
   });
@@ -284,7 +276,7 @@ describe('finding the response', () => {
   });
 
   it('text before the response (curl -w, echo) is ignored', async () => {
-    expect(await delay(d.h, 'calling the API...\n' + resp('HTTP/1.1 429 Too Many Requests', ['Retry-After: 3']))).toBe(3000);
+    expect(await delay(d.h, `calling the API...\n${resp('HTTP/1.1 429 Too Many Requests', ['Retry-After: 3'])}`)).toBe(3000);
   });
 
   it('no status line: no hint, even with a JSON hint (curl -s)', async () => {
@@ -426,7 +418,7 @@ describe('clamping', () => {
   });
 
   it('enormous values are clamped, not overflowed', async () => {
-    expect(await delay(d.h, resp('HTTP/1.1 429 x', ['Retry-After: ' + '9'.repeat(400)]))).toBe(MAX);
+    expect(await delay(d.h, resp('HTTP/1.1 429 x', [`Retry-After: ${'9'.repeat(400)}`]))).toBe(MAX);
     expect(await delay(d.h, resp('HTTP/1.1 429 x', ['Retry-After: 99999999999999999999.5']))).toBe(MAX);
     expect(await delay(d.h, resp('HTTP/1.1 429 x', [], '{"retry_after": 1e308}'))).toBe(MAX);
     expect(await delay(d.h, resp('HTTP/1.1 429 x', [], '{"retry_after": 1e999999}'))).toBe(MAX);
@@ -446,21 +438,21 @@ describe('untrusted input', () => {
 
   const hostile: Record<string, string> = {
     'deep JSON nesting': resp('HTTP/1.1 429 x', [], fill('', '{"a":')),
-    'deep JSON nesting, closed': resp('HTTP/1.1 429 x', [], '{"retry_after":' + '['.repeat(8000) + ']'.repeat(8000) + '}'),
-    'a 16 KiB number': resp('HTTP/1.1 429 x', [], '{"retry_after": ' + '7'.repeat(HEAD - 60) + '}'),
-    'a 16 KiB exponent': resp('HTTP/1.1 429 x', [], '{"retry_after": 1e' + '9'.repeat(HEAD - 60) + '}'),
-    'a 16 KiB Retry-After': resp('HTTP/1.1 429 x', ['Retry-After: ' + '9'.repeat(HEAD - 60)]),
-    'a 16 KiB fraction': resp('HTTP/1.1 429 x', ['Retry-After: 1.' + '9'.repeat(HEAD - 60)]),
+    'deep JSON nesting, closed': resp('HTTP/1.1 429 x', [], `{"retry_after":${'['.repeat(8000)}${']'.repeat(8000)}}`),
+    'a 16 KiB number': resp('HTTP/1.1 429 x', [], `{"retry_after": ${'7'.repeat(HEAD - 60)}}`),
+    'a 16 KiB exponent': resp('HTTP/1.1 429 x', [], `{"retry_after": 1e${'9'.repeat(HEAD - 60)}}`),
+    'a 16 KiB Retry-After': resp('HTTP/1.1 429 x', [`Retry-After: ${'9'.repeat(HEAD - 60)}`]),
+    'a 16 KiB fraction': resp('HTTP/1.1 429 x', [`Retry-After: 1.${'9'.repeat(HEAD - 60)}`]),
     'status lines only': fill('', 'HTTP/1.1 429 x\n'),
     'status lines with broken headers': fill('', 'HTTP/1.1 429 x\r\nRetry-After: 1\r\nbroken line\r\n'),
-    'headers only': fill('HTTP/1.1 429 x\r\n', 'X-A: ' + 'b'.repeat(50) + '\r\n'),
+    'headers only': fill('HTTP/1.1 429 x\r\n', `X-A: ${'b'.repeat(50)}\r\n`),
     'many tiny responses': fill('', 'HTTP/2 429\n\n'),
     'many Retry-After headers': fill('HTTP/1.1 429 x\r\n', 'Retry-After: soon\r\n', '\r\n'),
     'a wide JSON object': resp('HTTP/1.1 429 x', [], fill('{', '"k":[0,0,0],', '"retry_after":3}')),
     'a JSON string full of escapes': resp('HTTP/1.1 429 x', [], fill('{"x":"', '\\u0000\\n', '","retry_after":3}')),
     'CR and NUL soup': fill('HTTP/1.1 429 x\r\n', '\r\0\r\n\0'),
     'unicode and lone surrogates': resp('HTTP/1.1 429 ✓', ['Retry-After: ３'], fill('{"é":"', '😀\ud800', '"}')),
-    'binary': Buffer.from(Array.from({ length: HEAD }, (_, i) => (i * 7919 + 13) % 256)).toString('latin1'),
+    binary: Buffer.from(Array.from({ length: HEAD }, (_, i) => (i * 7919 + 13) % 256)).toString('latin1'),
   };
 
   for (const [name, text] of Object.entries(hostile)) {

@@ -24,7 +24,7 @@ describe('launcher requests', () => {
     expect(msg).toEqual(['run', 'inherit', 'null', '', String(argv.length), ...argv, 'RPR_RUN=1', 'EMPTY=', 'EQ=a=b']);
   });
 
-  it('carry a working directory as one field, empty for rpr\'s own', () => {
+  it("carry a working directory as one field, empty for rpr's own", () => {
     const [msg] = decode(encodeRun({ ...request(['true']), cwd: '/srv/a b/ü' }));
     expect(msg).toEqual(['run', 'inherit', 'null', '/srv/a b/ü', '1', 'true']);
     expect(canEncodeRun({ ...request(['true']), cwd: '/a\0b' })).toBe(false);
@@ -48,7 +48,11 @@ describe('launcher requests', () => {
 
   it('several messages in one stream stay apart', () => {
     const stream = Buffer.concat([encodeEnv({ A: '1', B: undefined, C: 'x\ny' }), encodeRun(request(['true'])), encodeRun(request(['x']))]);
-    expect(decode(stream)).toEqual([['env', 'A=1', 'C=x\ny'], ['run', 'inherit', 'null', '', '1', 'true'], ['run', 'inherit', 'null', '', '1', 'x']]);
+    expect(decode(stream)).toEqual([
+      ['env', 'A=1', 'C=x\ny'],
+      ['run', 'inherit', 'null', '', '1', 'true'],
+      ['run', 'inherit', 'null', '', '1', 'x'],
+    ]);
   });
 
   it('refuse what exec could not take or a variable name could not carry', () => {
@@ -75,7 +79,23 @@ describe('launcher replies', () => {
   });
 
   it('reject anything else', () => {
-    for (const line of ['', 'started', 'started 0', 'started -1', 'started 12 13', 'started 1e3', 'started 007', 'exit 12', 'exit 12 256', 'exit 12 1 ', 'signal 12 0', 'error', 'error enoent', 'hello 1', 'Traceback (most recent call last):']) {
+    for (const line of [
+      '',
+      'started',
+      'started 0',
+      'started -1',
+      'started 12 13',
+      'started 1e3',
+      'started 007',
+      'exit 12',
+      'exit 12 256',
+      'exit 12 1 ',
+      'signal 12 0',
+      'error',
+      'error enoent',
+      'hello 1',
+      'Traceback (most recent call last):',
+    ]) {
       expect(parseReply(line), line).toBeNull();
     }
   });
@@ -83,7 +103,10 @@ describe('launcher replies', () => {
   it('are read as lines across chunk boundaries', () => {
     const reader = new ReplyReader();
     expect(reader.push('star')).toEqual([]);
-    expect(reader.push(Buffer.from('ted 7\nexit 7 3\nsig'))).toEqual([{ type: 'started', pid: 7 }, { type: 'exit', pid: 7, code: 3 }]);
+    expect(reader.push(Buffer.from('ted 7\nexit 7 3\nsig'))).toEqual([
+      { type: 'started', pid: 7 },
+      { type: 'exit', pid: 7, code: 3 },
+    ]);
     expect(reader.push('nal 7 9\n')).toEqual([{ type: 'signal', pid: 7, signo: 9 }]);
   });
 });

@@ -7,8 +7,7 @@ import { Launcher } from '../../src/run/launcher.js';
 import type { ProcessEnd, Spawned, SpawnRequest } from '../../src/run/spawn.js';
 
 /** The launcher needs Linux and python3 >= 3.8; elsewhere rpr uses execa and these tests do not apply. */
-const available =
-  process.platform === 'linux' && spawnSync('python3', ['-c', 'import sys; sys.exit(sys.version_info < (3, 8))']).status === 0;
+const available = process.platform === 'linux' && spawnSync('python3', ['-c', 'import sys; sys.exit(sys.version_info < (3, 8))']).status === 0;
 
 const fallbacks: SpawnRequest[] = [];
 const fallbackEnd: ProcessEnd = { exitCode: null, signal: null, spawnError: 'EFALLBACK' };
@@ -82,9 +81,7 @@ afterEach(() => {
 describe.skipIf(!available)('Launcher', () => {
   it('tells an exit code above 128 from death by a signal', async () => {
     const launcher = await startLauncher();
-    const ends = await Promise.all(
-      ['exit 0', 'exit 3', 'exit 130', 'exit 255', 'kill -INT $$', 'kill -TERM $$', 'kill -KILL $$'].map((s) => launch(launcher, sh(s)).ended),
-    );
+    const ends = await Promise.all(['exit 0', 'exit 3', 'exit 130', 'exit 255', 'kill -INT $$', 'kill -TERM $$', 'kill -KILL $$'].map((s) => launch(launcher, sh(s)).ended));
     expect(ends).toEqual([
       { exitCode: 0, signal: null, spawnError: null },
       { exitCode: 3, signal: null, spawnError: null },
@@ -101,7 +98,11 @@ describe.skipIf(!available)('Launcher', () => {
     const run = launch(launcher, sh('sleep 5 & sleep 5; wait'));
     while (run.pid === undefined) await new Promise((r) => setTimeout(r, 5));
     const stat = readFileSync(`/proc/${run.pid}/stat`, 'latin1');
-    const [pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
+    const [pgrp, session] = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(2, 4)
+      .map(Number);
     expect([pgrp, session]).toEqual([run.pid, run.pid]);
     run.signal('SIGTERM'); // the whole group: both sleeps too
     expect(await run.ended).toEqual({ exitCode: null, signal: 'SIGTERM', spawnError: null });

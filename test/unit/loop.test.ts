@@ -34,8 +34,7 @@ async function simulate(jobSpec: JobSpec, schedule: Schedule, script: FakeRunScr
   return { outcome, log, events, clock, job };
 }
 
-const skippedTotal = (events: JobEvent[]): number =>
-  events.reduce((n, e) => n + (e.type === 'skipped' ? e.count : 0), 0);
+const skippedTotal = (events: JobEvent[]): number => events.reduce((n, e) => n + (e.type === 'skipped' ? e.count : 0), 0);
 
 describe('fixed-rate interval', () => {
   it('starts run k at k x every from the first run, with no drift', async () => {

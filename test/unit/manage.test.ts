@@ -114,7 +114,14 @@ describe('lock file and mutex', () => {
     expect(await withMutex(dir, async () => 'ran')).toBe('ran');
     writeFileSync(path.join(dir, MUTEX_FILE), JSON.stringify({ pid: process.pid, host: os.hostname(), started: Date.now(), token: 'live' }));
     let told = '';
-    await expect(withMutex(dir, async () => 'never', (owner) => (told = owner), 300)).rejects.toThrow(/another rpr is changing the plugins in/);
+    await expect(
+      withMutex(
+        dir,
+        async () => 'never',
+        (owner) => (told = owner),
+        300,
+      ),
+    ).rejects.toThrow(/another rpr is changing the plugins in/);
     expect(told).toContain('"token":"live"');
   });
 });

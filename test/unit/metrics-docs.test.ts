@@ -11,11 +11,15 @@ const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf
 const dashboard = readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
 const alerts = readFileSync(new URL('../../docs/alerts.yml', import.meta.url), 'utf8');
 const get = (port: number, path: string) =>
-  new Promise<string>((resolve, reject) => http.get({ host: '127.0.0.1', port, path }, (res) => {
-    let body = '';
-    res.on('data', (d: Buffer) => (body += d.toString()));
-    res.on('end', () => resolve(body));
-  }).on('error', reject));
+  new Promise<string>((resolve, reject) =>
+    http
+      .get({ host: '127.0.0.1', port, path }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject),
+  );
 
 /** Metric names in the exposition text; histograms as their base name. */
 const served = (text: string): string[] => [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);

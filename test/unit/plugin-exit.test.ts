@@ -29,12 +29,34 @@ beforeAll(() => {
   rmSync(CHILD, { recursive: true, force: true });
   mkdirSync(CHILD, { recursive: true });
   const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [
-    tsc, '--outDir', path.join(CHILD, 'dist'), '--rootDir', path.join(ROOT, 'src'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
-    '--target', 'ES2022', '--lib', 'ES2022', '--types', 'node', '--strict', '--skipLibCheck', '--resolveJsonModule', '--allowJs', path.join(ROOT, 'src/plugins/index.ts'),
-    // Loaded by URL into worker threads, so no import reaches it.
-    path.join(ROOT, 'src/plugins/host/worker-preload.js'),
-  ], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      tsc,
+      '--outDir',
+      path.join(CHILD, 'dist'),
+      '--rootDir',
+      path.join(ROOT, 'src'),
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--target',
+      'ES2022',
+      '--lib',
+      'ES2022',
+      '--types',
+      'node',
+      '--strict',
+      '--skipLibCheck',
+      '--resolveJsonModule',
+      '--allowJs',
+      path.join(ROOT, 'src/plugins/index.ts'),
+      // Loaded by URL into worker threads, so no import reaches it.
+      path.join(ROOT, 'src/plugins/host/worker-preload.js'),
+    ],
+    { stdio: 'inherit' },
+  );
   // The compiled host finds wit/ and package.json relative to itself, as in the package.
   symlinkSync(path.join(ROOT, 'wit'), path.join(CHILD, 'wit'));
   copyFileSync(path.join(ROOT, 'package.json'), path.join(CHILD, 'package.json'));

@@ -227,7 +227,14 @@ describe("on rpr's own thread, a module that catches the refusal of its allocati
   const sec = (id: number, content: number[]) => [id, ...encodeLeb(content.length), ...content];
   const name = (s: string) => [...encodeLeb(s.length), ...Buffer.from(s)];
   const bytes = Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...sec(1, [2, 0x60, 1, 0x7e, 1, 0x7e, 0x60, 0, 1, 0x7f]),
     ...sec(2, [1, ...name('extism:host/env'), ...name('alloc'), 0x00, 0]),
     ...sec(3, [1, 1]),

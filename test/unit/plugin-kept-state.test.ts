@@ -49,9 +49,7 @@ describe('decision.keep is checked', () => {
   it('is at most 64 KiB of compact UTF-8 JSON', () => {
     const fits = 'é'.repeat((65536 - 2) / 2); // 2 bytes each, plus the quotes
     expect(checkDecision('p', { action: 'run', delay_ms: 0, keep: fits }).keep).toBe(fits);
-    expect(() => checkDecision('p', { action: 'run', delay_ms: 0, keep: `${fits}x` })).toThrow(
-      'plugin "p" next: answer is not a decision: its keep is 65537 bytes of JSON, at most 65536 are kept',
-    );
+    expect(() => checkDecision('p', { action: 'run', delay_ms: 0, keep: `${fits}x` })).toThrow('plugin "p" next: answer is not a decision: its keep is 65537 bytes of JSON, at most 65536 are kept');
   });
 
   it('the state always carries kept (null before anything was kept)', () => {
@@ -62,10 +60,10 @@ describe('decision.keep is checked', () => {
 });
 
 describe.each([
-  ['on rpr\'s own thread', false],
+  ["on rpr's own thread", false],
   ['in a worker', true],
 ])('what a scheduler keeps survives a trap that rebuilds its instance (%s)', (_where, forceWorker) => {
-  it('counts on across the rebuild, while the instance\'s own global starts again', async () => {
+  it("counts on across the rebuild, while the instance's own global starts again", async () => {
     const handle = await loadPlugin(fixture('hostile'), { forceWorker });
     open.push(handle);
     const said: string[] = [];

@@ -121,7 +121,11 @@ describe('parseManifest', () => {
     ['alias clash', base.replace('aliases = ["base-delay"]', 'aliases = ["jitter"]'), /"jitter" is already used/],
     ['missing help', base.replace('help = "jitter"\n', ''), /config\.jitter\.help must be a non-empty string/],
     ['reads_output not a boolean', base.replace('kind = "scheduler"', 'kind = "scheduler"\nreads_output = "yes"'), /plugin\.reads_output must be true or false/],
-    ['reads_output on an output', base.replace('kind = "scheduler"', 'kind = "output"\nreads_output = true').replace(/\[config\.[\s\S]*?(?=\[permissions\])/, ''), /plugin\.reads_output is for scheduler plugins/],
+    [
+      'reads_output on an output',
+      base.replace('kind = "scheduler"', 'kind = "output"\nreads_output = true').replace(/\[config\.[\s\S]*?(?=\[permissions\])/, ''),
+      /plugin\.reads_output is for scheduler plugins/,
+    ],
   ])('%s: the error names the file and the reason', (_what, text, reason) => {
     const message = error(text);
     expect(message).toMatch(/^\/plugins\/fib\/plugin\.toml: /);
@@ -184,10 +188,13 @@ describe('discoverPlugins', () => {
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('a job\'s discovery parses manifests but does not hash wasm: the tampered one is found at its load', async () => {
+  it("a job's discovery parses manifests but does not hash wasm: the tampered one is found at its load", async () => {
     const d = await discoverPlugins({ bundledDir: bundled, env: { RPR_PLUGIN_DIR: user } });
     expect([...d.plugins.keys()].sort()).toEqual(['executor', 'good-scheduler', 'listener', 'probe']);
-    expect(d.problems.map((p) => p.message).sort()).toEqual([expect.stringMatching(/broken\/plugin\.toml: not valid TOML/), expect.stringMatching(/future\/plugin\.toml: needs rpr 99\.0\.0 or later/)]);
+    expect(d.problems.map((p) => p.message).sort()).toEqual([
+      expect.stringMatching(/broken\/plugin\.toml: not valid TOML/),
+      expect.stringMatching(/future\/plugin\.toml: needs rpr 99\.0\.0 or later/),
+    ]);
   });
 
   it('with verifyFiles: loads bundled and user plugins; the user one shadows with a notice; broken ones are reported', async () => {

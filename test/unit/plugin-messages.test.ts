@@ -13,7 +13,17 @@ describe('answers are checked', () => {
     expect(checkDecision('p', { action: 'run', delay_ms: 0 })).toEqual({ action: 'run', delay_ms: 0 });
     expect(checkDecision('p', { action: 'stop', reason: 'done', exit_code: 3, extra: 1 })).toEqual({ action: 'stop', reason: 'done', exit_code: 3 });
     expect(checkDecision('p', { action: 'stop', reason: 'done', exit_code: null })).toEqual({ action: 'stop', reason: 'done' });
-    for (const bad of [{ action: 'run', delay_ms: -1 }, { action: 'run', delay_ms: 'soon' }, { action: 'run' }, { action: 'stop' }, { action: 'stop', reason: 'x', exit_code: 300 }, { action: 'wait' }, null, 'run', undefined]) {
+    for (const bad of [
+      { action: 'run', delay_ms: -1 },
+      { action: 'run', delay_ms: 'soon' },
+      { action: 'run' },
+      { action: 'stop' },
+      { action: 'stop', reason: 'x', exit_code: 300 },
+      { action: 'wait' },
+      null,
+      'run',
+      undefined,
+    ]) {
       expect(() => checkDecision('p', bad), JSON.stringify(bad)).toThrow(/plugin "p" next: answer is not/);
     }
   });
@@ -37,7 +47,18 @@ describe('inputs are built', () => {
   it('job events in snake_case', () => {
     const result = { run: 2, dueWall: 10, startWall: 11, endWall: 20, durationMs: 9, exitCode: 1, signal: null, timedOut: false, success: false, decidedBy: 'exit-code' as const };
     expect(toWireEvent({ type: 'run-end', result }, 'tail')).toEqual({
-      type: 'run-end', run: 2, due_ms: 10, start_ms: 11, end_ms: 20, duration_ms: 9, exit_code: 1, signal: null, timed_out: false, success: false, decided_by: 'exit-code', output_tail: 'tail',
+      type: 'run-end',
+      run: 2,
+      due_ms: 10,
+      start_ms: 11,
+      end_ms: 20,
+      duration_ms: 9,
+      exit_code: 1,
+      signal: null,
+      timed_out: false,
+      success: false,
+      decided_by: 'exit-code',
+      output_tail: 'tail',
     });
     // The monotonic clock's float noise is rounded to microseconds.
     expect(toWireEvent({ type: 'run-end', result: { ...result, durationMs: 1.8056329999999434 } })).toMatchObject({ duration_ms: 1.806 });

@@ -14,7 +14,13 @@ const vec = (items: number[][]) => [...encodeLeb(items.length), ...items.flat()]
 const module = (...sections: { id: number; body: Uint8Array }[]) => writeSections(sections);
 
 // (type 0: () -> ()) (type 1: () -> i32)
-const types = section(SECTION.type, vec([[0x60, 0, 0], [0x60, 0, 1, 0x7f]]));
+const types = section(
+  SECTION.type,
+  vec([
+    [0x60, 0, 0],
+    [0x60, 0, 1, 0x7f],
+  ]),
+);
 const funcs = (n: number) => section(SECTION.function, vec(Array.from({ length: n }, () => [0])));
 const code = (n: number) => section(SECTION.code, vec(Array.from({ length: n }, () => [2, 0, 0x0b])));
 const memory = (...limits: number[][]) => section(SECTION.memory, vec(limits));
@@ -24,7 +30,11 @@ const exports = (...e: [string, number, number][]) => section(SECTION.export, ve
 
 describe('prepareWasm', () => {
   it('sets the memory maximum to the cap (no max, or a larger one)', () => {
-    for (const [max, expected] of [[undefined, 4], [65536, 4], [3, 3]] as const) {
+    for (const [max, expected] of [
+      [undefined, 4],
+      [65536, 4],
+      [3, 3],
+    ] as const) {
       const out = prepareWasm(module(types, memory(lim(1, max))), 4);
       expect(inspectWasm(out.bytes).memories).toEqual([{ min: 1, max: expected, shared: false, memory64: false }]);
     }
@@ -50,7 +60,10 @@ describe('prepareWasm', () => {
     expect(out.initExports).toEqual([START_EXPORT, INITIALIZE_EXPORT]);
     const info = inspectWasm(out.bytes);
     expect(info.start).toBeUndefined();
-    expect(info.exports.map((e) => [e.name, e.index])).toEqual([[INITIALIZE_EXPORT, 1], [START_EXPORT, 0]]);
+    expect(info.exports.map((e) => [e.name, e.index])).toEqual([
+      [INITIALIZE_EXPORT, 1],
+      [START_EXPORT, 0],
+    ]);
     expect(readSections(out.bytes).some((s) => s.id === SECTION.start)).toBe(false);
   });
 

@@ -37,13 +37,22 @@ function valueFor(def: OptionDef): fc.Arbitrary<string> {
     boolean: fc.constantFrom('true', 'false'),
   };
   const v = valid[def.type]!;
-  return fc.oneof({ weight: 3, arbitrary: v }, { weight: 2, arbitrary: mutated(v) }, { weight: 1, arbitrary: fc.constantFrom(...boundaryNumbers, '', ' ', '-1', '--', '-e') }, { weight: 1, arbitrary: anyText(12) });
+  return fc.oneof(
+    { weight: 3, arbitrary: v },
+    { weight: 2, arbitrary: mutated(v) },
+    { weight: 1, arbitrary: fc.constantFrom(...boundaryNumbers, '', ' ', '-1', '--', '-e') },
+    { weight: 1, arbitrary: anyText(12) },
+  );
 }
 
 /** One flag as users write it: --flag value, --flag=value, -f value; booleans alone or with a value. */
 const flag: fc.Arbitrary<string[]> = fc.constantFrom(...FLAGS).chain((def) => {
   const names = [long(def), ...(short(def) ? [short(def)!] : [])];
-  if (def.type === 'boolean') return fc.oneof(fc.constantFrom(...names).map((n) => [n]), fc.tuple(fc.constantFrom(...names), valueFor(def)).map(([n, v]) => [`${n}=${v}`]));
+  if (def.type === 'boolean')
+    return fc.oneof(
+      fc.constantFrom(...names).map((n) => [n]),
+      fc.tuple(fc.constantFrom(...names), valueFor(def)).map(([n, v]) => [`${n}=${v}`]),
+    );
   return fc.oneof(
     { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...names), valueFor(def)).map(([n, v]) => [n, v]) },
     { weight: 1, arbitrary: valueFor(def).map((v) => [`${long(def)}=${v}`]) },
@@ -51,16 +60,86 @@ const flag: fc.Arbitrary<string[]> = fc.constantFrom(...FLAGS).chain((def) => {
   );
 });
 
-const stray = fc.oneof(
-  fc.constantFrom('-', '---', '--no-such-flag', '-Z', '--set', 'x=y', '--set=webhook.url=http://127.0.0.1:9/', 'fibonacci.initial=1s', '--config', '/nonexistent/rpr.toml', '--config=/dev/null', '--help', '-h', '--version', '-v', '--next', '5', '--from', 'now', '--tz', 'UTC', '--initial', '--rate', '5/1s', 'extra'),
-  anyText(10),
-).map((t) => [t]);
+const stray = fc
+  .oneof(
+    fc.constantFrom(
+      '-',
+      '---',
+      '--no-such-flag',
+      '-Z',
+      '--set',
+      'x=y',
+      '--set=webhook.url=http://127.0.0.1:9/',
+      'fibonacci.initial=1s',
+      '--config',
+      '/nonexistent/rpr.toml',
+      '--config=/dev/null',
+      '--help',
+      '-h',
+      '--version',
+      '-v',
+      '--next',
+      '5',
+      '--from',
+      'now',
+      '--tz',
+      'UTC',
+      '--initial',
+      '--rate',
+      '5/1s',
+      'extra',
+    ),
+    anyText(10),
+  )
+  .map((t) => [t]);
 
 const CORE = new Set(['interval', 'i', 'int', 'count', 'c', 'duration', 'd']);
-const SUBCOMMANDS = ['interval', 'i', 'int', 'count', 'c', 'duration', 'd', 'cron', 'cr', 'run', 'examples', 'help', 'fibonacci', 'exponential', 'linear', 'rate-limit', 'rl', 'token-bucket', 'adaptive', 'load-adaptive', 'decorrelated-jitter', 'plugin', 'webhook', 'http-aware', 'nosuch', 'INTERVAL'];
+const SUBCOMMANDS = [
+  'interval',
+  'i',
+  'int',
+  'count',
+  'c',
+  'duration',
+  'd',
+  'cron',
+  'cr',
+  'run',
+  'examples',
+  'help',
+  'fibonacci',
+  'exponential',
+  'linear',
+  'rate-limit',
+  'rl',
+  'token-bucket',
+  'adaptive',
+  'load-adaptive',
+  'decorrelated-jitter',
+  'plugin',
+  'webhook',
+  'http-aware',
+  'nosuch',
+  'INTERVAL',
+];
 const head = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom(...SUBCOMMANDS).map((s) => [s]) },
-  { weight: 1, arbitrary: fc.constantFrom(['config', 'check'], ['config', 'check', '/dev/null'], ['config', 'check', '/nonexistent'], ['config', 'show'], ['plugins', 'list'], ['plugins', 'info', 'fibonacci'], ['plugins', 'info', 'nope'], ['plugins', 'validate', '/nonexistent'], ['plugin', 'fibonacci'], ['help', 'cron'], ['--config', '/dev/null', 'count']) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      ['config', 'check'],
+      ['config', 'check', '/dev/null'],
+      ['config', 'check', '/nonexistent'],
+      ['config', 'show'],
+      ['plugins', 'list'],
+      ['plugins', 'info', 'fibonacci'],
+      ['plugins', 'info', 'nope'],
+      ['plugins', 'validate', '/nonexistent'],
+      ['plugin', 'fibonacci'],
+      ['help', 'cron'],
+      ['--config', '/dev/null', 'count'],
+    ),
+  },
   { weight: 1, arbitrary: anyText(10).map((s) => [s]) },
   { weight: 1, arbitrary: fc.constant([] as string[]) },
 );
@@ -82,39 +161,47 @@ interface Run {
 }
 
 describe('the command line, in-process', () => {
-  it('exit 0 or 2 with `rpr: ...` lines, never a stack, an internal error, a hang or a leaked rejection', async () => {
-    const codes: Record<number, number> = {};
-    await holds(
-      fc.asyncProperty(argv, async (args) => {
-        const a = await box.call<Run>('main', [args], LIMIT_MS);
-        const what = JSON.stringify(args);
-        expect(a.ok, `${what}: main() threw ${!a.ok && `${a.error.name}: ${a.error.message}\n${a.error.stack}`}`).toBe(true);
-        if (!a.ok) return;
-        const { code, stdout, stderr } = a.value;
-        codes[code] = (codes[code] ?? 0) + 1;
-        const out = `${what} -> exit ${code}\nstdout: ${stdout.slice(0, 400)}\nstderr: ${stderr}`;
-        expect(stderr, out).not.toMatch(STACK_LINE);
-        expect(stdout, out).not.toMatch(STACK_LINE);
-        expect(stderr, out).not.toMatch(/internal error/);
-        // --log-format json: rpr's lines are JSON objects instead.
-        const jsonLog = args.some((a, i) => a === '--log-format=json' || (a === '--log-format' && args[i + 1] === 'json'));
-        for (const line of stderr.split('\n').slice(0, -1)) {
-          if (jsonLog && line.startsWith('{')) expect(typeof (JSON.parse(line) as { message?: unknown }).message, out).toBe('string');
-          else expect(line, out).toMatch(/^rpr: /);
-          expect(line, out).not.toMatch(/[\u0000-\u001f\u007f]/);
-        }
-        // plugins validate/verify report what they checked: exit 1 is their "problems found".
-        if (code === 1 && args[0] === 'plugins' && ['validate', 'verify'].includes(args[1]!)) return;
-        expect([0, 2], out).toContain(code);
-        // Exit 2 says why: one `rpr:` line, or the usage (nothing before --).
-        if (code === 2) expect(/^rpr: /.test(stderr) || (jsonLog && /^\{"time":/.test(stderr)) || /^Usage: rpr /.test(stdout), out).toBe(true);
-        // A core job whose command does not exist never succeeds (only its help may be shown).
-        if (code === 0 && CORE.has(args[0]!) && args.includes(NO_SUCH)) expect(args.some((x) => x === '-h' || x.startsWith('--help')), out).toBe(true);
-      }),
-      { numRuns: CASES },
-    );
-    if (LONG) console.log(`exit statuses: ${JSON.stringify(codes)}`);
-  }, Math.max(120_000, CASES * 2000));
+  it(
+    'exit 0 or 2 with `rpr: ...` lines, never a stack, an internal error, a hang or a leaked rejection',
+    async () => {
+      const codes: Record<number, number> = {};
+      await holds(
+        fc.asyncProperty(argv, async (args) => {
+          const a = await box.call<Run>('main', [args], LIMIT_MS);
+          const what = JSON.stringify(args);
+          expect(a.ok, `${what}: main() threw ${!a.ok && `${a.error.name}: ${a.error.message}\n${a.error.stack}`}`).toBe(true);
+          if (!a.ok) return;
+          const { code, stdout, stderr } = a.value;
+          codes[code] = (codes[code] ?? 0) + 1;
+          const out = `${what} -> exit ${code}\nstdout: ${stdout.slice(0, 400)}\nstderr: ${stderr}`;
+          expect(stderr, out).not.toMatch(STACK_LINE);
+          expect(stdout, out).not.toMatch(STACK_LINE);
+          expect(stderr, out).not.toMatch(/internal error/);
+          // --log-format json: rpr's lines are JSON objects instead.
+          const jsonLog = args.some((a, i) => a === '--log-format=json' || (a === '--log-format' && args[i + 1] === 'json'));
+          for (const line of stderr.split('\n').slice(0, -1)) {
+            if (jsonLog && line.startsWith('{')) expect(typeof (JSON.parse(line) as { message?: unknown }).message, out).toBe('string');
+            else expect(line, out).toMatch(/^rpr: /);
+            expect(line, out).not.toMatch(/[\u0000-\u001f\u007f]/);
+          }
+          // plugins validate/verify report what they checked: exit 1 is their "problems found".
+          if (code === 1 && args[0] === 'plugins' && ['validate', 'verify'].includes(args[1]!)) return;
+          expect([0, 2], out).toContain(code);
+          // Exit 2 says why: one `rpr:` line, or the usage (nothing before --).
+          if (code === 2) expect(/^rpr: /.test(stderr) || (jsonLog && /^\{"time":/.test(stderr)) || /^Usage: rpr /.test(stdout), out).toBe(true);
+          // A core job whose command does not exist never succeeds (only its help may be shown).
+          if (code === 0 && CORE.has(args[0]!) && args.includes(NO_SUCH))
+            expect(
+              args.some((x) => x === '-h' || x.startsWith('--help')),
+              out,
+            ).toBe(true);
+        }),
+        { numRuns: CASES },
+      );
+      if (LONG) console.log(`exit statuses: ${JSON.stringify(codes)}`);
+    },
+    Math.max(120_000, CASES * 2000),
+  );
 
   it('boundary command lines: nothing, only --, empty words, a huge word, many flags', async () => {
     const cases: string[][] = [

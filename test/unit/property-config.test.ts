@@ -12,7 +12,6 @@ import { anyText, holds, mutated, RUNS, Sandbox, type ErrorData } from '../helpe
 const box = new Sandbox();
 afterAll(() => box.close());
 
-const FILE = '/etc/rpr.toml';
 const LIMIT_MS = 3000;
 const NOW = Date.UTC(2027, 4, 1, 12);
 const testTimeout = Math.max(30_000, RUNS * 400);
@@ -73,12 +72,10 @@ const defaultsSection = fc
   .chain((defs) => fc.tuple(...defs.map((d) => byType(d.key)!.map((v) => `${snakeCase(d.key)} = ${v}`))))
   .map((lines) => (lines.length ? `[defaults]\n${lines.join('\n')}\n` : ''));
 
-const observabilitySection = fc
-  .tuple(fc.option(fc.integer({ min: 0, max: 65535 })), fc.option(fc.integer({ min: 0, max: 65535 })), fc.boolean())
-  .map(([health, metrics, addr]) => {
-    const lines = [health !== null ? `health_port = ${health}` : '', metrics !== null ? `metrics_port = ${metrics}` : '', addr ? 'health_addr = "127.0.0.1"' : ''].filter(Boolean);
-    return lines.length ? `[observability]\n${lines.join('\n')}\n` : '';
-  });
+const observabilitySection = fc.tuple(fc.option(fc.integer({ min: 0, max: 65535 })), fc.option(fc.integer({ min: 0, max: 65535 })), fc.boolean()).map(([health, metrics, addr]) => {
+  const lines = [health !== null ? `health_port = ${health}` : '', metrics !== null ? `metrics_port = ${metrics}` : '', addr ? 'health_addr = "127.0.0.1"' : ''].filter(Boolean);
+  return lines.length ? `[observability]\n${lines.join('\n')}\n` : '';
+});
 
 const pluginsSection = fc.constantFrom(
   '',
@@ -90,43 +87,67 @@ const pluginsSection = fc.constantFrom(
 const jobName = fc.stringMatching(/^[a-z][a-z0-9_-]{0,15}$/);
 const command = fc.constantFrom('["echo", "hi"]', '"curl -fsS http://127.0.0.1/ | head -1"', "['true']", '[\n  "sh",\n  "-c",\n  "exit 0",\n]');
 const job = fc.oneof(
-  fc.tuple(duration.filter((d) => d !== '"0"'), fc.option(fc.integer({ min: 1, max: 100 }))).map(([every, times]) => `schedule = "interval"\nevery = ${every}${times ? `\ntimes = ${times}` : ''}`),
-  fc.constantFrom('schedule = "cron"\ncron = "*/5 * * * *"\ntimezone = "Europe/Berlin"', 'schedule = "count"\ntimes = 3', 'schedule = "duration"\nfor = "1m"', 'schedule = "fibonacci"\ninitial = "1s"', 'schedule = "i"\nevery = "10s"\ntimeout = "5s"'),
+  fc
+    .tuple(
+      duration.filter((d) => d !== '"0"'),
+      fc.option(fc.integer({ min: 1, max: 100 })),
+    )
+    .map(([every, times]) => `schedule = "interval"\nevery = ${every}${times ? `\ntimes = ${times}` : ''}`),
+  fc.constantFrom(
+    'schedule = "cron"\ncron = "*/5 * * * *"\ntimezone = "Europe/Berlin"',
+    'schedule = "count"\ntimes = 3',
+    'schedule = "duration"\nfor = "1m"',
+    'schedule = "fibonacci"\ninitial = "1s"',
+    'schedule = "i"\nevery = "10s"\ntimeout = "5s"',
+  ),
 );
 const jobsSection = fc
   .uniqueArray(fc.tuple(jobName, job, command), { maxLength: 3, selector: ([name]) => name })
   .map((jobs) => jobs.map(([name, body, cmd]) => `[jobs.${name}]\n${body}\ncommand = ${cmd}\n`).join('\n'));
 
 const comment = fc.constantFrom('', '# rpr config\n', '\n\n');
-const validConfig = fc
-  .tuple(comment, defaultsSection, observabilitySection, pluginsSection, jobsSection)
-  .map((sections) => sections.filter(Boolean).join('\n'));
+const validConfig = fc.tuple(comment, defaultsSection, observabilitySection, pluginsSection, jobsSection).map((sections) => sections.filter(Boolean).join('\n'));
 
 describe('config file', () => {
-  it('files written as the docs show them load without a problem', async () => {
-    await holds(
-      fc.asyncProperty(validConfig, async (text) => {
-        const loaded = await load(text);
-        expect(loaded.problems.map((p) => p.message), text).toEqual([]);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'files written as the docs show them load without a problem',
+    async () => {
+      await holds(
+        fc.asyncProperty(validConfig, async (text) => {
+          const loaded = await load(text);
+          expect(
+            loaded.problems.map((p) => p.message),
+            text,
+          ).toEqual([]);
+        }),
+      );
+    },
+    testTimeout,
+  );
 
-  it('the same files with small edits: accepted, or E_CONFIG problems naming the file and line', async () => {
-    await holds(
-      fc.asyncProperty(mutated(validConfig, '[]="\'#.,\n{}=0123456789 abcxyz-_\\\u0000é'), async (text) => {
-        await load(text);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'the same files with small edits: accepted, or E_CONFIG problems naming the file and line',
+    async () => {
+      await holds(
+        fc.asyncProperty(mutated(validConfig, '[]="\'#.,\n{}=0123456789 abcxyz-_\\\u0000é'), async (text) => {
+          await load(text);
+        }),
+      );
+    },
+    testTimeout,
+  );
 
-  it('random text: accepted or reported, never thrown', async () => {
-    await holds(
-      fc.asyncProperty(fc.oneof(anyText(200), fc.string({ unit: fc.constantFrom(...'[]="\'#.,\n{}=0 a-_:'.split('')), maxLength: 120 })), async (text) => {
-        await load(text);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'random text: accepted or reported, never thrown',
+    async () => {
+      await holds(
+        fc.asyncProperty(fc.oneof(anyText(200), fc.string({ unit: fc.constantFrom(...'[]="\'#.,\n{}=0 a-_:'.split('')), maxLength: 120 })), async (text) => {
+          await load(text);
+        }),
+      );
+    },
+    testTimeout,
+  );
 
   // Known keys, each holding a value of any TOML type: the typing of every key is exercised.
   const tomlValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
@@ -143,30 +164,59 @@ describe('config file', () => {
       fc.dictionary(fc.constantFrom('a', 'network', 'url', 'permissions', 'x y'), tie('value'), { maxKeys: 2 }),
     ),
   })).value;
-  const optionKey = fc.constantFrom(...OPTIONS.map((d) => snakeCase(d.key)), 'schedule', 'command', 'dir', 'enabled', 'network', 'exec', 'memory_mb', 'timeout_ms', 'filesystem', 'host_functions', 'url', '__proto__', 'constructor', '');
+  const optionKey = fc.constantFrom(
+    ...OPTIONS.map((d) => snakeCase(d.key)),
+    'schedule',
+    'command',
+    'dir',
+    'enabled',
+    'network',
+    'exec',
+    'memory_mb',
+    'timeout_ms',
+    'filesystem',
+    'host_functions',
+    'url',
+    '__proto__',
+    'constructor',
+    '',
+  );
   const table = fc.dictionary(optionKey, tomlValue, { maxKeys: 5 });
   const doc = fc.record(
     {
       defaults: table,
       observability: table,
       plugins: fc.dictionary(fc.constantFrom('webhook', 'dir', 'enabled', 'fibonacci', 'x'), fc.oneof(tomlValue, fc.record({ permissions: table }, { requiredKeys: [] })), { maxKeys: 3 }),
-      jobs: fc.dictionary(fc.oneof(jobName, anyText(8)), fc.oneof(table, fc.record({ schedule: fc.constantFrom('interval', 'cron', 'count', 'duration', 'fibonacci', 'nope', ''), command: fc.oneof(command, tomlValue) }).chain((base) => table.map((t) => ({ ...t, ...base })))), { maxKeys: 3 }),
+      jobs: fc.dictionary(
+        fc.oneof(jobName, anyText(8)),
+        fc.oneof(
+          table,
+          fc
+            .record({ schedule: fc.constantFrom('interval', 'cron', 'count', 'duration', 'fibonacci', 'nope', ''), command: fc.oneof(command, tomlValue) })
+            .chain((base) => table.map((t) => ({ ...t, ...base }))),
+        ),
+        { maxKeys: 3 },
+      ),
       other: tomlValue,
     },
     { requiredKeys: [] },
   );
 
-  it('known keys holding values of every TOML type: typed, or an E_CONFIG problem per bad value', async () => {
-    await holds(
-      fc.asyncProperty(doc, async (object) => {
-        let text: string;
-        try {
-          text = stringify(object);
-        } catch {
-          return; // not representable in TOML (e.g. a top-level array of mixed tables)
-        }
-        await load(text);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'known keys holding values of every TOML type: typed, or an E_CONFIG problem per bad value',
+    async () => {
+      await holds(
+        fc.asyncProperty(doc, async (object) => {
+          let text: string;
+          try {
+            text = stringify(object);
+          } catch {
+            return; // not representable in TOML (e.g. a top-level array of mixed tables)
+          }
+          await load(text);
+        }),
+      );
+    },
+    testTimeout,
+  );
 });

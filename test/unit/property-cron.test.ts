@@ -49,7 +49,10 @@ function plainItem(min: number, max: number, names?: string[]): fc.Arbitrary<{ t
   return fc.oneof(
     n.map((v) => ({ text: String(v), values: [v] })),
     ...(names ? [fc.integer({ min, max: min + names.length - 1 }).map((v) => ({ text: name(v), values: [v] }))] : []),
-    fc.tuple(n, n).map(([a, b]) => [Math.min(a, b), Math.max(a, b)]).map(([a, b]) => ({ text: `${a}-${b}`, values: range(a!, b!) })),
+    fc
+      .tuple(n, n)
+      .map(([a, b]) => [Math.min(a, b), Math.max(a, b)])
+      .map(([a, b]) => ({ text: `${a}-${b}`, values: range(a!, b!) })),
     fc.tuple(n, n, fc.integer({ min: 1, max: max - min + 1 })).map(([a, b, s]) => {
       const [lo, hi] = [Math.min(a, b), Math.max(a, b)];
       return { text: `${lo}-${hi}/${s}`, values: range(lo, hi, s) };
@@ -61,18 +64,40 @@ function plainItem(min: number, max: number, names?: string[]): fc.Arbitrary<{ t
 function plainField(min: number, max: number, names?: string[]): fc.Arbitrary<Field> {
   return fc.oneof(
     { weight: 2, arbitrary: fc.constant<Field>({ text: '*', values: new Set(range(min, max)), star: true }) },
-    { weight: 3, arbitrary: fc.array(plainItem(min, max, names), { minLength: 1, maxLength: 3 }).map((items) => ({ text: items.map((i) => i.text).join(','), values: new Set(items.flatMap((i) => i.values)), star: false })) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .array(plainItem(min, max, names), { minLength: 1, maxLength: 3 })
+        .map((items) => ({ text: items.map((i) => i.text).join(','), values: new Set(items.flatMap((i) => i.values)), star: false })),
+    },
   );
 }
 
 const special = (texts: fc.Arbitrary<string>): fc.Arbitrary<Field> => texts.map((text) => ({ text, values: null, star: false }));
 const domField = fc.oneof(
   { weight: 5, arbitrary: plainField(1, 31) },
-  { weight: 1, arbitrary: special(fc.oneof(fc.constantFrom('L', 'LW', '?'), fc.integer({ min: 1, max: 31 }).map((d) => `${d}W`))) },
+  {
+    weight: 1,
+    arbitrary: special(
+      fc.oneof(
+        fc.constantFrom('L', 'LW', '?'),
+        fc.integer({ min: 1, max: 31 }).map((d) => `${d}W`),
+      ),
+    ),
+  },
 );
 const dowField = fc.oneof(
   { weight: 5, arbitrary: plainField(0, 7, DAYS) },
-  { weight: 1, arbitrary: special(fc.oneof(fc.integer({ min: 0, max: 7 }).map((d) => `${d}L`), fc.tuple(fc.constantFrom(...DAYS), fc.integer({ min: 1, max: 5 })).map(([d, n]) => `${d}#${n}`), fc.constant('?'))) },
+  {
+    weight: 1,
+    arbitrary: special(
+      fc.oneof(
+        fc.integer({ min: 0, max: 7 }).map((d) => `${d}L`),
+        fc.tuple(fc.constantFrom(...DAYS), fc.integer({ min: 1, max: 5 })).map(([d, n]) => `${d}#${n}`),
+        fc.constant('?'),
+      ),
+    ),
+  },
 );
 
 interface Expr {
@@ -93,12 +118,30 @@ const SHORTCUTS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@mi
 
 /** Real zones with awkward rules, and a sample of all of them. */
 const ZONES = Intl.supportedValuesOf('timeZone');
-const AWKWARD = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kathmandu', 'Europe/Dublin', 'Africa/Casablanca', 'Antarctica/Troll', 'America/Sao_Paulo', 'Asia/Tehran', 'America/Havana', 'America/Santiago', 'Pacific/Apia', 'Pacific/Kiritimati'];
+const AWKWARD = [
+  'UTC',
+  'Europe/Berlin',
+  'America/New_York',
+  'Australia/Lord_Howe',
+  'Pacific/Chatham',
+  'Asia/Kathmandu',
+  'Europe/Dublin',
+  'Africa/Casablanca',
+  'Antarctica/Troll',
+  'America/Sao_Paulo',
+  'Asia/Tehran',
+  'America/Havana',
+  'America/Santiago',
+  'Pacific/Apia',
+  'Pacific/Kiritimati',
+];
 const zone = fc.oneof(fc.constantFrom(...AWKWARD), fc.constantFrom(...ZONES));
 /** 1970 to 2100, and instants within a day of a DST change in the northern and southern spring and autumn. */
 const from = fc.oneof(
   fc.integer({ min: 0, max: Date.UTC(2100, 0, 1) }),
-  fc.tuple(fc.integer({ min: 1995, max: 2040 }), fc.constantFrom(2, 3, 9, 10, 11), fc.integer({ min: 1, max: 31 }), fc.integer({ min: 0, max: 86_400_000 })).map(([y, m, d, ms]) => Date.UTC(y, m, Math.min(d, 28)) + ms),
+  fc
+    .tuple(fc.integer({ min: 1995, max: 2040 }), fc.constantFrom(2, 3, 9, 10, 11), fc.integer({ min: 1, max: 31 }), fc.integer({ min: 0, max: 86_400_000 }))
+    .map(([y, m, d, ms]) => Date.UTC(y, m, Math.min(d, 28)) + ms),
   fc.constantFrom(Date.UTC(2011, 11, 29, 0, 0), Date.UTC(2011, 11, 30, 10, 0) - 1, Date.UTC(2024, 2, 10, 6, 59, 59, 999), Date.UTC(2024, 10, 3, 5, 30)),
 );
 
@@ -106,7 +149,17 @@ const WALL = new Map<string, Intl.DateTimeFormat>();
 function wall(ms: number, tz: string) {
   let f = WALL.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      weekday: 'short',
+    });
     WALL.set(tz, f);
   }
   const parts = Object.fromEntries(f.formatToParts(ms).map((p) => [p.type, p.value]));
@@ -149,46 +202,82 @@ function expectSaneTimes(a: CronAnswer, fromMs: number, n: number, input: unknow
 describe('cron expressions', () => {
   const cronInput = fc.oneof(
     anyText(60),
-    mutated(validExpr.map((e) => e.text), '0123456789 */,-?#LWJANFEBMONSUN@'),
+    mutated(
+      validExpr.map((e) => e.text),
+      '0123456789 */,-?#LWJANFEBMONSUN@',
+    ),
     fc.constantFrom(...SHORTCUTS),
-    fc.constantFrom('* * * * *', '*/0 * * * *', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * 32 * *', '* * * 13 *', '* * * * 8', '0 0 30 2 *', '0 0 31 4,6,9,11 *', '0 0 29 2 *', '0 0 L 2 *', '0 0 LW * *', '0 0 31W * *', '0 0 * * 5#5', '0 0 * * 5#6', '0 0 * * FRIL', '1-60/0 * * * *', '22-2 * * * *', '* * * * * * *', '0 0 1 1 * 2030', '9999999999999999999 * * * *', '*/100000 * * * *', ' 0  0  *  *  * '),
+    fc.constantFrom(
+      '* * * * *',
+      '*/0 * * * *',
+      '60 * * * *',
+      '* 24 * * *',
+      '* * 0 * *',
+      '* * 32 * *',
+      '* * * 13 *',
+      '* * * * 8',
+      '0 0 30 2 *',
+      '0 0 31 4,6,9,11 *',
+      '0 0 29 2 *',
+      '0 0 L 2 *',
+      '0 0 LW * *',
+      '0 0 31W * *',
+      '0 0 * * 5#5',
+      '0 0 * * 5#6',
+      '0 0 * * FRIL',
+      '1-60/0 * * * *',
+      '22-2 * * * *',
+      '* * * * * * *',
+      '0 0 1 1 * 2030',
+      '9999999999999999999 * * * *',
+      '*/100000 * * * *',
+      ' 0  0  *  *  * ',
+    ),
   );
 
-  it('random, near-valid and boundary text, in UTC: E_CRON, or fire times strictly increasing after from', async () => {
-    await holds(
-      fc.asyncProperty(cronInput, from, async (expr, fromMs) => {
-        const a = await box.call<{ timezone: string; hasSeconds: boolean; times: number[] }>('cron', [expr, 'UTC', 5, fromMs], LIMIT_MS);
-        expectCronError(a, expr);
-        expectSaneTimes(a, fromMs, 5, [expr, fromMs]);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'random, near-valid and boundary text, in UTC: E_CRON, or fire times strictly increasing after from',
+    async () => {
+      await holds(
+        fc.asyncProperty(cronInput, from, async (expr, fromMs) => {
+          const a = await box.call<{ timezone: string; hasSeconds: boolean; times: number[] }>('cron', [expr, 'UTC', 5, fromMs], LIMIT_MS);
+          expectCronError(a, expr);
+          expectSaneTimes(a, fromMs, 5, [expr, fromMs]);
+        }),
+      );
+    },
+    testTimeout,
+  );
 
-  it('generated valid expressions in awkward zones: strictly increasing times that match on the wall clock', async () => {
-    await holds(
-      fc.asyncProperty(validExpr, zone, from, async (expr, tz, fromMs) => {
-        const input = { expr: expr.text, tz, from: new Date(fromMs).toISOString() };
-        const a = await box.call<{ timezone: string; hasSeconds: boolean; times: number[] }>('cron', [expr.text, tz, 4, fromMs], LIMIT_MS);
-        if (!a.ok) {
-          // The one refusal of a well-formed expression: a day-of-month no allowed month has.
-          expectCronError(a, input);
-          expect(a.error.message, JSON.stringify(input)).toMatch(/never occurs in month/);
-          return;
-        }
-        // ICU's canonical name may be the older spelling (Asia/Kathmandu -> Asia/Katmandu): the same zone.
-        expect(offsetAt(fromMs, a.value.timezone)).toBe(offsetAt(fromMs, tz));
-        expect(a.value.hasSeconds).toBe(expr.hasSeconds);
-        expectSaneTimes(a, fromMs, 4, input);
-        for (const t of a.value.times) {
-          const ok = matches(expr, t, tz);
-          if (ok === false) {
-            // Allowed only at the end of a spring-forward gap (a wall time that did not exist).
-            expect(offsetChangesAt(t, tz), `${JSON.stringify(input)}: ${new Date(t).toISOString()} = ${JSON.stringify(wall(t, tz))} does not match`).toBe(true);
+  it(
+    'generated valid expressions in awkward zones: strictly increasing times that match on the wall clock',
+    async () => {
+      await holds(
+        fc.asyncProperty(validExpr, zone, from, async (expr, tz, fromMs) => {
+          const input = { expr: expr.text, tz, from: new Date(fromMs).toISOString() };
+          const a = await box.call<{ timezone: string; hasSeconds: boolean; times: number[] }>('cron', [expr.text, tz, 4, fromMs], LIMIT_MS);
+          if (!a.ok) {
+            // The one refusal of a well-formed expression: a day-of-month no allowed month has.
+            expectCronError(a, input);
+            expect(a.error.message, JSON.stringify(input)).toMatch(/never occurs in month/);
+            return;
           }
-        }
-      }),
-    );
-  }, testTimeout);
+          // ICU's canonical name may be the older spelling (Asia/Kathmandu -> Asia/Katmandu): the same zone.
+          expect(offsetAt(fromMs, a.value.timezone)).toBe(offsetAt(fromMs, tz));
+          expect(a.value.hasSeconds).toBe(expr.hasSeconds);
+          expectSaneTimes(a, fromMs, 4, input);
+          for (const t of a.value.times) {
+            const ok = matches(expr, t, tz);
+            if (ok === false) {
+              // Allowed only at the end of a spring-forward gap (a wall time that did not exist).
+              expect(offsetChangesAt(t, tz), `${JSON.stringify(input)}: ${new Date(t).toISOString()} = ${JSON.stringify(wall(t, tz))} does not match`).toBe(true);
+            }
+          }
+        }),
+      );
+    },
+    testTimeout,
+  );
 });
 
 describe('time zones', () => {
@@ -197,34 +286,68 @@ describe('time zones', () => {
     mutated(fc.constantFrom(...AWKWARD), 'abcxyz/_-+0123456789 '),
     zone.map((z) => z.toLowerCase()),
     zone.map((z) => z.toUpperCase()),
-    fc.constantFrom('', ' ', 'utc', 'Etc/GMT+14', 'Etc/GMT-14', 'Etc/GMT+15', 'GMT+2', '+02:00', 'Z', 'Local', 'EST', 'US/Pacific', 'Europe/../Berlin', '/etc/localtime', 'Europe//Berlin', 'Europe/Berlin/Mitte', 'x'.repeat(5000)),
+    fc.constantFrom(
+      '',
+      ' ',
+      'utc',
+      'Etc/GMT+14',
+      'Etc/GMT-14',
+      'Etc/GMT+15',
+      'GMT+2',
+      '+02:00',
+      'Z',
+      'Local',
+      'EST',
+      'US/Pacific',
+      'Europe/../Berlin',
+      '/etc/localtime',
+      'Europe//Berlin',
+      'Europe/Berlin/Mitte',
+      'x'.repeat(5000),
+    ),
   );
 
-  it('random, near-valid and boundary names: a canonical IANA zone that resolves to itself, or E_CRON', async () => {
-    await holds(
-      fc.asyncProperty(zoneInput, async (tz) => {
-        const a = await box.call<string>('zone', [tz], LIMIT_MS);
-        expectCronError(a, tz);
-        if (!a.ok) {
-          expect(a.error.message).toMatch(/^cron: unknown time zone/);
-          return;
-        }
-        expect(typeof a.value).toBe('string');
-        const again = await box.call<string>('zone', [a.value], LIMIT_MS);
-        expect(again, `${JSON.stringify(tz)} -> ${a.value}`).toMatchObject({ ok: true, value: a.value });
-      }),
-    );
-  }, testTimeout);
+  it(
+    'random, near-valid and boundary names: a canonical IANA zone that resolves to itself, or E_CRON',
+    async () => {
+      await holds(
+        fc.asyncProperty(zoneInput, async (tz) => {
+          const a = await box.call<string>('zone', [tz], LIMIT_MS);
+          expectCronError(a, tz);
+          if (!a.ok) {
+            expect(a.error.message).toMatch(/^cron: unknown time zone/);
+            return;
+          }
+          expect(typeof a.value).toBe('string');
+          const again = await box.call<string>('zone', [a.value], LIMIT_MS);
+          expect(again, `${JSON.stringify(tz)} -> ${a.value}`).toMatchObject({ ok: true, value: a.value });
+        }),
+      );
+    },
+    testTimeout,
+  );
 
-  it('any accepted zone with a random expression: fire times strictly increasing (or E_CRON)', async () => {
-    await holds(
-      fc.asyncProperty(zoneInput, fc.oneof(validExpr.map((e) => e.text), fc.constantFrom(...SHORTCUTS)), from, async (tz, expr, fromMs) => {
-        const a = await box.call<{ timezone: string; hasSeconds: boolean; times: number[] }>('cron', [expr, tz, 3, fromMs], LIMIT_MS);
-        expectCronError(a, { tz, expr });
-        expectSaneTimes(a, fromMs, 3, { tz, expr, fromMs });
-      }),
-    );
-  }, testTimeout);
+  it(
+    'any accepted zone with a random expression: fire times strictly increasing (or E_CRON)',
+    async () => {
+      await holds(
+        fc.asyncProperty(
+          zoneInput,
+          fc.oneof(
+            validExpr.map((e) => e.text),
+            fc.constantFrom(...SHORTCUTS),
+          ),
+          from,
+          async (tz, expr, fromMs) => {
+            const a = await box.call<{ timezone: string; hasSeconds: boolean; times: number[] }>('cron', [expr, tz, 3, fromMs], LIMIT_MS);
+            expectCronError(a, { tz, expr });
+            expectSaneTimes(a, fromMs, 3, { tz, expr, fromMs });
+          },
+        ),
+      );
+    },
+    testTimeout,
+  );
 });
 
 describe('found by these properties', () => {

@@ -24,7 +24,10 @@ describe('property harness', () => {
   });
 
   it('a failing property reports its seed and how to replay it', async () => {
-    const failing = holds(fc.asyncProperty(fc.nat(), async (n) => expect(n).toBeLessThan(0)), { seed: 42 });
+    const failing = holds(
+      fc.asyncProperty(fc.nat(), async (n) => expect(n).toBeLessThan(0)),
+      { seed: 42 },
+    );
     await expect(failing).rejects.toThrow(/seed: 42[\s\S]*RPR_PROPERTY_SEED=42 RPR_PROPERTY_PATH=/);
   });
 });

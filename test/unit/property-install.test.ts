@@ -135,39 +135,43 @@ const sources: fc.Arbitrary<Source> = fc.oneof(
 );
 
 describe('plugins install SOURCE', () => {
-  it('installs a plugin that loads, or fails with E_USAGE/E_PLUGIN and changes nothing', async () => {
-    const seen: Record<string, { ok: number; refused: number }> = {};
-    await holds(
-      fc.asyncProperty(sources, async (source) => {
-        const target = source.make();
-        const before = snapshot(pluginDir);
-        const a = await box.call<string[]>('install', [target, pluginDir], LIMIT_MS);
-        const tally = (seen[source.kind] ??= { ok: 0, refused: 0 });
-        if (!a.ok) {
-          tally.refused++;
-          expect(a.error.rpr, `${source.kind} ${target}: ${a.error.name}: ${a.error.message}\n${a.error.stack}`).toBe(true);
-          expect(['E_USAGE', 'E_PLUGIN'], a.error.message).toContain(a.error.code);
-          expect(a.error.line).not.toMatch(/[\u0000-\u001f\u007f]/);
-          expect(snapshot(pluginDir), `${source.kind} ${target}: the plugin folder changed although the install failed (${a.error.message})`).toEqual(before);
-          return;
-        }
-        tally.ok++;
-        // Installed: NAME is a symlink into .store, recorded in plugins.lock, and its manifest reads.
-        const lock = JSON.parse(readFileSync(path.join(pluginDir, 'plugins.lock'), 'utf8')) as { plugins: Record<string, { store: string; sha256: string }> };
-        const name = a.value.find((l) => l.startsWith('installed '))!.split(' ')[1]!;
-        expect(lstatSync(path.join(pluginDir, name)).isSymbolicLink()).toBe(true);
-        expect(readlinkSync(path.join(pluginDir, name))).toBe(lock.plugins[name]!.store);
-        const wasm = readFileSync(path.join(pluginDir, name, 'plugin.wasm'));
-        expect(createHash('sha256').update(wasm).digest('hex')).toBe(lock.plugins[name]!.sha256);
-        // The one installed before is still there.
-        expect(lstatSync(path.join(pluginDir, 'linear')).isSymbolicLink()).toBe(true);
-      }),
-      { numRuns: CASES },
-    );
-    // The generators reach both outcomes (a generator that only ever fails proves little).
-    const total = Object.values(seen).reduce((n, t) => n + t.ok + t.refused, 0);
-    expect(total).toBeGreaterThan(0);
-  }, Math.max(120_000, CASES * 3000));
+  it(
+    'installs a plugin that loads, or fails with E_USAGE/E_PLUGIN and changes nothing',
+    async () => {
+      const seen: Record<string, { ok: number; refused: number }> = {};
+      await holds(
+        fc.asyncProperty(sources, async (source) => {
+          const target = source.make();
+          const before = snapshot(pluginDir);
+          const a = await box.call<string[]>('install', [target, pluginDir], LIMIT_MS);
+          const tally = (seen[source.kind] ??= { ok: 0, refused: 0 });
+          if (!a.ok) {
+            tally.refused++;
+            expect(a.error.rpr, `${source.kind} ${target}: ${a.error.name}: ${a.error.message}\n${a.error.stack}`).toBe(true);
+            expect(['E_USAGE', 'E_PLUGIN'], a.error.message).toContain(a.error.code);
+            expect(a.error.line).not.toMatch(/[\u0000-\u001f\u007f]/);
+            expect(snapshot(pluginDir), `${source.kind} ${target}: the plugin folder changed although the install failed (${a.error.message})`).toEqual(before);
+            return;
+          }
+          tally.ok++;
+          // Installed: NAME is a symlink into .store, recorded in plugins.lock, and its manifest reads.
+          const lock = JSON.parse(readFileSync(path.join(pluginDir, 'plugins.lock'), 'utf8')) as { plugins: Record<string, { store: string; sha256: string }> };
+          const name = a.value.find((l) => l.startsWith('installed '))!.split(' ')[1]!;
+          expect(lstatSync(path.join(pluginDir, name)).isSymbolicLink()).toBe(true);
+          expect(readlinkSync(path.join(pluginDir, name))).toBe(lock.plugins[name]!.store);
+          const wasm = readFileSync(path.join(pluginDir, name, 'plugin.wasm'));
+          expect(createHash('sha256').update(wasm).digest('hex')).toBe(lock.plugins[name]!.sha256);
+          // The one installed before is still there.
+          expect(lstatSync(path.join(pluginDir, 'linear')).isSymbolicLink()).toBe(true);
+        }),
+        { numRuns: CASES },
+      );
+      // The generators reach both outcomes (a generator that only ever fails proves little).
+      const total = Object.values(seen).reduce((n, t) => n + t.ok + t.refused, 0);
+      expect(total).toBeGreaterThan(0);
+    },
+    Math.max(120_000, CASES * 3000),
+  );
 
   it('the undamaged sources install (so the damaged ones fail for their damage)', async () => {
     const dir = caseDir();

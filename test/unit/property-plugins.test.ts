@@ -69,19 +69,40 @@ describe('plugin.toml', () => {
     for (const text of MANIFESTS) expect((await box.call<Manifest>('manifest', [text], LIMIT_MS)).ok, text).toBe(true);
   });
 
-  it('bundled manifests with small edits: a manifest within the contract, or a ManifestError naming the file', async () => {
-    await holds(
-      fc.asyncProperty(mutated(fc.constantFrom(...MANIFESTS), '[]="\'#.,\n{}=0123456789 abcz-_/.\\\u0000'), async (text) => {
-        expectManifest(await box.call<Manifest>('manifest', [text], LIMIT_MS), text);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'bundled manifests with small edits: a manifest within the contract, or a ManifestError naming the file',
+    async () => {
+      await holds(
+        fc.asyncProperty(mutated(fc.constantFrom(...MANIFESTS), '[]="\'#.,\n{}=0123456789 abcz-_/.\\\u0000'), async (text) => {
+          expectManifest(await box.call<Manifest>('manifest', [text], LIMIT_MS), text);
+        }),
+      );
+    },
+    testTimeout,
+  );
 
   const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     v: fc.oneof(
       { depthSize: 'small' },
       anyText(20),
-      fc.constantFrom('x', 'scheduler', 'output', '1.0.0', '../../etc/passwd', '/abs.wasm', 'plugin.wasm', 'a/../../b.wasm', 'a'.repeat(64), 'duration', 'time', 'docker', '/bin/sh', '127.0.0.1:80', '*', '/data'),
+      fc.constantFrom(
+        'x',
+        'scheduler',
+        'output',
+        '1.0.0',
+        '../../etc/passwd',
+        '/abs.wasm',
+        'plugin.wasm',
+        'a/../../b.wasm',
+        'a'.repeat(64),
+        'duration',
+        'time',
+        'docker',
+        '/bin/sh',
+        '127.0.0.1:80',
+        '*',
+        '/data',
+      ),
       fc.integer(),
       fc.integer({ min: -1, max: 5000 }),
       fc.double(),
@@ -103,27 +124,35 @@ describe('plugin.toml', () => {
     { requiredKeys: [] },
   );
 
-  it('documents of known keys holding values of any type: a manifest within the contract, or a ManifestError', async () => {
-    await holds(
-      fc.asyncProperty(doc, async (object) => {
-        let text: string;
-        try {
-          text = stringify(object);
-        } catch {
-          return;
-        }
-        expectManifest(await box.call<Manifest>('manifest', [text], LIMIT_MS), text);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'documents of known keys holding values of any type: a manifest within the contract, or a ManifestError',
+    async () => {
+      await holds(
+        fc.asyncProperty(doc, async (object) => {
+          let text: string;
+          try {
+            text = stringify(object);
+          } catch {
+            return;
+          }
+          expectManifest(await box.call<Manifest>('manifest', [text], LIMIT_MS), text);
+        }),
+      );
+    },
+    testTimeout,
+  );
 
-  it('random text: a ManifestError naming the file', async () => {
-    await holds(
-      fc.asyncProperty(anyText(200), async (text) => {
-        expectManifest(await box.call<Manifest>('manifest', [text], LIMIT_MS), text);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'random text: a ManifestError naming the file',
+    async () => {
+      await holds(
+        fc.asyncProperty(anyText(200), async (text) => {
+          expectManifest(await box.call<Manifest>('manifest', [text], LIMIT_MS), text);
+        }),
+      );
+    },
+    testTimeout,
+  );
 });
 
 describe('answers of plugins (untrusted JSON)', () => {
@@ -139,7 +168,25 @@ describe('answers of plugins (untrusted JSON)', () => {
       return out;
     });
   }
-  const boundary = fc.constantFrom<unknown>(null, 0, -0, '', [], {}, true, 'run', { action: 'run' }, { action: 'run', delay_ms: -0 }, { action: 'run', delay_ms: 1e308 }, { action: 'run', delay_ms: -1e-9 }, { action: 'run', delay_ms: Number.MAX_SAFE_INTEGER + 2 }, { action: 'stop', reason: '', exit_code: 256 }, { action: 'stop', reason: 'x', exit_code: -1 }, { action: 'stop', reason: 'x', exit_code: 2.5 }, { action: 'stop', reason: 'x', exit_code: null });
+  const boundary = fc.constantFrom<unknown>(
+    null,
+    0,
+    -0,
+    '',
+    [],
+    {},
+    true,
+    'run',
+    { action: 'run' },
+    { action: 'run', delay_ms: -0 },
+    { action: 'run', delay_ms: 1e308 },
+    { action: 'run', delay_ms: -1e-9 },
+    { action: 'run', delay_ms: Number.MAX_SAFE_INTEGER + 2 },
+    { action: 'stop', reason: '', exit_code: 256 },
+    { action: 'stop', reason: 'x', exit_code: -1 },
+    { action: 'stop', reason: 'x', exit_code: 2.5 },
+    { action: 'stop', reason: 'x', exit_code: null },
+  );
 
   const DECISIONS = [
     { action: 'run', delay_ms: 100 },
@@ -148,90 +195,121 @@ describe('answers of plugins (untrusted JSON)', () => {
     { action: 'stop', reason: 'gave up', exit_code: 3, message: 'bye' },
   ];
 
-  it('next: a decision within the contract (delay >= 0, exit 0-255, one short printable message), or malformed', async () => {
-    await holds(
-      fc.asyncProperty(fc.oneof(json, nearValid(DECISIONS), boundary, fc.record({ action: fc.constantFrom('run', 'stop'), delay_ms: fc.double(), reason: fc.string(), exit_code: fc.oneof(fc.integer({ min: -5, max: 300 }), fc.double()), message: anyText(400) }, { requiredKeys: ['action'] })), async (v) => {
-        const a = await box.call<{ action: string; delay_ms?: number; exit_code?: number; reason?: string; message?: string }>('decision', [v], LIMIT_MS);
-        expectPluginError(a, v, ['malformed']);
-        if (!a.ok) return;
-        const d = a.value;
-        if (d.action === 'run') expect(Number.isFinite(d.delay_ms) && d.delay_ms! >= 0, JSON.stringify(d)).toBe(true);
-        else {
-          expect(d.action).toBe('stop');
-          expect(typeof d.reason).toBe('string');
-          if (d.exit_code !== undefined) expect(Number.isInteger(d.exit_code) && d.exit_code >= 0 && d.exit_code <= 255).toBe(true);
-        }
-        if (d.message !== undefined) {
-          expect(d.message.length).toBeLessThanOrEqual(300);
-          expect(d.message).not.toMatch(/[\u0000-\u001f\u007f]/);
-        }
-      }),
-    );
-  }, testTimeout);
+  it(
+    'next: a decision within the contract (delay >= 0, exit 0-255, one short printable message), or malformed',
+    async () => {
+      await holds(
+        fc.asyncProperty(
+          fc.oneof(
+            json,
+            nearValid(DECISIONS),
+            boundary,
+            fc.record(
+              { action: fc.constantFrom('run', 'stop'), delay_ms: fc.double(), reason: fc.string(), exit_code: fc.oneof(fc.integer({ min: -5, max: 300 }), fc.double()), message: anyText(400) },
+              { requiredKeys: ['action'] },
+            ),
+          ),
+          async (v) => {
+            const a = await box.call<{ action: string; delay_ms?: number; exit_code?: number; reason?: string; message?: string }>('decision', [v], LIMIT_MS);
+            expectPluginError(a, v, ['malformed']);
+            if (!a.ok) return;
+            const d = a.value;
+            if (d.action === 'run') expect(Number.isFinite(d.delay_ms) && d.delay_ms! >= 0, JSON.stringify(d)).toBe(true);
+            else {
+              expect(d.action).toBe('stop');
+              expect(typeof d.reason).toBe('string');
+              if (d.exit_code !== undefined) expect(Number.isInteger(d.exit_code) && d.exit_code >= 0 && d.exit_code <= 255).toBe(true);
+            }
+            if (d.message !== undefined) {
+              expect(d.message.length).toBeLessThanOrEqual(300);
+              expect(d.message).not.toMatch(/[\u0000-\u001f\u007f]/);
+            }
+          },
+        ),
+      );
+    },
+    testTimeout,
+  );
 
   const PLANS = [
     { argv: ['docker', 'run', 'alpine', 'true'], env: {}, cwd: '/' },
     { argv: ['ssh', 'host', 'uptime'], env: { A: 'b' }, cwd: '/tmp' },
   ];
 
-  it('plan: argv of strings with a program, env of strings, a cwd; or malformed', async () => {
-    await holds(
-      fc.asyncProperty(fc.oneof(json, nearValid(PLANS), boundary), async (v) => {
-        const a = await box.call<{ argv: string[]; env: Record<string, string>; cwd: string }>('plan', [v], LIMIT_MS);
-        expectPluginError(a, v, ['malformed']);
-        if (!a.ok) return;
-        expect(a.value.argv.length).toBeGreaterThan(0);
-        expect(a.value.argv.every((s) => typeof s === 'string')).toBe(true);
-        expect(a.value.argv[0]).not.toBe('');
-        expect(typeof a.value.cwd).toBe('string');
-        expect(Object.values(a.value.env).every((s) => typeof s === 'string')).toBe(true);
-      }),
-    );
-  }, testTimeout);
+  it(
+    'plan: argv of strings with a program, env of strings, a cwd; or malformed',
+    async () => {
+      await holds(
+        fc.asyncProperty(fc.oneof(json, nearValid(PLANS), boundary), async (v) => {
+          const a = await box.call<{ argv: string[]; env: Record<string, string>; cwd: string }>('plan', [v], LIMIT_MS);
+          expectPluginError(a, v, ['malformed']);
+          if (!a.ok) return;
+          expect(a.value.argv.length).toBeGreaterThan(0);
+          expect(a.value.argv.every((s) => typeof s === 'string')).toBe(true);
+          expect(a.value.argv[0]).not.toBe('');
+          expect(typeof a.value.cwd).toBe('string');
+          expect(Object.values(a.value.env).every((s) => typeof s === 'string')).toBe(true);
+        }),
+      );
+    },
+    testTimeout,
+  );
 
-  it('deliver/init acks: ok, or the plugin\'s own error, or malformed', async () => {
-    await holds(
-      fc.asyncProperty(fc.oneof(json, nearValid([{ ok: true }, { ok: false, error: 'down' }]), boundary, fc.constant(undefined)), async (v) => {
-        const a = await box.call<{ ok: boolean }>('ack', [v], LIMIT_MS);
-        expectPluginError(a, v, ['malformed', 'plugin-error']);
-        if (a.ok) expect(a.value.ok).toBe(true);
-      }),
-    );
-  }, testTimeout);
+  it(
+    "deliver/init acks: ok, or the plugin's own error, or malformed",
+    async () => {
+      await holds(
+        fc.asyncProperty(fc.oneof(json, nearValid([{ ok: true }, { ok: false, error: 'down' }]), boundary, fc.constant(undefined)), async (v) => {
+          const a = await box.call<{ ok: boolean }>('ack', [v], LIMIT_MS);
+          expectPluginError(a, v, ['malformed', 'plugin-error']);
+          if (a.ok) expect(a.value.ok).toBe(true);
+        }),
+      );
+    },
+    testTimeout,
+  );
 
   const DESCRIPTIONS = [{ name: 'x', version: '1.0.0', kind: 'scheduler', abi: 1, config: {} }];
 
-  it('describe: a description with a known kind, or malformed', async () => {
-    await holds(
-      fc.asyncProperty(fc.oneof(json, nearValid(DESCRIPTIONS), boundary), async (v) => {
-        const a = await box.call<{ kind: string; config: unknown }>('description', [v], LIMIT_MS);
-        expectPluginError(a, v, ['malformed']);
-        if (a.ok) {
-          expect(['scheduler', 'executor', 'output']).toContain(a.value.kind);
-          expect(typeof a.value.config).toBe('object');
-        }
-      }),
-    );
-  }, testTimeout);
+  it(
+    'describe: a description with a known kind, or malformed',
+    async () => {
+      await holds(
+        fc.asyncProperty(fc.oneof(json, nearValid(DESCRIPTIONS), boundary), async (v) => {
+          const a = await box.call<{ kind: string; config: unknown }>('description', [v], LIMIT_MS);
+          expectPluginError(a, v, ['malformed']);
+          if (a.ok) {
+            expect(['scheduler', 'executor', 'output']).toContain(a.value.kind);
+            expect(typeof a.value.config).toBe('object');
+          }
+        }),
+      );
+    },
+    testTimeout,
+  );
 
-  it('the raw bytes of an answer: JSON, or too-large / malformed (not UTF-8, not JSON)', async () => {
-    const bytes = fc.oneof(
-      fc.uint8Array({ maxLength: 64 }),
-      fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v) ?? '')),
-      mutated(fc.constantFrom(...DECISIONS.map((d) => JSON.stringify(d))), '{}[]":,\\0123456789e-+.\u0000').map((s) => new TextEncoder().encode(s)),
-      fc.constantFrom(new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), new Uint8Array([0xc0, 0x80]), new Uint8Array([0xed, 0xa0, 0x80]), new Uint8Array(0)),
-      fc.constant(null),
-    );
-    await holds(
-      fc.asyncProperty(bytes, async (b) => {
-        const a = await box.call('answer', ['next', b === null ? null : [...b]], LIMIT_MS);
-        expectPluginError(a, b, ['malformed', 'too-large']);
-      }),
-    );
-    // The size limit, exactly: 1 MiB is fine, one byte more is not.
-    const limit = 1 << 20;
-    const at = (n: number) => [...new TextEncoder().encode(`"${'x'.repeat(n - 2)}"`)];
-    expect(await box.call('answer', ['next', at(limit)], LIMIT_MS)).toMatchObject({ ok: true });
-    expect(await box.call('answer', ['next', at(limit + 1)], LIMIT_MS)).toMatchObject({ ok: false, error: { failure: 'too-large' } });
-  }, testTimeout);
+  it(
+    'the raw bytes of an answer: JSON, or too-large / malformed (not UTF-8, not JSON)',
+    async () => {
+      const bytes = fc.oneof(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v) ?? '')),
+        mutated(fc.constantFrom(...DECISIONS.map((d) => JSON.stringify(d))), '{}[]":,\\0123456789e-+.\u0000').map((s) => new TextEncoder().encode(s)),
+        fc.constantFrom(new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), new Uint8Array([0xc0, 0x80]), new Uint8Array([0xed, 0xa0, 0x80]), new Uint8Array(0)),
+        fc.constant(null),
+      );
+      await holds(
+        fc.asyncProperty(bytes, async (b) => {
+          const a = await box.call('answer', ['next', b === null ? null : [...b]], LIMIT_MS);
+          expectPluginError(a, b, ['malformed', 'too-large']);
+        }),
+      );
+      // The size limit, exactly: 1 MiB is fine, one byte more is not.
+      const limit = 1 << 20;
+      const at = (n: number) => [...new TextEncoder().encode(`"${'x'.repeat(n - 2)}"`)];
+      expect(await box.call('answer', ['next', at(limit)], LIMIT_MS)).toMatchObject({ ok: true });
+      expect(await box.call('answer', ['next', at(limit + 1)], LIMIT_MS)).toMatchObject({ ok: false, error: { failure: 'too-large' } });
+    },
+    testTimeout,
+  );
 });

@@ -6,8 +6,17 @@ import { RprError } from '../../src/errors/index.js';
 
 describe('parseDuration', () => {
   it.each([
-    ['500ms', 500], ['1s', 1000], ['1.5s', 1500], ['.5s', 500], ['2m', 120_000], ['1h30m', 5_400_000],
-    ['1d', 86_400_000], ['1w', 604_800_000], ['1h0m5s250ms', 3_605_250], ['0', 0], [' 3s ', 3000],
+    ['500ms', 500],
+    ['1s', 1000],
+    ['1.5s', 1500],
+    ['.5s', 500],
+    ['2m', 120_000],
+    ['1h30m', 5_400_000],
+    ['1d', 86_400_000],
+    ['1w', 604_800_000],
+    ['1h0m5s250ms', 3_605_250],
+    ['0', 0],
+    [' 3s ', 3000],
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
   it.each(['', 'soon', '5', '1x', '1s2', '-1s', 's', '1.s', '1e3ms', '1 s'])('rejects %j with a hint', (text) => {
@@ -78,8 +87,14 @@ describe('RE2 patterns from the Go rpr', () => {
     expect(re('^[[:upper:]]$').test('a')).toBe(false);
   });
   it.each([
-    ['(?U)a+', '(?U)'], ['a(?i)b', 'inline flags'], ['(?i:a)b', 'inline flag groups'], ['\\pL', '\\p'],
-    ['\\x{41}', '\\x{'], ['[[:^alpha:]]', 'POSIX class [:^alpha:]'], ['[[:nope:]]', 'POSIX class'], ['\\C', '\\C'],
+    ['(?U)a+', '(?U)'],
+    ['a(?i)b', 'inline flags'],
+    ['(?i:a)b', 'inline flag groups'],
+    ['\\pL', '\\p'],
+    ['\\x{41}', '\\x{'],
+    ['[[:^alpha:]]', 'POSIX class [:^alpha:]'],
+    ['[[:nope:]]', 'POSIX class'],
+    ['\\C', '\\C'],
   ])('refuses %s, naming the construct', (source, named) => {
     expect(() => compilePattern(source, '--failure-pattern')).toThrow(named);
   });

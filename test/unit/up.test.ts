@@ -9,7 +9,16 @@ import type { JobConfig, LoadedConfig } from '../../src/config/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rpr-up-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const run = (job: string, n: number, extra: Partial<RunRecord> = {}): RunRecord => ({ job, run: n, outcome: 'ok', startWall: 1_700_000_000_000 + n, durationMs: 1, exitCode: 0, signal: null, ...extra });
+const run = (job: string, n: number, extra: Partial<RunRecord> = {}): RunRecord => ({
+  job,
+  run: n,
+  outcome: 'ok',
+  startWall: 1_700_000_000_000 + n,
+  durationMs: 1,
+  exitCode: 0,
+  signal: null,
+  ...extra,
+});
 
 describe('history', () => {
   it('keeps the last N runs per job and a bounded tail of each', () => {
@@ -33,7 +42,10 @@ describe('history', () => {
     for (let i = 21; i <= 40; i++) second.record(run('a', i, { tail: 'x'.repeat(100) }));
     // Compacted: never far past the bound, every line whole, the newest runs kept.
     expect(statSync(file).size).toBeLessThan(4000 + 300);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunRecord);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunRecord);
     expect(lines.at(-1)!.run).toBe(40);
     const third = createHistory({ file, perJob: 50 });
     expect(third.corrupt).toBe(0);
@@ -65,7 +77,8 @@ describe('metrics of several jobs as one exposition', () => {
 });
 
 describe('what changed in a job', () => {
-  const file = (defaults: Record<string, unknown> = {}): LoadedConfig => ({ path: 'f', defaults, observability: {}, jobs: {}, plugins: { entries: {} }, lineOf: () => undefined }) as unknown as LoadedConfig;
+  const file = (defaults: Record<string, unknown> = {}): LoadedConfig =>
+    ({ path: 'f', defaults, observability: {}, jobs: {}, plugins: { entries: {} }, lineOf: () => undefined }) as unknown as LoadedConfig;
   const job = (options: Record<string, unknown>, extra: Partial<JobConfig> = {}): JobConfig => ({ name: 'j', schedule: 'interval', command: ['true'], shell: false, options, ...extra });
   it('names the keys as the file writes them', () => {
     expect(changedKeys(file(), job({ every: 1000, killAfter: 5 }), file(), job({ every: 2000, killAfter: 5 }))).toEqual(['every']);

@@ -40,7 +40,8 @@ export function checkExports(plugin: string, kind: PluginKind, info: WasmInfo): 
   const want = sig(CONTRACT.export_signature.params, CONTRACT.export_signature.results);
   for (const { name } of requiredExports(kind)) {
     const exp = info.exports.find((e) => e.name === name);
-    if (!exp || exp.kind !== 'function') throw new PluginError(plugin, 'load', 'abi', `${kind === 'scheduler' ? 'a' : 'an'} ${kind} plugin must export the function "${name}"`, { hint: `see ${packageFile('wit/rpr-plugin.wit')}` });
+    if (exp?.kind !== 'function')
+      throw new PluginError(plugin, 'load', 'abi', `${kind === 'scheduler' ? 'a' : 'an'} ${kind} plugin must export the function "${name}"`, { hint: `see ${packageFile('wit/rpr-plugin.wit')}` });
     if (sig(exp.params, exp.results) !== want) throw new PluginError(plugin, 'load', 'abi', `export "${name}" has signature ${sig(exp.params, exp.results)}, Extism exports are ${want}`);
   }
   if (!info.exports.some((e) => e.name === CONTRACT.exports.memory && e.kind === 'memory')) {

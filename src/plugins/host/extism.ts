@@ -9,7 +9,7 @@ import { silenceWasiWarning } from './quiet-wasi.js';
 
 type ExtismModule = typeof import('@extism/extism');
 export type ExtismPlugin = import('@extism/extism').Plugin;
-export type ExtismOptions = import('@extism/extism').ExtismPluginOptions;
+type ExtismOptions = import('@extism/extism').ExtismPluginOptions;
 export type CallContext = import('@extism/extism').CallContext;
 export type PluginOutput = import('@extism/extism').PluginOutput;
 

@@ -59,7 +59,7 @@ export interface GenerationHooks {
 }
 
 /** A stuck call on rpr's own thread holds timers and signals back for up to its limit: keep that short. */
-export const FOREGROUND_MAX_TIMEOUT_MS = 5_000;
+const FOREGROUND_MAX_TIMEOUT_MS = 5_000;
 /** Extism's own blocks (inputs, answers, HTTP bodies, log lines): 16 MiB, or the memory cap if smaller. */
 const KERNEL_MB = 16;
 
@@ -71,7 +71,7 @@ const KERNEL_MB = 16;
  * an executor's plan while other runs go on), and a stuck call there must not hold back the
  * timers of other runs.
  */
-export function placementFor(kind: PluginKind, permissions: Permissions, forceWorker = false): Placement {
+function placementFor(kind: PluginKind, permissions: Permissions, forceWorker = false): Placement {
   return placementReason(kind, permissions, forceWorker).placement;
 }
 

@@ -45,7 +45,16 @@ export interface ReloadResult {
 const KEEPS_INSTANCE = new Set(['plugin-error', 'denied']);
 
 const fileStamp = async (files: string[]): Promise<string> =>
-  (await Promise.all(files.map((f) => stat(f).then((s) => `${s.mtimeMs}:${s.size}:${s.ino}`, () => 'missing')))).join('|');
+  (
+    await Promise.all(
+      files.map((f) =>
+        stat(f).then(
+          (s) => `${s.mtimeMs}:${s.size}:${s.ino}`,
+          () => 'missing',
+        ),
+      ),
+    )
+  ).join('|');
 
 export class PluginHandle {
   #gen: Generation;

@@ -83,8 +83,18 @@ export function buildHostFunctions(c: HostFunctionContext): Record<string, HostF
   };
 
   return {
-    rpr_time_ms: guard('rpr_time_ms', 'time', () => -1n, () => BigInt(Date.now())),
-    rpr_random: guard('rpr_random', 'random', () => -1, () => random()),
+    rpr_time_ms: guard(
+      'rpr_time_ms',
+      'time',
+      () => -1n,
+      () => BigInt(Date.now()),
+    ),
+    rpr_random: guard(
+      'rpr_random',
+      'random',
+      () => -1,
+      () => random(),
+    ),
     // Denied or not, the answer is a block of JSON: the plugin parses it the same way.
     rpr_system_load: guard(
       'rpr_system_load',
@@ -92,26 +102,31 @@ export function buildHostFunctions(c: HostFunctionContext): Record<string, HostF
       (ctx) => ctx.store(JSON.stringify({ error: 'rpr_system_load denied: permission "system-load" is not granted' })),
       (ctx) => ctx.store(JSON.stringify(c.systemLoad())),
     ),
-    rpr_emit: guard('rpr_emit', 'emit', () => -1n, (ctx, topicAddr, payloadAddr) => {
-      const topic = readText(ctx, topicAddr!, 256);
-      const payloadText = readText(ctx, payloadAddr!, limits.emit_payload_bytes);
-      if (topic === undefined || payloadText === undefined) {
-        c.misuse('rpr_emit', `topic or payload missing or larger than ${limits.emit_payload_bytes} bytes`);
-        return -2n;
-      }
-      if (!c.permissions.emit.includes(topic)) {
-        c.denied('rpr_emit', `emit on topic "${topic}" denied: not in [permissions].emit`, { key: 'emit', value: topic });
-        return -1n;
-      }
-      let payload: unknown;
-      try {
-        payload = JSON.parse(payloadText);
-      } catch {
-        c.misuse('rpr_emit', `payload for topic "${topic}" is not JSON`);
-        return -2n;
-      }
-      c.publish(topic, payload);
-      return 0n;
-    }),
+    rpr_emit: guard(
+      'rpr_emit',
+      'emit',
+      () => -1n,
+      (ctx, topicAddr, payloadAddr) => {
+        const topic = readText(ctx, topicAddr!, 256);
+        const payloadText = readText(ctx, payloadAddr!, limits.emit_payload_bytes);
+        if (topic === undefined || payloadText === undefined) {
+          c.misuse('rpr_emit', `topic or payload missing or larger than ${limits.emit_payload_bytes} bytes`);
+          return -2n;
+        }
+        if (!c.permissions.emit.includes(topic)) {
+          c.denied('rpr_emit', `emit on topic "${topic}" denied: not in [permissions].emit`, { key: 'emit', value: topic });
+          return -1n;
+        }
+        let payload: unknown;
+        try {
+          payload = JSON.parse(payloadText);
+        } catch {
+          c.misuse('rpr_emit', `payload for topic "${topic}" is not JSON`);
+          return -2n;
+        }
+        c.publish(topic, payload);
+        return 0n;
+      },
+    ),
   };
 }

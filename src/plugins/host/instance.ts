@@ -26,6 +26,7 @@ export class CallFailure extends Error {
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogSink = (level: Exclude<LogLevel, 'silent'>, message: string) => void;
 export type Placement = 'foreground' | 'worker';
+// biome-ignore lint/suspicious/noConfusingVoidType: a host function that returns nothing is a void function, not one returning undefined
 export type HostFn = (ctx: CallContext, ...args: bigint[]) => bigint | number | void;
 
 export interface InstanceSpec {

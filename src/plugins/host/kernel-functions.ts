@@ -55,7 +55,7 @@ export interface Kernel {
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Ends a call that went over the kernel cap (rpr's own thread: a throw from an import unwinds the wasm). */
-export class KernelCapExceeded extends Error {}
+class KernelCapExceeded extends Error {}
 
 export function buildKernel(options: KernelOptions): Kernel {
   const threshold = rank(options.logLevel);
@@ -97,27 +97,29 @@ export function buildKernel(options: KernelOptions): Kernel {
     return addr;
   };
 
-  const logFn = (level: Level): HostFn => (ctx, addr) => {
-    try {
-      const kernel = kernelAccess(ctx);
-      const size = kernel.length(addr!);
-      if (rank(level) >= threshold && size > 0) {
-        if (lines >= LINE_BUDGET || bytes >= CALL_BYTES) {
-          droppedLines++;
-          droppedBytes += size;
-        } else {
-          const head = kernel.head(addr!, Math.min(LINE_BYTES, CALL_BYTES - bytes));
-          lines++;
-          bytes += head?.length ?? 0;
-          const cut = size > (head?.length ?? 0) ? ` ...(${size} bytes)` : '';
-          if (head) options.log(level, decoder.decode(head) + cut);
+  const logFn =
+    (level: Level): HostFn =>
+    (ctx, addr) => {
+      try {
+        const kernel = kernelAccess(ctx);
+        const size = kernel.length(addr!);
+        if (rank(level) >= threshold && size > 0) {
+          if (lines >= LINE_BUDGET || bytes >= CALL_BYTES) {
+            droppedLines++;
+            droppedBytes += size;
+          } else {
+            const head = kernel.head(addr!, Math.min(LINE_BYTES, CALL_BYTES - bytes));
+            lines++;
+            bytes += head?.length ?? 0;
+            const cut = size > (head?.length ?? 0) ? ` ...(${size} bytes)` : '';
+            if (head) options.log(level, decoder.decode(head) + cut);
+          }
         }
+        kernel.free(addr!);
+      } catch {
+        // A bad address or a block already freed: nothing to log, and never a throw (it would kill a worker).
       }
-      kernel.free(addr!);
-    } catch {
-      // A bad address or a block already freed: nothing to log, and never a throw (it would kill a worker).
-    }
-  };
+    };
 
   const functions: Record<string, HostFn> = options.foreground
     ? {

@@ -90,7 +90,18 @@ export async function describeWasm(file: string, timeoutMs = 2000): Promise<Desc
     placement: 'foreground',
     module: compiled.module,
     initExports: compiled.initExports,
-    userFunctions: buildHostFunctions({ plugin: name, permissions: none, systemLoad: () => { throw new Error('denied'); }, publish: noop, denied: noop, misuse: noop, enter: noop, leave: noop }),
+    userFunctions: buildHostFunctions({
+      plugin: name,
+      permissions: none,
+      systemLoad: () => {
+        throw new Error('denied');
+      },
+      publish: noop,
+      denied: noop,
+      misuse: noop,
+      enter: noop,
+      leave: noop,
+    }),
     kernelFunctions: kernel.functions,
     onCallStart: kernel.begin,
     onCallEnd: kernel.end,
@@ -111,7 +122,16 @@ export async function describeWasm(file: string, timeoutMs = 2000): Promise<Desc
     throw toFailure(name, 'describe', error);
   });
   try {
-    return checkDescription(name, parseAnswer(name, 'describe', await instance.call('describe', '', timeoutMs).catch((e) => { throw toFailure(name, 'describe', e); })));
+    return checkDescription(
+      name,
+      parseAnswer(
+        name,
+        'describe',
+        await instance.call('describe', '', timeoutMs).catch((e) => {
+          throw toFailure(name, 'describe', e);
+        }),
+      ),
+    );
   } finally {
     instance.discard();
   }

@@ -11,7 +11,7 @@ export function silenceWasiWarning(): void {
   const original = process.emitWarning;
   const filtered = function (this: unknown, warning: string | Error, ...rest: unknown[]): void {
     const first = rest[0];
-    const type = typeof first === 'string' ? first : (first as { type?: string } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined);
+    const type = typeof first === 'string' ? first : ((first as { type?: string } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined));
     const message = typeof warning === 'string' ? warning : warning.message;
     if (type === 'ExperimentalWarning' && /^WASI\b/.test(message)) return;
     return (original as (...args: unknown[]) => void).call(process, warning, ...rest);

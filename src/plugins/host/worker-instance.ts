@@ -80,7 +80,10 @@ export class WorkerInstance implements Instance {
       plugin = await Promise.race([pending, deadline]);
     } catch (error) {
       // It may still start later: make sure it does not outlive us.
-      pending.then((p) => p.close(), () => {});
+      pending.then(
+        (p) => p.close(),
+        () => {},
+      );
       throw error instanceof CallFailure ? error : new CallFailure('worker-died', `cannot start: ${(error as Error)?.message ?? error}`);
     } finally {
       clearTimeout(timer);

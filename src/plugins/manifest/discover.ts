@@ -28,7 +28,7 @@ export interface DiscoveredPlugin {
   shadows?: PluginManifest;
 }
 
-export interface DiscoveryProblem {
+interface DiscoveryProblem {
   file: string;
   message: string;
 }
@@ -70,8 +70,10 @@ export function userPluginDir(options: DiscoverOptions = {}): string {
   return path.join(options.home ?? os.homedir(), '.repeater', 'plugins');
 }
 
-export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await readBounded(file, MAX_WASM_BYTES)).digest('hex');
+async function sha256File(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readBounded(file, MAX_WASM_BYTES))
+    .digest('hex');
 }
 
 /** Checks a manifest against its wasm and this rpr; throws ManifestError with the reason. */
@@ -105,7 +107,10 @@ export async function discoverPlugins(options: DiscoverOptions = {}): Promise<Di
   const userDir = userPluginDir(options);
   const result: Discovery = { plugins: new Map(), problems: [], notices: [], searchPath: [bundledDir, userDir] };
   const disabled = new Set(options.disabled ?? []);
-  for (const [source, root] of [['bundled', bundledDir], ['user', userDir]] as const) {
+  for (const [source, root] of [
+    ['bundled', bundledDir],
+    ['user', userDir],
+  ] as const) {
     const seenHere = new Map<string, string>();
     for (const file of await manifestFiles(root)) {
       let manifest: PluginManifest;

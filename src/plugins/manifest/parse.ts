@@ -21,7 +21,7 @@ type Table = Record<string, unknown>;
 
 /** Letters, digits and single dashes: a name maps to one environment-variable prefix (env-name.ts). */
 export const NAME_PATTERN = /^(?=.{1,64}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-export const TOPIC_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+const TOPIC_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
 export class ManifestError extends RprError {
   constructor(
@@ -181,9 +181,8 @@ function parseSlots(f: Fields, kind: PluginKind, config: ConfigSchema): PluginSl
   return { slots, rate, ...(burst === undefined ? {} : { burst }) };
 }
 
-
 /** [permissions] of a manifest, or the same keys in a user's config (relative paths from `baseDir`). */
-export function parsePermissions(table: Table, where: string, baseDir: string, fail: (reason: string) => never): Permissions {
+function parsePermissions(table: Table, where: string, baseDir: string, fail: (reason: string) => never): Permissions {
   return { ...CONTRACT_DEFAULTS(), ...parsePartialPermissions(table, where, baseDir, fail) };
 }
 
@@ -204,7 +203,11 @@ export function parsePartialPermissions(table: Table, where: string, baseDir: st
   const f = new Fields(table, where, fail, PERMISSION_KEY_NAMES);
   const out: Partial<Permissions> = {};
   const { ceilings } = CONTRACT.permissions;
-  if (table.network !== undefined) out.network = f.strings('network', (s) => { const p = parseNetworkPattern(s); return typeof p === 'string' ? p : undefined; });
+  if (table.network !== undefined)
+    out.network = f.strings('network', (s) => {
+      const p = parseNetworkPattern(s);
+      return typeof p === 'string' ? p : undefined;
+    });
   if (table.exec !== undefined) {
     out.exec = f.strings('exec', (s) => (s === '' || (s.includes('/') && !path.isAbsolute(s)) ? `"${s}" must be a program name or an absolute path` : undefined));
   }

@@ -24,7 +24,7 @@ export interface PinnedPermissions {
 
 const sorted = (xs: readonly string[]): string[] => [...new Set(xs)].sort();
 
-export function pinPermissions(permissions: Permissions, dir: string): PinnedPermissions {
+function pinPermissions(permissions: Permissions, dir: string): PinnedPermissions {
   const filesystem: Record<string, string> = {};
   for (const guest of Object.keys(permissions.filesystem).sort()) {
     const host = permissions.filesystem[guest]!;
@@ -49,7 +49,10 @@ export const pinOf = (manifest: PluginManifest): PinnedPermissions => pinPermiss
 /** The pin as text, for comparing and signing (keys in a fixed order). */
 export const pinText = (pin: PinnedPermissions): string => JSON.stringify(pin, Object.keys(pin).sort().concat(Object.keys(pin.filesystem)));
 
-export const digestOf = (permissions: Permissions, dir: string): string => createHash('sha256').update(pinText(pinPermissions(permissions, dir))).digest('hex');
+export const digestOf = (permissions: Permissions, dir: string): string =>
+  createHash('sha256')
+    .update(pinText(pinPermissions(permissions, dir)))
+    .digest('hex');
 export const permissionsDigest = (manifest: PluginManifest): string => digestOf(manifest.permissions, manifest.dir);
 
 /** What differs between a pin and the manifest's permissions now, in words; empty when nothing. */

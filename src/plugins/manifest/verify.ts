@@ -11,13 +11,13 @@ import { compareSemver } from './semver.js';
 import type { PluginManifest } from './types.js';
 
 /** Why this rpr cannot run the plugin, or undefined. */
-export function versionProblem(manifest: PluginManifest, rprVersion = VERSION): string | undefined {
+function versionProblem(manifest: PluginManifest, rprVersion = VERSION): string | undefined {
   if (manifest.minRprVersion && compareSemver(rprVersion, manifest.minRprVersion) < 0) return `needs rpr ${manifest.minRprVersion} or later; this is rpr ${rprVersion}`;
   return undefined;
 }
 
 /** Why the wasm is not the one the manifest names, or undefined. */
-export function hashProblem(manifest: PluginManifest, wasmSha256: string): string | undefined {
+function hashProblem(manifest: PluginManifest, wasmSha256: string): string | undefined {
   if (wasmSha256 !== manifest.sha256) return `${path.basename(manifest.wasm)} does not match runtime.sha256 (file is ${wasmSha256})`;
   return undefined;
 }

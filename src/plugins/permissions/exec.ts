@@ -16,12 +16,48 @@ import type { Permissions } from '../manifest/types.js';
 
 /** Variables that change which program runs, what it loads, or what a shell or interpreter executes. */
 const GUARDED = new Set([
-  'PATH', 'IFS', 'ENV', 'BASH_ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'PROMPT_COMMAND', 'CDPATH',
-  'GCONV_PATH', 'LOCPATH', 'NLSPATH', 'HOSTALIASES', 'RESOLV_HOST_CONF', 'GLIBC_TUNABLES', 'TZDIR',
-  'NODE_OPTIONS', 'NODE_PATH', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PERL5LIB', 'PERL5OPT', 'PERLLIB',
-  'RUBYLIB', 'RUBYOPT', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH',
-  'GIT_EXEC_PATH', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_CONFIG_GLOBAL', 'SSH_ASKPASS', 'LESSOPEN', 'EDITOR', 'VISUAL', 'PAGER',
-  'DOCKER_CONFIG', 'DOCKER_HOST', 'SSH_AUTH_SOCK',
+  'PATH',
+  'IFS',
+  'ENV',
+  'BASH_ENV',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'PS4',
+  'PROMPT_COMMAND',
+  'CDPATH',
+  'GCONV_PATH',
+  'LOCPATH',
+  'NLSPATH',
+  'HOSTALIASES',
+  'RESOLV_HOST_CONF',
+  'GLIBC_TUNABLES',
+  'TZDIR',
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'PYTHONPATH',
+  'PYTHONHOME',
+  'PYTHONSTARTUP',
+  'PERL5LIB',
+  'PERL5OPT',
+  'PERLLIB',
+  'RUBYLIB',
+  'RUBYOPT',
+  'JAVA_TOOL_OPTIONS',
+  '_JAVA_OPTIONS',
+  'JDK_JAVA_OPTIONS',
+  'CLASSPATH',
+  'GIT_EXEC_PATH',
+  'GIT_SSH',
+  'GIT_SSH_COMMAND',
+  'GIT_CONFIG_GLOBAL',
+  'SSH_ASKPASS',
+  'LESSOPEN',
+  'EDITOR',
+  'VISUAL',
+  'PAGER',
+  'DOCKER_CONFIG',
+  'DOCKER_HOST',
+  'SSH_AUTH_SOCK',
 ]);
 const GUARDED_PREFIXES = ['LD_', 'DYLD_', 'MALLOC_', 'BASH_FUNC_'];
 
@@ -34,8 +70,8 @@ const malformed = (plugin: string, detail: string): PluginError => new PluginErr
 
 export function checkPlan(plugin: string, plan: ExecutionPlan, permissions: Pick<Permissions, 'exec' | 'execEnv'>): ExecutionPlan {
   const { exec, execEnv } = permissions;
-  if (plan.argv.some((arg) => arg.includes('\0'))) throw malformed(plugin, 'the plan\'s argv holds a NUL byte');
-  if (plan.cwd.includes('\0')) throw malformed(plugin, 'the plan\'s cwd holds a NUL byte');
+  if (plan.argv.some((arg) => arg.includes('\0'))) throw malformed(plugin, "the plan's argv holds a NUL byte");
+  if (plan.cwd.includes('\0')) throw malformed(plugin, "the plan's cwd holds a NUL byte");
   for (const [name, value] of Object.entries(plan.env)) {
     if (!VARIABLE_NAME.test(name)) throw malformed(plugin, `the plan's environment has a bad variable name ${JSON.stringify(name.slice(0, 60))}`);
     if (value.includes('\0')) throw malformed(plugin, `the plan's variable ${name} holds a NUL byte`);

@@ -62,11 +62,7 @@ export function matchesUrl(p: NetworkPattern, url: URL): boolean {
 
 /** True if every address `inner` admits is admitted by `outer`. */
 function covers(outer: NetworkPattern, inner: NetworkPattern): boolean {
-  const hostOk = outer.wildcard
-    ? inner.host === outer.host
-      ? inner.wildcard
-      : inner.host.endsWith(`.${outer.host}`)
-    : !inner.wildcard && inner.host === outer.host;
+  const hostOk = outer.wildcard ? (inner.host === outer.host ? inner.wildcard : inner.host.endsWith(`.${outer.host}`)) : !inner.wildcard && inner.host === outer.host;
   const portOk = outer.port === '*' || outer.port === inner.port;
   return hostOk && portOk;
 }

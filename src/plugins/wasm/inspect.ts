@@ -5,9 +5,9 @@
 import type { ValType } from '../contract.js';
 import { Reader, readSections, SECTION, WasmFormatError, type Section } from './binary.js';
 
-export type ExternKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
+type ExternKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
 
-export interface WasmImport {
+interface WasmImport {
   module: string;
   name: string;
   kind: ExternKind;
@@ -15,7 +15,7 @@ export interface WasmImport {
   results?: ValType[];
 }
 
-export interface WasmExport {
+interface WasmExport {
   name: string;
   kind: ExternKind;
   index: number;
@@ -41,7 +41,7 @@ export interface WasmInfo {
   start: number | undefined;
 }
 
-const VALTYPES: Record<number, ValType> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
+const VALTYPES: Record<number, ValType> = { 127: 'i32', 126: 'i64', 125: 'f32', 124: 'f64', 123: 'v128', 112: 'funcref', 111: 'externref' };
 const KINDS: ExternKind[] = ['function', 'table', 'memory', 'global', 'tag'];
 
 function valtype(r: Reader): ValType {

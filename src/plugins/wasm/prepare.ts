@@ -23,9 +23,9 @@ export const PAGE_BYTES = 65_536;
 /** Export names the host gives to the initialisers it moves out of instantiation, in call order. */
 export const START_EXPORT = '__rpr_start';
 export const INITIALIZE_EXPORT = '__rpr_initialize';
-export const HS_INIT_EXPORT = '__rpr_hs_init';
+const HS_INIT_EXPORT = '__rpr_hs_init';
 /** All tables of a module together (~32 bytes an entry in V8: 2 MiB). */
-export const MAX_TABLE_ENTRIES = 65_536;
+const MAX_TABLE_ENTRIES = 65_536;
 /** Exports Extism runs while it instantiates, and the names rpr gives them, in call order. */
 const INITIALISERS: [string, string][] = [
   ['_initialize', INITIALIZE_EXPORT],

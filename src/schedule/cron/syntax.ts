@@ -6,7 +6,7 @@
  */
 import { RprError } from '../../errors/index.js';
 
-export const SHORTCUTS: Readonly<Record<string, string>> = {
+const SHORTCUTS: Readonly<Record<string, string>> = {
   '@yearly': '0 0 0 1 1 *',
   '@annually': '0 0 0 1 1 *',
   '@monthly': '0 0 0 1 * *',
@@ -17,9 +17,7 @@ export const SHORTCUTS: Readonly<Record<string, string>> = {
 };
 
 const SHORTCUT_LIST = Object.keys(SHORTCUTS).join(' ');
-const FORMAT_HINT =
-  'write 5 fields "MIN HOUR DOM MON DOW" (e.g. "30 2 * * *"), 6 with a leading seconds field ' +
-  `("SEC MIN HOUR DOM MON DOW"), or one of ${SHORTCUT_LIST}`;
+const FORMAT_HINT = 'write 5 fields "MIN HOUR DOM MON DOW" (e.g. "30 2 * * *"), 6 with a leading seconds field ' + `("SEC MIN HOUR DOM MON DOW"), or one of ${SHORTCUT_LIST}`;
 
 const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
@@ -64,7 +62,7 @@ const DOW: FieldSpec = {
 };
 
 /** The six fields in cron-parser order. */
-export const FIELD_SPECS = [SECOND, MINUTE, HOUR, DOM, MONTH, DOW] as const;
+const FIELD_SPECS = [SECOND, MINUTE, HOUR, DOM, MONTH, DOW] as const;
 
 export interface CronSyntax {
   /** The expression as given, trimmed. */
@@ -83,9 +81,7 @@ function cronError(message: string, hint: string): RprError {
 }
 
 function fieldOrder(hasSeconds: boolean): string {
-  return hasSeconds
-    ? 'the fields are: second minute hour day-of-month month day-of-week'
-    : 'the fields are: minute hour day-of-month month day-of-week';
+  return hasSeconds ? 'the fields are: second minute hour day-of-month month day-of-week' : 'the fields are: minute hour day-of-month month day-of-week';
 }
 
 /** Validates and normalizes; throws RprError('E_CRON') naming the bad field. */
@@ -104,10 +100,7 @@ export function checkSyntax(input: string): CronSyntax {
   }
   const parts = expression.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) {
-    throw cronError(
-      `expected 5 fields (or 6 with a leading seconds field), got ${parts.length} in "${expression}"`,
-      FORMAT_HINT,
-    );
+    throw cronError(`expected 5 fields (or 6 with a leading seconds field), got ${parts.length} in "${expression}"`, FORMAT_HINT);
   }
   const hasSeconds = parts.length === 6;
   const six = hasSeconds ? parts : ['0', ...parts];
@@ -122,17 +115,13 @@ interface Ctx {
 }
 
 function outOfRange(spec: FieldSpec, token: string, ctx: Ctx, range = `${spec.min}-${spec.max}`): RprError {
-  return cronError(
-    `${spec.name} "${token}" is out of range ${range} in "${ctx.expression}"`,
-    `${spec.name} takes ${spec.accepts}; ${fieldOrder(ctx.hasSeconds)}`,
-  );
+  return cronError(`${spec.name} "${token}" is out of range ${range} in "${ctx.expression}"`, `${spec.name} takes ${spec.accepts}; ${fieldOrder(ctx.hasSeconds)}`);
 }
 
 function invalid(spec: FieldSpec, token: string, ctx: Ctx, why = ''): RprError {
   return cronError(
     `${spec.name} "${token}" is not valid${why ? `: ${why}` : ''} (allowed ${spec.range}) in "${ctx.expression}"`,
-    `${spec.name} takes ${spec.accepts}, in lists (1,5), ranges (1-5) and steps (*/15, 0-30/10); ` +
-      fieldOrder(ctx.hasSeconds),
+    `${spec.name} takes ${spec.accepts}, in lists (1,5), ranges (1-5) and steps (*/15, 0-30/10); ` + fieldOrder(ctx.hasSeconds),
   );
 }
 
@@ -220,10 +209,7 @@ function checkItem(spec: FieldSpec, item: string, ctx: Ctx, original: string): s
     const span = spec.max - spec.min + 1;
     if (!/^\d+$/.test(step)) throw invalid(spec, original, ctx, `step "${step}" is not a number`);
     if (Number(step) < 1 || Number(step) > span) {
-      throw cronError(
-        `${spec.name} step "${step}" is out of range 1-${span} in "${ctx.expression}"`,
-        `a step such as */15 repeats within ${spec.min}-${spec.max}; ${fieldOrder(ctx.hasSeconds)}`,
-      );
+      throw cronError(`${spec.name} step "${step}" is out of range 1-${span} in "${ctx.expression}"`, `a step such as */15 repeats within ${spec.min}-${spec.max}; ${fieldOrder(ctx.hasSeconds)}`);
     }
     stepText = `/${Number(step)}`;
   }

@@ -29,7 +29,7 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
 }
 
 /** The local zone of this process, as an IANA name. */
-export function localZone(): string {
+function localZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
