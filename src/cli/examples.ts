@@ -53,7 +53,8 @@ export function examplesHelp(command: string): string {
 }
 
 /** `rpr examples`: a short tour of the common jobs, each runnable as printed. */
-const TOUR: [string, string][] = [
+/** @public scripts/man.mjs reads it from dist/ for the man page's EXAMPLES. */
+export const TOUR: [string, string][] = [
   ['Run a command 3 times, one second apart', 'rpr count --times 3 --every 1s -- date'],
   ['Check a health endpoint every 30 s, 10 times', 'rpr interval --every 30s --times 10 -- curl -fsS http://127.0.0.1:8080/health'],
   ['Wait for a service to come up (stops at the first success)', 'rpr interval --every 2s --for 2m --until-success -- pg_isready -h localhost'],

@@ -7,7 +7,8 @@ type OptionType = 'duration' | 'int' | 'number' | 'string' | 'boolean' | 'regex'
 export type CoreCommand = 'interval' | 'count' | 'duration' | 'cron';
 
 /** The headings options are listed under, in --help and the man page, in this order. */
-const OPTION_GROUPS = ['schedule', 'stopping', 'each run', 'output', 'plugins', 'service'] as const;
+/** @public scripts/man.mjs reads it from dist/ for the man page's sections. */
+export const OPTION_GROUPS = ['schedule', 'stopping', 'each run', 'output', 'plugins', 'service'] as const;
 export type OptionGroup = (typeof OPTION_GROUPS)[number];
 
 export interface OptionDef {
