@@ -147,7 +147,7 @@ export async function main(args: string[]): Promise<number> {
   if (args[0] === '__complete') return complete(args.slice(1));
   const scanned = scanArgs(args);
   const ctx: CliContext = { commandArgv: scanned.command, exitCode: EXIT.ok };
-  let head = hoistOptions(canonicalFlags(scanned.head));
+  let head = hoistOptions(canonicalFlags(scanned.head, scanned.word));
   const word = scanned.word;
   const builtIn = BUILT_INS.find((b) => word !== undefined && b.names.includes(word));
   let program: Command | undefined;

@@ -32,6 +32,20 @@ function announced(stderr: string): number[] {
 const gaps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]!);
 
 describe.skipIf(!existsSync(RPR))('roadmap plugins through the CLI', () => {
+  it("chaos --tz is chaos's own flag (the zone of --window), not cron's --timezone; cron keeps --tz as its alias", async () => {
+    // A window covering the whole day, in a zone chaos reads itself (an offset: a plugin has no zone database).
+    const chaos = await run(['chaos', '--mean', '50ms', '--window', '00:00-23:59', '--tz', '+14:00', '--seed', '3', '--times', '2', '--', 'true']);
+    expect(chaos.stderr).toBe('');
+    expect(chaos.code).toBe(0);
+    const bad = await run(['chaos', '--mean', '50ms', '--tz', 'Not/AZone', '--times', '1', '--', 'true']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^rpr: .*tz.*Not\/AZone/m);
+    expect(bad.stderr).not.toMatch(/--timezone/);
+    const cron = await run(['cron', '--cron', '0 12 * * *', '--tz', 'Pacific/Kiritimati', '--next', '1', '--from', '2026-01-01T00:00:00Z']);
+    expect(cron.code).toBe(0);
+    expect(cron.stdout).toMatch(/T12:00:00\+14:00/);
+  });
+
   it('rpr plugins list shows alertmanager, chaos and predictive (and adaptive) as bundled, with their permissions', async () => {
     const r = await run(['plugins', 'list']);
     expect(r.code).toBe(0);

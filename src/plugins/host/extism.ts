@@ -28,13 +28,15 @@ export async function createWorkerPlugin(module: CompiledModule, options: Create
   const { createPlugin } = await loadSdk();
   // No SDK timeoutMs: its timeout handler recreates the worker in the background, which races with
   // our own watchdog and can leak a worker thread. The instance's watchdog owns every deadline.
-  return createPlugin({ wasm: [{ module }] }, { ...options, runInWorker: true, timeoutMs: null });
+  return createPlugin(module, { ...options, runInWorker: true, timeoutMs: null });
 }
 
 /** On this thread: every call runs synchronously inside Extism's call() (no JSPI on Node 20). */
 export async function createForegroundPlugin(module: CompiledModule, options: CreateOptions): Promise<ExtismPlugin> {
   const { createPlugin } = await loadSdk();
-  return createPlugin({ wasm: [{ module }] }, { ...options, runInWorker: false, timeoutMs: null });
+  // The module itself, not { wasm: [{ module }] }: the SDK tests any other manifest with
+  // `instanceof Response`, and touching Response loads undici (~7-25 ms) in a job that makes no request.
+  return createPlugin(module, { ...options, runInWorker: false, timeoutMs: null });
 }
 
 /**

@@ -57,7 +57,8 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
   const patterns = options.network.map(parseNetworkPattern).filter((p): p is NetworkPattern => typeof p !== 'string');
   const maxBytes = options.maxBytes ?? limits.http_response_bytes;
   const maxRedirects = options.maxRedirects ?? limits.http_redirects;
-  const realFetch = options.fetch ?? fetch;
+  // Node's global fetch is undici, loaded on first touch (~12-25 ms): only a request may touch it.
+  const realFetch: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
   const allowed = (url: URL) => patterns.some((p) => matchesUrl(p, url));
 
   async function guarded(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
