@@ -69,7 +69,8 @@ function floorNotes(find) {
   }
   if (find('a scheduler plugin')) {
     notes.push(
-      'The plugin rows measure the plugin host of this commit through its public API: each scheduler plugin in a worker thread of its own, every bundled wasm hashed when plugins are discovered. Section 1 of issue 14 (scheduler plugins on the main thread) and a discovery that does not hash every wasm are what these targets wait for.',
+      "The plugin rows measure the plugin host of this commit: scheduler plugins on rpr's own thread (a worker only for plugins that need HTTP or files), discovery reading every manifest without hashing a wasm. " +
+        'What is left between a plugin job and a core one is loading the plugin system (its modules and @extism/extism, about 160 KB of JavaScript), reading and checking every manifest to find the subcommand, and compiling the wasm; the help row pays the first two.',
     );
   }
   return notes;
