@@ -1,6 +1,7 @@
 import type { CommanderError } from 'commander';
 import { type RprError, usageError } from '../errors/index.js';
 import { OPTIONS, appliesTo, longFlag } from '../options/catalog.js';
+import { aliasOf } from './flag-aliases.js';
 
 /**
  * Rewrites commander's multi-line errors as one rpr line with a hint. A flag
@@ -13,7 +14,9 @@ export function fromCommanderError(error: CommanderError, subcommand: string | u
   switch (error.code) {
     case 'commander.unknownOption': {
       const option = /'([^']+)'/.exec(first)?.[1] ?? first;
-      const owner = OPTIONS.find((def) => longFlag(def) === option || def.flags.split(/[ ,]+/).includes(option));
+      // An alias left as typed (--tz off cron) is still the option it stands for.
+      const named = aliasOf(option) ?? option;
+      const owner = OPTIONS.find((def) => longFlag(def) === named || def.flags.split(/[ ,]+/).includes(named));
       if (option === '--version') return usageError(`--version is an option of rpr itself, not of ${subcommand ?? 'a subcommand'}`, 'put it first: rpr --version');
       if (owner && !subcommand) return usageError(`${option} is an option of a job's subcommand`, `put it after the subcommand, e.g. rpr count ${option} ...`);
       if (option === '-v' && subcommand) return usageError(`unknown option -v for ${subcommand}`, "-v is --verbose after a job's subcommand, --version on its own: rpr -v");

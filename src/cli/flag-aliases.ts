@@ -25,3 +25,6 @@ export function canonicalFlags(args: readonly string[], word: string | undefined
     return alias.to + value;
   });
 }
+
+/** The canonical flag an alias stands for, wherever it applies (for saying where a flag belongs). */
+export const aliasOf = (flag: string): string | undefined => FLAG_ALIASES[flag]?.to;
