@@ -18,14 +18,15 @@ const TIMING = [
 const EXECA_TIMING = ['test/e2e/core-timing.test.ts', 'test/e2e/core-overlap.test.ts', 'test/e2e/core-signals.test.ts'];
 
 /**
- * `npm run coverage` sets this: every rpr process the tests start writes V8 coverage there (the
- * test workers themselves are measured by vitest's own provider), scripts/coverage.mjs adds both up.
+ * `npm test` (scripts/test.mjs) sets RPR_COVERAGE_DIR: every rpr process the untimed tests start
+ * writes V8 coverage there (the test workers themselves are measured by vitest's own provider); the
+ * script adds both up. Not in the timing groups: coverage costs a process about a third more CPU and
+ * writes a file of about 1 MB as it exits, which is what those files measure.
  */
-const subprocessCoverage = process.env.RPR_COVERAGE_DIR;
+const covered = process.env.RPR_COVERAGE_DIR ? { NODE_V8_COVERAGE: process.env.RPR_COVERAGE_DIR } : {};
 
 export default defineConfig({
   test: {
-    ...(subprocessCoverage ? { env: { NODE_V8_COVERAGE: subprocessCoverage } } : {}),
     // Builds the hostile and well-behaved test plugins from their AssemblyScript sources (cached).
     globalSetup: ['test/plugins/global-setup.ts'],
     testTimeout: 30_000,
@@ -36,8 +37,8 @@ export default defineConfig({
     // The last line of a run: every skipped test, counted, and the reasons the tests printed.
     reporters: ['default', './test/helpers/skip-summary.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: TIMING, sequence: { groupOrder: 0 }, maxConcurrency: 4 } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: covered, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: TIMING, env: covered, sequence: { groupOrder: 0 }, maxConcurrency: 4 } },
       // Runs start through the launcher where python3 is, else through execa: the core end-to-end
       // tests run once more with the launcher off, so that both paths stay equal.
       {
@@ -46,7 +47,7 @@ export default defineConfig({
           name: 'e2e via execa',
           include: ['test/e2e/core-*.test.ts'],
           exclude: [...TIMING, 'test/e2e/core-clock.test.ts'],
-          env: { RPR_LAUNCHER: '0' },
+          env: { ...covered, RPR_LAUNCHER: '0' },
           sequence: { groupOrder: 0 },
           maxConcurrency: 4,
         },

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `npm run coverage`: line coverage of src/ by the whole test suite, both halves of it:
+// `npm test` (after the build): the whole suite, and the line coverage of src/ it reaches, gated.
+// Both halves of the suite are measured:
 // - the test workers (unit tests import src/ directly): vitest's V8 provider;
 // - every rpr process the end-to-end tests start: V8 coverage written by Node (NODE_V8_COVERAGE),
-//   mapped back to src/ by c8 through tsc's source maps. The CLI is left unbundled for this run:
-//   c8 cannot map coverage through esbuild's many-sources chunks (uncovered code shows as covered).
-// The two are merged per file (istanbul-lib-coverage, which both tools use) and printed by folder;
-// below --min (default 90) of src/ lines it exits 1. Usage: node scripts/coverage.mjs [--min N] [vitest args]
+//   mapped back to src/ by c8 through the bundle's source maps (esbuild's, which follow tsc's), so the
+//   tests run the bundle that ships.
+// The two are merged per file line by line and printed by folder; the run fails when a test fails or
+// when fewer than --min (default 90) percent of src/ lines ran.
+// Usage: node scripts/test.mjs [--min N] [--report-only] [vitest args]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -29,9 +31,6 @@ const raw = path.join(OUT, 'processes');
 let tests = 0;
 if (!reportOnly) {
   rmSync(OUT, { recursive: true, force: true });
-  // tsc's one file per module (npm run build bundles after this; the next build bundles again).
-  if (run('npx', ['tsc', '-p', 'tsconfig.json']) !== 0) process.exit(1);
-  run('cp', ['src/run/launcher.py', 'dist/run/launcher.py']);
   tests = run(
     'npx',
     [
@@ -57,8 +56,9 @@ run('npx', [
   path.join(OUT, 'processes-report'),
   '--reporter',
   'json',
-  '--include',
-  'src/**',
+  // No --include: with `--include 'src/**'`, c8 10.1 reported every line of an esbuild chunk's sources
+  // as run (src/up/history.ts: 100%, where v8-to-istanbul on the same file says 57%). The loop below
+  // keeps src/.
   '--exclude-after-remap',
   '--all',
   '--src',
@@ -95,7 +95,9 @@ const add = (key, covered, total) => {
 };
 for (const file of processes.files()) {
   const rel = path.relative(ROOT, file);
-  if (!rel.startsWith('src/') || !/\.(ts|js)$/.test(rel) || typesOnly(rel)) continue;
+  // The page's script runs in the browser (test/e2e/up-page.test.ts drives it in Chromium), where no
+  // Node coverage reaches it: it is left out rather than counted as never run.
+  if (!rel.startsWith('src/') || rel.startsWith('src/ui/assets/') || !/\.(ts|js)$/.test(rel) || typesOnly(rel)) continue;
   const lines = processes.fileCoverageFor(file).getLineCoverage();
   const alsoRun = workers.files().includes(file) ? workers.fileCoverageFor(file).getLineCoverage() : {};
   const keys = Object.keys(lines);
