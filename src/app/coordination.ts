@@ -21,7 +21,7 @@ export async function coordinateJob(schedule: Schedule, values: OptionValues, st
   // That --coordinate has its --name, and --on-coordination-loss its --coordinate, is the catalog's rule (options/rules.ts).
   const { coordinate: url, name } = values;
   if (!url) return undefined;
-  if (name === undefined) throw new Error('coordinateJob: --coordinate without --name, which checkOptionRules lets no job through with');
+  if (name === undefined) throw new Error('coordinateJob: --coordinate without --name (checkOptionRules refuses such a job before this)');
   const { coordinate, parseRate } = await import('../coordinate/index.js');
   const plugin = started[0];
   const declared = plugin?.manifest?.coordination;
