@@ -1,7 +1,6 @@
 import type { JobConfig, LoadedConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
-import { resolveOptions } from '../options/resolve.js';
-import { withExplicit } from './build-job.js';
+import { resolveOptions, withExplicit } from '../options/resolve.js';
 import type { JobRequest, PluginSettings } from './resolve-job.js';
 
 export { withConfigLocation } from '../config/located.js';

@@ -2,7 +2,7 @@ import { createSystemClock, type Clock } from '../clock/clock.js';
 import { usageError } from '../errors/index.js';
 import type { PluginHandle } from '../plugins/index.js';
 import type { Schedule, SlotShape } from '../schedule/types.js';
-import { EXPLICIT, type OptionValues } from './build-job.js';
+import type { OptionValues } from '../options/resolve.js';
 
 export interface CoordinatedJob {
   schedule: Schedule;
@@ -18,15 +18,10 @@ export interface CoordinatedJob {
  * what its manifest's [coordination] declares, read with its settings (`started`).
  */
 export async function coordinateJob(schedule: Schedule, values: OptionValues, started: readonly PluginHandle[], line: (text: string) => void): Promise<CoordinatedJob | undefined> {
-  const explicit = values[EXPLICIT];
-  const set = (key: string): boolean => values[key] !== undefined && (!explicit || explicit.has(key));
-  if (typeof values.coordinate !== 'string' || values.coordinate === '') {
-    if (set('onCoordinationLoss')) throw usageError('--on-coordination-loss only applies with --coordinate', 'add --coordinate redis://HOST:PORT or drop --on-coordination-loss');
-    return undefined;
-  }
-  if (!set('name')) {
-    throw usageError('--coordinate needs --name JOB: instances with the same Redis and job name are one job', 'e.g. --coordinate redis://127.0.0.1:6379 --name nightly-report');
-  }
+  // That --coordinate has its --name, and --on-coordination-loss its --coordinate, is the catalog's rule (options/rules.ts).
+  const { coordinate: url, name } = values;
+  if (!url) return undefined;
+  if (name === undefined) throw new Error('coordinateJob: --coordinate without --name (checkOptionRules refuses such a job before this)');
   const { coordinate, parseRate } = await import('../coordinate/index.js');
   const plugin = started[0];
   const declared = plugin?.manifest?.coordination;
@@ -47,11 +42,11 @@ export async function coordinateJob(schedule: Schedule, values: OptionValues, st
   }
   const local = createSystemClock();
   const coordination = coordinate(schedule, {
-    url: values.coordinate,
-    name: values.name as string,
+    url,
+    name,
     onLoss: values.onCoordinationLoss === 'run-local' ? 'run-local' : 'skip',
     slots,
-    jitterMs: (values.jitter as number | undefined) ?? 0,
+    jitterMs: values.jitter ?? 0,
     skipOverlap: (values.onOverlap ?? 'skip') === 'skip',
     warn: line,
     ...(values.verbose === true ? { verbose: line } : {}),

@@ -93,7 +93,7 @@ export async function describeJob(job: ResolvedJob, nowWall = Date.now()): Promi
   const zoned = job.timezone === undefined ? undefined : (await import('../schedule/cron/parse.js')).formatIsoWithOffset;
   const when = (t: number): string => (zoned && job.timezone ? zoned(t, job.timezone) : new Date(t).toISOString());
   const each = [
-    values.timeout !== undefined ? `timeout ${formatDuration(values.timeout as number)}, then SIGKILL after ${formatDuration(spec.killAfterMs)}` : 'no timeout',
+    values.timeout !== undefined ? `timeout ${formatDuration(values.timeout)}, then SIGKILL after ${formatDuration(spec.killAfterMs)}` : 'no timeout',
     `overlap: ${spec.overlap}${spec.overlap === 'allow' ? ` (at most ${spec.maxParallel})` : ''}`,
     spec.jitterMs > 0 ? `each start delayed by up to ${formatDuration(spec.jitterMs)} (jitter, not shown below)` : '',
   ].filter(Boolean);

@@ -2,7 +2,7 @@ import type { ScheduleEvent } from '../schedule/events.js';
 import { checkDecision, type PluginHandle } from '../plugins/index.js';
 import type { Schedule, SlotContext } from '../schedule/types.js';
 import { formatDuration } from '../units/duration.js';
-import type { OptionValues } from './build-job.js';
+import type { OptionValues } from '../options/resolve.js';
 
 /** The bundled plugin that reads HTTP responses; it needs no permissions at all. */
 export const HTTP_AWARE_PLUGIN = 'http-aware';
@@ -14,8 +14,8 @@ export function httpAwareSettings(values: OptionValues): Record<string, unknown>
     parse_headers: values.httpNoParseHeaders !== true,
     trust_client: values.httpTrustClient === true,
   };
-  if (values.httpMinDelay !== undefined) settings.min_delay = `${values.httpMinDelay as number}ms`;
-  if (values.httpMaxDelay !== undefined) settings.max_delay = `${values.httpMaxDelay as number}ms`;
+  if (values.httpMinDelay !== undefined) settings.min_delay = `${values.httpMinDelay}ms`;
+  if (values.httpMaxDelay !== undefined) settings.max_delay = `${values.httpMaxDelay}ms`;
   if (typeof values.httpCustomFields === 'string') settings.custom_fields = values.httpCustomFields;
   return settings;
 }

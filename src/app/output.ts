@@ -8,7 +8,7 @@ import { JOB_ID } from '../run/tagged.js';
 import { startProblemReporter } from '../report/problems.js';
 import { verboseReporter } from '../report/verbose.js';
 import { endLine } from '../report/end-line.js';
-import type { OptionValues } from './build-job.js';
+import type { OptionValues } from '../options/resolve.js';
 
 export interface OutputPlan {
   io: JobSpec['io'];
@@ -55,7 +55,7 @@ export function planOutput(values: OptionValues, wallNow: () => number): OutputP
     io: {
       sinks: hideCommand ? {} : { stdout: writeOut, stderr: writeErr },
       passthrough: { stdout: true, stderr: true },
-      prefix: values.prefix as string | undefined,
+      prefix: values.prefix,
     },
     observers,
     ...(values.verbose === true ? { note: (line: string) => log(`${line}\n`) } : {}),

@@ -10,7 +10,10 @@ import { usageError } from '../errors/index.js';
 import type { JobSpec } from '../job/spec.js';
 import type { PluginHandle } from '../plugins/index.js';
 import type { Schedule } from '../schedule/types.js';
-import { applyGoSpellings, buildSpec, checkConflicts, coreSchedule, type OptionValues } from './build-job.js';
+import { checkOptionRules } from '../options/rules.js';
+import type { CoreCommand } from '../options/catalog.js';
+import type { OptionValues } from '../options/resolve.js';
+import { applyGoSpellings, buildSpec, coreSchedule } from './build-job.js';
 import type { PluginReport } from './load-plugins.js';
 import { planOutput, type OutputPlan } from './output.js';
 
@@ -61,18 +64,20 @@ export interface ResolvedJob {
 }
 
 const CORE = new Set(['interval', 'count', 'duration']);
+const isCore = (kind: string): kind is Exclude<CoreCommand, 'cron'> => CORE.has(kind);
 
 async function buildSchedule(request: JobRequest, report: PluginReport, handles: PluginHandle[]): Promise<Pick<ResolvedJob, 'schedule' | 'timezone' | 'scheduler'>> {
   const { schedule: kind, values, config, job } = request;
   const located = <T>(key: string, check: () => T): T => (config && job !== undefined ? withConfigLocation(config, ['jobs', job, key], check) : check());
   if (kind === 'cron') {
-    if (typeof values.cron !== 'string') throw usageError('cron needs --cron EXPR', "e.g. rpr cron --cron '*/5 * * * *' -- CMD");
+    const { cron: expression, timezone } = values;
+    if (expression === undefined) throw usageError('cron needs --cron EXPR', "e.g. rpr cron --cron '*/5 * * * *' -- CMD");
     // cron-parser is loaded only for cron jobs.
     const [{ parseCron }, { cronSchedule }] = await Promise.all([import('../schedule/cron/parse.js'), import('../schedule/cron-schedule.js')]);
-    const cron = located('cron', () => parseCron(values.cron as string, values.timezone as string | undefined));
+    const cron = located('cron', () => parseCron(expression, timezone));
     return { schedule: cronSchedule(cron, { catchUp: values.catchUp === true }), timezone: cron.timezone };
   }
-  if (CORE.has(kind)) return { schedule: coreSchedule(kind as 'interval' | 'count' | 'duration', values) };
+  if (isCore(kind)) return { schedule: coreSchedule(kind, values) };
   // A scheduler plugin: the plugin system is loaded only by jobs that use a plugin.
   const [{ findPlugins, loadJobPlugins }, { pluginSchedule }] = await Promise.all([import('./load-plugins.js'), import('./plugin-schedule.js')]);
   // With the report: --verbose says which installed plugins shadow bundled ones.
@@ -138,7 +143,7 @@ export async function resolveJob(request: JobRequest): Promise<ResolvedJob> {
   const close = async (): Promise<void> => void (await Promise.all(handles.splice(0).map((h) => h.close())));
   let output: OutputPlan | undefined;
   try {
-    checkConflicts(request.values);
+    checkOptionRules(request.values);
     const values = applyGoSpellings(request.values);
     checkAllowed(request.allow ?? {}, values, request.schedule);
     output = planOutput(values, Date.now);

@@ -57,10 +57,10 @@ export async function runJob(job: ResolvedJob, supervised?: ExecuteOptions['supe
         return outputs && allFailed(outputs.stats);
       },
       observability: {
-        healthPort: values.healthPort as number | undefined,
-        healthAddr: values.healthAddr as string | undefined,
-        metricsPort: values.metricsPort as number | undefined,
-        metricsAddr: values.metricsAddr as string | undefined,
+        healthPort: values.healthPort,
+        healthAddr: values.healthAddr,
+        metricsPort: values.metricsPort,
+        metricsAddr: values.metricsAddr,
         ...(outputs ? { outputStats: outputs.stats } : {}),
         pluginStats: () => handles.map((h) => ({ plugin: h.name, stats: h.stats })),
       },

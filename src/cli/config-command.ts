@@ -113,7 +113,7 @@ async function cronProblems(path: string): Promise<RprError[]> {
 
 /** `timeout = "30s"   # env RPR_TIMEOUT`, or `# jitter: not set`. */
 function settingLine(key: string, def: OptionDef, resolved: Resolved): string {
-  const raw = resolved.values[def.key];
+  const raw = new Map<string, unknown>(Object.entries(resolved.values)).get(def.key);
   if (raw === undefined) return `# ${key}: not set`;
   // A Redis URL's password is not shown.
   const value = def.key === 'coordinate' && typeof raw === 'string' ? raw.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : raw;
@@ -123,17 +123,17 @@ function settingLine(key: string, def: OptionDef, resolved: Resolved): string {
   return `${`${key} = ${tomlValue(def, value)}`.padEnd(32)} # ${origin}`;
 }
 
+const isPattern = (value: unknown): value is Pattern => typeof value === 'object' && value !== null && 'source' in value && 'flags' in value;
+
 /** A typed value written back as the TOML a user would type for it. */
 function tomlValue(def: OptionDef, value: unknown): string {
   switch (def.type) {
     case 'duration':
-      return JSON.stringify(formatDuration(value as number));
+      return typeof value === 'number' ? JSON.stringify(formatDuration(value)) : JSON.stringify(value);
     case 'time':
-      return JSON.stringify(new Date(value as number).toISOString());
-    case 'regex': {
-      const pattern = value as Pattern;
-      return JSON.stringify(`${pattern.flags.includes('i') ? '(?i)' : ''}${pattern.source}`);
-    }
+      return typeof value === 'number' ? JSON.stringify(new Date(value).toISOString()) : JSON.stringify(value);
+    case 'regex':
+      return isPattern(value) ? JSON.stringify(`${value.flags.includes('i') ? '(?i)' : ''}${value.source}`) : JSON.stringify(value);
     case 'boolean':
     case 'int':
     case 'number':

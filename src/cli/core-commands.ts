@@ -14,7 +14,7 @@ export function addCatalogOptions(command: Command, name: string, except: Readon
   for (const def of OPTIONS) {
     if (name !== 'all-options' && !appliesTo(def, name)) continue;
     if (except.has(def.key)) continue;
-    const required = (def.requiredFor as string[] | undefined)?.includes(name) === true;
+    const required = def.requiredFor?.some((command) => command === name) === true;
     const option = new Option(def.flags, required ? `${def.description} (required)` : def.description).helpGroup(groupHeading(def.group));
     // The Go rpr's spellings work, but the help shows one way to say each thing.
     if (def.goCompat) option.hideHelp();

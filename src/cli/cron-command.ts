@@ -40,7 +40,7 @@ export function registerCronCommand(program: Command, ctx: CliContext): void {
     if (typeof values.cron !== 'string') throw usageError('cron needs --cron EXPR', "e.g. rpr cron --cron '*/5 * * * *' -- CMD");
     // cron-parser is loaded only for cron jobs.
     const { parseCron, nextTimes, formatIsoWithOffset } = await import('../schedule/cron/parse.js');
-    const cron = parseCron(values.cron, values.timezone as string | undefined);
+    const cron = parseCron(values.cron, values.timezone);
     if (local.from !== undefined && local.next === undefined) throw usageError('--from only applies with --next');
     if (local.next !== undefined) {
       if (ctx.commandArgv !== null) throw usageError('--next prints fire times and runs nothing', 'drop the command after --, or drop --next');

@@ -1,8 +1,9 @@
-import { Argument, Command, CommanderError } from 'commander';
+import { Argument, type Command, CommanderError } from 'commander';
 import { EXIT, exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { type RprError, usageError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { fromCommanderError } from './commander-errors.js';
+import { RprCommand } from './rpr-command.js';
 import { canonicalFlags } from './flag-aliases.js';
 import { hoistOptions, logFormatIn, scanArgs, wordIndex } from './argv.js';
 import { jsonLogLine } from '../report/json-log.js';
@@ -66,7 +67,7 @@ const QUIET = { writeErr: (text: string) => void process.stdout.write(text), out
 
 /** The program, with these built-in subcommands. */
 async function buildProgram(ctx: CliContext, builtIns: typeof BUILT_INS): Promise<Command> {
-  const program = new Command('rpr')
+  const program = new RprCommand('rpr')
     .description('Run a command again and again on a schedule.')
     .usage('[global options] <subcommand> [options] -- <command> [args...]')
     .version(`rpr ${VERSION}`, '-v, --version', 'print the version')

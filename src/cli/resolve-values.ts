@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { withExplicit, type OptionValues } from '../app/build-job.js';
 import type { PluginGrants, PluginSettings } from '../app/resolve-job.js';
 import { parseNetworkPattern } from '../plugins/permissions/network.js';
 import { locateConfig } from '../config/locate.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
 import { scanArgs } from './argv.js';
-import { BUILT_IN_DEFAULTS, resolveOptions } from '../options/resolve.js';
+import { BUILT_IN_DEFAULTS, resolveOptions, withExplicit, type OptionValues } from '../options/resolve.js';
 
 export interface Invocation {
   values: OptionValues;

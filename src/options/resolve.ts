@@ -6,7 +6,7 @@
  * can be tested against the next.
  */
 import { RprError, usageError } from '../errors/index.js';
-import { appliesTo, longFlag, OPTIONS, snakeCase, type OptionDef } from './catalog.js';
+import { appliesTo, longFlag, OPTIONS, snakeCase, type CatalogValues, type OptionDef } from './catalog.js';
 import { parseOptionValue } from './values.js';
 
 type ValueSource = 'flag' | 'env' | 'file' | 'default';
@@ -51,7 +51,10 @@ export interface ResolveInput {
 }
 
 export interface Resolved {
-  values: Record<string, unknown>;
+  values: CatalogValues;
+  /** Flags that are not core options (--next, plugin flags...), passed through untouched. */
+  others: Record<string, unknown>;
+  /** Of values and others. */
   sources: Record<string, ValueSource>;
   /** Human detail of each source: '--timeout', 'RPR_TIMEOUT', '/etc/rpr.toml:3', 'built-in'. */
   where: Record<string, string>;
@@ -61,14 +64,26 @@ export interface Resolved {
  * Defaults the catalog's descriptions promise. Options absent here and
  * everywhere else are simply unset (booleans: off).
  */
-export const BUILT_IN_DEFAULTS: Readonly<Record<string, unknown>> = {
+export const BUILT_IN_DEFAULTS = {
   onOverlap: 'skip',
   maxParallel: 4,
   killAfter: 5000,
   healthAddr: '127.0.0.1',
   metricsAddr: '127.0.0.1',
   progress: true,
-};
+} as const satisfies CatalogValues;
+
+/** Keys of OptionValues set by the user (not built-in defaults); absent means all are. */
+export const EXPLICIT: unique symbol = Symbol('explicit');
+
+/** Resolved values as a job gets them, with which keys someone set: only those can need another option. */
+export type OptionValues = CatalogValues & { readonly [EXPLICIT]?: ReadonlySet<string> };
+
+/** The values, plus which keys someone set (flag, env or file) rather than a built-in default. */
+export function withExplicit(resolved: Resolved): OptionValues {
+  const explicit = Object.keys(resolved.sources).filter((key) => resolved.sources[key] !== 'default');
+  return Object.defineProperty(resolved.values, EXPLICIT, { value: new Set(explicit), enumerable: false });
+}
 
 /** RPR_TIMEOUT, RPR_ON_OVERLAP, RPR_HEALTH_PORT... */
 export const envVarName = (def: OptionDef): string => `RPR_${snakeCase(def.key).toUpperCase()}`;
@@ -78,12 +93,16 @@ const OBSERVABILITY = new Set(['healthPort', 'healthAddr', 'metricsPort', 'metri
 const COORDINATION: Readonly<Record<string, string>> = { coordinate: 'url', onCoordinationLoss: 'on_coordination_loss' };
 
 export function resolveOptions(input: ResolveInput): Resolved {
-  const { flags = {}, env = {}, config = null, nowWall = Date.now(), builtIns = BUILT_IN_DEFAULTS } = input;
+  const { flags = {}, env = {}, config = null, nowWall = Date.now() } = input;
+  const builtIns: Readonly<Record<string, unknown>> = input.builtIns ?? BUILT_IN_DEFAULTS;
   const job = input.job === undefined ? undefined : findJob(config, input.job);
   const scope = job ? job.schedule : input.command;
-  const out: Resolved = { values: {}, sources: {}, where: {} };
-  const set = (key: string, value: unknown, source: ValueSource, where: string): void => {
-    out.values[key] = value;
+  // Each value was parsed by its option's type (options/values.ts) or is a built-in default of that type:
+  // the one place the catalog's value types are taken on trust.
+  const values: Record<string, unknown> = {};
+  const out: Resolved = { values: values as CatalogValues, others: {}, sources: {}, where: {} };
+  const set = (key: string, value: unknown, source: ValueSource, where: string, into = values): void => {
+    into[key] = value;
     out.sources[key] = source;
     out.where[key] = where;
   };
@@ -142,7 +161,7 @@ export function resolveOptions(input: ResolveInput): Resolved {
   for (const [key, value] of Object.entries(flags)) {
     if (known.has(key) || value === undefined) continue;
     const kind = flagValue(input, flags, key).kind;
-    set(key, value, kind === 'flag' ? 'flag' : 'default', kind === 'flag' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'built-in');
+    set(key, value, kind === 'flag' ? 'flag' : 'default', kind === 'flag' ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'built-in', out.others);
   }
   return out;
 }

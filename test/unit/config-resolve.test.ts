@@ -171,7 +171,8 @@ describe("commander's values", () => {
 
   it('passes flags that are not core options through', () => {
     const r = resolveOptions({ command: 'cron', flags: { next: 3, config: '/x.toml' }, flagSource: (k) => (k === 'next' ? 'cli' : undefined) });
-    expect(r.values).toMatchObject({ next: 3, config: '/x.toml' });
+    expect(r.others).toEqual({ next: 3, config: '/x.toml' });
+    expect(r.values).not.toHaveProperty('next');
     expect(r.sources).toMatchObject({ next: 'flag', config: 'default' });
   });
 

@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXPLICIT, type OptionValues } from '../../src/app/build-job.js';
 import { coordinateJob } from '../../src/app/coordination.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { parseRate, parseRedisUrl, redact } from '../../src/coordinate/index.js';
 import type { RprError } from '../../src/errors/index.js';
 import { parseManifest } from '../../src/plugins/manifest/parse.js';
-import { resolveOptions } from '../../src/options/resolve.js';
+import { EXPLICIT, resolveOptions, type OptionValues } from '../../src/options/resolve.js';
+import { checkOptionRules } from '../../src/options/rules.js';
 import { backToBackSchedule, intervalSchedule, startingAt } from '../../src/schedule/interval.js';
 import type { Schedule } from '../../src/schedule/types.js';
 import type { PluginHandle } from '../../src/plugins/index.js';
@@ -147,8 +147,8 @@ describe('what --coordinate refuses before the job starts', () => {
   const pluginJob: Schedule = { describe: 'plugin', first: () => null, after: () => null };
   const plugin = (name: string, config: Record<string, unknown>, coordination?: unknown) => ({ name, config, manifest: { coordination } }) as unknown as PluginHandle;
 
-  it('needs --name', async () => {
-    await expect(run({ coordinate: 'redis://h:1', every: 100 })).rejects.toThrow(/--coordinate needs --name JOB/);
+  it('needs --name (a rule of the option catalog)', () => {
+    expect(() => checkOptionRules(values({ coordinate: 'redis://h:1', every: 100 }))).toThrow(/--coordinate needs --name JOB/);
   });
 
   it('needs a schedule that declares its slots (not a plugin name)', async () => {
@@ -169,8 +169,8 @@ describe('what --coordinate refuses before the job starts', () => {
     }
   });
 
-  it('--on-coordination-loss needs --coordinate', async () => {
-    await expect(run({ onCoordinationLoss: 'run-local', every: 100 })).rejects.toThrow(/only applies with --coordinate/);
+  it('--on-coordination-loss needs --coordinate (a rule of the option catalog)', async () => {
+    expect(() => checkOptionRules(values({ onCoordinationLoss: 'run-local', every: 100 }))).toThrow(/only applies with --coordinate/);
     expect(await run({ every: 100 })).toBeUndefined();
   });
 
