@@ -40,7 +40,10 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const random = deps.random ?? Math.random;
   const emit: JobObserver = (event) => deps.observers.forEach((observe) => observe(event));
   const reading = readingOf(spec, schedule);
-  const now = (): Now => ({ at: clock.now(), wall: clock.wallNow() });
+  const now = (): Now => {
+    const wall = clock.wallNow();
+    return { at: clock.now(), wall };
+  };
 
   // The stop: set once, from a transition, a run's end, a deadline hit during a run, or outside.
   let reason: EndReason | undefined;
