@@ -74,3 +74,15 @@ export function buildSpec(values: OptionValues, argv: string[], io: JobSpec['io'
     io,
   };
 }
+
+/** The executor and output plugins a job's options name (`--output a,b` is a list). */
+export function namedPlugins(options: Record<string, unknown>): { executor?: string; outputs: string[] } {
+  const outputs =
+    typeof options.output === 'string'
+      ? options.output
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : [];
+  return typeof options.executor === 'string' ? { executor: options.executor, outputs } : { outputs };
+}

@@ -9,6 +9,7 @@ import { knownKeysHint } from '../config/problems.js';
 import { isCoreSchedule } from '../config/schema.js';
 import { RprError } from '../errors/index.js';
 import { coerce, type ConfigSchema, type Discovery, type PluginKind, type PluginManifest } from '../plugins/index.js';
+import { namedPlugins } from './build-job.js';
 import { findPlugins, problemOf, problemText } from './load-plugins.js';
 
 type Problem = RprError;
@@ -79,19 +80,13 @@ function jobProblems(config: LoadedConfig, discovery: Discovery, job: JobConfig)
       }
     }
   }
-  const outputs =
-    typeof job.options.output === 'string'
-      ? job.options.output
-          .split(',')
-          .map((n) => n.trim())
-          .filter(Boolean)
-      : [];
+  const { executor, outputs } = namedPlugins(job.options);
   for (const name of outputs) {
     const found = lookup(config, discovery, [...base, 'output'], name, 'output');
     if (found instanceof RprError) problems.push(found);
   }
-  if (typeof job.options.executor === 'string') {
-    const found = lookup(config, discovery, [...base, 'executor'], job.options.executor, 'executor');
+  if (executor !== undefined) {
+    const found = lookup(config, discovery, [...base, 'executor'], executor, 'executor');
     if (found instanceof RprError) problems.push(found);
   }
   return problems;

@@ -1,7 +1,8 @@
 import { createSystemClock, type Clock } from '../clock/clock.js';
 import { exitCodeForSignal } from '../errors/exit-codes.js';
 import type { JobObserver } from '../job/events.js';
-import { capturesOutput, startJob } from '../job/loop.js';
+import { startJob } from '../job/loop.js';
+import { capturesOutput } from '../job/run-plan.js';
 import type { JobSpec } from '../job/spec.js';
 import { executeRun, streamMode } from '../run/execute.js';
 import { reapLeftovers } from '../run/reap.js';

@@ -13,7 +13,7 @@ import type { Schedule } from '../schedule/types.js';
 import { checkOptionRules } from '../options/rules.js';
 import type { CoreCommand } from '../options/catalog.js';
 import type { OptionValues } from '../options/resolve.js';
-import { applyGoSpellings, buildSpec, coreSchedule } from './build-job.js';
+import { applyGoSpellings, buildSpec, coreSchedule, namedPlugins } from './build-job.js';
 import type { PluginReport } from './load-plugins.js';
 import { planOutput, type OutputPlan } from './output.js';
 
@@ -90,14 +90,7 @@ async function buildSchedule(request: JobRequest, report: PluginReport, handles:
 
 /** Loads the executor, output and --http-aware plugins a job names (none: nothing of the plugin system is loaded). */
 async function loadOtherPlugins(request: JobRequest, values: OptionValues, report: PluginReport, handles: PluginHandle[]): Promise<Pick<ResolvedJob, 'executor' | 'outputs' | 'httpAware'>> {
-  const outputNames =
-    typeof values.output === 'string'
-      ? values.output
-          .split(',')
-          .map((n) => n.trim())
-          .filter(Boolean)
-      : [];
-  const executorName = typeof values.executor === 'string' ? values.executor : undefined;
+  const { executor: executorName, outputs: outputNames } = namedPlugins(values);
   if (outputNames.length === 0 && !executorName && values.httpAware !== true) return { outputs: [] };
   const [{ findPlugins, loadJobPlugins }, { HTTP_AWARE_PLUGIN, httpAwareSettings }] = await Promise.all([import('./load-plugins.js'), import('./http-aware.js')]);
   const { config, settings } = request;
@@ -122,16 +115,8 @@ async function loadOtherPlugins(request: JobRequest, values: OptionValues, repor
 
 /** An --allow for a plugin the job does not use would grant nothing: a typo, said rather than ignored. */
 function checkAllowed(allow: PluginGrants, values: OptionValues, scheduler: string): void {
-  const used = [
-    ...(CORE.has(scheduler) || scheduler === 'cron' ? [] : [scheduler]),
-    ...(typeof values.executor === 'string' ? [values.executor] : []),
-    ...(typeof values.output === 'string'
-      ? values.output
-          .split(',')
-          .map((n) => n.trim())
-          .filter(Boolean)
-      : []),
-  ];
+  const { executor, outputs } = namedPlugins(values);
+  const used = [...(CORE.has(scheduler) || scheduler === 'cron' ? [] : [scheduler]), ...(executor !== undefined ? [executor] : []), ...outputs];
   for (const name of Object.keys(allow)) {
     if (!used.includes(name)) throw usageError(`--allow ${name}=${allow[name]![0]}: this job uses no plugin "${name}"`, used.length ? `its plugins: ${used.join(', ')}` : 'it uses no plugin');
   }

@@ -45,6 +45,8 @@ export class UpJob {
   #control: JobControl | undefined;
   #endRequested: string | undefined;
   #stopping = false;
+  /** The grace of the stop asked for, for a job that had no control yet when it was asked. */
+  #stopGraceMs = 0;
   /** A trigger's slot is claimed even while paused. */
   #triggered = false;
   #wakeRestart: (() => void) | undefined;
@@ -130,7 +132,12 @@ export class UpJob {
     this.status = this.paused ? 'paused' : 'running';
     return runJob(job, {
       observers: this.#observers,
-      started: (control) => (this.#control = control),
+      started: (control) => {
+        this.#control = control;
+        // A stop asked for while the job was starting (after the check above, before its loop existed)
+        // had nothing to reach: it reaches the loop now, or `rpr up` would wait for this job forever.
+        if (this.#stopping) control.shutdown(this.#stopGraceMs);
+      },
       captureOutput: this.deps.captureOutput,
       wrap: (schedule) => this.#wrap(schedule),
     });
@@ -177,6 +184,7 @@ export class UpJob {
   /** Ends the job now: no new run; running runs get `graceMs` after SIGTERM. */
   stop(graceMs: number): Promise<void> {
     this.#stopping = true;
+    this.#stopGraceMs = graceMs;
     if (this.status !== 'finished' && this.status !== 'failed') this.status = 'stopping';
     this.#control?.shutdown(graceMs);
     this.#wakeRestart?.();

@@ -282,6 +282,22 @@ describe('rpr up: a removed job and its running run', () => {
 describe('rpr up: shutdown of a run that ignores SIGTERM', () => {
   const dir3 = mkdtempSync(join(tmpdir(), 'rpr-up-kill-'));
   afterAll(() => rmSync(dir3, { recursive: true, force: true }));
+  it('SIGTERM while its jobs are still starting ends them all: exit 0, at once', async () => {
+    // "up: N jobs" is said as the jobs start; each is resolved, then its loop begins (the launcher
+    // first). A stop in between was lost, and rpr up waited for that job forever.
+    const file = join(dir3, 'early.toml');
+    writeFileSync(file, '[jobs.a]\nschedule = "interval"\nevery = "200ms"\ncommand = ["true"]\n[jobs.b]\nschedule = "interval"\nevery = "1h"\ncommand = ["true"]\n');
+    for (const delayMs of [0, 10, 30]) {
+      const up = startUp(['--config', file]);
+      await up.waitFor(/rpr: up: 2 jobs/);
+      await new Promise((r) => setTimeout(r, delayMs));
+      up.child.kill('SIGTERM');
+      const ended = await Promise.race([up.exited, new Promise<string>((r) => setTimeout(() => r('still running 10 s after SIGTERM'), 10_000))]);
+      if (typeof ended === 'string') up.child.kill('SIGKILL');
+      expect(ended, `SIGTERM ${delayMs} ms after "up: 2 jobs"; stderr:\n${up.stderr()}`).toBe(0);
+    }
+  }, 60_000);
+
   it('SIGTERM waits for the grace; a second signal kills at once; nothing is left', async () => {
     const marker = uniqueSleep().secs;
     const started = join(dir3, 'started');

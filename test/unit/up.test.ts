@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMetrics, mergedExposition, processRegistry } from '../../src/observe/metrics.js';
 import { createHistory, type RunRecord } from '../../src/up/history.js';
+import { UpJob } from '../../src/up/job.js';
+import type { JobModules } from '../../src/up/modules.js';
 import { changedKeys } from '../../src/up/supervisor.js';
 import type { JobConfig, LoadedConfig } from '../../src/config/types.js';
 
@@ -85,5 +87,47 @@ describe('what changed in a job', () => {
     expect(changedKeys(file(), job({ untilMatch: { source: 'a', flags: '' } }), file(), job({ untilMatch: { source: 'b', flags: '' } }, { command: ['false'] }))).toEqual(['command', 'until_match']);
     expect(changedKeys(file({ timeout: 1 }), job({}), file({ timeout: 2 }), job({}))).toEqual(['[defaults]']);
     expect(changedKeys(file(), job({}, { schedule: 'fibonacci', pluginConfig: { initial: '1s' } }), file(), job({}, { schedule: 'fibonacci', pluginConfig: { initial: '2s' } }))).toEqual(['initial']);
+  });
+});
+
+describe('a job of rpr up stopped while it starts', () => {
+  // The window between resolveJob and the loop's start (the launcher, servers): a stop asked for
+  // then had no loop to reach, and `rpr up` waited for the job forever after a SIGTERM.
+  it('reaches the loop once it exists: the job ends, with the grace it was given', async () => {
+    let openGate = (): void => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const shutdowns: number[] = [];
+    const jobs = {
+      configJobRequest: () => ({ values: {} }),
+      resolveJob: async () => ({ schedule: { describe: 'every 200ms' }, close: async () => undefined }),
+      runJob: async (_job: unknown, supervised: { started(control: unknown): void }) => {
+        await gate;
+        return new Promise<number>((resolve) => {
+          supervised.started({
+            shutdown: (graceMs: number) => {
+              shutdowns.push(graceMs);
+              resolve(0);
+            },
+            kill: () => resolve(137),
+            trigger: () => false,
+          });
+        });
+      },
+    } as unknown as JobModules;
+    const history = createHistory({});
+    const job = new UpJob('fast', { name: 'fast', schedule: 'interval', command: ['true'], shell: false, options: {} }, 'f', {} as LoadedConfig, {
+      jobs,
+      history,
+      line: () => undefined,
+      env: {},
+      captureOutput: false,
+    });
+    await new Promise((r) => setImmediate(r));
+    const stopped = job.stop(1234);
+    openGate();
+    const ended = await Promise.race([stopped.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still running after 2 s'), 2000))]);
+    expect(ended).toBe('ended');
+    expect(shutdowns).toEqual([1234]);
+    expect(job.status).toBe('stopped');
   });
 });
