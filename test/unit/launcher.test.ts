@@ -201,10 +201,10 @@ describe.skipIf(!available)('Launcher', () => {
   });
 
   it('endAll ends a launcher still starting, one that does not read, and resolves once each has exited', async () => {
-    const starting = Launcher.start(fallback);
     const ready = await startLauncher();
     const pid = (ready as unknown as { child: { pid: number } }).child.pid;
     process.kill(pid, 'SIGSTOP'); // it would never see EOF
+    const starting = Launcher.start(fallback); // its python3 just spawned: no handshake yet
     await Launcher.endAll();
     expect(alive(pid)).toBe(false);
     expect(await starting).not.toBeInstanceOf(Launcher);
