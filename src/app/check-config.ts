@@ -9,7 +9,7 @@ import { knownKeysHint } from '../config/problems.js';
 import { isCoreSchedule } from '../config/schema.js';
 import { RprError } from '../errors/index.js';
 import { coerce, type ConfigSchema, type Discovery, type PluginKind, type PluginManifest } from '../plugins/index.js';
-import { findPlugins, problemOf, problemText } from './load-plugins.js';
+import { findPlugins, problemOf, problemText } from './find-plugins.js';
 
 type Problem = RprError;
 

@@ -11,7 +11,7 @@ import type { JobSpec } from '../job/spec.js';
 import type { PluginHandle } from '../plugins/index.js';
 import type { Schedule } from '../schedule/types.js';
 import { applyGoSpellings, buildSpec, checkConflicts, coreSchedule, type OptionValues } from './build-job.js';
-import type { PluginReport } from './load-plugins.js';
+import type { PluginReport } from './find-plugins.js';
 import { planOutput, type OutputPlan } from './output.js';
 
 /** `--set NAME.key=value` settings, by plugin name. */
@@ -74,7 +74,7 @@ async function buildSchedule(request: JobRequest, report: PluginReport, handles:
   }
   if (CORE.has(kind)) return { schedule: coreSchedule(kind as 'interval' | 'count' | 'duration', values) };
   // A scheduler plugin: the plugin system is loaded only by jobs that use a plugin.
-  const [{ findPlugins, loadJobPlugins }, { pluginSchedule }] = await Promise.all([import('./load-plugins.js'), import('./plugin-schedule.js')]);
+  const [{ findPlugins }, { loadJobPlugins }, { pluginSchedule }] = await Promise.all([import('./find-plugins.js'), import('./load-plugins.js'), import('./plugin-schedule.js')]);
   // With the report: --verbose says which installed plugins shadow bundled ones.
   const discovery = await findPlugins(config?.plugins, report);
   const settings = { ...request.schedulerSettings, ...request.settings[kind] };
@@ -94,7 +94,7 @@ async function loadOtherPlugins(request: JobRequest, values: OptionValues, repor
       : [];
   const executorName = typeof values.executor === 'string' ? values.executor : undefined;
   if (outputNames.length === 0 && !executorName && values.httpAware !== true) return { outputs: [] };
-  const [{ findPlugins, loadJobPlugins }, { HTTP_AWARE_PLUGIN, httpAwareSettings }] = await Promise.all([import('./load-plugins.js'), import('./http-aware.js')]);
+  const [{ findPlugins, HTTP_AWARE_PLUGIN }, { loadJobPlugins }, { httpAwareSettings }] = await Promise.all([import('./find-plugins.js'), import('./load-plugins.js'), import('./http-aware.js')]);
   const { config, settings } = request;
   const discovery = await findPlugins(config?.plugins, report);
   let httpAware: ResolvedJob['httpAware'];
