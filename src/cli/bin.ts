@@ -3,7 +3,6 @@ import { exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { RprError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { scanArgs } from './argv.js';
-import { holdStopSignals } from '../app/signals.js';
 import { NO_JOB_WORDS } from './names.js';
 
 // A reader that went away (`rpr --help | head -1`) is not an error: what is left to write is
@@ -47,7 +46,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   code = 0;
 } else {
   if (looksLikeJob(args)) {
-    const { startLauncher, endLaunchers } = await import('../run/spawn.js');
+    // Not imported above: --version loads neither.
+    const [{ startLauncher, endLaunchers }, { holdStopSignals }] = await Promise.all([import('../run/spawn.js'), import('../app/signals.js')]);
     void startLauncher();
     holdStopSignals(endLaunchers);
   }
