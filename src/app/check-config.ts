@@ -10,7 +10,7 @@ import { isCoreSchedule } from '../config/schema.js';
 import { RprError } from '../errors/index.js';
 import { coerce, type ConfigSchema, type Discovery, type PluginKind, type PluginManifest } from '../plugins/index.js';
 import { namedPlugins } from './build-job.js';
-import { findPlugins, problemOf, problemText } from './load-plugins.js';
+import { findPlugins, problemOf, problemText } from './find-plugins.js';
 
 type Problem = RprError;
 

@@ -1,11 +1,9 @@
 import type { ScheduleEvent } from '../schedule/events.js';
-import { checkDecision, type PluginHandle } from '../plugins/index.js';
+import type { PluginHandle } from '../plugins/index.js';
+import { checkDecision } from '../plugins/messages.js';
 import type { Schedule, SlotContext } from '../schedule/types.js';
 import { formatDuration } from '../units/duration.js';
 import type { OptionValues } from '../options/resolve.js';
-
-/** The bundled plugin that reads HTTP responses; it needs no permissions at all. */
-export const HTTP_AWARE_PLUGIN = 'http-aware';
 
 /** --http-* options as the plugin's settings. */
 export function httpAwareSettings(values: OptionValues): Record<string, unknown> {

@@ -1,9 +1,15 @@
-import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
 import { RprError } from '../errors/index.js';
-import { discoverChecked, integrityConfig, IntegrityError, loadCheck } from '../manage/integrity.js';
+import { integrityConfig, IntegrityError, loadCheck } from '../manage/integrity.js';
 import { printableLine } from '../errors/printable.js';
-import { isPluginError, loadPlugin, ManifestError, pluginEnvName, type PluginError, TopicBus, type Discovery, type PluginHandle, type PluginKind } from '../plugins/index.js';
+import type { Discovery, PluginHandle, PluginKind } from '../plugins/index.js';
+// The modules a load needs, not the plugin system's index (which would bring the manifest parser).
+import { isPluginError, type PluginError } from '../plugins/errors.js';
+import { TopicBus } from '../plugins/host/bus.js';
+import { loadPlugin } from '../plugins/host/load.js';
+import { pluginEnvName } from '../plugins/manifest/env-name.js';
+import { ManifestError } from '../plugins/manifest/error.js';
+import { problemOf, problemText, type PluginReport } from './find-plugins.js';
 
 /** One topic bus per process (one job per process): plugins of the job talk through it. */
 let bus: TopicBus | undefined;
@@ -17,40 +23,6 @@ export interface PluginRequest {
   onLog?: (message: string) => void;
   /** Network patterns granted on the command line (--allow NAME=HOST:PORT), on top of the config's. */
   allow?: string[] | undefined;
-}
-
-export interface PluginReport {
-  line(text: string): void;
-  verbose: boolean;
-}
-
-/** Notices already printed: a job may look for plugins more than once (its scheduler, then its outputs). */
-const noticed = new Set<string>();
-
-/**
- * Finds plugins (bundled, then the user's directory), reporting broken ones without failing the others.
- * Installed plugins are checked against plugins.lock and signatures (manage/integrity.ts).
- */
-export async function findPlugins(config: PluginsConfig | undefined, report?: PluginReport): Promise<Discovery> {
-  const discovery = await discoverChecked(config);
-  if (report?.verbose) {
-    for (const notice of discovery.notices) {
-      if (noticed.has(notice)) continue;
-      noticed.add(notice);
-      report.line(`rpr: ${notice}`);
-    }
-  }
-  return discovery;
-}
-
-/** A discovery problem as one line that names the file once (most messages already start with it). */
-export function problemText(problem: { file: string; message: string }): string {
-  return problem.message.includes(problem.file) ? problem.message : `${problem.file}: ${problem.message}`;
-}
-
-/** The problem that kept a plugin named `name` from loading, if its directory has that name. */
-export function problemOf(discovery: Discovery, name: string): { file: string; message: string } | undefined {
-  return discovery.problems.find((p) => path.basename(path.dirname(p.file)) === name);
 }
 
 /** How the user would allow what a plugin was denied (network target, host function, emit topic). */

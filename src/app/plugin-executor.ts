@@ -1,5 +1,6 @@
 import { RprError } from '../errors/index.js';
-import { executorPlan, type ExecutionPlan, type PluginHandle } from '../plugins/index.js';
+import type { ExecutionPlan, PluginHandle } from '../plugins/index.js';
+import { executorPlan } from '../plugins/kinds.js';
 import { executeRun, type ActiveRun, type RunOutcome, type RunPlan } from '../run/execute.js';
 import { resolveCommand } from '../run/resolve-command.js';
 

@@ -1,5 +1,8 @@
 import type { JobEvent, JobObserver } from '../job/events.js';
-import { isPluginError, outputDeliver, WIRE_EVENT_TYPES, type PluginHandle } from '../plugins/index.js';
+import type { PluginHandle } from '../plugins/index.js';
+import { isPluginError } from '../plugins/errors.js';
+import { outputDeliver } from '../plugins/kinds.js';
+import { WIRE_EVENT_TYPES } from '../plugins/messages.js';
 
 /** Events waiting for a slow or dead output plugin; beyond this the oldest are dropped and counted. */
 export const OUTPUT_BACKLOG = 1000;

@@ -1,5 +1,6 @@
 import type { LastRun } from '../schedule/types.js';
-import { schedulerNext, type PluginHandle } from '../plugins/index.js';
+import type { PluginHandle } from '../plugins/index.js';
+import { schedulerNext } from '../plugins/kinds.js';
 import type { Schedule, SlotAnswer, SlotContext } from '../schedule/types.js';
 
 /**

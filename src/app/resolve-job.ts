@@ -14,7 +14,7 @@ import { checkOptionRules } from '../options/rules.js';
 import type { CoreCommand } from '../options/catalog.js';
 import type { OptionValues } from '../options/resolve.js';
 import { applyGoSpellings, buildSpec, coreSchedule, namedPlugins } from './build-job.js';
-import type { PluginReport } from './load-plugins.js';
+import type { PluginReport } from './find-plugins.js';
 import { planOutput, type OutputPlan } from './output.js';
 
 /** `--set NAME.key=value` settings, by plugin name. */
@@ -79,7 +79,7 @@ async function buildSchedule(request: JobRequest, report: PluginReport, handles:
   }
   if (isCore(kind)) return { schedule: coreSchedule(kind, values) };
   // A scheduler plugin: the plugin system is loaded only by jobs that use a plugin.
-  const [{ findPlugins, loadJobPlugins }, { pluginSchedule }] = await Promise.all([import('./load-plugins.js'), import('./plugin-schedule.js')]);
+  const [{ findPlugins }, { loadJobPlugins }, { pluginSchedule }] = await Promise.all([import('./find-plugins.js'), import('./load-plugins.js'), import('./plugin-schedule.js')]);
   // With the report: --verbose says which installed plugins shadow bundled ones.
   const discovery = await findPlugins(config?.plugins, report);
   const settings = { ...request.schedulerSettings, ...request.settings[kind] };
@@ -92,7 +92,7 @@ async function buildSchedule(request: JobRequest, report: PluginReport, handles:
 async function loadOtherPlugins(request: JobRequest, values: OptionValues, report: PluginReport, handles: PluginHandle[]): Promise<Pick<ResolvedJob, 'executor' | 'outputs' | 'httpAware'>> {
   const { executor: executorName, outputs: outputNames } = namedPlugins(values);
   if (outputNames.length === 0 && !executorName && values.httpAware !== true) return { outputs: [] };
-  const [{ findPlugins, loadJobPlugins }, { HTTP_AWARE_PLUGIN, httpAwareSettings }] = await Promise.all([import('./load-plugins.js'), import('./http-aware.js')]);
+  const [{ findPlugins, HTTP_AWARE_PLUGIN }, { loadJobPlugins }, { httpAwareSettings }] = await Promise.all([import('./find-plugins.js'), import('./load-plugins.js'), import('./http-aware.js')]);
   const { config, settings } = request;
   const discovery = await findPlugins(config?.plugins, report);
   let httpAware: ResolvedJob['httpAware'];

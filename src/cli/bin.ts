@@ -3,7 +3,7 @@ import { exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { RprError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { scanArgs } from './argv.js';
-import { JOB_WORDS } from './names.js';
+import { NO_JOB_WORDS } from './names.js';
 
 // A reader that went away (`rpr --help | head -1`) is not an error: what is left to write is
 // dropped (a job stops: app/execute-job.ts). Output that cannot be written at all (a full disk)
@@ -25,15 +25,16 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 process.stderr.on('error', () => undefined);
 
 /**
- * A core job (a subcommand of rpr's own with a command after --, or `run NAME`), and no help asked
- * for: its launcher (python3, ~30 ms to start) is started before the CLI loads, so that it is
- * ready by the first run. A guess only: a command line that turns out to be no job (a usage error)
- * leaves nothing behind, since the launcher ends with rpr. A plugin's job starts it when its first
- * run is due, after the plugin has loaded (a plugin stuck loading is a job killed before any run).
+ * A job (a subcommand with a command after --, a scheduler plugin's included, or `run NAME`), and no
+ * help asked for: its launcher (python3, ~30 ms to start) is started before the CLI loads, so that
+ * it is ready by the first run, in parallel with loading the CLI and a plugin. A guess only: a
+ * command line that turns out to be no job (a usage error, a job whose runs need pipes) leaves
+ * nothing behind, since the launcher ends with rpr, and a stop signal before the job's own handlers
+ * exist (Ctrl-C during a long plugin load) ends it before rpr ends (app/signals.ts).
  */
 function looksLikeJob(argv: readonly string[]): boolean {
   const { help, word, command } = scanArgs(argv);
-  if (help || word === undefined || !JOB_WORDS.has(word)) return false;
+  if (help || word === undefined || NO_JOB_WORDS.has(word)) return false;
   return word === 'run' || (command !== null && command.length > 0);
 }
 
@@ -44,7 +45,12 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`rpr ${VERSION}\n`);
   code = 0;
 } else {
-  if (looksLikeJob(args)) (await import('../run/spawn.js')).startLauncher();
+  if (looksLikeJob(args)) {
+    // Not imported above: --version loads neither.
+    const [{ startLauncher, endLaunchers }, { holdStopSignals }] = await Promise.all([import('../run/spawn.js'), import('../app/signals.js')]);
+    void startLauncher();
+    holdStopSignals(endLaunchers);
+  }
   const { main } = await import('./program.js');
   code = await main(args);
 }

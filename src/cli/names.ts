@@ -14,5 +14,8 @@ export const CORE: { name: Exclude<CoreCommand, 'cron'>; aliases: string[]; summ
 /** cron's name and alias (cron-command.ts registers it). */
 export const CRON_NAMES = ['cron', 'cr'] as const;
 
-/** Every word that names a core job: the subcommands above, cron, and `run NAME` (a job of the config file). */
-export const JOB_WORDS: ReadonlySet<string> = new Set([...CORE.flatMap((c) => [c.name, ...c.aliases]), ...CRON_NAMES, 'run']);
+/**
+ * The subcommands that never run a job of their own (rpr up starts its launcher itself): any other
+ * word before -- names a job, a scheduler plugin's included, or is a usage error.
+ */
+export const NO_JOB_WORDS: ReadonlySet<string> = new Set(['up', 'config', 'plugins', 'examples', 'completion', '__complete']);

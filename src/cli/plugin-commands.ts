@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
-import { findPlugins, problemOf, problemText } from '../app/load-plugins.js';
-import { HTTP_AWARE_PLUGIN } from '../app/http-aware.js';
+import { findPlugins, HTTP_AWARE_PLUGIN, problemOf, problemText } from '../app/find-plugins.js';
 import { RprError } from '../errors/index.js';
 import type { ConfigField, DiscoveredPlugin, Discovery } from '../plugins/index.js';
 import { OPTIONS } from '../options/catalog.js';
@@ -8,7 +7,7 @@ import { formatDuration } from '../units/duration.js';
 import { addCatalogOptions, dryRun, loadJobModules, requireCommand } from './core-commands.js';
 import type { CliContext } from './context.js';
 import { wordIndex } from './argv.js';
-import { loadConfigNamedIn } from './resolve-values.js';
+import { loadConfigNamedIn } from './config-file.js';
 import { pluginExamplesHelp } from './examples.js';
 
 /** The Go rpr's names for its schedulers, kept so that old scripts run unchanged. */

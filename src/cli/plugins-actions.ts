@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { problemOf, problemText } from '../app/load-plugins.js';
+import { problemOf, problemText } from '../app/find-plugins.js';
 import { formatDefault } from './plugin-commands.js';
 import { RprError } from '../errors/index.js';
 import { printable } from '../errors/printable.js';

@@ -129,7 +129,7 @@ async function complete(words: string[]): Promise<number> {
     const discovery = await plugins.findSchedulers(words);
     const program = await buildProgram(ctx, BUILT_INS);
     plugins.registerPluginSchedulers(program, ctx, discovery, RESERVED);
-    const { loadConfigNamedIn } = await import('./resolve-values.js');
+    const { loadConfigNamedIn } = await import('./config-file.js');
     const config = await loadConfigNamedIn(words, '').catch(() => null);
     const { completions } = await import('./complete.js');
     const found = completions(program, words, {

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { PluginGrants, PluginSettings } from '../app/resolve-job.js';
 import { parseNetworkPattern } from '../plugins/permissions/network.js';
-import { locateConfig } from '../config/locate.js';
+import { loadConfigAt } from './config-file.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
-import { scanArgs } from './argv.js';
 import { BUILT_IN_DEFAULTS, resolveOptions, withExplicit, type OptionValues } from '../options/resolve.js';
 
 export interface Invocation {
@@ -18,19 +17,6 @@ export interface Invocation {
 /** The config file for this invocation, loaded once (null when there is none); `job`: see LoadOptions. */
 export async function loadInvocationConfig(command: Command, job?: string): Promise<LoadedConfig | null> {
   return loadConfigAt(configFlag(command), job);
-}
-
-/** The same, before commander has parsed anything: --config FILE or --config=FILE anywhere in args. */
-export async function loadConfigNamedIn(args: readonly string[], job?: string): Promise<LoadedConfig | null> {
-  return loadConfigAt(scanArgs(args).config, job);
-}
-
-async function loadConfigAt(explicit: string | undefined, job?: string): Promise<LoadedConfig | null> {
-  const location = locateConfig({ explicit, env: process.env });
-  if (!location) return null;
-  // The TOML parser is loaded only when there is a file to parse.
-  const { loadConfigFile } = await import('../config/load.js');
-  return loadConfigFile(location.path, job === undefined ? {} : { job });
 }
 
 /** Final option values for a subcommand (or a config job): flags > env > config file > defaults. */

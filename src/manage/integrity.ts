@@ -14,7 +14,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
-import { discoverPlugins, ManifestError, permissionsDigest, pinDifferences, pinOf, userPluginDir, type Discovery, type PluginManifest } from '../plugins/index.js';
+// The modules themselves, not the plugin system's index: discovery (the CLI's, for every plugin
+// subcommand and the help) loads neither the host nor the manifest parser.
+import { discoverPlugins, userPluginDir, type Discovery } from '../plugins/manifest/discover.js';
+import { ManifestError } from '../plugins/manifest/error.js';
+import { permissionsDigest, pinDifferences, pinOf } from '../plugins/manifest/pin.js';
+import type { PluginManifest } from '../plugins/manifest/types.js';
 import { LOCK_FILE, mutexBusy, readLock, waitUntilFree, type LockFile } from './lockfile.js';
 import { checkSignature, keyId, SIGNATURE_FILE } from './signature.js';
 

@@ -1,6 +1,8 @@
 /** `rpr plugins verify`: every plugin against plugins.lock, its manifest, its pinned permissions and its signature. */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { readBundledIndex } from '../plugins/manifest/bundled-index.js';
 import { BUNDLED_PLUGIN_DIR, permissionsDigest, pinDifferences, pinOf, readManifest } from '../plugins/index.js';
 import { sha256Of } from './integrity.js';
 import { LOCK_FILE, readLock, withMutex, type LockFile } from './lockfile.js';
@@ -58,6 +60,9 @@ export async function verifyPlugins(m: Manager, bundledDir = BUNDLED_PLUGIN_DIR)
         }
       }
     }
+    // What jobs and the help read instead of the bundled plugin.toml files (JSON keeps no undefined).
+    const indexed = bundledDir === BUNDLED_PLUGIN_DIR ? readBundledIndex(bundledDir) : null;
+    const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
     // Plugins copied in by hand: their manifest is all there is to check against.
     for (const [root, kind] of [
       [m.dir, 'user'],
@@ -70,8 +75,15 @@ export async function verifyPlugins(m: Manager, bundledDir = BUNDLED_PLUGIN_DIR)
         const bytes = await readFile(manifest.wasm).catch(() => null);
         const sha = bytes ? sha256Of(bytes) : 'missing';
         const label = kind === 'bundled' ? 'bundled' : 'not in plugins.lock (copied in by hand)';
+        const inIndex = kind === 'bundled' ? indexed?.find((m) => m.name === manifest.name) : undefined;
         if (sha !== manifest.sha256) lines.push({ name: manifest.name, ok: false, text: `${manifest.name} (${label}): ${manifest.wasm} has sha256 ${sha}, its plugin.toml says ${manifest.sha256}` });
-        else lines.push({ name: manifest.name, ok: true, text: `${manifest.name} ${manifest.version}: ok, sha256 ${short(sha)}… (${label})` });
+        else if (indexed && !isDeepStrictEqual(asJson(inIndex), asJson(manifest))) {
+          lines.push({
+            name: manifest.name,
+            ok: false,
+            text: `${manifest.name} (${label}): ${manifest.file} is not what rpr's index of its bundled plugins says (jobs read the index); reinstall rpr`,
+          });
+        } else lines.push({ name: manifest.name, ok: true, text: `${manifest.name} ${manifest.version}: ok, sha256 ${short(sha)}… (${label})` });
       }
     }
     return lines;

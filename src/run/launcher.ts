@@ -24,6 +24,9 @@ const LAUNCHABLE: Record<keyof SpawnRequest, boolean> = { argv: true, shell: tru
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
+/** Launchers started and not yet ended (one per process in practice). */
+const live = new Set<Launcher>();
+
 /**
  * A long-lived launcher process for one job (see launcher-protocol.ts). It
  * takes runs whose output is passed through or discarded; runs that need
@@ -85,6 +88,7 @@ export class Launcher {
     const replies = child.stdio[3] as (Readable & { ref(): unknown; unref(): unknown }) | null;
     if (!input || !replies || child.pid === undefined) return 'python3 could not be started';
     const launcher = new Launcher(child, input, replies, fallback);
+    live.add(launcher);
     process.once('exit', launcher.onRprExit);
     const ready = await launcher.handshake(readyMs);
     if (ready !== true) {
@@ -209,9 +213,30 @@ export class Launcher {
     this.die();
   }
 
+  /**
+   * Ends every launcher now, with the runs it started, ready or still starting; resolves once each
+   * has exited, or after waitMs. For a signal that comes before the job's handlers exist: rpr is
+   * about to end by it, and nothing it started may outlive it (a launcher would only see EOF).
+   */
+  static endAll(waitMs = 500): Promise<void> {
+    const exits = [...live].map((launcher) => {
+      const { child } = launcher;
+      const gone = child.exitCode !== null || child.signalCode !== null;
+      const exited = gone ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      launcher.die();
+      return exited;
+    });
+    if (exits.length === 0) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    // A timer that keeps rpr alive until then: the launcher's own handles are unref'd.
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+    return Promise.race([Promise.all(exits).then(() => undefined), bound]).finally(() => clearTimeout(timer));
+  }
+
   private die(): void {
     if (this.dead) return;
     this.dead = true;
+    live.delete(this);
     process.off('exit', this.onRprExit);
     // Stopped first, so that it starts nothing new while its children are found and killed. (Once
     // Node has reaped it, its pid may belong to someone else: then its runs are only those known.)

@@ -62,6 +62,9 @@ export function startLauncher(): Promise<Launcher | string> {
   }));
 }
 
+/** Ends the launcher now (a stop signal before the job's handlers exist): see Launcher.endAll. */
+export const endLaunchers = (): Promise<void> => Launcher.endAll();
+
 /**
  * Readies the way this job's runs are started; must be awaited before the
  * first spawnRun. Runs whose output rpr reads need execa's pipes; the others

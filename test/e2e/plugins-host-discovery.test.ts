@@ -4,13 +4,17 @@
  * is reported with its file and reason and the other plugins still work; `rpr plugins list`,
  * `--json` and `plugins info NAME` show what was found.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanup, run, STACK_LINE } from './core-helpers.js';
+import { cleanup, run, STACK_LINE, tempDir } from './core-helpers.js';
 import { BUNDLED, errLines, installBundled, installFixture, jsonRuns, pluginDir, withPlugins } from './plugins-helpers.js';
 
 afterEach(cleanup);
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let dir: string;
 let env: Record<string, string>;
@@ -166,5 +170,60 @@ describe('shadowing and broken manifests in a job', () => {
     expect(output.stdout).toBe('');
     expect(output.stderr).toContain(`plugin "broken" cannot be loaded: ${brokenFile()}: not valid TOML`);
     expect(output.stderr.split(brokenFile()).length - 1).toBe(1);
+  });
+});
+
+describe("the bundled plugins' index (dist/plugins/bundled-index.json, read instead of every plugin.toml)", () => {
+  /** A copy of the built package (dist/, plugins-dist/, wit/, package.json; node_modules linked) whose bundled files a test may change. */
+  function packageCopy(): string {
+    const root = tempDir();
+    for (const part of ['dist', 'plugins-dist', 'wit', 'package.json']) cpSync(path.join(ROOT, part), path.join(root, part), { recursive: true });
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
+    return root;
+  }
+  const rprIn = (root: string, args: string[]) =>
+    spawnSync(process.execPath, [path.join(root, 'dist', 'cli', 'bin.js'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, RPR_PLUGIN_DIR: path.join(root, 'none'), RPR_CONFIG: undefined, XDG_CONFIG_HOME: '/nonexistent' },
+      timeout: 20_000,
+    });
+
+  it('a bundled wasm that is not the one the index names is refused before any run, exit 2; verify names it', () => {
+    const root = packageCopy();
+    const good = rprIn(root, ['fibonacci', '--times', '1', '--', 'echo', 'ran']);
+    expect(good.status, good.stderr).toBe(0);
+    expect(good.stdout).toBe('ran\n');
+    // another bundled plugin's bytes where fibonacci's were
+    copyFileSync(path.join(root, 'plugins-dist', 'linear', 'plugin.wasm'), path.join(root, 'plugins-dist', 'fibonacci', 'plugin.wasm'));
+    const r = rprIn(root, ['fibonacci', '--times', '1', '--', 'echo', 'ran']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(errLines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^rpr: plugin "fibonacci" cannot be loaded: .*plugin\.wasm does not match runtime\.sha256/);
+    const verify = rprIn(root, ['plugins', 'verify']);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout + verify.stderr).toMatch(/fibonacci \(bundled\): .*plugin\.wasm has sha256/);
+  });
+
+  it("a bundled plugin.toml edited after the build does not change what runs (the index is rpr's); verify says it differs", () => {
+    const root = packageCopy();
+    const toml = path.join(root, 'plugins-dist', 'fibonacci', 'plugin.toml');
+    writeFileSync(
+      toml,
+      readFileSync(toml, 'utf8')
+        .replace('[permissions]\n', '[permissions]\nnetwork = ["example.com"]\n')
+        .replace(/^description = .*$/m, 'description = "edited"'),
+    );
+    const info = rprIn(root, ['plugins', 'info', 'fibonacci']);
+    expect(info.stdout).toContain('example.com'); // the listing reads the files
+    const help = rprIn(root, ['fibonacci', '--help']);
+    expect(help.stdout).toContain('Retry with Fibonacci backoff');
+    expect(help.stdout).not.toContain('edited');
+    const r = rprIn(root, ['fibonacci', '--times', '1', '--', 'echo', 'ran']);
+    expect(r.status, r.stderr).toBe(0);
+    const verify = rprIn(root, ['plugins', 'verify']);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout + verify.stderr).toMatch(/fibonacci \(bundled\): .*plugin\.toml is not what rpr's index of its bundled plugins says/);
+    expect(verify.stdout + verify.stderr).not.toMatch(/linear \(bundled\): .*index/);
   });
 });

@@ -126,6 +126,33 @@ describe('Ctrl-C and a misbehaving scheduler plugin', () => {
     expect(alive(kids)).toEqual([]);
   });
 
+  it('SIGINT during the plugin load ends the run launcher started ahead before rpr ends, even one that is not reading', async () => {
+    // The launcher (python3, its own session: Ctrl-C does not reach it) is started before the CLI
+    // loads. Stopped here, it cannot see EOF when rpr goes: only rpr ending it leaves nothing behind.
+    const config = configFile('[plugins.hostile.permissions]\ntimeout_ms = 20000\n');
+    const job = start(['hostile', '--config', config, '--mode', 'spin-start', '--', 'echo', 'ran'], { env: withPlugins(pluginDir('hostile')), timeoutMs: 10_000 });
+    await sleep(1500);
+    expect(job.child.exitCode, 'still loading').toBeNull();
+    const kids = descendants(job.child.pid!);
+    const launchers = kids.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('launcher.py');
+      } catch {
+        return false;
+      }
+    });
+    expect(launchers, 'the launcher, started ahead').toHaveLength(1);
+    process.kill(launchers[0]!, 'SIGSTOP');
+    job.child.kill('SIGINT');
+    const r = await job.done;
+    // rpr ends by the signal itself, as it would without handlers
+    expect(r.signal, `code ${r.code} signal ${r.signal}`).toBe('SIGINT');
+    expect(r.stdout).toBe('');
+    const left = alive(kids);
+    for (const pid of left) process.kill(pid, 'SIGKILL'); // a failed check leaves nothing stopped behind
+    expect(left).toEqual([]);
+  });
+
   // KNOWN BUG: SIGINT is not acted on while a scheduler plugin's next() is stuck: rpr waits for
   // the call's timeout (here 20 s, up to 10 min with a grant), then ends with exit 1 and the
   // plugin's timeout, not 130. The job loop (src/job/loop.ts, startJob) awaits every

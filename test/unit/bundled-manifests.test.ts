@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { describeWasm, discoverPlugins, type Permissions } from '../../src/plugins/index.js';
+import { bundledIndexText, readBundledIndex } from '../../src/plugins/manifest/bundled-index.js';
+import { VERSION } from '../../src/version.js';
 import { DIST } from './bundled-helpers.js';
 
 const SRC = fileURLToPath(new URL('../../plugins-src/', import.meta.url));
@@ -43,6 +45,25 @@ describe('plugins-dist/', async () => {
   it('discovery finds every bundled plugin, with no problems', () => {
     expect(found.problems).toEqual([]);
     for (const name of NAMES) expect(found.plugins.get(name)?.source, name).toBe('bundled');
+  });
+
+  it("the build's index of them (dist/plugins/bundled-index.json, what a job and the help read) is what the files say", () => {
+    const built = fileURLToPath(new URL('../../dist/plugins/bundled-index.json', import.meta.url));
+    const indexed = readBundledIndex(DIST, VERSION, built);
+    expect(indexed, `${built}: npm run build writes it`).not.toBeNull();
+    expect(indexed).toEqual([...found.plugins.values()].map((p) => p.manifest));
+    // and it reads back wherever the package is
+    const elsewhere = '/opt/somewhere/rpr/plugins-dist/';
+    const moved = readBundledIndex(elsewhere, VERSION, built)!;
+    expect(moved.find((m) => m.name === 'fibonacci')!.wasm).toBe(`${elsewhere}fibonacci/plugin.wasm`);
+    // one made for another rpr is not used (its min_rpr_version checks were against that one)
+    expect(readBundledIndex(DIST, '99.0.0', built)).toBeNull();
+  });
+
+  it('the index refuses what JSON would not give back as it was', () => {
+    const m = found.plugins.get('fibonacci')!.manifest;
+    const odd = { ...m, config: { x: { type: 'number' as const, help: '', default: Number.POSITIVE_INFINITY } } };
+    expect(() => bundledIndexText(DIST, [odd])).toThrow(/cannot hold default = Infinity/);
   });
 
   it.each(NAMES)('%s: manifest = template + sha256; kind and permissions as documented', (name) => {

@@ -199,4 +199,15 @@ describe.skipIf(!available)('Launcher', () => {
     expect(processesWith(marker)).toEqual([]);
     expect(launcher.launch(sh('true'), ['true'])).toBe('the launcher has stopped');
   });
+
+  it('endAll ends a launcher still starting, one that does not read, and resolves once each has exited', async () => {
+    const ready = await startLauncher();
+    const pid = (ready as unknown as { child: { pid: number } }).child.pid;
+    process.kill(pid, 'SIGSTOP'); // it would never see EOF
+    const starting = Launcher.start(fallback); // its python3 just spawned: no handshake yet
+    await Launcher.endAll();
+    expect(alive(pid)).toBe(false);
+    expect(await starting).not.toBeInstanceOf(Launcher);
+    expect(ready.launch(sh('true'), ['true'])).toBe('the launcher has stopped');
+  });
 });

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { CONTRACT, type PluginKind } from '../contract.js';
 import { PluginError } from '../errors.js';
 import { MAX_WASM_BYTES, readBounded } from '../files.js';
-import { ManifestError } from '../manifest/parse.js';
+import { ManifestError } from '../manifest/error.js';
 import { resolveConfig } from '../manifest/schema.js';
 import { checkManifestFiles } from '../manifest/verify.js';
 import type { Permissions, PluginManifest } from '../manifest/types.js';

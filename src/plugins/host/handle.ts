@@ -7,7 +7,6 @@
 import { stat } from 'node:fs/promises';
 import { CONTRACT, type PluginKind } from '../contract.js';
 import { denied, PluginError, type Grant } from '../errors.js';
-import { readManifest } from '../manifest/parse.js';
 import { pinDifferences, pinOf } from '../manifest/pin.js';
 import type { Permissions, PluginManifest } from '../manifest/types.js';
 import type { Description, TopicMessage } from '../messages.js';
@@ -240,6 +239,8 @@ export class PluginHandle {
     this.#stamp = stamp;
     let next: { gen: Generation; instance: Instance };
     try {
+      // The TOML parser is loaded only when a plugin's files change (installed plugins; bundled ones never do).
+      const { readManifest } = await import('../manifest/parse.js');
       const manifest = await readManifest(current.file);
       if (manifest.name !== current.name) throw new PluginError(current.name, 'reload', 'load', `the new manifest names another plugin, "${manifest.name}"`);
       // The job was started with what the user agreed to; a running plugin never gets more (or other) permissions.

@@ -3,16 +3,17 @@
  * user's directory. A user plugin with a bundled plugin's name replaces it, with a notice. A broken
  * plugin (manifest that does not parse, rpr too old; with verifyFiles, a wasm missing or not
  * matching its sha256) is reported with its file and reason and the others still load.
+ *
+ * The bundled manifests are read from the index the build made of them (bundled-index.ts), rather
+ * than parsed and checked one by one at every start; the parser is loaded only for a manifest that
+ * has to be read (the user's plugins, or the bundled ones without an index).
  */
-import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VERSION } from '../../version.js';
-import { ManifestError, readManifest } from './parse.js';
-import { MAX_WASM_BYTES, readBounded } from '../files.js';
-import { checkManifestFiles } from './verify.js';
+import { readBundledIndex } from './bundled-index.js';
+import { ManifestError } from './error.js';
 import type { PluginManifest } from './types.js';
 
 /** plugins-dist/ at the package root; same relative path from src/ and dist/. */
@@ -70,23 +71,6 @@ export function userPluginDir(options: DiscoverOptions = {}): string {
   return path.join(options.home ?? os.homedir(), '.repeater', 'plugins');
 }
 
-async function sha256File(file: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readBounded(file, MAX_WASM_BYTES))
-    .digest('hex');
-}
-
-/** Checks a manifest against its wasm and this rpr; throws ManifestError with the reason. */
-export async function verifyManifest(manifest: PluginManifest, rprVersion = VERSION): Promise<void> {
-  let actual: string;
-  try {
-    actual = await sha256File(manifest.wasm);
-  } catch (error) {
-    throw new ManifestError(manifest.file, `cannot read ${path.basename(manifest.wasm)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  checkManifestFiles(manifest, actual, rprVersion);
-}
-
 /** plugin.toml files under `root`: root/NAME/plugin.toml and root/{schedulers,executors,outputs}/NAME/plugin.toml. */
 async function manifestFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
@@ -102,6 +86,26 @@ async function manifestFiles(root: string): Promise<string[]> {
   return files;
 }
 
+/** One plugin.toml read, parsed and checked (the parser and the checks are loaded only now). */
+async function readChecked(file: string, source: 'bundled' | 'user', options: DiscoverOptions): Promise<PluginManifest> {
+  const [{ readManifest }, { checkManifestFiles, verifyManifest }] = await Promise.all([import('./parse.js'), import('./verify.js')]);
+  const manifest = await readManifest(file);
+  await options.check?.(manifest, source);
+  if (options.verifyFiles) await verifyManifest(manifest, options.rprVersion);
+  else checkManifestFiles(manifest, undefined, options.rprVersion);
+  return manifest;
+}
+
+/**
+ * Every bundled manifest, read and checked, for the build's index (bundled-index.ts); throws at the first problem.
+ * @public (scripts/plugin-index.mjs, through dist/)
+ */
+export async function bundledManifests(root = BUNDLED_PLUGIN_DIR): Promise<PluginManifest[]> {
+  const manifests: PluginManifest[] = [];
+  for (const file of await manifestFiles(root)) manifests.push(await readChecked(file, 'bundled', {}));
+  return manifests;
+}
+
 export async function discoverPlugins(options: DiscoverOptions = {}): Promise<Discovery> {
   const bundledDir = options.bundledDir ?? BUNDLED_PLUGIN_DIR;
   const userDir = userPluginDir(options);
@@ -112,13 +116,15 @@ export async function discoverPlugins(options: DiscoverOptions = {}): Promise<Di
     ['user', userDir],
   ] as const) {
     const seenHere = new Map<string, string>();
-    for (const file of await manifestFiles(root)) {
+    // Made by the build from these very files, with this rpr's version checked: nothing left to check
+    // but what options.check adds. Listings and verify (verifyFiles) read the files themselves.
+    const indexed = source === 'bundled' && root === BUNDLED_PLUGIN_DIR && !options.verifyFiles ? readBundledIndex(root, options.rprVersion) : null;
+    for (const entry of indexed ?? (await manifestFiles(root))) {
+      const file = typeof entry === 'string' ? entry : entry.file;
       let manifest: PluginManifest;
       try {
-        manifest = await readManifest(file);
-        await options.check?.(manifest, source);
-        if (options.verifyFiles) await verifyManifest(manifest, options.rprVersion);
-        else checkManifestFiles(manifest, undefined, options.rprVersion);
+        manifest = typeof entry === 'string' ? await readChecked(entry, source, options) : entry;
+        if (typeof entry !== 'string') await options.check?.(manifest, source);
       } catch (error) {
         result.problems.push({ file, message: error instanceof ManifestError ? error.message : `${file}: ${(error as Error).message}` });
         continue;

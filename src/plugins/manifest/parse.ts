@@ -5,7 +5,6 @@
  */
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { RprError } from '../../errors/index.js';
 import { hasUnprintable, printable } from '../../errors/printable.js';
 import { CONTRACT, type HostFunctionPermission, type PluginKind } from '../contract.js';
 import { MAX_MANIFEST_BYTES, readBounded, TooBigError } from '../files.js';
@@ -15,7 +14,7 @@ import { parseNetworkPattern } from '../permissions/network.js';
 import { parseSchema } from './schema.js';
 import { isSemver } from './semver.js';
 import type { ConfigSchema, Permissions, PluginManifest, PluginSlots } from './types.js';
-import { packageFile } from '../../package-files.js';
+import { ManifestError } from './error.js';
 
 type Table = Record<string, unknown>;
 
@@ -23,15 +22,7 @@ type Table = Record<string, unknown>;
 export const NAME_PATTERN = /^(?=.{1,64}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const TOPIC_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
-export class ManifestError extends RprError {
-  constructor(
-    readonly file: string,
-    reason: string,
-  ) {
-    super('E_PLUGIN', `${file}: ${reason}`, { hint: `see ${packageFile('docs/plugins.md')} for the plugin.toml format` });
-    this.name = 'ManifestError';
-  }
-}
+export { ManifestError };
 
 const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 

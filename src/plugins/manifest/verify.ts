@@ -4,9 +4,11 @@
  * as do install, validate and the listing commands; a job's discovery does not (it would hash every
  * bundled wasm at every start for plugins the job never uses).
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { VERSION } from '../../version.js';
-import { ManifestError } from './parse.js';
+import { MAX_WASM_BYTES, readBounded } from '../files.js';
+import { ManifestError } from './error.js';
 import { compareSemver } from './semver.js';
 import type { PluginManifest } from './types.js';
 
@@ -26,4 +28,21 @@ function hashProblem(manifest: PluginManifest, wasmSha256: string): string | und
 export function checkManifestFiles(manifest: PluginManifest, wasmSha256: string | undefined, rprVersion = VERSION): void {
   const problem = (wasmSha256 === undefined ? undefined : hashProblem(manifest, wasmSha256)) ?? versionProblem(manifest, rprVersion);
   if (problem) throw new ManifestError(manifest.file, problem);
+}
+
+async function sha256File(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readBounded(file, MAX_WASM_BYTES))
+    .digest('hex');
+}
+
+/** Checks a manifest against its wasm and this rpr; throws ManifestError with the reason. */
+export async function verifyManifest(manifest: PluginManifest, rprVersion = VERSION): Promise<void> {
+  let actual: string;
+  try {
+    actual = await sha256File(manifest.wasm);
+  } catch (error) {
+    throw new ManifestError(manifest.file, `cannot read ${path.basename(manifest.wasm)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  checkManifestFiles(manifest, actual, rprVersion);
 }
