@@ -109,13 +109,18 @@ describe('Ctrl-C and a misbehaving scheduler plugin', () => {
     expect(alive(kids)).toEqual([]);
   });
 
-  it('SIGINT while the plugin loops in its start function (at load): rpr ends promptly, nothing left', async () => {
-    // timeout granted up to 20 s: only Ctrl-C can end this in time
+  /** A job whose plugin loops in its start function (timeout granted up to 20 s), 1.5 s into its load. */
+  async function startStuckInLoad() {
     const config = configFile('[plugins.hostile.permissions]\ntimeout_ms = 20000\n');
     const job = start(['hostile', '--config', config, '--mode', 'spin-start', '--', 'echo', 'ran'], { env: withPlugins(pluginDir('hostile')), timeoutMs: 10_000 });
     await sleep(1500);
     expect(job.child.exitCode, 'still loading').toBeNull();
-    const kids = descendants(job.child.pid!);
+    return { job, kids: descendants(job.child.pid!) };
+  }
+
+  it('SIGINT while the plugin loops in its start function (at load): rpr ends promptly, nothing left', async () => {
+    // only Ctrl-C can end this in time
+    const { job, kids } = await startStuckInLoad();
     const sent = Date.now();
     job.child.kill('SIGINT');
     const r = await job.done;
@@ -129,11 +134,7 @@ describe('Ctrl-C and a misbehaving scheduler plugin', () => {
   it('SIGINT during the plugin load ends the run launcher started ahead before rpr ends, even one that is not reading', async () => {
     // The launcher (python3, its own session: Ctrl-C does not reach it) is started before the CLI
     // loads. Stopped here, it cannot see EOF when rpr goes: only rpr ending it leaves nothing behind.
-    const config = configFile('[plugins.hostile.permissions]\ntimeout_ms = 20000\n');
-    const job = start(['hostile', '--config', config, '--mode', 'spin-start', '--', 'echo', 'ran'], { env: withPlugins(pluginDir('hostile')), timeoutMs: 10_000 });
-    await sleep(1500);
-    expect(job.child.exitCode, 'still loading').toBeNull();
-    const kids = descendants(job.child.pid!);
+    const { job, kids } = await startStuckInLoad();
     const launchers = kids.filter((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('launcher.py');
