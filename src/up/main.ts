@@ -87,6 +87,26 @@ export async function runUp(options: UpCommand): Promise<number> {
     captureOutput: options.page !== undefined,
     ...(service.metricsFor ? { metricsFor: service.metricsFor } : {}),
   });
+  // Listened for before anything starts: a SIGTERM that comes as soon as "up: N jobs" is said (or
+  // before) would otherwise find no handler and end rpr by the default action, its jobs' runs
+  // left behind.
+  let stop: (sig: NodeJS.Signals) => void = () => undefined;
+  const unlisten = (): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    stop = (sig) => {
+      unlisten();
+      // A second one: stop now.
+      process.once('SIGINT', () => up.kill());
+      process.once('SIGTERM', () => up.kill());
+      resolve(sig);
+    };
+  });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const onHup = (): void => void up.reload('SIGHUP');
   let ui: { close(): Promise<void> } | undefined;
   try {
     const ports = await service.listen(up);
@@ -95,28 +115,18 @@ export async function runUp(options: UpCommand): Promise<number> {
       ui = started;
       options.err(`rpr: page at ${started.url}${started.generatedToken ? ` (token for its controls: ${started.generatedToken})` : ''}`);
     }
+    process.on('SIGHUP', onHup);
     up.start();
     const served = [ports.health !== undefined ? `health on ${ports.health}` : '', ports.metrics !== undefined ? `metrics on ${ports.metrics}` : ''].filter(Boolean);
     options.err(`rpr: up: ${names.length} job${names.length === 1 ? '' : 's'} from ${options.path}${served.length ? `; ${served.join(', ')}` : ''}`);
   } catch (error) {
+    unlisten();
+    process.off('SIGHUP', onHup);
     await Promise.all([service.close(), ui?.close()]);
     throw error;
   }
   const watcher = options.watch && watchFile(options.path, () => void up.reload('file changed'));
-  const onHup = (): void => void up.reload('SIGHUP');
-  process.on('SIGHUP', onHup);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      // A second one: stop now.
-      process.once('SIGINT', () => up.kill());
-      process.once('SIGTERM', () => up.kill());
-      resolve(sig);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signal = await stopped;
   options.err(`rpr: up: ${signal}: ending every job`);
   if (watcher) watcher.close();
   process.off('SIGHUP', onHup);

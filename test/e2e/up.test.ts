@@ -287,11 +287,25 @@ describe('rpr up: shutdown of a run that ignores SIGTERM', () => {
     // first). A stop in between was lost, and rpr up waited for that job forever.
     const file = join(dir3, 'early.toml');
     writeFileSync(file, '[jobs.a]\nschedule = "interval"\nevery = "200ms"\ncommand = ["true"]\n[jobs.b]\nschedule = "interval"\nevery = "1h"\ncommand = ["true"]\n');
-    for (const delayMs of [0, 10, 30]) {
+    // "now": sent from the stderr listener itself, as the line arrives. rpr used to say the line
+    // before it listened for SIGTERM, and died by it when the sender was quicker (22 of 40 with
+    // three busy loops beside it; loaded CI saw it as exit 143).
+    for (const delayMs of ['now', 'now', 'now', 'now', 0, 10, 30] as const) {
       const up = startUp(['--config', file]);
+      if (delayMs === 'now') {
+        let sent = false;
+        up.child.stderr!.on('data', () => {
+          if (!sent && /rpr: up: 2 jobs/.test(up.stderr())) {
+            sent = true;
+            up.child.kill('SIGTERM');
+          }
+        });
+      }
       await up.waitFor(/rpr: up: 2 jobs/);
-      await new Promise((r) => setTimeout(r, delayMs));
-      up.child.kill('SIGTERM');
+      if (delayMs !== 'now') {
+        await new Promise((r) => setTimeout(r, delayMs));
+        up.child.kill('SIGTERM');
+      }
       const ended = await Promise.race([up.exited, new Promise<string>((r) => setTimeout(() => r('still running 10 s after SIGTERM'), 10_000))]);
       if (typeof ended === 'string') up.child.kill('SIGKILL');
       expect(ended, `SIGTERM ${delayMs} ms after "up: 2 jobs"; stderr:\n${up.stderr()}`).toBe(0);
