@@ -17,7 +17,7 @@ const SHORTCUTS: Readonly<Record<string, string>> = {
 };
 
 const SHORTCUT_LIST = Object.keys(SHORTCUTS).join(' ');
-const FORMAT_HINT = 'write 5 fields "MIN HOUR DOM MON DOW" (e.g. "30 2 * * *"), 6 with a leading seconds field ' + `("SEC MIN HOUR DOM MON DOW"), or one of ${SHORTCUT_LIST}`;
+const FORMAT_HINT = `write 5 fields "MIN HOUR DOM MON DOW" (e.g. "30 2 * * *"), 6 with a leading seconds field ("SEC MIN HOUR DOM MON DOW"), or one of ${SHORTCUT_LIST}`;
 
 const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
@@ -121,7 +121,7 @@ function outOfRange(spec: FieldSpec, token: string, ctx: Ctx, range = `${spec.mi
 function invalid(spec: FieldSpec, token: string, ctx: Ctx, why = ''): RprError {
   return cronError(
     `${spec.name} "${token}" is not valid${why ? `: ${why}` : ''} (allowed ${spec.range}) in "${ctx.expression}"`,
-    `${spec.name} takes ${spec.accepts}, in lists (1,5), ranges (1-5) and steps (*/15, 0-30/10); ` + fieldOrder(ctx.hasSeconds),
+    `${spec.name} takes ${spec.accepts}, in lists (1,5), ranges (1-5) and steps (*/15, 0-30/10); ${fieldOrder(ctx.hasSeconds)}`,
   );
 }
 
