@@ -38,7 +38,7 @@ if (!reportOnly) {
       'run',
       '--coverage.enabled',
       '--coverage.provider=v8',
-      '--coverage.include=src/**',
+      '--coverage.include=src/**/*.ts',
       '--coverage.reporter=json',
       '--coverage.reportOnFailure',
       `--coverage.reportsDirectory=${path.join(OUT, 'workers')}`,
