@@ -12,6 +12,23 @@ const port =
     return Number(raw);
   };
 
+/** What commander hands the action: one field per option declared below (the parsers make the numbers). */
+interface UpOptions {
+  only?: string;
+  check?: true;
+  onReload: 'wait' | 'kill';
+  healthPort?: number;
+  healthAddr?: string;
+  metricsPort?: number;
+  metricsAddr?: string;
+  uiPort?: number;
+  uiAddr?: string;
+  uiToken?: string;
+  uiNoAuth?: true;
+  watch: boolean;
+  history?: string;
+}
+
 /** `rpr up`: every job of the config file in one supervised process. */
 export function registerUpCommand(program: Command, ctx: CliContext): void {
   // commander's Option through the program: this module loads no commander of its own (one chunk).
@@ -35,16 +52,15 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--no-watch', 'reload on SIGHUP only, not when the file changes')
     .option('--history <file>', 'keep run history in this file (JSON lines, bounded) across restarts')
     .addHelpText('after', '\nExamples:\n  rpr up --config ./rpr.toml --metrics-port 9090\n  rpr up --config ./rpr.toml --ui-port 8080\n  rpr up --config ./rpr.toml --check\n')
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+    .action(async (opts: UpOptions, cmd: Command) => {
       if (ctx.commandArgv !== null) throw usageError('up runs the jobs of the config file, yet a command follows --', 'drop the part after --');
       const location = locateConfig({ explicit: configFlag(cmd), env: process.env });
       if (!location) throw new RprError('E_CONFIG', 'rpr up: no config file', { hint: 'give --config FILE (or RPR_CONFIG) with [jobs.NAME] tables' });
       const [{ runUp }, { loadConfigFile }, jobs] = await Promise.all([import('../up/main.js'), import('../config/load.js'), loadJobModules()]);
-      const observability = loadConfigFile(location.path).observability as Record<string, unknown>;
-      const token = (opts.uiToken as string | undefined) ?? (process.env.RPR_UI_TOKEN || undefined);
-      const uiAddr = (opts.uiAddr as string | undefined) ?? '127.0.0.1';
-      const num = (flag: unknown, file: unknown): number | undefined => (typeof flag === 'number' ? flag : typeof file === 'number' ? file : undefined);
-      const str = (flag: unknown, file: unknown): string | undefined => (typeof flag === 'string' ? flag : typeof file === 'string' ? file : undefined);
+      const { observability } = loadConfigFile(location.path);
+      const token = opts.uiToken ?? (process.env.RPR_UI_TOKEN || undefined);
+      const uiAddr = opts.uiAddr ?? '127.0.0.1';
+      const uiPort = opts.uiPort;
       ctx.exitCode = await runUp({
         jobs,
         path: location.path,
@@ -60,14 +76,14 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
           : {}),
         check: opts.check === true,
         watch: opts.watch !== false,
-        onReload: opts.onReload as 'wait' | 'kill',
+        onReload: opts.onReload,
         ...(typeof opts.history === 'string' ? { historyFile: opts.history } : {}),
-        healthPort: num(opts.healthPort, observability.healthPort),
-        healthAddr: str(opts.healthAddr, observability.healthAddr),
-        metricsPort: num(opts.metricsPort, observability.metricsPort),
-        metricsAddr: str(opts.metricsAddr, observability.metricsAddr),
-        ...(typeof opts.uiPort === 'number'
-          ? { page: async (up) => (await import('../ui/server.js')).startUi(up, { port: opts.uiPort as number, addr: uiAddr, ...(token ? { token } : {}), noAuth: opts.uiNoAuth === true }) }
+        healthPort: opts.healthPort ?? observability.healthPort,
+        healthAddr: opts.healthAddr ?? observability.healthAddr,
+        metricsPort: opts.metricsPort ?? observability.metricsPort,
+        metricsAddr: opts.metricsAddr ?? observability.metricsAddr,
+        ...(uiPort !== undefined
+          ? { page: async (up) => (await import('../ui/server.js')).startUi(up, { port: uiPort, addr: uiAddr, ...(token ? { token } : {}), noAuth: opts.uiNoAuth === true }) }
           : {}),
         env: process.env,
         out: (line) => void process.stdout.write(`${line}\n`),
