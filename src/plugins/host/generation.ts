@@ -46,6 +46,8 @@ export interface GenerationHooks {
   systemLoad: SystemLoadSource;
   createTimeoutMs: number;
   rprVersion?: string;
+  /** min_rpr_version needs no check (LoadOptions.versionChecked). */
+  versionChecked?: boolean;
   /** Extra check of each version's wasm (see LoadOptions.check). */
   check?: (manifest: PluginManifest, sha256: string) => Promise<void>;
   fn: Omit<HostFunctionContext, 'plugin' | 'permissions' | 'systemLoad'>;
@@ -119,7 +121,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
   }
   const sha = createHash('sha256').update(bytes).digest('hex');
   await hooks.check?.(manifest, sha);
-  checkManifestFiles(manifest, sha, hooks.rprVersion ?? VERSION);
+  await checkManifestFiles(manifest, sha, hooks.rprVersion ?? VERSION, hooks.versionChecked);
 
   const permissions = effectivePermissions(manifest.permissions, hooks.user);
   const config = resolveConfig(name, manifest.config, hooks.rawConfig);
