@@ -21,7 +21,7 @@ import { createGuardedFetch } from './fetch.js';
 import { checkMapping } from './fs-check.js';
 import { buildHostFunctions, type HostFunctionContext } from './host-functions.js';
 import { buildKernel } from './kernel-functions.js';
-import { createInstance } from './create-instance.js';
+import { createInstance, preloadInstance } from './create-instance.js';
 import { CallFailure, type Instance, type InstanceSpec, type LogLevel, type LogSink, type Placement } from './instance.js';
 import type { SystemLoadSource } from './system-load.js';
 
@@ -113,6 +113,8 @@ function compareDescription(m: PluginManifest, d: Description): void {
 /** Builds a generation and its first working instance (described and initialised). */
 export async function buildGeneration(manifest: PluginManifest, hooks: GenerationHooks): Promise<{ gen: Generation; instance: Instance }> {
   const name = manifest.name;
+  // Placed by the manifest's own permissions (the user's grants may move it: then the other kind loads later).
+  preloadInstance(placementFor(manifest.kind, manifest.permissions, hooks.forceWorker));
   let bytes: Uint8Array;
   try {
     bytes = await readBounded(manifest.wasm, MAX_WASM_BYTES);
