@@ -21,10 +21,11 @@ const noticed = new Set<string>();
 
 /**
  * Finds plugins (bundled, then the user's directory), reporting broken ones without failing the others.
- * Installed plugins are checked against plugins.lock and signatures (manage/integrity.ts).
+ * Installed plugins are checked against plugins.lock and signatures (manage/integrity.ts). `found`:
+ * what an earlier look with the same config found, reported rather than looked up again.
  */
-export async function findPlugins(config: PluginsConfig | undefined, report?: PluginReport): Promise<Discovery> {
-  const discovery = await discoverChecked(config);
+export async function findPlugins(config: PluginsConfig | undefined, report?: PluginReport, found?: Discovery): Promise<Discovery> {
+  const discovery = found ?? (await discoverChecked(config));
   if (report?.verbose) {
     for (const notice of discovery.notices) {
       if (noticed.has(notice)) continue;

@@ -130,6 +130,8 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
             forceWorker: process.env.RPR_PLUGIN_WORKER === '1',
             // ...and every version it loads is checked against plugins.lock and signatures first.
             ...(found.source === 'user' ? { check: loadCheck(integrityConfig(config)) } : {}),
+            // The build's index compared a bundled plugin's min_rpr_version with this rpr (semver stays unloaded).
+            ...(found.indexed ? { versionChecked: true } : {}),
           }),
         ),
       );

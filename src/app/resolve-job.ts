@@ -8,7 +8,7 @@ import { withConfigLocation } from '../config/located.js';
 import type { LoadedConfig } from '../config/types.js';
 import { usageError } from '../errors/index.js';
 import type { JobSpec } from '../job/spec.js';
-import type { PluginHandle } from '../plugins/index.js';
+import type { Discovery, PluginHandle } from '../plugins/index.js';
 import type { Schedule } from '../schedule/types.js';
 import { checkOptionRules } from '../options/rules.js';
 import type { CoreCommand } from '../options/catalog.js';
@@ -40,6 +40,8 @@ export interface JobRequest {
   line?: (text: string) => void;
   /** Network grants from the command line (--allow), by plugin. */
   allow?: PluginGrants;
+  /** The plugins as already found with this request's config (the CLI's, for a plugin's subcommand): not looked up again. */
+  discovery?: Discovery;
 }
 
 export interface ResolvedJob {
@@ -81,7 +83,7 @@ async function buildSchedule(request: JobRequest, report: PluginReport, handles:
   // A scheduler plugin: the plugin system is loaded only by jobs that use a plugin.
   const [{ findPlugins }, { loadJobPlugins }, { pluginSchedule }] = await Promise.all([import('./find-plugins.js'), import('./load-plugins.js'), import('./plugin-schedule.js')]);
   // With the report: --verbose says which installed plugins shadow bundled ones.
-  const discovery = await findPlugins(config?.plugins, report);
+  const discovery = await findPlugins(config?.plugins, report, request.discovery);
   const settings = { ...request.schedulerSettings, ...request.settings[kind] };
   const [handle] = await located('schedule', () => loadJobPlugins(discovery, [{ name: kind, kind: 'scheduler', settings, allow: request.allow?.[kind] }], config?.plugins, report));
   handles.push(handle!);
@@ -94,7 +96,7 @@ async function loadOtherPlugins(request: JobRequest, values: OptionValues, repor
   if (outputNames.length === 0 && !executorName && values.httpAware !== true) return { outputs: [] };
   const [{ findPlugins, HTTP_AWARE_PLUGIN }, { loadJobPlugins }, { httpAwareSettings }] = await Promise.all([import('./find-plugins.js'), import('./load-plugins.js'), import('./http-aware.js')]);
   const { config, settings } = request;
-  const discovery = await findPlugins(config?.plugins, report);
+  const discovery = await findPlugins(config?.plugins, report, request.discovery);
   let httpAware: ResolvedJob['httpAware'];
   if (values.httpAware === true) {
     const hints: { last?: string } = {};

@@ -53,7 +53,7 @@ function describeField(field: ConfigField): string {
 }
 
 /** One subcommand for a scheduler plugin, its flags generated from the plugin's config schema. */
-function addSchedulerCommand(program: Command, ctx: CliContext, plugin: DiscoveredPlugin): void {
+function addSchedulerCommand(program: Command, ctx: CliContext, plugin: DiscoveredPlugin, discovery: SchedulerDiscovery): void {
   const { manifest } = plugin;
   const command = program
     .command(manifest.name)
@@ -82,19 +82,28 @@ function addSchedulerCommand(program: Command, ctx: CliContext, plugin: Discover
     for (const [attr, key] of keyOf) {
       if (cmd.getOptionValueSource(attr) === 'cli') schedulerSettings[key] = cmd.getOptionValue(attr);
     }
-    ctx.exitCode = await runRequest({ ...invocation, argv, schedule: manifest.name, schedulerSettings }, dryRun(cmd));
+    // The plugins found to build this subcommand are the job's: not looked up again (unless the config file could not be read, which the job then says).
+    const found = discovery.configRead ? { discovery } : {};
+    ctx.exitCode = await runRequest({ ...invocation, argv, schedule: manifest.name, schedulerSettings, ...found }, dryRun(cmd));
   });
 }
+
+/** The plugins found for a command line, and whether its config file was read (its [plugins] applied). */
+export type SchedulerDiscovery = Discovery & { configRead: boolean };
 
 /**
  * The plugins a command line may name, found only when it names no built-in
  * subcommand (or asks for the full help), so plain jobs never pay for reading
  * plugin manifests.
  */
-export async function findSchedulers(args: string[]): Promise<Discovery> {
+export async function findSchedulers(args: string[]): Promise<SchedulerDiscovery> {
   // [plugins] dir may move the user's plugins; a broken config file is reported later, by the command.
-  const config = await loadConfigNamedIn(args).catch(() => null);
-  return findPlugins(config?.plugins);
+  let configRead = true;
+  const config = await loadConfigNamedIn(args).catch(() => {
+    configRead = false;
+    return null;
+  });
+  return Object.assign(await findPlugins(config?.plugins), { configRead });
 }
 
 /** The scheduler plugin a command line names (`rpr NAME`, `rpr ALIAS`, `rpr plugin NAME`), if it names one. */
@@ -109,12 +118,12 @@ export function schedulerNamed(args: string[], discovery: Discovery): string | u
  * Registers the scheduler plugins as subcommands (only `only`, when the
  * command line names it), none under a name `reserved` for a built-in.
  */
-export function registerPluginSchedulers(program: Command, ctx: CliContext, discovery: Discovery, reserved: readonly string[], only?: string): void {
+export function registerPluginSchedulers(program: Command, ctx: CliContext, discovery: SchedulerDiscovery, reserved: readonly string[], only?: string): void {
   const taken = new Set([...reserved, ...program.commands.flatMap((c) => [c.name(), ...c.aliases()])]);
   for (const plugin of discovery.plugins.values()) {
     // http-aware only makes sense wrapped around another schedule (--http-aware), never on its own.
     if (plugin.manifest.kind !== 'scheduler' || taken.has(plugin.manifest.name) || plugin.manifest.name === HTTP_AWARE_PLUGIN) continue;
-    if (only === undefined || plugin.manifest.name === only) addSchedulerCommand(program, ctx, plugin);
+    if (only === undefined || plugin.manifest.name === only) addSchedulerCommand(program, ctx, plugin, discovery);
   }
 }
 

@@ -10,7 +10,6 @@
  * Bundled plugins (plugins-dist/, shipped with rpr) are not checked here: they are part of rpr.
  * A user plugin that is not in the lock (copied by hand) loads as before, unless signatures are required.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
@@ -20,6 +19,7 @@ import { discoverPlugins, userPluginDir, type Discovery } from '../plugins/manif
 import { ManifestError } from '../plugins/manifest/error.js';
 import { permissionsDigest, pinDifferences, pinOf } from '../plugins/manifest/pin.js';
 import type { PluginManifest } from '../plugins/manifest/types.js';
+import { nodeCrypto } from '../plugins/node-crypto.js';
 import { LOCK_FILE, mutexBusy, readLock, waitUntilFree, type LockFile } from './lockfile.js';
 import { checkSignature, keyId, SIGNATURE_FILE } from './signature.js';
 
@@ -47,7 +47,7 @@ export class IntegrityError extends ManifestError {
   }
 }
 
-export const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+export const sha256Of = (bytes: Uint8Array): string => nodeCrypto().createHash('sha256').update(bytes).digest('hex');
 
 /** The plugin.sig beside a manifest, or null. */
 const readSignatureOf = (manifest: PluginManifest): Promise<string | null> => readFile(path.join(manifest.dir, SIGNATURE_FILE), 'utf8').catch(() => null);

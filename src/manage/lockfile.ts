@@ -9,12 +9,12 @@
  *   taken over: renamed away first, so that two processes breaking the same stale mutex cannot both
  *   believe they own the next one.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RprError } from '../errors/index.js';
+import { nodeCrypto } from '../plugins/node-crypto.js';
 import type { PinnedPermissions } from '../plugins/index.js';
 
 export const LOCK_FILE = 'plugins.lock';
@@ -100,7 +100,7 @@ export async function readLock(dir: string): Promise<LockFile | null> {
 
 /** Writes a file whole: temporary file beside it, fsync, rename. */
 async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = `${file}.tmp-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
   const handle = await open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode);
   try {
     await handle.writeFile(data);
@@ -182,7 +182,7 @@ export async function waitUntilFree(dir: string, ms: number): Promise<void> {
 export async function withMutex<T>(dir: string, fn: () => Promise<T>, onWait?: (owner: string) => void, waitMs = WAIT_MS): Promise<T> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, MUTEX_FILE);
-  const me: MutexOwner = { pid: process.pid, host: os.hostname(), started: Date.now(), token: randomBytes(8).toString('hex') };
+  const me: MutexOwner = { pid: process.pid, host: os.hostname(), started: Date.now(), token: nodeCrypto().randomBytes(8).toString('hex') };
   const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {

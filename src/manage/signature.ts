@@ -11,7 +11,8 @@
  * `ed25519:` + base64 of the raw 32-byte public key; `[plugins] trusted_keys` lists the ones whose
  * signatures count. `rpr plugins keygen` and `rpr plugins sign` make keys and signatures.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { nodeCrypto } from '../plugins/node-crypto.js';
 
 export const SIGNATURE_FILE = 'plugin.sig';
 export const KEY_PREFIX = 'ed25519:';
@@ -33,7 +34,7 @@ function parsePublicKey(text: string): KeyObject | string {
   if (raw.length !== 32 || raw.toString('base64').replace(/=+$/, '') !== body.replace(/=+$/, '')) {
     return `"${text}" is not an ed25519 public key (expected ed25519: and the base64 of 32 bytes)`;
   }
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+  return nodeCrypto().createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
 }
 
 /** The canonical spelling of a key (so that config and signature compare as text). */
@@ -81,7 +82,7 @@ export function checkSignature(text: string | null, sha256: string, permissionsS
   if (typeof key === 'string') return { status: 'invalid', reason: `${SIGNATURE_FILE}: ${key}` };
   let ok = false;
   try {
-    ok = verify(null, signedMessage(sha256, permissionsSha256), key, Buffer.from(doc.signature, 'base64'));
+    ok = nodeCrypto().verify(null, signedMessage(sha256, permissionsSha256), key, Buffer.from(doc.signature, 'base64'));
   } catch {
     ok = false;
   }

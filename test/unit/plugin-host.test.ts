@@ -40,6 +40,13 @@ describe('a well-behaved scheduler', () => {
     });
   });
 
+  it('refuses a plugin that needs a later rpr at load, unless its index checked it already (versionChecked)', async () => {
+    // good-scheduler needs rpr 0.1.0: this rpr is taken to be older.
+    await expect(loadPlugin(fixture('good-scheduler'), { rprVersion: '0.0.9' })).rejects.toMatchObject({ message: expect.stringContaining('needs rpr 0.1.0 or later; this is rpr 0.0.9') });
+    const h = await load(fixture('good-scheduler'), { rprVersion: '0.0.9', versionChecked: true, config: { delay: '1s', attempts: '2' } });
+    expect(h.describe().name).toBe('good-scheduler');
+  });
+
   it('rejects unknown and mistyped settings before starting anything', async () => {
     await expect(loadPlugin(fixture('good-scheduler'), { config: { dealy: '1s' } })).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining('unknown setting "dealy"') });
     await expect(loadPlugin(fixture('good-scheduler'), { config: { delay: 'soon' } })).rejects.toMatchObject({ code: 'E_CONFIG' });

@@ -21,6 +21,11 @@ function loadSdk(): Promise<ExtismModule> {
   return sdk;
 }
 
+/** Starts loading the SDK ahead of the first instance (create-instance.ts); its failure is reported there. */
+export function preloadSdk(): void {
+  loadSdk().catch(() => undefined);
+}
+
 type CreateOptions = Omit<ExtismOptions, 'runInWorker' | 'timeoutMs'>;
 
 /** In a worker thread: the only place HTTP works, and a loop can be stopped by terminating it. */

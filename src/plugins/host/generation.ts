@@ -21,7 +21,7 @@ import { createGuardedFetch } from './fetch.js';
 import { checkMapping } from './fs-check.js';
 import { buildHostFunctions, type HostFunctionContext } from './host-functions.js';
 import { buildKernel } from './kernel-functions.js';
-import { createInstance } from './create-instance.js';
+import { createInstance, preloadInstance } from './create-instance.js';
 import { CallFailure, type Instance, type InstanceSpec, type LogLevel, type LogSink, type Placement } from './instance.js';
 import type { SystemLoadSource } from './system-load.js';
 
@@ -46,6 +46,8 @@ export interface GenerationHooks {
   systemLoad: SystemLoadSource;
   createTimeoutMs: number;
   rprVersion?: string;
+  /** min_rpr_version needs no check (LoadOptions.versionChecked). */
+  versionChecked?: boolean;
   /** Extra check of each version's wasm (see LoadOptions.check). */
   check?: (manifest: PluginManifest, sha256: string) => Promise<void>;
   fn: Omit<HostFunctionContext, 'plugin' | 'permissions' | 'systemLoad'>;
@@ -111,6 +113,8 @@ function compareDescription(m: PluginManifest, d: Description): void {
 /** Builds a generation and its first working instance (described and initialised). */
 export async function buildGeneration(manifest: PluginManifest, hooks: GenerationHooks): Promise<{ gen: Generation; instance: Instance }> {
   const name = manifest.name;
+  // Placed by the manifest's own permissions (the user's grants may move it: then the other kind loads later).
+  preloadInstance(placementFor(manifest.kind, manifest.permissions, hooks.forceWorker));
   let bytes: Uint8Array;
   try {
     bytes = await readBounded(manifest.wasm, MAX_WASM_BYTES);
@@ -119,7 +123,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
   }
   const sha = createHash('sha256').update(bytes).digest('hex');
   await hooks.check?.(manifest, sha);
-  checkManifestFiles(manifest, sha, hooks.rprVersion ?? VERSION);
+  await checkManifestFiles(manifest, sha, hooks.rprVersion ?? VERSION, hooks.versionChecked);
 
   const permissions = effectivePermissions(manifest.permissions, hooks.user);
   const config = resolveConfig(name, manifest.config, hooks.rawConfig);

@@ -42,6 +42,8 @@ export interface LoadOptions {
   createTimeoutMs?: number;
   /** For tests: the rpr version checked against min_rpr_version. */
   rprVersion?: string;
+  /** min_rpr_version was checked against this rpr already (the build's index of the bundled plugins): not again. */
+  versionChecked?: boolean;
   /** Run it in a worker thread even where rpr's own thread would do (tests of both paths). */
   forceWorker?: boolean;
   /** Plugin stores (the user's plugin directory, the bundled plugins): no filesystem mapping may reach them. */
@@ -64,6 +66,7 @@ export async function loadPlugin(manifest: PluginManifest, options: LoadOptions 
       systemLoad: options.systemLoad ?? createSystemLoadSource(),
       createTimeoutMs: options.createTimeoutMs ?? 10_000,
       ...(options.rprVersion === undefined ? {} : { rprVersion: options.rprVersion }),
+      ...(options.versionChecked ? { versionChecked: true } : {}),
       ...(options.check === undefined ? {} : { check: options.check }),
       ...(options.forceWorker ? { forceWorker: true } : {}),
       ...(options.protectedDirs ? { protectedDirs: options.protectedDirs } : {}),

@@ -27,6 +27,8 @@ export interface DiscoveredPlugin {
   source: 'bundled' | 'user';
   /** The bundled plugin this one replaces. */
   shadows?: PluginManifest;
+  /** Read from the build's index of the bundled plugins, whose min_rpr_version it checked against this rpr. */
+  indexed?: boolean;
 }
 
 interface DiscoveryProblem {
@@ -92,7 +94,7 @@ async function readChecked(file: string, source: 'bundled' | 'user', options: Di
   const manifest = await readManifest(file);
   await options.check?.(manifest, source);
   if (options.verifyFiles) await verifyManifest(manifest, options.rprVersion);
-  else checkManifestFiles(manifest, undefined, options.rprVersion);
+  else await checkManifestFiles(manifest, undefined, options.rprVersion);
   return manifest;
 }
 
@@ -142,7 +144,7 @@ export async function discoverPlugins(options: DiscoverOptions = {}): Promise<Di
       }
       const bundled = result.plugins.get(name);
       if (bundled) result.notices.push(`plugin "${name}" from ${file} shadows the bundled one (${bundled.manifest.file})`);
-      result.plugins.set(name, bundled ? { manifest, source, shadows: bundled.manifest } : { manifest, source });
+      result.plugins.set(name, bundled ? { manifest, source, shadows: bundled.manifest } : { manifest, source, ...(typeof entry === 'string' ? {} : { indexed: true }) });
     }
   }
   return result;

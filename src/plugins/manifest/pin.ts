@@ -6,7 +6,7 @@
  * folder inside the plugin's own folder is written relative to it, so the pin survives the plugin
  * folder moving (the store gives every installed version its own folder).
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../node-crypto.js';
 import path from 'node:path';
 import type { Permissions, PluginManifest } from './types.js';
 
@@ -50,7 +50,8 @@ export const pinOf = (manifest: PluginManifest): PinnedPermissions => pinPermiss
 export const pinText = (pin: PinnedPermissions): string => JSON.stringify(pin, Object.keys(pin).sort().concat(Object.keys(pin.filesystem)));
 
 export const digestOf = (permissions: Permissions, dir: string): string =>
-  createHash('sha256')
+  nodeCrypto()
+    .createHash('sha256')
     .update(pinText(pinPermissions(permissions, dir)))
     .digest('hex');
 export const permissionsDigest = (manifest: PluginManifest): string => digestOf(manifest.permissions, manifest.dir);
