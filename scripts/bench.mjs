@@ -67,6 +67,12 @@ function floorNotes(find) {
       `A run started through the launcher costs a message to it and its replies (started, then exit) on top of the fork and exec that the shell loop pays too: driven by a bare Node script with nothing of rpr's job around it, the launcher alone costs ${floorRun.ratio} of the \`sh\` loop in this run, rpr's job ${perRun.ratio}.`,
     );
   }
+  const [extism, pluginJob] = [find('floor: Extism alone'), find('a 1-run job with a scheduler plugin')];
+  if (extism && pluginJob) {
+    notes.push(
+      `Running a plugin under Extism at all (loading the SDK, hashing and compiling the wasm, one call) costs ${extism.ratio} over \`node -e 0\` in a bare script in this run: more than the +25 ms target by itself. rpr's plugin job already loads the plugin while the launcher starts, and adds its plugin host's modules (manifest, permissions, the memory cap and call limits) and the plugin subcommand's CLI code: ${pluginJob.ratio} over the core job.`,
+    );
+  }
   if (find('a scheduler plugin')) {
     notes.push(
       "The plugin rows measure the plugin host of this commit: scheduler plugins on rpr's own thread (a worker only for plugins that need HTTP or files), the bundled plugins found in the manifest index the build writes (no plugin.toml read, no wasm hashed until one is loaded), the launcher started while the plugin loads. " +

@@ -25,12 +25,31 @@ export function startup(tmp) {
       '',
     ].join('\n'),
   );
+  // The plugin floor: what any host pays to run fibonacci under Extism with the hash check rpr
+  // makes, and nothing of rpr (the SDK loading while the wasm is read, hashed and compiled, as in rpr).
+  const extism = path.join(tmp, 'extism.mjs');
+  const sdk = import.meta.resolve('@extism/extism');
+  writeFileSync(
+    extism,
+    [
+      "import { createHash } from 'node:crypto';",
+      "import { readFileSync } from 'node:fs';",
+      `const sdk = import(${JSON.stringify(sdk)});`,
+      `const bytes = readFileSync(${JSON.stringify(path.join(ROOT, 'plugins-dist/fibonacci/plugin.wasm'))});`,
+      "createHash('sha256').update(bytes).digest('hex');",
+      'const module = await WebAssembly.compile(bytes);',
+      'const plugin = await (await sdk).createPlugin(module, { useWasi: false, runInWorker: false });',
+      "await plugin.call('describe', '');",
+      '',
+    ].join('\n'),
+  );
   const t = interleaved(
     {
       node: [NODE, ['-e', '0']],
       printer: [NODE, [printer]],
       commander: [NODE, [commander]],
       spawner: [NODE, ['-e', "require('node:child_process').spawnSync('true')"]],
+      extism: [NODE, ['--no-warnings', extism]],
       version: rpr('--version'),
       coreJob: rpr('count', '--times', '1', '--', 'true'),
       coreHelp: rpr('count', '--help'),
@@ -69,6 +88,15 @@ export function startup(tmp) {
     target: 'plugin system <= +10 ms',
     met: helpVsHelp <= 10,
   });
+  row(
+    'Start-up',
+    "floor: Extism alone (a Node script that loads @extism/extism, reads, hashes and compiles fibonacci's wasm and calls one export)",
+    ms(m.extism, 1),
+    `${ms(m.node, 1)} (\`node -e 0\`)`,
+    {
+      ratio: plus(pairedDifference(t.extism, t.node)),
+    },
+  );
   const pluginJob = pairedDifference(t.pluginJob, t.coreJob);
   row(
     'Start-up',
