@@ -3,7 +3,7 @@
  * decided by the pure transitions of phases.ts (and tally.ts for what a run's end means); this file
  * does what each phase waits for and holds the one state that changes from outside: the stop.
  */
-import { remainingMs, waitForFirst, type Clock, type Due } from '../clock/clock.js';
+import { readBoth, remainingMs, waitForFirst, type Clock, type Due } from '../clock/clock.js';
 import type { ActiveRun, RunPlan } from '../run/execute.js';
 import type { Schedule, SlotAnswer } from '../schedule/types.js';
 import type { JobObserver } from './events.js';
@@ -40,10 +40,7 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   const random = deps.random ?? Math.random;
   const emit: JobObserver = (event) => deps.observers.forEach((observe) => observe(event));
   const reading = readingOf(spec, schedule);
-  const now = (): Now => {
-    const wall = clock.wallNow();
-    return { at: clock.now(), wall };
-  };
+  const now = (): Now => readBoth(clock);
 
   // The stop: set once, from a transition, a run's end, a deadline hit during a run, or outside.
   let reason: EndReason | undefined;
@@ -68,7 +65,10 @@ export function startJob(spec: JobSpec, deps: JobDeps): JobHandle {
   let current: Promise<void> = Promise.resolve();
   const deadline: Due | undefined = spec.stop.forMs !== undefined ? { at: clock.now() + spec.stop.forMs } : undefined;
   const untilTime: Due | undefined = spec.stop.untilTimeWall !== undefined ? { wall: spec.stop.untilTimeWall } : undefined;
-  const ctx = (extra: { notBefore?: boolean } = {}) => ({ nowAt: clock.now(), nowWall: clock.wallNow(), last: tally.last, ...extra });
+  const ctx = (extra: { notBefore?: boolean } = {}) => {
+    const { at, wall } = now();
+    return { nowAt: at, nowWall: wall, last: tally.last, ...extra };
+  };
 
   const launch = (dueWall: number): Promise<void> => {
     const run = tally.runs + 1;

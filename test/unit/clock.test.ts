@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSystemClock, MAX_TIMER_MS, waitForFirst } from '../../src/clock/clock.js';
+import { createSystemClock, MAX_TIMER_MS, readBoth, waitForFirst, type Clock } from '../../src/clock/clock.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('system clock timeline', () => {
@@ -107,5 +107,43 @@ describe('waitForFirst', () => {
     const aborted = waitForFirst(clock, [{ at: 10_000 }], abort.signal);
     abort.abort();
     await expect(aborted).resolves.toBe(-1);
+  });
+});
+
+describe('readBoth: the timeline and the wall clock as one instant', () => {
+  /** True time advances 0.01 ms per read; `stalls` lists the reads that come 4 ms late (the process was preempted just before). */
+  function preempted(stalls: number[]): { clock: Clock; reads: () => number } {
+    let t = 1_000;
+    let reads = 0;
+    const tick = (): number => {
+      reads++;
+      t += stalls.includes(reads) ? 4 : 0.01;
+      return t;
+    };
+    const offset = 1_700_000_000_000;
+    return { clock: { now: () => tick(), wallNow: () => tick() + offset, sleep: async () => undefined }, reads: () => reads };
+  }
+  const offset = 1_700_000_000_000;
+
+  it('a preemption between two reads is read again: the pair maps the timeline to the wall clock within the slack', () => {
+    // Preempted between the first timeline read and the wall read: a plain pair would be 4 ms apart.
+    const { clock, reads } = preempted([2]);
+    const { at, wall } = readBoth(clock);
+    expect(Math.abs(wall - offset - at)).toBeLessThan(0.5);
+    expect(reads()).toBe(5);
+  });
+
+  it('no preemption: one try, three reads', () => {
+    const { clock, reads } = preempted([]);
+    const { at, wall } = readBoth(clock);
+    expect(Math.abs(wall - offset - at)).toBeLessThan(0.05);
+    expect(reads()).toBe(3);
+  });
+
+  it('stalled at every try: gives up after three and still answers', () => {
+    const { clock, reads } = preempted([2, 4, 6]);
+    const { wall } = readBoth(clock);
+    expect(Number.isFinite(wall)).toBe(true);
+    expect(reads()).toBe(7);
   });
 });
