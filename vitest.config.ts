@@ -2,10 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Files whose assertions are about time (start-time error, drift, grace periods, --for, slots across
- * instances): they run in a group of their own after everything else, each file's tests one at a
- * time, so that no untimed test's processes compete with them. Two timing files run at once, one
- * per core: a timing file keeps a quarter of the two cores busy (vmstat over CI's timing group), and
- * its tolerances hold with `npm run bench` beside it, a heavier load than the other file.
+ * instances): they run in a group of their own, one file at a time, after everything else, so that
+ * no other rpr process competes with them for the two cores they were written for.
  */
 const TIMING = [
   'test/e2e/core-timing.test.ts',
@@ -59,8 +57,8 @@ export default defineConfig({
           maxConcurrency: 4,
         },
       },
-      { extends: true, test: { name: 'timing', include: TIMING, sequence: { groupOrder: 1 }, maxWorkers: 2, maxConcurrency: 1 } },
-      { extends: true, test: { name: 'timing via execa', include: EXECA_TIMING, env: { RPR_LAUNCHER: '0' }, sequence: { groupOrder: 1 }, maxWorkers: 2, maxConcurrency: 1 } },
+      { extends: true, test: { name: 'timing', include: TIMING, sequence: { groupOrder: 1 }, maxWorkers: 1, maxConcurrency: 1 } },
+      { extends: true, test: { name: 'timing via execa', include: EXECA_TIMING, env: { RPR_LAUNCHER: '0' }, sequence: { groupOrder: 2 }, maxWorkers: 1, maxConcurrency: 1 } },
     ],
   },
 });
