@@ -8,8 +8,9 @@
 // The two are merged per file line by line and printed by folder; the run fails when a test fails or
 // when fewer than --min (default 90) percent of src/ lines ran.
 // Usage: node scripts/test.mjs [--min N] [--report-only] [vitest args]
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import libCoverage from 'istanbul-lib-coverage';
@@ -47,33 +48,61 @@ if (!reportOnly) {
     { RPR_COVERAGE_DIR: raw },
   );
 }
-run('npx', [
-  'c8',
-  'report',
-  '--temp-directory',
-  raw,
-  '--report-dir',
-  path.join(OUT, 'processes-report'),
-  '--reporter',
-  'json',
-  // No --include: with `--include 'src/**'`, c8 10.1 reported every line of an esbuild chunk's sources
-  // as run (src/up/history.ts: 100%, where v8-to-istanbul on the same file says 57%). The loop below
-  // keeps src/.
-  '--exclude-after-remap',
-  '--all',
-  '--src',
-  'src',
-]);
+// c8 reads every process's V8 coverage (about 1 MB each, over a thousand per run) on one core: the
+// files are dealt out to one c8 per core, each reporting on its share, and the shares are added up
+// line by line below.
+const parts = Math.max(1, Math.min(os.availableParallelism(), 4));
+const shares = Array.from({ length: parts }, (_, i) => path.join(OUT, `processes-${i}`));
+for (const dir of shares) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
+(existsSync(raw) ? readdirSync(raw) : []).forEach((file, i) => linkSync(path.join(raw, file), path.join(shares[i % parts], file)));
+const reportOn = (dir) =>
+  new Promise((resolve) => {
+    const c8 = [
+      'c8',
+      'report',
+      '--temp-directory',
+      dir,
+      '--report-dir',
+      `${dir}-report`,
+      '--reporter',
+      'json',
+      // No --include: with `--include 'src/**'`, c8 10.1 reported every line of an esbuild chunk's
+      // sources as run (src/up/history.ts: 100%, where v8-to-istanbul on the same file says 57%). The
+      // loop below keeps src/.
+      '--exclude-after-remap',
+      '--all',
+      '--src',
+      'src',
+    ];
+    spawn('npx', c8, { cwd: ROOT, stdio: 'inherit' }).on('close', resolve);
+  });
+await Promise.all(shares.map(reportOn));
 
 const read = (file) => {
   if (existsSync(file)) return libCoverage.createCoverageMap(JSON.parse(readFileSync(file, 'utf8')));
   console.error(`coverage: ${path.relative(ROOT, file)} is missing`);
   return libCoverage.createCoverageMap({});
 };
-// Line by line: the processes' map (c8, every line of every src/ file, loaded or not) is the
-// denominator; a line is covered when either half ran it. (The two tools count statements
-// differently, so their maps cannot be merged statement by statement.)
-const processes = read(path.join(OUT, 'processes-report', 'coverage-final.json'));
+const linesOf = (map, file) => (map.files().includes(file) ? map.fileCoverageFor(file).getLineCoverage() : {});
+const ran = (lines) => Object.values(lines).some((n) => n > 0);
+const reports = shares.map((dir) => read(path.join(`${dir}-report`, 'coverage-final.json')));
+/**
+ * One file's lines over all shares. A share that never loaded the file counts every line of its
+ * source (`--all`), while one that ran it counts the lines its source map reaches: the lines are
+ * those of the shares that ran it, as one c8 over all the files would count them.
+ */
+const processLines = (file) => {
+  const each = reports.map((map) => linesOf(map, file));
+  const running = each.filter(ran);
+  const merged = {};
+  for (const lines of running.length ? running : each.slice(0, 1)) {
+    for (const [line, n] of Object.entries(lines)) merged[line] = (merged[line] ?? 0) + n;
+  }
+  return merged;
+};
 const workers = read(path.join(OUT, 'workers', 'coverage-final.json'));
 
 /** A module of types only compiles to `export {};`: nothing in it can run, so nothing is counted. */
@@ -93,13 +122,13 @@ const add = (key, covered, total) => {
   const f = folders.get(key) ?? { covered: 0, total: 0 };
   folders.set(key, { covered: f.covered + covered, total: f.total + total });
 };
-for (const file of processes.files()) {
+for (const file of [...new Set(reports.flatMap((map) => map.files()))].sort()) {
   const rel = path.relative(ROOT, file);
   // The page's script runs in the browser (test/e2e/up-page.test.ts drives it in Chromium), where no
   // Node coverage reaches it: it is left out rather than counted as never run.
   if (!rel.startsWith('src/') || rel.startsWith('src/ui/assets/') || !/\.(ts|js)$/.test(rel) || typesOnly(rel)) continue;
-  const lines = processes.fileCoverageFor(file).getLineCoverage();
-  const alsoRun = workers.files().includes(file) ? workers.fileCoverageFor(file).getLineCoverage() : {};
+  const lines = processLines(file);
+  const alsoRun = linesOf(workers, file);
   const keys = Object.keys(lines);
   const covered = keys.filter((line) => lines[line] > 0 || alsoRun[line] > 0).length;
   add(path.dirname(rel), covered, keys.length);
