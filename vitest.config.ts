@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 const TIMING = [
   'test/e2e/core-timing.test.ts',
+  'test/e2e/core-start-times.test.ts',
   'test/e2e/core-overlap.test.ts',
   'test/e2e/core-stop-conditions.test.ts',
   'test/e2e/core-signals.test.ts',
@@ -28,6 +29,15 @@ const EXECA_TIMING = ['test/e2e/core-timing.test.ts', 'test/e2e/core-overlap.tes
  */
 const covered = process.env.RPR_COVERAGE_DIR ? { NODE_V8_COVERAGE: process.env.RPR_COVERAGE_DIR } : {};
 
+/**
+ * End-to-end workers run file after file in one process: a fresh process per file costs about a second.
+ * No end-to-end file changes process-wide state (env, cwd, mocks, listeners) that a later one would
+ * see, and each stops what it starts. The unit files keep a process each: Node writes the V8 coverage
+ * of a test process (and of the plugin worker threads it started) only when it exits, and a reused
+ * worker is stopped rather than left to exit.
+ */
+const reused = { isolate: false };
+
 export default defineConfig({
   test: {
     // Builds the hostile and well-behaved test plugins from their AssemblyScript sources (cached).
@@ -36,22 +46,21 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     // Projects of one group share one worker count (vitest requires it); groups run one after the other.
-    maxWorkers: 2,
-    // A worker runs file after file in one process: a fresh process and module graph per file cost
-    // about a second each (126 files). No test file changes process-wide state (env, cwd, mocks,
-    // listeners) that a later one would see; each cleans up what it starts.
-    isolate: false,
+    // Three for the untimed group on two cores: its end-to-end files spend much of their time waiting
+    // on the processes they started (two workers left the cores a third idle).
+    maxWorkers: 3,
     // The last line of a run: every skipped test, counted, and the reasons the tests printed.
     reporters: ['default', './test/helpers/skip-summary.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: covered, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: TIMING, env: covered, sequence: { groupOrder: 0 }, maxConcurrency: 4 } },
+      { extends: true, test: { name: 'e2e', ...reused, include: ['test/e2e/**/*.test.ts'], exclude: TIMING, env: covered, sequence: { groupOrder: 0 }, maxConcurrency: 4 } },
       // Runs start through the launcher where python3 is, else through execa: the core end-to-end
       // tests run once more with the launcher off, so that both paths stay equal.
       {
         extends: true,
         test: {
           name: 'e2e via execa',
+          ...reused,
           include: ['test/e2e/core-*.test.ts'],
           // core-cli-usage: usage errors end before any run is started, so the path that starts runs
           // does not matter there (its few jobs are core-timing's and core-output's here).
@@ -61,8 +70,8 @@ export default defineConfig({
           maxConcurrency: 4,
         },
       },
-      { extends: true, test: { name: 'timing', include: TIMING, sequence: { groupOrder: 1 }, maxWorkers: 1, maxConcurrency: 1 } },
-      { extends: true, test: { name: 'timing via execa', include: EXECA_TIMING, env: { RPR_LAUNCHER: '0' }, sequence: { groupOrder: 2 }, maxWorkers: 1, maxConcurrency: 1 } },
+      { extends: true, test: { name: 'timing', ...reused, include: TIMING, sequence: { groupOrder: 1 }, maxWorkers: 1, maxConcurrency: 1 } },
+      { extends: true, test: { name: 'timing via execa', ...reused, include: EXECA_TIMING, env: { RPR_LAUNCHER: '0' }, sequence: { groupOrder: 2 }, maxWorkers: 1, maxConcurrency: 1 } },
     ],
   },
 });

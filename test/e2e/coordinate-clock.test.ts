@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_REDIS, startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { cleanup, RPR, sleep, tempDir } from './core-helpers.js';
-import { doubles, EVERY, instance, lost, readRuns } from './coordinate-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HAVE_REDIS } from '../helpers/redis-server.js';
+import { RPR, sleep, tempDir } from './core-helpers.js';
+import { doubles, EVERY, instance, lost, readRuns, useRedis } from './coordinate-helpers.js';
 
 /** libfaketime's thread-safe build (Node has threads), wherever the architecture keeps it. */
 const LIBFAKETIME = readdirSync('/usr/lib', { withFileTypes: true })
@@ -22,17 +22,8 @@ const skewed = (offset: string): Record<string, string> => ({ LD_PRELOAD: LIBFAK
 
 if (!LIBFAKETIME) console.warn('coordinate-clock.test.ts skipped: libfaketime is not installed (Debian package faketime)');
 
-let redis: RedisServer;
+const redis = useRedis();
 let jobs = 0;
-
-beforeAll(async () => {
-  if (HAVE_REDIS) redis = await startRedis();
-});
-afterAll(async () => {
-  await cleanup();
-  await redis?.dispose();
-});
-afterEach(cleanup);
 
 describe.skipIf(!HAVE_REDIS || !existsSync(RPR) || !LIBFAKETIME)('--coordinate on hosts whose clocks disagree', () => {
   it("libfaketime really skews Node's wall clock, and only it (the premise of the next test)", () => {
@@ -57,7 +48,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR) || !LIBFAKETIME)('--coordinate o
     const offsets = { a: '-5s', b: undefined, c: '+7s' } as const;
     const all = [];
     for (const [label, offset] of Object.entries(offsets)) {
-      all.push(instance(name, file, label, { url: redis.url, forMs: 5000, ...(offset ? { env: skewed(offset) } : {}) }));
+      all.push(instance(name, file, label, { url: redis().url, forMs: 5000, ...(offset ? { env: skewed(offset) } : {}) }));
       await sleep(300);
     }
     const results = await Promise.all(all.map((i) => i.done));
@@ -80,7 +71,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR) || !LIBFAKETIME)('--coordinate o
     ).toEqual([]);
     // The grid Redis keeps: its origin is the first instance's start on Redis's clock (by the real
     // clock, after the first spawn - not 5 s before it, nor 7 s after - and before the end).
-    const shape = spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:job`], { encoding: 'utf8' }).stdout.trim();
+    const shape = spawnSync('redis-cli', ['-p', String(redis().port), 'get', `rpr:{${name}}:job`], { encoding: 'utf8' }).stdout.trim();
     const origin = Number(/^interval 200ms from (\d+)$/.exec(shape)?.[1]);
     expect(origin, shape).toBeGreaterThanOrEqual(all[0]!.spawnWall - 50);
     expect(origin, shape).toBeLessThan(runs[0]!.start);
@@ -104,7 +95,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR) || !LIBFAKETIME)('--coordinate o
       ['a', '-5s'],
       ['b', undefined],
       ['c', '+7s'],
-    ].map(([label, offset]) => instance(name, file, label!, { url: redis.url, forMs: 5000, schedule, ...(offset ? { env: skewed(offset) } : {}) }));
+    ].map(([label, offset]) => instance(name, file, label!, { url: redis().url, forMs: 5000, schedule, ...(offset ? { env: skewed(offset) } : {}) }));
     const results = await Promise.all(all.map((i) => i.done));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const runs = readRuns(file);

@@ -3,7 +3,9 @@
 // (unfaked) time the run started and ended - and the checks on that ground truth: no slot twice, and
 // no slot missing unless an instance said (--verbose) it was skipped because a run was going on.
 import { existsSync, readFileSync } from 'node:fs';
-import { start, type Running } from './core-helpers.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { HAVE_REDIS, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { cleanup, start, type Running } from './core-helpers.js';
 
 export const EVERY = 200;
 
@@ -107,3 +109,27 @@ export function instance(name: string, file: string, label: string, options: Ins
 /** Until every instance has joined the job in Redis (--verbose says so). */
 export const joined = (instances: Running[], timeoutMs = 15_000): Promise<unknown[]> =>
   Promise.all(instances.map((i) => i.waitFor('stderr', /^rpr: coordination: job "[^"]+": slots every/m, timeoutMs)));
+
+/**
+ * The file's redis-server, started before its first test where redis-server is installed; every rpr
+ * instance a test started is gone after it, and Redis after the last test. A test that stopped Redis
+ * finds it started again for the next one.
+ */
+export function useRedis(): () => RedisServer {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    if (HAVE_REDIS) server = await startRedis();
+  });
+  afterEach(async () => {
+    await cleanup();
+    await server?.start().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await cleanup();
+    await server?.dispose();
+  });
+  return () => {
+    if (!server) throw new Error('no redis-server: the test needs HAVE_REDIS');
+    return server;
+  };
+}

@@ -5,22 +5,13 @@
 // time it started and ended.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_REDIS, startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { cleanup, RPR, sleep, tempDir, uniqueSleep } from './core-helpers.js';
-import { doubles, EVERY, instance, joined, lost, readRuns, skipsSaid, type RunLine } from './coordinate-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HAVE_REDIS } from '../helpers/redis-server.js';
+import { RPR, sleep, tempDir, uniqueSleep } from './core-helpers.js';
+import { doubles, EVERY, instance, joined, lost, readRuns, type RunLine, skipsSaid, useRedis } from './coordinate-helpers.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let jobs = 0;
-
-beforeAll(async () => {
-  if (HAVE_REDIS) redis = await startRedis();
-});
-afterAll(async () => {
-  await cleanup();
-  await redis?.dispose();
-});
-afterEach(cleanup);
 
 /** Pairs of runs (by real time) that overlapped: one started before the other had ended. */
 const overlapping = (runs: RunLine[]): string[] => {
@@ -33,7 +24,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--on-overlap skip across insta
     const dir = tempDir();
     const file = join(dir, 'runs');
     const name = `lease${jobs++}`;
-    const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, { url: redis.url, forMs: 5000, runSeconds: 0.5 }));
+    const all = ['a', 'b', 'c'].map((label) => instance(name, file, label, { url: redis().url, forMs: 5000, runSeconds: 0.5 }));
     const results = await Promise.all(all.map((i) => i.done));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const runs = readRuns(file);
@@ -63,7 +54,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--on-overlap skip across insta
     const name = `lease${jobs++}`;
     // Runs of 40 s or so, ended by --for-kill: the first one holds the lease until it is killed.
     const { secs } = uniqueSleep();
-    const all = ['a', 'b', 'c'].map((label) => ({ label, job: instance(name, file, label, { url: redis.url, forMs: 11_000, runSeconds: Number(secs), extra: ['--for-kill'] }) }));
+    const all = ['a', 'b', 'c'].map((label) => ({ label, job: instance(name, file, label, { url: redis().url, forMs: 11_000, runSeconds: Number(secs), extra: ['--for-kill'] }) }));
     await joined(all.map((i) => i.job));
     await Promise.race(all.map((i) => i.job.waitFor('stderr', /runs here/)));
     const holder = all.find((i) => /runs here/.test(i.job.stderr()))!;

@@ -2,29 +2,20 @@
 // what cannot work stops with exit 2 and one line before any run. Nothing here measures time, so
 // this file runs with the other end-to-end files, not in the timing group (coordinate.test.ts).
 import { existsSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_REDIS, freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { cleanup, RPR, start } from './core-helpers.js';
-import { joined } from './coordinate-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HAVE_REDIS, freePort, startRedis } from '../helpers/redis-server.js';
+import { RPR, start } from './core-helpers.js';
+import { joined, useRedis } from './coordinate-helpers.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let jobs = 0;
-
-beforeAll(async () => {
-  if (HAVE_REDIS) redis = await startRedis();
-});
-afterAll(async () => {
-  await cleanup();
-  await redis?.dispose();
-});
-afterEach(cleanup);
 
 describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate refuses what cannot work', () => {
   it('instances of one job with different intervals: the newcomer stops with exit 2 and says why', async () => {
     const name = `job${jobs++}`;
-    const first = start(['interval', '--every', '200ms', '--for', '3s', '--coordinate', redis.url, '--name', name, '--verbose', '--', 'true']);
+    const first = start(['interval', '--every', '200ms', '--for', '3s', '--coordinate', redis().url, '--name', name, '--verbose', '--', 'true']);
     await joined([first]);
-    const other = await start(['interval', '--every', '300ms', '--for', '2s', '--coordinate', redis.url, '--name', name, '--', 'true']).done;
+    const other = await start(['interval', '--every', '300ms', '--for', '2s', '--coordinate', redis().url, '--name', name, '--', 'true']).done;
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(
       /^rpr: coordination: job "job\d+" in Redis at redis:\/\/127\.0\.0\.1:\d+ is "interval 200ms", this instance's is "interval 300ms" \(hint: every instance of one job needs the same schedule/m,
@@ -63,10 +54,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate refuses what cann
   }, 20_000);
 
   it('usage errors: no --name, back-to-back runs, a bad URL', async () => {
-    const noName = await start(['interval', '--every', '1s', '--coordinate', redis.url, '--', 'true']).done;
+    const noName = await start(['interval', '--every', '1s', '--coordinate', redis().url, '--', 'true']).done;
     expect(noName.code).toBe(2);
     expect(noName.stderr).toMatch(/--coordinate needs --name JOB/);
-    const backToBack = await start(['count', '--times', '3', '--coordinate', redis.url, '--name', 'x', '--', 'true']).done;
+    const backToBack = await start(['count', '--times', '3', '--coordinate', redis().url, '--name', 'x', '--', 'true']).done;
     expect(backToBack.code).toBe(2);
     expect(backToBack.stderr).toMatch(/not back-to-back runs/);
     const badUrl = await start(['interval', '--every', '1s', '--coordinate', 'http://x', '--name', 'x', '--', 'true']).done;

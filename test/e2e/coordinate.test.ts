@@ -9,38 +9,25 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_REDIS, freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { HAVE_REDIS, freePort } from '../helpers/redis-server.js';
 import { slowLink } from '../helpers/slow-link.js';
-import { cleanup, RPR, sleep, start, tempDir, type Running } from './core-helpers.js';
-import { doubles, EVERY, instance as make, joined, lost, readRuns } from './coordinate-helpers.js';
+import { RPR, sleep, start, tempDir, type Running } from './core-helpers.js';
+import { doubles, EVERY, instance as make, joined, lost, readRuns, useRedis } from './coordinate-helpers.js';
 
-let redis: RedisServer;
+const redis = useRedis();
 let jobs = 0;
 
-beforeAll(async () => {
-  if (HAVE_REDIS) redis = await startRedis();
-});
-afterAll(async () => {
-  await cleanup();
-  await redis?.dispose();
-});
-afterEach(async () => {
-  await cleanup();
-  // A test that stopped Redis leaves it running for the next one.
-  await redis?.start().catch(() => undefined);
-});
-
 /** One instance of the job (--verbose), through the test's Redis unless told otherwise. */
-const instance = (name: string, file: string, label: string, extra: string[] = [], forMs = 5000, url = redis.url): Running => make(name, file, label, { url, extra, forMs });
+const instance = (name: string, file: string, label: string, extra: string[] = [], forMs = 5000, url = redis().url): Running => make(name, file, label, { url, extra, forMs });
 
 /** Stops Redis for `ms`, then starts it again: when it went down and when it came back. */
 async function redisDown(ms: number): Promise<{ downWall: number; upWall: number }> {
-  await redis.stop();
+  await redis().stop();
   const downWall = Date.now();
   await sleep(ms);
   const upWall = Date.now();
-  await redis.start();
+  await redis().start();
   return { downWall, upWall };
 }
 
@@ -104,7 +91,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
   }, 40_000);
 
   it('every instance late alike (Redis answers 300 ms after each claim, longer than the interval): still one run per slot, no gaps (--on-overlap queue)', async () => {
-    const link = await slowLink(redis.port, 150);
+    const link = await slowLink(redis().port, 150);
     try {
       const dir = tempDir();
       const file = join(dir, 'runs');
@@ -137,7 +124,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     let runs = readRuns(file);
     const victim = all.find((i) => i.label === runs.at(-1)!.instance)!;
     const last = runs.at(-1)!.at;
-    const lease = (): string => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout;
+    const lease = (): string => spawnSync('redis-cli', ['-p', String(redis().port), 'get', `rpr:{${name}}:lease`], { encoding: 'utf8' }).stdout;
     for (let k = Math.ceil((Date.now() - last) / EVERY); ; k++) {
       await sleep(last + k * EVERY + EVERY / 2 - Date.now());
       if (!lease().includes(`:${victim.job.child.pid} `)) break;
@@ -151,7 +138,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     expect(doubles(runs)).toEqual([]);
     // Lost: none, but for a slot the victim had just won when it died (a loaded machine may have it
     // claim that late): Redis names it as the holder.
-    const holder = (t: string): string => spawnSync('redis-cli', ['-p', String(redis.port), 'get', `rpr:{${name}}:slot:${Date.parse(t)}`], { encoding: 'utf8' }).stdout.trim();
+    const holder = (t: string): string => spawnSync('redis-cli', ['-p', String(redis().port), 'get', `rpr:{${name}}:slot:${Date.parse(t)}`], { encoding: 'utf8' }).stdout.trim();
     const missing = lost(runs, [...results.map((r) => r.stderr), victim.job.stderr()]);
     const why =
       missing.map((t) => `${t} held by ${holder(t) || 'nobody'}; killed ${new Date(killWall).toISOString()} (pid ${victim.job.child.pid})`).join('\n') + results.map((r) => r.stderr).join('\n---\n');
@@ -216,10 +203,10 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const all = ['a', 'b'].map((label) => instance(name, file, label, [], 9000));
     await joined(all);
     await sleep(1000);
-    redis.freeze(true);
+    redis().freeze(true);
     const frozeWall = Date.now();
     await sleep(3500);
-    redis.freeze(false);
+    redis().freeze(false);
     const thawWall = Date.now();
     const results = await Promise.all(all.map((i) => i.done));
     for (const r of results) {
@@ -279,7 +266,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     const limit = 3;
     const windowMs = 500;
     const all = ['a', 'b', 'c'].map(() =>
-      start(['rate-limit', '--rate', `${limit}/${windowMs}ms`, '--for', '4s', '--json', '--coordinate', redis.url, '--name', name, '--', 'true'], { timeoutMs: 30_000 }),
+      start(['rate-limit', '--rate', `${limit}/${windowMs}ms`, '--for', '4s', '--json', '--coordinate', redis().url, '--name', name, '--', 'true'], { timeoutMs: 30_000 }),
     );
     const results = await Promise.all(all.map((i) => i.done));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
@@ -302,7 +289,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
     // Reservations spread the starts over the instances rather than letting one win every race.
     for (const r of results) expect(r.stdout.trim().split('\n').length, shown).toBeGreaterThanOrEqual(2);
     // The starts as committed in Redis: the limit holds exactly, and every run was committed.
-    const committed = spawnSync('redis-cli', ['-p', String(redis.port), 'zrange', `rpr:{${name}}:starts`, '0', '-1', 'withscores'], { encoding: 'utf8' })
+    const committed = spawnSync('redis-cli', ['-p', String(redis().port), 'zrange', `rpr:{${name}}:starts`, '0', '-1', 'withscores'], { encoding: 'utf8' })
       .stdout.trim()
       .split('\n')
       .filter((_line, i) => i % 2 === 1)
@@ -315,7 +302,7 @@ describe.skipIf(!HAVE_REDIS || !existsSync(RPR))('--coordinate: one job across i
   it('token-bucket over three instances: burst at once, then one token every WINDOW/N across all of them', async () => {
     const name = `job${jobs++}`;
     const all = ['a', 'b', 'c'].map(() =>
-      start(['token-bucket', '--rate', '10/1s', '--burst', '2', '--for', '3s', '--json', '--coordinate', redis.url, '--name', name, '--', 'true'], { timeoutMs: 30_000 }),
+      start(['token-bucket', '--rate', '10/1s', '--burst', '2', '--for', '3s', '--json', '--coordinate', redis().url, '--name', name, '--', 'true'], { timeoutMs: 30_000 }),
     );
     const results = await Promise.all(all.map((i) => i.done));
     for (const r of results) expect(r.code, r.stderr).toBe(0);

@@ -37,7 +37,8 @@ command = ["true"]
 `,
 );
 
-describe.skipIf(!HAVE_CHROMIUM)('the page of rpr up, in headless chromium', () => {
+// Chromium on two loaded cores: a page's first paint alone has taken over 20 s beside the rest of the suite.
+describe.skipIf(!HAVE_CHROMIUM)('the page of rpr up, in headless chromium', { timeout: 60_000 }, () => {
   let browser: Browser;
   let up: UpProcess;
   let port: number;
