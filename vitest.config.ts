@@ -46,9 +46,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     // Projects of one group share one worker count (vitest requires it); groups run one after the other.
-    // Three for the untimed group on two cores: its end-to-end files spend much of their time waiting
-    // on the processes they started (two workers left the cores a third idle).
-    maxWorkers: 3,
+    // Two for the untimed group, one per core: it is bound by CPU (a run with three workers took as
+    // long, 437 s against 436 s, and loaded the machine more).
+    maxWorkers: 2,
     // The last line of a run: every skipped test, counted, and the reasons the tests printed.
     reporters: ['default', './test/helpers/skip-summary.ts'],
     projects: [

@@ -206,7 +206,9 @@ export function parseProm(text: string): { samples: Sample[]; types: Record<stri
     for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const raw = m[3]!;
     const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad sample value in ${line}`);
+    // Prometheus reads values with Go's ParseFloat, which takes NaN in any case; prom-client writes
+    // "Nan" (rpr_nodejs_eventloop_lag_mean_seconds before the first event-loop sample).
+    if (Number.isNaN(value) && !/^nan$/i.test(raw)) throw new Error(`bad sample value in ${line}`);
     samples.push({ name: m[1]!, labels, value });
   }
   return { samples, types };
