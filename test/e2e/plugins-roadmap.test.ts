@@ -30,11 +30,16 @@ function announced(stderr: string): number[] {
   return planned;
 }
 const gaps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]!);
+/** The time of day at UTC+14:00, `minutes` from now, as HH:MM. */
+const at14 = (minutes: number): string => new Date(Date.now() + (14 * 60 + minutes) * 60_000).toISOString().slice(11, 16);
 
 describe.skipIf(!existsSync(RPR))('roadmap plugins through the CLI', () => {
   it("chaos --tz is chaos's own flag (the zone of --window), not cron's --timezone; cron keeps --tz as its alias", async () => {
-    // A window covering the whole day, in a zone chaos reads itself (an offset: a plugin has no zone database).
-    const chaos = await run(['chaos', '--mean', '50ms', '--window', '00:00-23:59', '--tz', '+14:00', '--seed', '3', '--times', '2', '--', 'true']);
+    // A window open now, in a zone chaos reads itself (an offset: a plugin has no zone database). It
+    // runs from an hour ago to two hours ahead there, across midnight where it falls: '00:00-23:59'
+    // was shut for the minute before midnight, and the job then waited past the test's timeout.
+    const window = `${at14(-60)}-${at14(120)}`;
+    const chaos = await run(['chaos', '--mean', '50ms', '--window', window, '--tz', '+14:00', '--seed', '3', '--times', '2', '--', 'true']);
     expect(chaos.stderr).toBe('');
     expect(chaos.code).toBe(0);
     const bad = await run(['chaos', '--mean', '50ms', '--tz', 'Not/AZone', '--times', '1', '--', 'true']);
