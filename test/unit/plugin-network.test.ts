@@ -1,7 +1,7 @@
 // Network permission through the real host and real HTTP servers on 127.0.0.1: host:port on every
 // request and every redirect hop, size cap, timeout; a refusal is a response the plugin reads, the
 // instance survives it, and the denial names the plugin and the address.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadPlugin } from '../../src/plugins/host/load.js';
 import type { PluginHandle } from '../../src/plugins/host/handle.js';
 import { collect, fixture, serve, type Collected, type TestServer } from '../plugins/helpers.js';
@@ -120,6 +120,29 @@ describe('network permission', () => {
     expect(await get(`${allowed.url}/hello`)).toMatchObject({ status: 200 });
     expect(h.stats.rebuilds).toBe(1);
   });
+});
+
+describe('closing a plugin', () => {
+  it('ends its request in flight at once: the connection closes then, not at the request timeout', async () => {
+    const closedAt: number[] = [];
+    // Never answers; says when the connection ends.
+    const hang = await serve((req) => req.socket.once('close', () => closedAt.push(Date.now())));
+    const probe = await loadPlugin(fixture('probe', { network: [`127.0.0.1:${hang.port}`], timeoutMs: 10_000 }));
+    try {
+      const call = probe.call('deliver', { op: 'http', url: `${hang.url}/hang`, method: 'GET' }).catch((error: unknown) => error);
+      await vi.waitFor(() => expect(hang.hits).toHaveLength(1), { timeout: 5000 });
+      const closing = Date.now();
+      await probe.close();
+      await call;
+      // Before, the request went on after its worker was gone, for up to its timeout (5 s), and kept
+      // rpr from exiting: a job whose output never answered ended 12 s after its last run.
+      await vi.waitFor(() => expect(closedAt).toHaveLength(1), { timeout: 8000 });
+      expect(closedAt[0]! - closing).toBeLessThan(1000);
+    } finally {
+      await probe.close();
+      await hang.close();
+    }
+  }, 20_000);
 });
 
 describe('network grants', () => {

@@ -20,6 +20,11 @@ export interface GuardedFetchOptions {
   /** Milliseconds left before the current call's watchdog fires; requests end before it. */
   remainingMs?: () => number;
   onDenied?: (target: string, url: string) => void;
+  /**
+   * Aborted when the plugin is closed: a request still in flight ends then, not at its timeout. (Its
+   * worker is gone by then, and the open connection would keep rpr from exiting until the timeout.)
+   */
+  closed?: AbortSignal;
   /** Counts requests in flight (the instance needs it when it is torn down). */
   onStart?: () => void;
   onEnd?: () => void;
@@ -75,7 +80,9 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
     headers.delete('host');
     // End before the call's watchdog, with time left for the plugin to read the answer and return.
     const budget = Math.min(options.timeoutMs ?? limits.http_timeout_ms, Math.max(1, (options.remainingMs?.() ?? Infinity) - 150));
-    const signal = AbortSignal.timeout(budget);
+    const timeout = AbortSignal.timeout(budget);
+    // AbortSignal.any: Node 20.3 and later.
+    const signal = options.closed && AbortSignal.any ? AbortSignal.any([timeout, options.closed]) : timeout;
     for (let hop = 0; ; hop++) {
       if (!allowed(url)) {
         const target = url.protocol === 'http:' || url.protocol === 'https:' ? urlTarget(url) : url.protocol;

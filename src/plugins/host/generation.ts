@@ -54,6 +54,8 @@ export interface GenerationHooks {
   onNetworkDenied: (target: string, url: string) => void;
   remainingMs: () => number;
   inflight: () => number;
+  /** Aborted when the plugin is closed (its HTTP requests in flight end then). */
+  closed?: AbortSignal;
   /** Force a worker thread (tests of both paths; RPR_PLUGIN_WORKER=1). */
   forceWorker?: boolean;
   /** Folders no filesystem mapping may reach (plugin stores), besides the plugin's own. */
@@ -160,6 +162,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
       onDenied: hooks.onNetworkDenied,
       onStart: hooks.fn.enter,
       onEnd: hooks.fn.leave,
+      ...(hooks.closed ? { closed: hooks.closed } : {}),
     }),
     allowedPaths: permissions.filesystem,
     config: extismConfig(config),

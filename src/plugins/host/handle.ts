@@ -25,8 +25,7 @@ export interface HandleOptions {
 export interface PluginStats {
   calls: number;
   failures: number;
-  /** Instances rebuilt after a failure. */
-  rebuilds: number;
+  rebuilds: number; // instances rebuilt after a failure
   reloads: number;
   denials: number;
   /** ms to create the last instance (worker start + init). */
@@ -63,6 +62,7 @@ export class PluginHandle {
   #hops = 0;
   #deadline = Infinity;
   #inflight = 0;
+  readonly #closing = new AbortController();
   #stamp = '';
   #unsubscribe: (() => void)[] = [];
   readonly #deniedSeen = new Map<string, number>();
@@ -71,7 +71,7 @@ export class PluginHandle {
   readonly stats: PluginStats = { calls: 0, failures: 0, rebuilds: 0, reloads: 0, denials: 0, lastCreateMs: 0 };
 
   /** Use loadPlugin(). */
-  constructor(hooks: Omit<GenerationHooks, 'fn' | 'onNetworkDenied' | 'remainingMs' | 'inflight'>, options: HandleOptions) {
+  constructor(hooks: Omit<GenerationHooks, 'fn' | 'onNetworkDenied' | 'remainingMs' | 'inflight' | 'closed'>, options: HandleOptions) {
     this.#options = options;
     this.#hooks = {
       ...hooks,
@@ -85,6 +85,7 @@ export class PluginHandle {
       onNetworkDenied: (target, url) => this.#denied('network', `network access to ${target} denied (${url})`, { key: 'network', value: target }),
       remainingMs: () => this.#deadline - Date.now(),
       inflight: () => this.#inflight,
+      closed: this.#closing.signal,
     };
     this.#gen = undefined as unknown as Generation;
   }
@@ -146,6 +147,7 @@ export class PluginHandle {
     // Discard first: a call stuck in a loop ends now (its worker is terminated), not at its timeout.
     const instance = await this.#instance?.catch(() => undefined);
     instance?.discard();
+    this.#closing.abort();
     await this.#queue.catch(() => {});
   }
 
