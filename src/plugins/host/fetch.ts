@@ -73,16 +73,32 @@ export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
     } catch {
       return made(STATUS.invalid, `rpr: not a URL: ${String(input).slice(0, 200)}`);
     }
-    let method = (init.method ?? 'GET').toUpperCase();
-    let body = init.body ?? null;
+    const method = (init.method ?? 'GET').toUpperCase();
+    const body = init.body ?? null;
     const headers = new Headers(init.headers);
     // The URL decides where a request goes; a Host header must not say otherwise.
     headers.delete('host');
     // End before the call's watchdog, with time left for the plugin to read the answer and return.
     const budget = Math.min(options.timeoutMs ?? limits.http_timeout_ms, Math.max(1, (options.remainingMs?.() ?? Infinity) - 150));
-    const timeout = AbortSignal.timeout(budget);
-    // AbortSignal.any: Node 20.3 and later.
-    const signal = options.closed && AbortSignal.any ? AbortSignal.any([timeout, options.closed]) : timeout;
+    // One controller per request, ended by its timeout or by the plugin's close; the listener on the
+    // plugin's long-lived signal is removed when the request ends (AbortSignal.any kept composites
+    // alive on some Node 20 releases).
+    const request = new AbortController();
+    const timer = setTimeout(() => request.abort(new DOMException('request timed out', 'TimeoutError')), budget);
+    const onClosed = (): void => request.abort(new DOMException('plugin closed', 'AbortError'));
+    options.closed?.addEventListener('abort', onClosed, { once: true });
+    try {
+      return await hops(url, method, body, headers, request.signal);
+    } finally {
+      clearTimeout(timer);
+      options.closed?.removeEventListener('abort', onClosed);
+    }
+  }
+
+  async function hops(first: URL, firstMethod: string, firstBody: RequestInit['body'], headers: Headers, signal: AbortSignal): Promise<Response> {
+    let url = first;
+    let method = firstMethod;
+    let body = firstBody ?? null;
     for (let hop = 0; ; hop++) {
       if (!allowed(url)) {
         const target = url.protocol === 'http:' || url.protocol === 'https:' ? urlTarget(url) : url.protocol;
