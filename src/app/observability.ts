@@ -1,5 +1,5 @@
 import type { JobObserver } from '../job/events.js';
-import { serveRoutes, type Listening, type Route } from '../observe/listen.js';
+import type { Listening, Route } from '../observe/listen.js';
 import { VERSION } from '../version.js';
 
 export interface ObservabilityOptions {
@@ -35,8 +35,11 @@ export async function startObservability(options: ObservabilityOptions, job: str
   const healthHost = options.healthAddr ?? DEFAULT_ADDR;
   const metricsHost = options.metricsAddr ?? DEFAULT_ADDR;
   const shared = options.healthPort !== undefined && options.healthPort === options.metricsPort && options.healthPort !== 0 && healthHost === metricsHost;
+  if (options.healthPort === undefined && options.metricsPort === undefined) return { observers, ports, close };
   try {
-    // Loaded only when asked for: prom-client alone adds a tenth of a second to start-up.
+    // Loaded only when asked for: prom-client alone adds a tenth of a second to start-up, and
+    // node:http a few milliseconds to every job.
+    const { serveRoutes } = await import('../observe/listen.js');
     let health: Record<string, Route> | undefined;
     if (options.healthPort !== undefined) {
       const { healthRoutes } = await import('../observe/health.js');
