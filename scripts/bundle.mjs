@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 // Bundles the CLI that `rpr` runs (dist/cli/bin.js, after tsc) into a few files, so that a start
-// reads one or two modules instead of some sixty: Node 20's ESM loader spends about 1 ms per module
+// reads three modules instead of some sixty: Node 20's ESM loader spends about 1 ms per module
 // resolving, reading and linking it on a 2-core machine, most of rpr's start-up (docs/BENCHMARKS.md).
-// What each subcommand loads lazily stays a separate chunk, loaded as before only when it is needed.
+// Two steps, each doing what it is made for:
+// - esbuild bundles tsc's output and node_modules (commander's CommonJS included) into ESM chunks,
+//   one per set of dynamic imports that reach a module: some seventy, 26 of them loaded by a job;
+// - rollup puts those chunks back together by what an invocation loads (GROUPS below): bin.js
+//   alone for --version, one chunk more for --help and usage errors, one more for a job. What the
+//   other subcommands and the optional parts (plugins, cron, Redis, metrics, up) load stays in
+//   chunks of their own, loaded only when they are used.
 // The rest of dist/ (tsc's one file per module) stays: dist/plugins/index.js is the plugin API.
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { rollup } from 'rollup';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist');
@@ -58,24 +65,148 @@ const result = await build({
   external: ['@extism/extism', 'ioredis', 'prom-client'],
   plugins: [ownLocation],
   write: false,
+  metafile: true,
+  absWorkingDir: ROOT,
   logLevel: 'warning',
   legalComments: 'none',
   // RPR_DEBUG=1 traces point into src/ with node --enable-source-maps (tsc's maps are followed).
   sourcemap: 'linked',
 });
 
+/**
+ * What an invocation loads, each group one chunk of the output. A group is opened by the chunks of
+ * its source modules (tsc's output; each is imported dynamically, so it is an esbuild entry) and
+ * takes every chunk they import statically:
+ * - base and cli: whatever else needs them too, since every invocation loads bin.js and every one
+ *   but --version loads the CLI;
+ * - the others: only what no other invocation reaches, but those that load the group anyway
+ *   (`sharedWith`): a chunk `rpr cron` also needs must not make it load a plugin host.
+ * A chunk two groups take is in the first. What no group takes stays one chunk as esbuild made it
+ * (rollup would otherwise move it into a group that imports it, and with it that group into
+ * invocations that never needed it).
+ */
+const GROUPS = [
+  // What bin.js imports itself: --version loads this and bin.js only.
+  { name: 'base', everyone: true, roots: ['dist/cli/bin.js'] },
+  // Parsing a command line: commander, the option catalog, help and usage errors, the config lookup.
+  { name: 'cli', everyone: true, roots: ['dist/cli/program.js', 'dist/cli/config-file.js'] },
+  // Running a job: the launcher, the stop signals, the loop, its schedule, its report.
+  { name: 'job', everyone: true, roots: ['dist/run/spawn.js', 'dist/app/signals.js', 'dist/cli/job-modules.js'] },
+  // A scheduler plugin's subcommand and job (`rpr fibonacci`): discovery, the manifest's checks,
+  // the plugin host on rpr's thread.
+  {
+    name: 'plugin',
+    roots: [
+      'dist/cli/plugin-commands.js',
+      'dist/app/find-plugins.js',
+      'dist/app/load-plugins.js',
+      'dist/app/plugin-schedule.js',
+      'dist/plugins/manifest/parse.js',
+      'dist/plugins/manifest/verify.js',
+      'dist/plugins/manifest/semver.js',
+      'dist/plugins/host/foreground-instance.js',
+    ],
+    // Each of these loads plugin discovery or a plugin host itself.
+    sharedWith: [
+      'dist/cli/plugins-actions.js',
+      'dist/manage/signing.js',
+      'dist/app/check-config.js',
+      'dist/app/plugin-outputs.js',
+      'dist/app/plugin-executor.js',
+      'dist/app/http-aware.js',
+      'dist/plugins/host/worker-instance.js',
+    ],
+  },
+];
+
+/** Each of esbuild's chunks (by its absolute path) and the group it goes into, if any. */
+function groupChunks(metafile) {
+  const imports = (file) => metafile.outputs[file].imports.filter(({ path: p, kind }) => kind === 'import-statement' && metafile.outputs[p]).map(({ path: p }) => p);
+  const closure = (files) => {
+    const seen = new Set();
+    const pending = [...files];
+    while (pending.length > 0) {
+      const file = pending.pop();
+      if (!seen.has(file)) pending.push(...imports(seen.add(file) && file));
+    }
+    return seen;
+  };
+  const entries = Object.entries(metafile.outputs).filter(([file, out]) => file.endsWith('.js') && out.entryPoint);
+  const byEntry = new Map(entries.map(([file, out]) => [out.entryPoint, file]));
+  // Which entries reach each chunk.
+  const reachedBy = new Map();
+  for (const [entry] of entries) for (const file of closure([entry])) reachedBy.set(file, [...(reachedBy.get(file) ?? []), entry]);
+  const group = new Map();
+  const grouped = new Set();
+  const entryOf = (root, name) => byEntry.get(root) ?? fail(`${root} (group ${name}) is no chunk of its own: is it still imported dynamically?`);
+  for (const { name, everyone, roots, sharedWith = [] } of GROUPS) {
+    const files = roots.map((root) => entryOf(root, name));
+    for (const file of files) grouped.add(file);
+    const shared = new Set(sharedWith.map((root) => entryOf(root, name)));
+    for (const file of closure(files)) {
+      if (group.has(path.join(ROOT, file)) || !(everyone || reachedBy.get(file).every((entry) => grouped.has(entry) || shared.has(entry)))) continue;
+      // bin.js is the entry: its own code stays in it.
+      group.set(path.join(ROOT, file), file === 'dist/cli/bin.js' ? undefined : name);
+    }
+  }
+  return group;
+}
+
+function fail(message) {
+  throw new Error(`bundle: ${message}`);
+}
+
+/** esbuild's output, in memory, as rollup's input: each chunk with its source map (to src/, through tsc's). */
+function fromEsbuild(files) {
+  const byPath = new Map(files.map((file) => [file.path, file.text]));
+  return {
+    name: 'from-esbuild',
+    resolveId(source, importer) {
+      if (!source.startsWith('.') && !path.isAbsolute(source)) return { id: source, external: true };
+      const absolute = importer ? path.resolve(path.dirname(importer), source) : path.resolve(source);
+      if (!byPath.has(absolute)) throw new Error(`bundle: ${source} (imported by ${importer}) is not in esbuild's output`);
+      return absolute;
+    },
+    load(id) {
+      const map = byPath.get(`${id}.map`);
+      return { code: byPath.get(id).replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), map: map ? JSON.parse(map) : null };
+    },
+  };
+}
+
+const group = groupChunks(result.metafile);
+const rolled = await rollup({
+  input: { bin: path.join(OUT, 'bin.js') },
+  plugins: [fromEsbuild(result.outputFiles)],
+  // esbuild has decided what each module does when it runs; rollup only regroups its chunks.
+  treeshake: false,
+  onwarn(warning, warn) {
+    // The CLI's modules import each other in cycles that esbuild's chunks already resolve, and
+    // esbuild leaves a few unused names in its imports of Node's modules.
+    if (warning.code !== 'CIRCULAR_DEPENDENCY' && warning.code !== 'UNUSED_EXTERNAL_IMPORT') warn(warning);
+  },
+});
+const { output } = await rolled.generate({
+  dir: OUT,
+  format: 'es',
+  chunkFileNames: 'chunk-[hash].js',
+  manualChunks: (id) => (id === path.join(OUT, 'bin.js') ? undefined : (group.get(id) ?? path.basename(id, '.js'))),
+  sourcemap: true,
+});
+await rolled.close();
+
 // Written only once the build has read every input (bin.js is both an input and the output).
 const old = (await readdir(OUT)).filter((f) => /^chunk-.*\.js(\.map)?$/.test(f));
 await Promise.all(old.map((f) => rm(path.join(OUT, f))));
-const needsRequire = new Set(result.outputFiles.filter((f) => f.path.endsWith('.js') && f.text.includes('typeof require')).map((f) => f.path));
 await Promise.all(
-  result.outputFiles.map((file) => {
-    if (needsRequire.has(file.path)) return writeFile(file.path, REQUIRE + file.text);
-    // Its map: the line added above the code shifts every mapping down one line.
-    if (needsRequire.has(file.path.replace(/\.map$/, ''))) {
-      const map = JSON.parse(file.text);
-      return writeFile(file.path, JSON.stringify({ ...map, mappings: `;${map.mappings}` }));
-    }
-    return writeFile(file.path, file.contents);
+  output.map((chunk) => {
+    if (chunk.type === 'asset') return writeFile(path.join(OUT, chunk.fileName), chunk.source);
+    const code = `${chunk.code}\n//# sourceMappingURL=${chunk.fileName}.map\n`;
+    const map = chunk.map;
+    if (!code.includes('typeof require')) return Promise.all([writeFile(path.join(OUT, chunk.fileName), code), writeFile(path.join(OUT, `${chunk.fileName}.map`), map.toString())]);
+    // After the shebang, if any; the line added shifts every mapping below it down one line.
+    const shebang = /^#!.*\n/.exec(code)?.[0] ?? '';
+    const shifted = { ...map, mappings: shebang ? map.mappings.replace(';', ';;') : `;${map.mappings}` };
+    return Promise.all([writeFile(path.join(OUT, chunk.fileName), shebang + REQUIRE + code.slice(shebang.length)), writeFile(path.join(OUT, `${chunk.fileName}.map`), JSON.stringify(shifted))]);
   }),
 );

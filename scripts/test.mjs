@@ -3,7 +3,7 @@
 // Both halves of the suite are measured:
 // - the test workers (unit tests import src/ directly): vitest's V8 provider;
 // - every rpr process the end-to-end tests start: V8 coverage written by Node (NODE_V8_COVERAGE),
-//   mapped back to src/ by c8 through the bundle's source maps (esbuild's, which follow tsc's), so the
+//   mapped back to src/ by c8 through the bundle's source maps (rollup's, which follow esbuild's and tsc's), so the
 //   tests run the bundle that ships.
 // The two are merged per file line by line and printed by folder; the run fails when a test fails or
 // when fewer than --min (default 90) percent of src/ lines ran.

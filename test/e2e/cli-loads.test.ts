@@ -1,0 +1,98 @@
+/**
+ * What an invocation of the built CLI reads (issue: start-up loads only what it uses). Node's own
+ * module hooks list every module the process loads; the code in those files is read for the
+ * packages bundled into them (esbuild and rollup keep a `// node_modules/NAME/...` line above each
+ * module's code). No timing here: docs/BENCHMARKS.md measures what this costs.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RPR, cleanup, tempDir } from './core-helpers.js';
+
+const run = promisify(execFile);
+const HOOKS = pathToFileURL(fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url))).href;
+const REGISTER = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(HOOKS)})`;
+const CLI_DIR = pathToFileURL(join(RPR, '..')).href;
+
+interface Loads {
+  /** The files of dist/cli/ the process loaded (bin.js and its chunks). */
+  cli: string[];
+  /** Packages whose code was loaded: bundled into those files, or loaded from node_modules. */
+  packages: Set<string>;
+  stdout: string;
+}
+
+/** Runs `rpr ...args` with the module hooks, and lists what it loaded. */
+async function loads(args: string[], env: Record<string, string> = {}): Promise<Loads> {
+  const file = join(tempDir(), 'loads');
+  const { stdout } = await run(process.execPath, ['--import', REGISTER, RPR, ...args], {
+    env: { ...process.env, RPR_CONFIG: undefined, XDG_CONFIG_HOME: '/nonexistent', RPR_LOADS_FILE: file, ...env },
+    timeout: 20_000,
+  });
+  const urls = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith('file:'));
+  const cli = urls.filter((url) => url.startsWith(`${CLI_DIR}/`)).map((url) => url.slice(CLI_DIR.length + 1));
+  const packages = new Set<string>();
+  for (const url of urls) {
+    const external = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    if (external) packages.add(external[1]!);
+  }
+  for (const name of cli) {
+    for (const [, pkg] of readFileSync(join(RPR, '..', name), 'utf8').matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(pkg!);
+  }
+  return { cli, packages, stdout };
+}
+
+/** Packages only some jobs use: a job that does not use them must not load them. */
+const OPTIONAL = ['@extism/extism', 'ioredis', 'prom-client', 'cron-parser', 'execa', 'smol-toml'];
+
+afterEach(cleanup);
+
+describe('start-up loads only what the invocation uses', () => {
+  it('--version: bin.js and one chunk, no package', async () => {
+    const r = await loads(['--version']);
+    expect(r.stdout).toMatch(/^rpr \d/);
+    expect(r.cli).toHaveLength(2);
+    expect([...r.packages]).toEqual([]);
+  });
+
+  it('--help of a core subcommand: one chunk more (commander), nothing a job needs', async () => {
+    const r = await loads(['count', '--help']);
+    expect(r.stdout).toContain('--times');
+    expect(r.cli.length).toBeLessThanOrEqual(3);
+    expect([...r.packages]).toEqual(['commander']);
+  });
+
+  it('a core job: four files of dist/cli, and none of the optional packages (its runs start through the launcher)', async () => {
+    const r = await loads(['count', '--times', '1', '--', 'echo', 'ran']);
+    expect(r.stdout).toBe('ran\n');
+    expect(r.cli.length).toBeLessThanOrEqual(4);
+    for (const pkg of OPTIONAL) expect(r.packages, pkg).not.toContain(pkg);
+  });
+
+  it('the same job with the launcher off loads execa: what this test reads is what runs', async () => {
+    const r = await loads(['count', '--times', '1', '--', 'echo', 'ran'], { RPR_LAUNCHER: '0' });
+    expect(r.stdout).toBe('ran\n');
+    expect(r.packages).toContain('execa');
+  });
+
+  it('a scheduler plugin job: the Extism SDK and the manifest reader, no Redis, metrics, cron or execa', async () => {
+    const r = await loads(['fibonacci', '--initial', '10ms', '--times', '1', '--', 'echo', 'ran']);
+    expect(r.stdout).toBe('ran\n');
+    expect(r.packages).toContain('@extism/extism');
+    for (const pkg of ['ioredis', 'prom-client', 'cron-parser', 'execa']) expect(r.packages, pkg).not.toContain(pkg);
+    // bin.js, the CLI, the job, the plugin host and a few chunks it shares with other subcommands.
+    expect(r.cli.length).toBeLessThanOrEqual(8);
+  });
+
+  it('a cron job loads cron-parser, and no plugin host', async () => {
+    const r = await loads(['cron', '--cron', '* * * * * *', '--times', '1', '--', 'echo', 'ran']);
+    expect(r.stdout).toBe('ran\n');
+    expect(r.packages).toContain('cron-parser');
+    for (const pkg of ['@extism/extism', 'ioredis', 'prom-client', 'execa']) expect(r.packages, pkg).not.toContain(pkg);
+  });
+});
