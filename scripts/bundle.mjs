@@ -200,13 +200,16 @@ const old = (await readdir(OUT)).filter((f) => /^chunk-.*\.js(\.map)?$/.test(f))
 await Promise.all(old.map((f) => rm(path.join(OUT, f))));
 await Promise.all(
   output.map((chunk) => {
-    if (chunk.type === 'asset') return writeFile(path.join(OUT, chunk.fileName), chunk.source);
-    const code = `${chunk.code}\n//# sourceMappingURL=${chunk.fileName}.map\n`;
+    // Each chunk's map is written with it, below (rollup also gives it as an asset).
+    if (chunk.type === 'asset') return chunk.fileName.endsWith('.map') ? undefined : writeFile(path.join(OUT, chunk.fileName), chunk.source);
     const map = chunk.map;
-    if (!code.includes('typeof require')) return Promise.all([writeFile(path.join(OUT, chunk.fileName), code), writeFile(path.join(OUT, `${chunk.fileName}.map`), map.toString())]);
+    if (!chunk.code.includes('typeof require')) return Promise.all([writeFile(path.join(OUT, chunk.fileName), chunk.code), writeFile(path.join(OUT, `${chunk.fileName}.map`), map.toString())]);
     // After the shebang, if any; the line added shifts every mapping below it down one line.
-    const shebang = /^#!.*\n/.exec(code)?.[0] ?? '';
+    const shebang = /^#!.*\n/.exec(chunk.code)?.[0] ?? '';
     const shifted = { ...map, mappings: shebang ? map.mappings.replace(';', ';;') : `;${map.mappings}` };
-    return Promise.all([writeFile(path.join(OUT, chunk.fileName), shebang + REQUIRE + code.slice(shebang.length)), writeFile(path.join(OUT, `${chunk.fileName}.map`), JSON.stringify(shifted))]);
+    return Promise.all([
+      writeFile(path.join(OUT, chunk.fileName), shebang + REQUIRE + chunk.code.slice(shebang.length)),
+      writeFile(path.join(OUT, `${chunk.fileName}.map`), JSON.stringify(shifted)),
+    ]);
   }),
 );
