@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * Files whose assertions are about time (start-time error, drift, grace periods, --for, slots across
  * instances): they run in a group of their own, one file at a time, after everything else, so that
- * no other rpr process competes with them for the two cores they were written for.
+ * no other rpr process competes with them for the two cores they were written for. `npm test`
+ * (scripts/test.mjs) runs the projects named timing... in a vitest run of their own, after the others.
  */
 const TIMING = [
   'test/e2e/core-timing.test.ts',

@@ -3,9 +3,10 @@
 // the files that make CI slow are named in every CI log, not found by guessing.
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? 'test-output/vitest.json';
-const report = JSON.parse(readFileSync(file, 'utf8'));
-const rows = report.testResults
+// npm test writes one report per vitest run (the untimed projects, then the timing ones).
+const files = process.argv.length > 2 ? process.argv.slice(2) : ['test-output/vitest.json'];
+const rows = files
+  .flatMap((file) => JSON.parse(readFileSync(file, 'utf8')).testResults)
   .map((r) => ({
     file: r.name.replace(`${process.cwd()}/`, ''),
     ms: r.endTime - r.startTime,
