@@ -207,9 +207,6 @@ await Promise.all(
     // After the shebang, if any; the line added shifts every mapping below it down one line.
     const shebang = /^#!.*\n/.exec(chunk.code)?.[0] ?? '';
     const shifted = { ...map, mappings: shebang ? map.mappings.replace(';', ';;') : `;${map.mappings}` };
-    return Promise.all([
-      writeFile(path.join(OUT, chunk.fileName), shebang + REQUIRE + chunk.code.slice(shebang.length)),
-      writeFile(path.join(OUT, `${chunk.fileName}.map`), JSON.stringify(shifted)),
-    ]);
+    return Promise.all([writeFile(path.join(OUT, chunk.fileName), shebang + REQUIRE + chunk.code.slice(shebang.length)), writeFile(path.join(OUT, `${chunk.fileName}.map`), JSON.stringify(shifted))]);
   }),
 );

@@ -24,8 +24,7 @@ const min = minAt >= 0 ? Number(args.splice(minAt, 2)[1]) : 90;
 const reportOnly = args.includes('--report-only');
 
 /** Runs a command to its end, its output passed through; resolves to its exit status. */
-const run = (cmd, argv, env = {}) =>
-  new Promise((resolve) => spawn(cmd, argv, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } }).on('close', (code) => resolve(code ?? 1)));
+const run = (cmd, argv, env = {}) => new Promise((resolve) => spawn(cmd, argv, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } }).on('close', (code) => resolve(code ?? 1)));
 
 /**
  * Linux's idle scheduling class (and idle I/O class): a process in it gets a core only when nothing
