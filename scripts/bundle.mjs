@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Bundles the CLI that `rpr` runs (dist/cli/bin.js, after tsc) into a few files, so that a start
-// reads three modules instead of some sixty: Node 20's ESM loader spends about 1 ms per module
+// reads four modules instead of some sixty: Node 20's ESM loader spends about 1 ms per module
 // resolving, reading and linking it on a 2-core machine, most of rpr's start-up (docs/BENCHMARKS.md).
 // Two steps, each doing what it is made for:
 // - esbuild bundles tsc's output and node_modules (commander's CommonJS included) into ESM chunks,
 //   one per set of dynamic imports that reach a module: some seventy, 26 of them loaded by a job;
 // - rollup puts those chunks back together by what an invocation loads (GROUPS below): bin.js
-//   alone for --version, one chunk more for --help and usage errors, one more for a job. What the
+//   and one chunk for --version, one more for --help and usage errors, two more for a job. What the
 //   other subcommands and the optional parts (plugins, cron, Redis, metrics, up) load stays in
 //   chunks of their own, loaded only when they are used.
 // The rest of dist/ (tsc's one file per module) stays: dist/plugins/index.js is the plugin API.
@@ -73,14 +73,30 @@ const result = await build({
   sourcemap: 'linked',
 });
 
+/** Entries loaded only with plugin discovery and a plugin host (or that load them themselves). */
+const PLUGIN_USERS = [
+  'dist/cli/plugins-actions.js',
+  'dist/manage/signing.js',
+  'dist/app/check-config.js',
+  'dist/app/plugin-outputs.js',
+  'dist/app/plugin-executor.js',
+  'dist/app/http-aware.js',
+  'dist/plugins/host/worker-instance.js',
+  // The manifest's reader and checks, loaded by discovery or a plugin host when a manifest must be read.
+  'dist/plugins/manifest/parse.js',
+  'dist/plugins/manifest/verify.js',
+  'dist/plugins/manifest/semver.js',
+];
+
 /**
  * What an invocation loads, each group one chunk of the output. A group is opened by the chunks of
  * its source modules (tsc's output; each is imported dynamically, so it is an esbuild entry) and
  * takes every chunk they import statically:
  * - base and cli: whatever else needs them too, since every invocation loads bin.js and every one
  *   but --version loads the CLI;
- * - the others: only what no other invocation reaches, but those that load the group anyway
- *   (`sharedWith`): a chunk `rpr cron` also needs must not make it load a plugin host.
+ * - the others: only what no invocation reaches that would not load the group anyway (a group's
+ *   own, those of the groups that `needs` it, `sharedWith`): a chunk `rpr cron` also needs must not
+ *   make it load a plugin host, nor one `rpr fibonacci --help` needs make it load a job's code.
  * A chunk two groups take is in the first. What no group takes stays one chunk as esbuild made it
  * (rollup would otherwise move it into a group that imports it, and with it that group into
  * invocations that never needed it).
@@ -88,35 +104,30 @@ const result = await build({
 const GROUPS = [
   // What bin.js imports itself: --version loads this and bin.js only.
   { name: 'base', everyone: true, roots: ['dist/cli/bin.js'] },
+  // What a job needs to start its launcher (python3, some 30 ms to start) and to hold stop signals:
+  // bin.js loads it first, and the rest of the CLI loads while the launcher starts.
+  { name: 'launch', everyone: true, roots: ['dist/run/spawn.js', 'dist/app/signals.js'] },
   // Parsing a command line: commander, the option catalog, help and usage errors, the config lookup.
   { name: 'cli', everyone: true, roots: ['dist/cli/program.js', 'dist/cli/config-file.js'] },
-  // Running a job: the launcher, the stop signals, the loop, its schedule, its report.
-  { name: 'job', everyone: true, roots: ['dist/run/spawn.js', 'dist/app/signals.js', 'dist/cli/job-modules.js'] },
-  // A scheduler plugin's subcommand and job (`rpr fibonacci`): discovery, the manifest's checks,
-  // the plugin host on rpr's thread.
+  // Running a job: the loop, its schedule, its runs, its report.
   {
-    name: 'plugin',
-    roots: [
-      'dist/cli/plugin-commands.js',
-      'dist/app/find-plugins.js',
-      'dist/app/load-plugins.js',
-      'dist/app/plugin-schedule.js',
-      'dist/plugins/manifest/parse.js',
-      'dist/plugins/manifest/verify.js',
-      'dist/plugins/manifest/semver.js',
-      'dist/plugins/host/foreground-instance.js',
-    ],
-    // Each of these loads plugin discovery or a plugin host itself.
-    sharedWith: [
-      'dist/cli/plugins-actions.js',
-      'dist/manage/signing.js',
-      'dist/app/check-config.js',
-      'dist/app/plugin-outputs.js',
-      'dist/app/plugin-executor.js',
-      'dist/app/http-aware.js',
-      'dist/plugins/host/worker-instance.js',
-    ],
+    name: 'job',
+    needs: ['launch', 'cli'],
+    roots: ['dist/cli/job-modules.js'],
+    // Each of these runs a job, or reads one as a job would (`rpr config check`, `rpr plugins install`).
+    sharedWith: ['dist/app/plugin-executor.js', 'dist/app/dry-run.js', 'dist/app/check-config.js', 'dist/cli/up-command.js', 'dist/cli/config-command.js', 'dist/cli/plugins-actions.js'],
   },
+  // A scheduler plugin's subcommand (`rpr fibonacci --help` too): discovery, the manifest's checks.
+  {
+    name: 'plugins',
+    needs: ['cli'],
+    // Not the manifest parser and its checks: the bundled plugins are found in the build's index, and
+    // whatever a group holds runs when its chunk loads (semver's set-up alone takes 2-3 ms).
+    roots: ['dist/cli/plugin-commands.js', 'dist/app/find-plugins.js'],
+    sharedWith: PLUGIN_USERS,
+  },
+  // A scheduler plugin's job: the plugin host on rpr's thread.
+  { name: 'host', needs: ['plugins', 'job'], roots: ['dist/app/load-plugins.js', 'dist/app/plugin-schedule.js', 'dist/plugins/host/foreground-instance.js'], sharedWith: PLUGIN_USERS },
 ];
 
 /** Each of esbuild's chunks (by its absolute path) and the group it goes into, if any. */
@@ -137,14 +148,19 @@ function groupChunks(metafile) {
   const reachedBy = new Map();
   for (const [entry] of entries) for (const file of closure([entry])) reachedBy.set(file, [...(reachedBy.get(file) ?? []), entry]);
   const group = new Map();
-  const grouped = new Set();
   const entryOf = (root, name) => byEntry.get(root) ?? fail(`${root} (group ${name}) is no chunk of its own: is it still imported dynamically?`);
+  // Which groups are always loaded with each: itself and what it needs, and what that needs.
+  const withIt = (name) => {
+    const { needs = [] } = GROUPS.find((g) => g.name === name);
+    return new Set([name, ...needs.flatMap((need) => [...withIt(need)])]);
+  };
+  const groupOfEntry = new Map(GROUPS.flatMap(({ name, roots }) => roots.map((root) => [entryOf(root, name), name])));
   for (const { name, everyone, roots, sharedWith = [] } of GROUPS) {
-    const files = roots.map((root) => entryOf(root, name));
-    for (const file of files) grouped.add(file);
     const shared = new Set(sharedWith.map((root) => entryOf(root, name)));
-    for (const file of closure(files)) {
-      if (group.has(path.join(ROOT, file)) || !(everyone || reachedBy.get(file).every((entry) => grouped.has(entry) || shared.has(entry)))) continue;
+    // An entry may share a chunk of this group if loading it loads the group anyway.
+    const loadsGroup = (entry) => shared.has(entry) || (groupOfEntry.has(entry) && withIt(groupOfEntry.get(entry)).has(name));
+    for (const file of closure(roots.map((root) => entryOf(root, name)))) {
+      if (group.has(path.join(ROOT, file)) || !(everyone || reachedBy.get(file).every(loadsGroup))) continue;
       // bin.js is the entry: its own code stays in it.
       group.set(path.join(ROOT, file), file === 'dist/cli/bin.js' ? undefined : name);
     }

@@ -22,6 +22,8 @@ interface Loads {
   cli: string[];
   /** Packages whose code was loaded: bundled into those files, or loaded from node_modules. */
   packages: Set<string>;
+  /** rpr's own modules in those files (tsc's output, as the bundle names them: `run/launcher.js`). */
+  modules: Set<string>;
   stdout: string;
 }
 
@@ -41,10 +43,13 @@ async function loads(args: string[], env: Record<string, string> = {}): Promise<
     const external = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     if (external) packages.add(external[1]!);
   }
+  const modules = new Set<string>();
   for (const name of cli) {
-    for (const [, pkg] of readFileSync(join(RPR, '..', name), 'utf8').matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(pkg!);
+    const code = readFileSync(join(RPR, '..', name), 'utf8');
+    for (const [, pkg] of code.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(pkg!);
+    for (const [, module] of code.matchAll(/^\/\/ dist\/(\S+\.js)$/gm)) modules.add(module!);
   }
-  return { cli, packages, stdout };
+  return { cli, packages, modules, stdout };
 }
 
 /** Packages only some jobs use: a job that does not use them must not load them. */
@@ -67,10 +72,13 @@ describe('start-up loads only what the invocation uses', () => {
     expect([...r.packages]).toEqual(['commander']);
   });
 
-  it('a core job: four files of dist/cli, and none of the optional packages (its runs start through the launcher)', async () => {
+  it('a core job: six files of dist/cli, and none of the optional packages (its runs start through the launcher)', async () => {
     const r = await loads(['count', '--times', '1', '--', 'echo', 'ran']);
     expect(r.stdout).toBe('ran\n');
-    expect(r.cli.length).toBeLessThanOrEqual(4);
+    // bin.js, what it imports, the launcher's start, the CLI, the job, and a chunk the job shares
+    // with the plugin manifests.
+    expect(r.cli.length).toBeLessThanOrEqual(6);
+    expect(r.modules).toContain('run/launcher.js');
     for (const pkg of OPTIONAL) expect(r.packages, pkg).not.toContain(pkg);
   });
 
@@ -85,8 +93,16 @@ describe('start-up loads only what the invocation uses', () => {
     expect(r.stdout).toBe('ran\n');
     expect(r.packages).toContain('@extism/extism');
     for (const pkg of ['ioredis', 'prom-client', 'cron-parser', 'execa']) expect(r.packages, pkg).not.toContain(pkg);
-    // bin.js, the CLI, the job, the plugin host and a few chunks it shares with other subcommands.
-    expect(r.cli.length).toBeLessThanOrEqual(8);
+    // The core job's six, plugin discovery, the plugin host and what they share with other subcommands.
+    expect(r.cli.length).toBeLessThanOrEqual(11);
+  });
+
+  it("a scheduler plugin's --help: the plugin's options, and nothing of a job (no launcher, no loop, no plugin host)", async () => {
+    const r = await loads(['fibonacci', '--help']);
+    expect(r.stdout).toContain('--initial');
+    for (const module of ['run/launcher.js', 'job/loop.js', 'plugins/host/load.js']) expect(r.modules, module).not.toContain(module);
+    expect(r.modules).toContain('cli/plugin-commands.js');
+    for (const pkg of ['@extism/extism', 'execa', 'ioredis', 'prom-client', 'cron-parser']) expect(r.packages, pkg).not.toContain(pkg);
   });
 
   it('a cron job loads cron-parser, and no plugin host', async () => {
