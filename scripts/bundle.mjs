@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Bundles the CLI that `rpr` runs (dist/cli/bin.js, after tsc) into a few files, so that a start
-// reads four modules instead of some sixty: Node 20's ESM loader spends about 1 ms per module
+// reads six files instead of some sixty: Node 20's ESM loader spends about 1 ms per module
 // resolving, reading and linking it on a 2-core machine, most of rpr's start-up (docs/BENCHMARKS.md).
 // Two steps, each doing what it is made for:
 // - esbuild bundles tsc's output and node_modules (commander's CommonJS included) into ESM chunks,
 //   one per set of dynamic imports that reach a module: some seventy, 26 of them loaded by a job;
 // - rollup puts those chunks back together by what an invocation loads (GROUPS below): bin.js
-//   and one chunk for --version, one more for --help and usage errors, two more for a job. What the
-//   other subcommands and the optional parts (plugins, cron, Redis, metrics, up) load stays in
-//   chunks of their own, loaded only when they are used.
+//   and one chunk for --version, one more for --help and usage errors, two more (and a small one
+//   they share) for a job. What the other subcommands and the optional parts (plugins, cron,
+//   Redis, metrics, up) load stays in chunks of their own, loaded only when they are used.
 // The rest of dist/ (tsc's one file per module) stays: dist/plugins/index.js is the plugin API.
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
