@@ -39,7 +39,8 @@ describe('--log-format json', () => {
       expect(log.job_id).toBe(id);
       expect(log.message).not.toMatch(/^rpr: /);
     }
-    expect(logs).toContainEqual(expect.objectContaining({ run: 2, job: 'sh', message: 'run 2 started' }));
+    // A run that starts a few ms late says so (--verbose): on a loaded machine, run 2 may.
+    expect(logs).toContainEqual(expect.objectContaining({ run: 2, job: 'sh', message: expect.stringMatching(/^run 2 started( \(\d+ms after due\))?$/) }));
     expect(logs).toContainEqual(expect.objectContaining({ run: 1, message: expect.stringMatching(/^run 1 failed \(exit 1\) in \d+ms$/) }));
     expect(logs.at(-1)).toMatchObject({ message: 'job ended (times), exit 1' });
   });
