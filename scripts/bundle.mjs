@@ -138,7 +138,9 @@ function groupChunks(metafile) {
     const pending = [...files];
     while (pending.length > 0) {
       const file = pending.pop();
-      if (!seen.has(file)) pending.push(...imports(seen.add(file) && file));
+      if (seen.has(file)) continue;
+      seen.add(file);
+      pending.push(...imports(file));
     }
     return seen;
   };
@@ -161,8 +163,7 @@ function groupChunks(metafile) {
     const loadsGroup = (entry) => shared.has(entry) || (groupOfEntry.has(entry) && withIt(groupOfEntry.get(entry)).has(name));
     for (const file of closure(roots.map((root) => entryOf(root, name)))) {
       if (group.has(path.join(ROOT, file)) || !(everyone || reachedBy.get(file).every(loadsGroup))) continue;
-      // bin.js is the entry: its own code stays in it.
-      group.set(path.join(ROOT, file), file === 'dist/cli/bin.js' ? undefined : name);
+      group.set(path.join(ROOT, file), name);
     }
   }
   return group;
@@ -206,6 +207,7 @@ const { output } = await rolled.generate({
   dir: OUT,
   format: 'es',
   chunkFileNames: 'chunk-[hash].js',
+  // bin.js is the entry: its own code stays in it.
   manualChunks: (id) => (id === path.join(OUT, 'bin.js') ? undefined : (group.get(id) ?? path.basename(id, '.js'))),
   sourcemap: true,
 });

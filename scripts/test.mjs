@@ -30,7 +30,8 @@ const run = (cmd, argv, env = {}) => new Promise((resolve) => spawn(cmd, argv, {
  * Linux's idle scheduling class (and idle I/O class): a process in it gets a core only when nothing
  * else wants one, and gives it up the moment something does. Elsewhere, nothing overlaps.
  */
-const idle = spawnSync('chrt', ['--idle', '0', 'ionice', '-c', '3', 'true']).status === 0 ? ['chrt', '--idle', '0', 'ionice', '-c', '3'] : undefined;
+const IDLE = ['chrt', '--idle', '0', 'ionice', '-c', '3'];
+const idle = spawnSync(IDLE[0], [...IDLE.slice(1), 'true']).status === 0 ? IDLE : [];
 
 const raw = path.join(OUT, 'processes');
 // c8 reads every process's V8 coverage (about 1 MB each, over a thousand per run) on one core: the
@@ -39,7 +40,8 @@ const raw = path.join(OUT, 'processes');
 const parts = Math.max(1, Math.min(os.availableParallelism(), 4));
 const shares = Array.from({ length: parts }, (_, i) => path.join(OUT, `processes-${i}`));
 const reportOn = (dir) => {
-  const c8 = [
+  const [cmd, ...argv] = [
+    ...idle,
     'npx',
     'c8',
     'report',
@@ -57,7 +59,7 @@ const reportOn = (dir) => {
     '--src',
     'src',
   ];
-  return idle ? run(idle[0], [...idle.slice(1), ...c8]) : run(c8[0], c8.slice(1));
+  return run(cmd, argv);
 };
 const report = () => {
   for (const dir of shares) {
@@ -78,9 +80,9 @@ const coverage = [
   `--coverage.reportsDirectory=${path.join(OUT, 'workers')}`,
 ];
 let tests = 0;
+if (!reportOnly) rmSync(OUT, { recursive: true, force: true });
 if (reportOnly) await report();
 else if (args.some((arg) => arg === '--project' || arg.startsWith('--project='))) {
-  rmSync(OUT, { recursive: true, force: true });
   tests = await vitest([...coverage, ...args], { RPR_COVERAGE_DIR: raw });
   await report();
 } else {
@@ -88,7 +90,6 @@ else if (args.some((arg) => arg === '--project' || arg.startsWith('--project='))
   // names them timing...), alone and not measured. c8's report on the first run's processes is
   // made meanwhile, in the idle class: the timing tests leave most of the two cores idle for four
   // minutes, and a timing test's process takes its core back the moment it wakes.
-  rmSync(OUT, { recursive: true, force: true });
   // A JSON report asked for (.ci/run's, for the durations) gets one file per run.
   const timingArgs = args.map((arg) => arg.replace(/^(--outputFile\.json=.*?)(\.json)?$/, '$1-timing.json'));
   const untimed = await vitest([...coverage, '--project', '!timing*', '--passWithNoTests', ...args], { RPR_COVERAGE_DIR: raw });
