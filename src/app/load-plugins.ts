@@ -128,6 +128,8 @@ export async function loadJobPlugins(discovery: Discovery, requests: PluginReque
             protectedDirs: discovery.searchPath,
             // Both places a plugin can run stay tested: RPR_PLUGIN_WORKER=1 puts every plugin in a worker.
             forceWorker: process.env.RPR_PLUGIN_WORKER === '1',
+            // ...and RPR_PLUGIN_METER=0 keeps node:vm's watchdog on rpr's own thread instead of metering.
+            vmGuard: process.env.RPR_PLUGIN_METER === '0',
             // ...and every version it loads is checked against plugins.lock and signatures first.
             ...(found.source === 'user' ? { check: loadCheck(integrityConfig(config)) } : {}),
             // The build's index compared a bundled plugin's min_rpr_version with this rpr (semver stays unloaded).

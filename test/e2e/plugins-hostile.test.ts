@@ -1,8 +1,9 @@
 /**
  * Hostile plugins and malicious manifests through the CLI, as a user would meet them, judged by
  * ground truth: peak RSS of rpr, whether a request reached a server on 127.0.0.1, whether a marker
- * file was written, bytes on stderr, exit codes. Schedulers run on rpr's own thread unless
- * RPR_PLUGIN_WORKER=1, so the scheduler attacks run on both paths.
+ * file was written, bytes on stderr, exit codes. Schedulers run on rpr's own thread, metered (or
+ * under node:vm's watchdog with RPR_PLUGIN_METER=0), unless RPR_PLUGIN_WORKER=1: the scheduler
+ * attacks run all three ways.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -45,7 +46,8 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 const NO_ESCAPES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 describe.each([
-  ['foreground', {}],
+  ['foreground, metered', {}],
+  ['foreground, node:vm guard', { RPR_PLUGIN_METER: '0' }],
   ['worker', { RPR_PLUGIN_WORKER: '1' }],
 ] as const)('a hostile scheduler, %s', (_placement, env) => {
   it('1 MiB log lines in a loop: SIGTERM ends rpr within the call limit, memory stays bounded', async () => {

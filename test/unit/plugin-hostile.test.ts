@@ -4,28 +4,33 @@
 // handle works again afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPlugin } from '../../src/plugins/host/load.js';
-import { compilePlugin } from '../../src/plugins/host/compile.js';
-import { createInstance } from '../../src/plugins/host/create-instance.js';
-import { buildKernel } from '../../src/plugins/host/kernel-functions.js';
 import { encodeLeb } from '../../src/plugins/wasm/binary.js';
 import type { PluginHandle } from '../../src/plugins/host/handle.js';
 import { CALL_BYTES, LINE_BUDGET, LINE_BYTES } from '../../src/plugins/host/kernel-functions.js';
 import { schedulerNext } from '../../src/plugins/kinds.js';
 import { collect, fixture, state, type Collected } from '../plugins/helpers.js';
+import { foregroundInstance } from '../plugins/raw-wasm.js';
 
 const rssLimit = 600 * 2 ** 20;
 
-describe.each([
-  ['foreground', false],
-  ['worker', true],
-] as const)('hostile scheduler, %s', (placement, forceWorker) => {
+// Three ways: rpr's own thread with the module metered (how schedulers run), rpr's own thread with
+// node:vm's watchdog (modules the meter cannot rewrite; RPR_PLUGIN_METER=0), a worker thread.
+const WAYS = [
+  ['foreground, metered', { forceWorker: false, vmGuard: false }],
+  ['foreground, node:vm guard', { forceWorker: false, vmGuard: true }],
+  ['worker', { forceWorker: true, vmGuard: false }],
+] as const;
+
+describe.each(WAYS)('hostile scheduler, %s', (way, { forceWorker, vmGuard }) => {
+  const placement = forceWorker ? 'worker' : 'foreground';
   let h: PluginHandle;
   let c: Collected;
 
   beforeAll(async () => {
     c = collect();
-    h = await loadPlugin(fixture('hostile'), { onLog: c.onLog, forceWorker });
+    h = await loadPlugin(fixture('hostile'), { onLog: c.onLog, forceWorker, vmGuard });
     expect(h.placement).toBe(placement);
+    expect(h.metered).toBe(way === 'foreground, metered');
   });
   afterAll(async () => {
     await h?.close();
@@ -89,7 +94,7 @@ describe.each([
   it('1 MiB log lines in a loop: cut off at the timeout, lines cut short, memory bounded', async () => {
     // A handle of its own: the earlier flood used up the shared one's rate limit.
     const logs = collect();
-    const flood = await loadPlugin(fixture('hostile'), { onLog: logs.onLog, forceWorker });
+    const flood = await loadPlugin(fixture('hostile'), { onLog: logs.onLog, forceWorker, vmGuard });
     try {
       const t0 = Date.now();
       let ticks = 0;
@@ -125,7 +130,7 @@ describe.each([
   });
 
   it('a 100 MB answer under a 512 MB grant is refused before it is copied', async () => {
-    const big = await loadPlugin(fixture('hostile', { memoryMb: 512, timeoutMs: 5000 }), { forceWorker });
+    const big = await loadPlugin(fixture('hostile', { memoryMb: 512, timeoutMs: 5000 }), { forceWorker, vmGuard });
     try {
       const rss0 = process.memoryUsage.rss();
       const error = await schedulerNext(big, state({ output_tail: 'answer-big' })).catch((e: unknown) => e);
@@ -170,35 +175,32 @@ describe.each([
   });
 });
 
-describe.each([
-  ['foreground', false],
-  ['worker', true],
-] as const)('hostile at load, %s', (_placement, forceWorker) => {
+describe.each(WAYS)('hostile at load, %s', (_way, { forceWorker, vmGuard }) => {
   it('a loop in the start function fails the load with a timeout, not a hang', async () => {
     const t0 = Date.now();
-    await expect(loadPlugin(fixture('hostile'), { config: { mode: 'spin-start' }, forceWorker })).rejects.toMatchObject({ plugin: 'hostile', failure: 'timeout' });
+    await expect(loadPlugin(fixture('hostile'), { config: { mode: 'spin-start' }, forceWorker, vmGuard })).rejects.toMatchObject({ plugin: 'hostile', failure: 'timeout' });
     expect(Date.now() - t0).toBeLessThan(8000);
   });
 
   it('a trap in init fails the load naming init', async () => {
-    await expect(loadPlugin(fixture('hostile'), { config: { mode: 'trap-init' }, forceWorker })).rejects.toMatchObject({ plugin: 'hostile', fn: 'init', failure: 'trap' });
+    await expect(loadPlugin(fixture('hostile'), { config: { mode: 'trap-init' }, forceWorker, vmGuard })).rejects.toMatchObject({ plugin: 'hostile', fn: 'init', failure: 'trap' });
   });
 
   it('hs_init, which Extism runs while it instantiates: a loop there is stopped at the limit', async () => {
     const t0 = Date.now();
-    await expect(loadPlugin(fixture('hostile-init'), { config: { mode: 'spin' }, forceWorker })).rejects.toMatchObject({ plugin: 'hostile-init', failure: 'timeout' });
+    await expect(loadPlugin(fixture('hostile-init'), { config: { mode: 'spin' }, forceWorker, vmGuard })).rejects.toMatchObject({ plugin: 'hostile-init', failure: 'timeout' });
     expect(Date.now() - t0).toBeLessThan(6000);
   });
 
   it('hs_init trapping fails the load with one error, not an uncaught exception', async () => {
-    await expect(loadPlugin(fixture('hostile-init'), { config: { mode: 'trap' }, forceWorker })).rejects.toMatchObject({ plugin: 'hostile-init', failure: 'trap' });
-    const ok = await loadPlugin(fixture('hostile-init'), { forceWorker });
+    await expect(loadPlugin(fixture('hostile-init'), { config: { mode: 'trap' }, forceWorker, vmGuard })).rejects.toMatchObject({ plugin: 'hostile-init', failure: 'trap' });
+    const ok = await loadPlugin(fixture('hostile-init'), { forceWorker, vmGuard });
     expect(await schedulerNext(ok, state())).toEqual({ action: 'run', delay_ms: 5 });
     await ok.close();
   });
 
   it('an _initialize that is not a function is refused at load', async () => {
-    await expect(loadPlugin(fixture('hostile-global'), { forceWorker })).rejects.toMatchObject({
+    await expect(loadPlugin(fixture('hostile-global'), { forceWorker, vmGuard })).rejects.toMatchObject({
       plugin: 'hostile-global',
       failure: 'abi',
       message: expect.stringContaining('exports "_initialize" as a global'),
@@ -244,31 +246,9 @@ describe("on rpr's own thread, a module that catches the refusal of its allocati
   ]);
 
   it('keeps being refused (no block is made), memory stays bounded, the call fails at its limit', async () => {
-    const compiled = await compilePlugin('eh', bytes, 256);
-    const kernel = buildKernel({ plugin: 'eh', log: () => {}, logLevel: 'silent', foreground: true, kernelBytes: 16 * 2 ** 20, onNetworkDenied: () => {} });
-    const noop = () => {};
-    const instance = await createInstance({
-      placement: 'foreground',
-      module: compiled.module,
-      initExports: compiled.initExports,
-      userFunctions: {},
-      kernelFunctions: kernel.functions,
-      onCallStart: kernel.begin,
-      onCallEnd: kernel.end,
-      kernelOverCap: kernel.overCap,
-      fetch: (() => Promise.reject(new Error('no'))) as typeof fetch,
-      allowedPaths: {},
-      config: {},
-      kernelPages: 256,
-      maxHttpResponseBytes: 0,
-      maxAnswerBytes: 1 << 20,
-      log: noop,
-      logLevel: 'silent',
-      workerName: 'eh',
-      createTimeoutMs: 5000,
-      callTimeoutMs: 500,
-      inflight: () => 0,
-    });
+    const { instance, metered, kernel } = await foregroundInstance(bytes, { limitMs: 500 });
+    // With exception handling it could catch the meter's stop: node:vm's watchdog stops it instead.
+    expect(metered).toBe(false);
     const buffers0 = process.memoryUsage().arrayBuffers;
     await expect(instance.call('next', '', 500)).rejects.toMatchObject({ kind: 'timeout' });
     // Before: every caught refusal left a 16 MiB block behind (Extism keeps what it refuses).

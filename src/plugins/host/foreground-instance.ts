@@ -1,36 +1,51 @@
 /**
  * An instance on rpr's own thread. Extism rc13 runs a foreground export synchronously inside
- * call() (it only awaits when the module suspends, which needs JSPI), so the whole wasm call sits
- * inside one guarded section (guard.ts): a loop is stopped by V8 at the call's time limit, and the
+ * call() (it only awaits when the module suspends, which needs JSPI), so the whole wasm call has one
+ * deadline: a metered module (wasm/meter.ts) is stopped by its own fuel count at the call's time
+ * limit (fuel.ts); another one by V8, in one section guarded by node:vm's watchdog (guard.ts). The
  * instance, whose state is then undefined, is thrown away. Building a new one from the compiled
  * module takes ~1 ms, against ~40 ms and a thread for a worker.
  */
 import { createForegroundPlugin, type ExtismPlugin, type PluginOutput } from './extism.js';
+import { Fuel } from './fuel.js';
 import { GuardTimeout, runGuarded } from './guard.js';
 import { CallFailure, classify, extismLogger, oomFailure, takeAnswer, type Instance, type InstanceSpec } from './instance.js';
 
 /** Never called: a foreground plugin has no network, and rpr's http_request answers for it. */
 const noFetch = (() => Promise.resolve(new Response(null, { status: 403 }))) as typeof fetch;
 
+/**
+ * A signal that came while the thread was held (Ctrl-C at a stuck plugin) is handled before the
+ * failure: the job ends as the user asked, not as a plugin failure. (Two turns: the signal's
+ * wake-up is read in the poll phase of the next loop iteration.)
+ */
+async function signalsFirst(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 export class ForegroundInstance implements Instance {
   readonly #plugin: ExtismPlugin;
   readonly #spec: InstanceSpec;
+  readonly #fuel: Fuel | undefined;
   #dead: string | undefined;
   #oom: string | undefined;
 
-  private constructor(plugin: ExtismPlugin, spec: InstanceSpec) {
+  private constructor(plugin: ExtismPlugin, spec: InstanceSpec, fuel: Fuel | undefined) {
     this.#plugin = plugin;
     this.#spec = spec;
+    this.#fuel = fuel;
   }
 
   static async create(spec: InstanceSpec): Promise<ForegroundInstance> {
     let self: ForegroundInstance | undefined;
+    const fuel = spec.metered ? new Fuel() : undefined;
+    const checked = (functions: InstanceSpec['userFunctions']) => Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fuel ? fuel.checked(fn) : fn]));
     const plugin = await createForegroundPlugin(spec.module, {
       useWasi: false,
       allowedHosts: [],
       // Ours, so that the SDK does not touch the global fetch (loading undici costs ~25 ms).
       fetch: noFetch,
-      functions: { 'extism:host/user': { ...spec.userFunctions }, 'extism:host/env': { ...spec.kernelFunctions } } as never,
+      functions: { 'extism:host/user': checked(spec.userFunctions), 'extism:host/env': checked(spec.kernelFunctions), ...fuel?.imports } as never,
       config: spec.config,
       memory: { maxPages: spec.kernelPages, maxHttpResponseBytes: spec.maxHttpResponseBytes, maxVarBytes: 1 << 20 },
       // Never a throw from here: a module with exception handling could catch it and go on. The
@@ -42,7 +57,7 @@ export class ForegroundInstance implements Instance {
       logLevel: spec.logLevel,
       enableWasiOutput: false,
     });
-    const instance = new ForegroundInstance(plugin, spec);
+    const instance = new ForegroundInstance(plugin, spec, fuel);
     self = instance;
     for (const fn of spec.initExports) await instance.call(fn, '', spec.callTimeoutMs);
     return instance;
@@ -55,19 +70,19 @@ export class ForegroundInstance implements Instance {
   async call(fn: string, input: string, timeoutMs: number): Promise<Uint8Array | null> {
     if (this.#dead !== undefined) throw new CallFailure('worker-died', this.#dead);
     let pending: Promise<PluginOutput | null> | undefined;
+    const start = () => {
+      pending = this.#plugin.call(fn, input);
+    };
+    const timedOut = () => new CallFailure('timeout', `did not answer within ${timeoutMs} ms; the plugin was stopped`);
     this.#spec.onCallStart();
     try {
       try {
-        runGuarded(() => {
-          pending = this.#plugin.call(fn, input);
-        }, timeoutMs);
+        if (this.#fuel) this.#fuel.run(start, timeoutMs);
+        else runGuarded(start, timeoutMs);
       } catch (error) {
         this.discard();
-        // A signal that came while the thread was held (Ctrl-C at a stuck plugin) is handled
-        // before the failure: the job ends as the user asked, not as a plugin failure.
-        // (Two turns: the signal's wake-up is read in the poll phase of the next loop iteration.)
-        for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
-        if (error instanceof GuardTimeout) throw new CallFailure('timeout', `did not answer within ${timeoutMs} ms; the plugin was stopped`);
+        await signalsFirst();
+        if (error instanceof GuardTimeout) throw timedOut();
         throw classify(error);
       }
       let out: PluginOutput | null;
@@ -75,6 +90,11 @@ export class ForegroundInstance implements Instance {
       try {
         out = await pending!;
       } catch (error) {
+        if (this.#fuel?.expired) {
+          this.discard();
+          await signalsFirst();
+          throw timedOut();
+        }
         const oom = overCap();
         if (oom !== undefined) throw this.#failed(oomFailure(oom));
         const failure = classify(error);

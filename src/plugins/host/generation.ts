@@ -58,6 +58,8 @@ export interface GenerationHooks {
   closed?: AbortSignal;
   /** Force a worker thread (tests of both paths; RPR_PLUGIN_WORKER=1). */
   forceWorker?: boolean;
+  /** On rpr's own thread, limit CPU with node:vm's watchdog, not by metering (tests of both; RPR_PLUGIN_METER=0). */
+  vmGuard?: boolean;
   /** Folders no filesystem mapping may reach (plugin stores), besides the plugin's own. */
   protectedDirs?: string[];
 }
@@ -129,14 +131,14 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
 
   const permissions = effectivePermissions(manifest.permissions, hooks.user);
   const config = resolveConfig(name, manifest.config, hooks.rawConfig);
-  const compiled = await compilePlugin(name, bytes, pagesFor(permissions.memoryMb), sha);
+  const placement = placementFor(manifest.kind, permissions, hooks.forceWorker);
+  const compiled = await compilePlugin(name, bytes, pagesFor(permissions.memoryMb), sha, placement === 'foreground' && !hooks.vmGuard);
   checkImports(name, compiled.info, Object.keys(permissions.filesystem).length > 0);
   checkExports(name, manifest.kind, compiled.info);
   const guard = { own: manifest.dir, files: [manifest.file, manifest.wasm], stores: hooks.protectedDirs ?? [] };
   for (const [guest, host] of Object.entries(permissions.filesystem)) await checkMapping(name, guest, host, guard);
 
   const exports = new Set(compiled.info.exports.map((e) => e.name));
-  const placement = placementFor(manifest.kind, permissions, hooks.forceWorker);
   const kernelPages = Math.min(compiled.maxPages, pagesFor(KERNEL_MB));
   const kernel = buildKernel({
     plugin: name,
@@ -149,6 +151,7 @@ export async function buildGeneration(manifest: PluginManifest, hooks: Generatio
   const spec: InstanceSpec = {
     placement,
     module: compiled.module,
+    metered: compiled.metered,
     initExports: compiled.initExports,
     userFunctions: buildHostFunctions({ ...hooks.fn, plugin: name, permissions, systemLoad: hooks.systemLoad }),
     kernelFunctions: kernel.functions,

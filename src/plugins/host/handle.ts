@@ -121,15 +121,17 @@ export class PluginHandle {
   describe(): Description {
     return this.#gen.description;
   }
-  /** Where its instances run: rpr's own thread or a worker. */
+  /** Where its instances run: rpr's own thread or a worker; on rpr's own thread, metered (fuel.ts) or not. */
   get placement(): Placement {
     return this.#gen.spec.placement;
+  }
+  get metered(): boolean {
+    return this.#gen.spec.metered;
   }
   /** Each distinct denial with how often it happened. */
   denials(): { message: string; count: number }[] {
     return [...this.#deniedSeen].map(([message, count]) => ({ message, count }));
   }
-
   /** Calls an export of the contract with a JSON input; resolves to its parsed JSON answer. */
   call<T = unknown>(fn: string, input?: unknown): Promise<T> {
     return this.#enqueue(() => this.#callNow(fn, input === undefined ? '' : JSON.stringify(input), 0)) as Promise<T>;
@@ -139,7 +141,6 @@ export class PluginHandle {
   reloadIfChanged(): Promise<ReloadResult> {
     return this.#enqueue(() => this.#reloadNow());
   }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -150,7 +151,6 @@ export class PluginHandle {
     this.#closing.abort();
     await this.#queue.catch(() => {});
   }
-
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(task, task);
     this.#queue = run.catch(() => {});

@@ -32,6 +32,8 @@ export type HostFn = (ctx: CallContext, ...args: bigint[]) => bigint | number | 
 export interface InstanceSpec {
   placement: Placement;
   module: CompiledModule;
+  /** The module counts its own work (wasm/meter.ts): its calls need no node:vm watchdog. */
+  metered: boolean;
   /** Exports to call once on every fresh instance (moved start function, _initialize, hs_init). */
   initExports: string[];
   /** Module extism:host/user: rpr's host functions. */

@@ -46,6 +46,8 @@ export interface LoadOptions {
   versionChecked?: boolean;
   /** Run it in a worker thread even where rpr's own thread would do (tests of both paths). */
   forceWorker?: boolean;
+  /** On rpr's own thread, stop a stuck call with node:vm's watchdog instead of metering (tests of both). */
+  vmGuard?: boolean;
   /** Plugin stores (the user's plugin directory, the bundled plugins): no filesystem mapping may reach them. */
   protectedDirs?: string[];
   /**
@@ -69,6 +71,7 @@ export async function loadPlugin(manifest: PluginManifest, options: LoadOptions 
       ...(options.versionChecked ? { versionChecked: true } : {}),
       ...(options.check === undefined ? {} : { check: options.check }),
       ...(options.forceWorker ? { forceWorker: true } : {}),
+      ...(options.vmGuard ? { vmGuard: true } : {}),
       ...(options.protectedDirs ? { protectedDirs: options.protectedDirs } : {}),
     },
     { onLog, onDenied: options.onDenied ?? (() => {}), bus: options.bus, hotReload: options.hotReload ?? false },
@@ -83,7 +86,7 @@ export async function loadPlugin(manifest: PluginManifest, options: LoadOptions 
  */
 export async function describeWasm(file: string, timeoutMs = 2000): Promise<Description> {
   const name = file;
-  const compiled = await compilePlugin(name, await readBounded(file, MAX_WASM_BYTES), 256);
+  const compiled = await compilePlugin(name, await readBounded(file, MAX_WASM_BYTES), 256, undefined, true);
   // Unchecked imports would fail inside the worker, which rc13 turns into a crash of our thread.
   checkImports(name, compiled.info, false);
   const none = { network: [], filesystem: {}, exec: [], execEnv: [], hostFunctions: [], memoryMb: 16, timeoutMs, emit: [], subscribe: [] };
@@ -92,6 +95,7 @@ export async function describeWasm(file: string, timeoutMs = 2000): Promise<Desc
   const instance = await createInstance({
     placement: 'foreground',
     module: compiled.module,
+    metered: compiled.metered,
     initExports: compiled.initExports,
     userFunctions: buildHostFunctions({
       plugin: name,

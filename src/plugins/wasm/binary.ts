@@ -50,16 +50,64 @@ export class Reader {
   }
 }
 
+/** A growing byte buffer, for rewriting large sections without an array of numbers. */
+export class Writer {
+  #buf: Uint8Array;
+  length = 0;
+
+  constructor(size = 4096) {
+    this.#buf = new Uint8Array(size);
+  }
+
+  #room(n: number): void {
+    if (this.length + n <= this.#buf.length) return;
+    const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.length + n));
+    grown.set(this.#buf.subarray(0, this.length));
+    this.#buf = grown;
+  }
+
+  u8(byte: number): void {
+    this.#room(1);
+    this.#buf[this.length++] = byte;
+  }
+
+  /** Unsigned LEB128. */
+  leb(value: number): void {
+    let rest = value;
+    do {
+      let byte = rest % 128;
+      rest = Math.floor(rest / 128);
+      if (rest > 0) byte |= 0x80;
+      this.u8(byte);
+    } while (rest > 0);
+  }
+
+  /** Signed LEB128 of a non-negative number (i32.const's immediate). */
+  sleb(value: number): void {
+    let rest = value;
+    for (;;) {
+      const byte = rest & 0x7f;
+      rest = Math.floor(rest / 128);
+      if (rest === 0 && (byte & 0x40) === 0) return this.u8(byte);
+      this.u8(byte | 0x80);
+    }
+  }
+
+  bytes(source: Uint8Array): void {
+    this.#room(source.length);
+    this.#buf.set(source, this.length);
+    this.length += source.length;
+  }
+
+  get result(): Uint8Array {
+    return this.#buf.subarray(0, this.length);
+  }
+}
+
 export function encodeLeb(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  do {
-    let byte = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) byte |= 0x80;
-    out.push(byte);
-  } while (rest > 0);
-  return out;
+  const w = new Writer(10);
+  w.leb(value);
+  return [...w.result];
 }
 
 export function encodeName(name: string): number[] {
@@ -121,4 +169,13 @@ export const SECTION = {
 } as const;
 
 /** Position of each known section in the order the spec requires. */
-export const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
+const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
+
+/** `section` in place of the one with its id, or inserted where the spec's section order puts it. */
+export function withSection(sections: Section[], section: Section): Section[] {
+  if (sections.some((s) => s.id === section.id)) return sections.map((s) => (s.id === section.id ? section : s));
+  const at = sections.findIndex((s) => s.id !== SECTION.custom && (SECTION_ORDER[s.id] ?? 0) > SECTION_ORDER[section.id]!);
+  const copy = [...sections];
+  copy.splice(at === -1 ? copy.length : at, 0, section);
+  return copy;
+}

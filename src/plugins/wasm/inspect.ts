@@ -64,7 +64,7 @@ interface FuncType {
   results: ValType[];
 }
 
-function readTypes(body: Uint8Array): FuncType[] {
+export function readTypes(body: Uint8Array): FuncType[] {
   const r = new Reader(body);
   const types: FuncType[] = [];
   for (let n = r.leb(); n > 0; n--) {

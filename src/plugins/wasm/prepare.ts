@@ -16,8 +16,9 @@
  *   rc13 turns into a crash of the main thread). An `_initialize` or `hs_init` that is not a
  *   function is refused: Extism would call it and throw.
  */
-import { encodeLeb, encodeName, Reader, readSections, SECTION, SECTION_ORDER, WasmFormatError, writeSections, type Section } from './binary.js';
+import { encodeLeb, encodeName, Reader, readSections, SECTION, WasmFormatError, withSection, writeSections, type Section } from './binary.js';
 import { inspectSections, readLimits, type WasmInfo } from './inspect.js';
+import { meteredIndex } from './meter.js';
 
 export const PAGE_BYTES = 65_536;
 /** Export names the host gives to the initialisers it moves out of instantiation, in call order. */
@@ -39,9 +40,12 @@ export interface PreparedWasm {
   /** Exports to call, in order, on every fresh instance before anything else. */
   initExports: string[];
   maxPages: number;
+  /** Rewritten to count its own work (meter.ts): the host must import `rpr:meter` `tick`. */
+  metered: boolean;
 }
 
-export function prepareWasm(original: Uint8Array, maxPages: number): PreparedWasm {
+/** `metered`: the same module metered (meter.ts), to be rewritten instead of the original. */
+export function prepareWasm(original: Uint8Array, maxPages: number, metered: Uint8Array | null = null): PreparedWasm {
   const sections = readSections(original);
   const info = inspectSections(sections);
   for (const imp of info.imports) {
@@ -55,11 +59,13 @@ export function prepareWasm(original: Uint8Array, maxPages: number): PreparedWas
   }
 
   const initExports: string[] = [];
-  let out = sections.map((s) => (s.id === SECTION.memory ? { id: s.id, body: capMemory(s.body, maxPages) } : s.id === SECTION.table ? { id: s.id, body: capTables(s.body) } : s));
+  let out = (metered ? readSections(metered) : sections).map((s) =>
+    s.id === SECTION.memory ? { id: s.id, body: capMemory(s.body, maxPages) } : s.id === SECTION.table ? { id: s.id, body: capTables(s.body) } : s,
+  );
   const renames = new Map<string, string>();
   const extra: [string, number][] = [];
   if (info.start !== undefined) {
-    extra.push([START_EXPORT, info.start]);
+    extra.push([START_EXPORT, metered ? meteredIndex(info.start, info.imports.length) : info.start]);
     initExports.push(START_EXPORT);
     out = out.filter((s) => s.id !== SECTION.start);
   }
@@ -71,7 +77,7 @@ export function prepareWasm(original: Uint8Array, maxPages: number): PreparedWas
     initExports.push(renamed);
   }
   if (renames.size > 0 || extra.length > 0) out = rewriteExports(out, renames, extra);
-  return { bytes: writeSections(out), info, initExports, maxPages };
+  return { bytes: writeSections(out), info, initExports, maxPages, metered: metered !== null };
 }
 
 function capMemory(body: Uint8Array, maxPages: number): Uint8Array {
@@ -120,12 +126,5 @@ function rewriteExports(sections: Section[], renames: Map<string, string>, extra
     }
   }
   for (const [name, index] of extra) entries.push([...encodeName(name), 0x00, ...encodeLeb(index)]);
-  const body = Uint8Array.from([...encodeLeb(entries.length), ...entries.flat()]);
-  const section: Section = { id: SECTION.export, body };
-  if (existing) return sections.map((s) => (s === existing ? section : s));
-  // No export section yet: insert it where the spec's section order puts it.
-  const at = sections.findIndex((s) => s.id !== SECTION.custom && (SECTION_ORDER[s.id] ?? 0) > SECTION_ORDER[SECTION.export]!);
-  const copy = [...sections];
-  copy.splice(at === -1 ? copy.length : at, 0, section);
-  return copy;
+  return withSection(sections, { id: SECTION.export, body: Uint8Array.from([...encodeLeb(entries.length), ...entries.flat()]) });
 }

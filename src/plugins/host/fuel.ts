@@ -1,0 +1,61 @@
+/**
+ * The host side of metering (wasm/meter.ts). A metered module calls tick whenever the fuel it was
+ * given is spent: tick hands out more until the call's deadline, then throws, and the exception
+ * unwinds every wasm frame of the call. Per call this costs two clock reads, where node:vm's
+ * watchdog starts and joins a thread.
+ */
+import { METER_MODULE, METER_TICK } from '../wasm/meter.js';
+
+/**
+ * Fuel for one tick. Weights (meter.ts) make a unit some 32 bytes of straight code, one iteration
+ * of a small loop, or 64 bytes of a bulk memory operation: 2^20 units are a few milliseconds of the
+ * module's work, so a call is stopped within a few milliseconds of its limit, and a busy call asks
+ * for the time every few milliseconds.
+ */
+const FUEL = 2 ** 20;
+
+export class Fuel {
+  /** Outside a call nothing may run: any guest code is stopped at its first tick. */
+  #deadline = Number.NEGATIVE_INFINITY;
+  /** The last call was stopped at its deadline. */
+  expired = false;
+
+  /** Extism host functions get the call context first; tick takes nothing else. */
+  readonly imports: Record<string, Record<string, () => number>> = {
+    [METER_MODULE]: { [METER_TICK]: () => this.#tick() },
+  };
+
+  #tick(): number {
+    this.#check();
+    return FUEL;
+  }
+
+  #check(): void {
+    if (performance.now() <= this.#deadline) return;
+    this.expired = true;
+    throw new Error('ran out of time');
+  }
+
+  /**
+   * `fn` (a host function) checking the deadline first. The fuel counts the module's own work only:
+   * a loop that asks the host for a 1 MiB block or log line each time spends a few units an
+   * iteration and milliseconds in the host.
+   */
+  checked<F extends (...args: never[]) => unknown>(fn: F): F {
+    return ((...args: never[]) => {
+      this.#check();
+      return fn(...args);
+    }) as F;
+  }
+
+  /** Runs `section` (a synchronous wasm call) with `limitMs` to run in. */
+  run<T>(section: () => T, limitMs: number): T {
+    this.expired = false;
+    this.#deadline = performance.now() + limitMs;
+    try {
+      return section();
+    } finally {
+      this.#deadline = Number.NEGATIVE_INFINITY;
+    }
+  }
+}
