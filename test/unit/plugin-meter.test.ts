@@ -112,6 +112,20 @@ describe('meterModule', () => {
     expect(c.asked).toBeGreaterThanOrEqual(500);
   });
 
+  it('a call to an import pays 2^14 before it is made', () => {
+    const c = counter(2 ** 16);
+    const { exports } = instantiate(
+      wat(`(module (import "env" "add1" (func $add1 (param i32) (result i32)))
+        (func (export "run") (param $n i32) (loop $l (drop (call $add1 (local.get $n))) (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`),
+      c.tick,
+    );
+    c.asked = 0;
+    exports.run!(400);
+    // 400 calls at 2^14 each, 2^16 a tick: at least 100 ticks (the loop's own charges add a few).
+    expect(c.asked).toBeGreaterThanOrEqual(100);
+    expect(c.asked).toBeLessThan(110);
+  });
+
   it('straight code pays by its length: a long loop body asks for fuel far more often', () => {
     const loop = (body: string) =>
       wat(`(module (func (export "run") (param $n i32) (local $x i32)
@@ -203,6 +217,29 @@ describe("a metered call on rpr's own thread is stopped at its limit, whatever i
     // machine may add more.
     expect(elapsed).toBeLessThan(300 + 1500);
     expect(instance.dead).toBe(true);
+  });
+
+  it("a loop of Extism's own host calls (alloc, store_u8, var_get, free) is stopped at the limit too", async () => {
+    // var_get frees the key it is given: each iteration makes the key again.
+    const key = '(local.set $key (call $alloc (i64.const 1))) (call $store_u8 (local.get $key) (i32.const 107))';
+    const { instance, metered } = await foregroundInstance(
+      wat(`(module
+        (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+        (import "extism:host/env" "free" (func $free (param i64)))
+        (import "extism:host/env" "var_set" (func $var_set (param i64 i64)))
+        (import "extism:host/env" "var_get" (func $var_get (param i64) (result i64)))
+        (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+        (memory (export "memory") 1)
+        (func (export "spin") (local $key i64)
+          ${key}
+          (call $var_set (local.get $key) (call $alloc (i64.const 100000)))
+          (loop $l ${key} (call $free (call $var_get (local.get $key))) (br $l))))`),
+      { limitMs: 300 },
+    );
+    expect(metered).toBe(true);
+    const t0 = performance.now();
+    await expect(instance.call('spin', '', 300)).rejects.toMatchObject({ kind: 'timeout' });
+    expect(performance.now() - t0).toBeLessThan(300 + 1500);
   });
 
   it('a module that would catch the stop is not metered: node:vm stops it instead', async () => {

@@ -1,7 +1,7 @@
 /**
- * What metering (meter.ts) puts into a function body: a charge at its entry and at every loop head,
- * a length charge before every bulk memory or table operation, and every function index (call,
- * return_call, ref.func) renumbered.
+ * What metering (meter.ts) puts into a function body: a charge at its entry, at every loop head and
+ * before every call to an import, a length charge before every bulk memory or table operation, and
+ * every function index (call, return_call, ref.func) renumbered.
  */
 import { encodeLeb, Reader, type Writer } from './binary.js';
 import { BULK, IMMEDIATES, MEMARG, NONE, ONE, readInstruction, UnsupportedInstruction } from './instructions.js';
@@ -61,6 +61,12 @@ function chargeLength(w: Writer, q: Sequences, scratch: number): void {
 }
 
 const weight = (bytes: number): number => 1 + (bytes >> 5);
+/**
+ * A call to an import pays this much before it is made: a tick every 64 host calls. Host functions
+ * of rpr's check the deadline themselves (fuel.ts), but Extism's own (var_get copies up to 1 MiB)
+ * only this way.
+ */
+const HOST_CALL = 2 ** 14;
 /** memory.init, memory.copy, memory.fill, table.init, table.copy, table.fill: the length is on top. */
 const BY_LENGTH = new Set([8, 10, 11, 12, 14, 17].map((sub) => BULK | sub));
 
@@ -96,7 +102,7 @@ export function constExpr(m: Meter, r: Reader, w: Writer): void {
  * Finds where a body is charged and renumbered. Runs once per instruction of every function, mostly
  * before V8 has optimised it: the common immediates are skipped inline, without calls.
  */
-function pointsOf(r: Reader, code: number): { points: Point[]; usesScratch: boolean } {
+function pointsOf(r: Reader, code: number, imported: number): { points: Point[]; usesScratch: boolean } {
   const bytes = r.bytes;
   const entry: Point = { kind: CHARGE, at: code, end: code, value: 0 };
   const points: Point[] = [entry];
@@ -123,7 +129,11 @@ function pointsOf(r: Reader, code: number): { points: Point[]; usesScratch: bool
         const point: Point = { kind: CHARGE, at: pos, end: pos, value: 0 };
         points.push(point);
         open.push({ start: pos, point });
-      } else if (op === 0x10 || op === 0x12 || op === 0xd2) points.push({ kind: RENUMBER, at: at + 1, end: pos, value: new Reader(bytes, at + 1).leb() });
+      } else if (op === 0x10 || op === 0x12 || op === 0xd2) {
+        const index = new Reader(bytes, at + 1).leb();
+        if (op !== 0xd2 && index < imported) points.push({ kind: CHARGE, at, end: at, value: HOST_CALL });
+        points.push({ kind: RENUMBER, at: at + 1, end: pos, value: index });
+      }
       continue;
     }
     if (layout === MEMARG && (bytes[pos]! & 0x40) === 0) {
@@ -153,7 +163,7 @@ export function meterBody(m: Meter, body: Uint8Array, params: number, w: Writer)
     r.u8();
   }
   const code = r.offset;
-  const { points, usesScratch } = pointsOf(r, code);
+  const { points, usesScratch } = pointsOf(r, code, m.imported);
   const scratch = params + locals;
   if (usesScratch) {
     // A local for the lengths of bulk operations, after the others: no local changes its index.
