@@ -186,6 +186,25 @@ describe('meterModule', () => {
     expect(readdirSync(built).length).toBe(names.length);
   });
 
+  it('an invalid module is not metered: once metered, it could set the fuel global it names', async () => {
+    // (func $spin (loop (global.set 0 (i32.const 1000000)) (br 0))) in a module with no global: invalid
+    // as it is; metering adds global 0 (the fuel), which would make it valid and never stopped.
+    const body = [0x00, 0x03, 0x40, 0x41, 0xc0, 0x84, 0x3d, 0x24, 0x00, 0x0c, 0x00, 0x0b, 0x0b];
+    const sec = (id: number, content: number[]) => [id, content.length, ...content];
+    const refill = Uint8Array.from([
+      ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+      ...sec(1, [1, 0x60, 0, 0]),
+      ...sec(3, [1, 0]),
+      ...sec(5, [1, 0x00, 1]),
+      ...sec(7, [2, 4, ...Buffer.from('spin'), 0x00, 0, 6, ...Buffer.from('memory'), 0x02, 0]),
+      ...sec(10, [1, body.length, ...body]),
+    ]);
+    expect(WebAssembly.validate(refill)).toBe(false);
+    expect(meterWasm(refill)).toBeNull();
+    // Left as it is, it does not compile, and the load says so (rather than running it unstopped).
+    await expect(foregroundInstance(refill)).rejects.toThrow(/does not compile/);
+  });
+
   it('a module with exception handling is left as it is (it could catch the host stopping it)', () => {
     const eh = wat(`(module (tag $e) (func (export "spin") (loop $l (try (do (br $l)) (catch_all)))))`);
     const prepared = prepareMetered(eh);

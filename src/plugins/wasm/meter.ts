@@ -21,6 +21,7 @@ import { Reader, readSections, SECTION, WasmFormatError, withSection, Writer, wr
 import { UnsupportedInstruction } from './instructions.js';
 import { inspectSections, readTypes } from './inspect.js';
 import { constExpr, type Meter, meterBody, renumbered, sequences } from './meter-body.js';
+import { validWasm } from './runtime.js';
 
 export const METER_MODULE = 'rpr:meter';
 export const METER_TICK = 'tick';
@@ -128,9 +129,12 @@ export const meteredIndex = (index: number, imported: number): number => (index 
 
 /**
  * The module metered (see above), or null if it uses what the walker does not know, or imports
- * anything but functions (prepare.ts refuses those).
+ * anything but functions (prepare.ts refuses those), or is not valid. An invalid module could name
+ * what metering adds - `global.set` of the fuel global's index, say, which does not exist yet - and
+ * be valid once it is added: a loop that refills its own fuel would never be stopped.
  */
 export function meterWasm(original: Uint8Array): Uint8Array | null {
+  if (!validWasm(original)) return null;
   try {
     const sections = readSections(original);
     const { imports } = inspectSections(sections);

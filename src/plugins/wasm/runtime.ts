@@ -9,10 +9,16 @@ export interface CompiledModule {
 
 interface WebAssemblyApi {
   compile(bytes: Uint8Array): Promise<CompiledModule>;
+  validate(bytes: Uint8Array): boolean;
   Instance: new (module: CompiledModule, imports: Record<string, Record<string, unknown>>) => unknown;
 }
 
 const api = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/** Whether V8 would compile the module (a full decode and type check, no code made). */
+export function validWasm(bytes: Uint8Array): boolean {
+  return api.validate(bytes);
+}
 
 export function compileWasm(bytes: Uint8Array): Promise<CompiledModule> {
   return api.compile(bytes);
