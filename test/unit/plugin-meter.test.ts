@@ -112,11 +112,15 @@ describe('meterModule', () => {
     expect(c.asked).toBeGreaterThanOrEqual(500);
   });
 
-  it('a call to an import pays 2^14 before it is made', () => {
+  it.each([
+    ['directly', '(call $add1 (local.get $n))'],
+    ['through a table', '(call_indirect (type $t) (local.get $n) (i32.const 0))'],
+  ])('a call to an import pays 2^14 before it is made (%s)', (_how, call) => {
     const c = counter(2 ** 16);
     const { exports } = instantiate(
       wat(`(module (import "env" "add1" (func $add1 (param i32) (result i32)))
-        (func (export "run") (param $n i32) (loop $l (drop (call $add1 (local.get $n))) (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`),
+        (type $t (func (param i32) (result i32))) (table 1 funcref) (elem (i32.const 0) $add1)
+        (func (export "run") (param $n i32) (loop $l (drop ${call}) (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`),
       c.tick,
     );
     c.asked = 0;

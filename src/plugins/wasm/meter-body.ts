@@ -1,6 +1,6 @@
 /**
  * What metering (meter.ts) puts into a function body: a charge at its entry, at every loop head and
- * before every call to an import, a length charge before every bulk memory or table operation, and
+ * before every call to an import or through a table, a length charge before every bulk memory or table operation, and
  * every function index (call, return_call, ref.func) renumbered.
  */
 import { encodeLeb, Reader, type Writer } from './binary.js';
@@ -62,9 +62,9 @@ function chargeLength(w: Writer, q: Sequences, scratch: number): void {
 
 const weight = (bytes: number): number => 1 + (bytes >> 5);
 /**
- * A call to an import pays this much before it is made: a tick every 64 host calls. Host functions
- * of rpr's check the deadline themselves (fuel.ts), but Extism's own (var_get copies up to 1 MiB)
- * only this way.
+ * A call to an import, or through a table (which may hold imports), pays this much before it is
+ * made: a tick every 64 such calls. Host functions of rpr's check the deadline themselves
+ * (fuel.ts), but Extism's own (var_get copies up to 1 MiB) only this way.
  */
 const HOST_CALL = 2 ** 14;
 /** memory.init, memory.copy, memory.fill, table.init, table.copy, table.fill: the length is on top. */
@@ -148,6 +148,8 @@ function pointsOf(r: Reader, code: number, imported: number): { points: Point[];
       usesScratch = true;
       points.push({ kind: LENGTH, at, end: at, value: 0 });
     }
+    // call_indirect, return_call_indirect: a table may hold imports too.
+    if (prefixed === 0x11 || prefixed === 0x13) points.push({ kind: CHARGE, at, end: at, value: HOST_CALL });
   }
   if (pos !== bytes.length) throw new UnsupportedInstruction('code after the end of a function');
   return { points, usesScratch };
