@@ -12,9 +12,10 @@
  *                                                    stdout, stderr, working directory (empty:
  *                                                    rpr's), argv, extra variables
  * launcher -> rpr, on fd 3: ASCII lines.
- *   ready <launcher pid>                             after env
+ *   ready <launcher pid> <adopts 0|1>                after env; 1: it is its runs' subreaper
+ *                                                    (what leaves a run's process tree is its child)
  *   started <pid> | error <ERRNO> | unsupported <why>  one per run request, in order
- *   exit <pid> <code> | signal <pid> <signo>         when a run's process has ended
+ *   exit <pid> <code> | signal <pid> <signo>         when a run's process (or an adopted one) has ended
  *   fatal <why>                                      the launcher is giving up
  */
 
@@ -32,7 +33,7 @@ export interface LaunchRequest {
 }
 
 export type Reply =
-  | { type: 'ready'; pid: number }
+  | { type: 'ready'; pid: number; adopts: boolean }
   | { type: 'started'; pid: number }
   | { type: 'error'; code: string }
   | { type: 'unsupported'; reason: string }
@@ -81,10 +82,13 @@ export function parseReply(line: string): Reply | null {
     return parts.length === n && parts.every((p) => INT.test(p)) ? parts.map(Number) : null;
   };
   switch (word) {
-    case 'ready':
+    case 'ready': {
+      const [pid, adopts] = ints(2) ?? [];
+      return pid && (adopts === 0 || adopts === 1) ? { type: 'ready', pid, adopts: adopts === 1 } : null;
+    }
     case 'started': {
       const [pid] = ints(1) ?? [];
-      return pid ? { type: word, pid } : null;
+      return pid ? { type: 'started', pid } : null;
     }
     case 'exit': {
       const [pid, code] = ints(2) ?? [];

@@ -8,7 +8,8 @@
 # /dev/null, signals 1-31 at their default disposition and none blocked, no other open descriptors
 # (Python opens its own non-inheritable), and the environment rpr sent plus the run's variables. The
 # launcher also uses rpr's PATH to find the program. Runs may overlap: their ends are reaped from a
-# select loop woken by SIGCHLD.
+# select loop woken by SIGCHLD, and so are the orphans the launcher adopts (adopt_orphans), which
+# rpr ignores.
 import errno, os, select, signal, sys
 REPLY = 3
 
@@ -19,11 +20,24 @@ def reply(text):
         data = data[os.write(REPLY, data):]
 
 
+def adopt_orphans():
+    # PR_SET_CHILD_SUBREAPER (Linux >= 3.4): a process that leaves its parent behind (a daemon's
+    # double fork, `setsid cmd &`) becomes the launcher's child instead of init's. rpr then finds
+    # what runs left behind among the launcher's descendants, instead of reading the environment
+    # of every process on the machine (run/tagged.ts).
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+    except Exception:
+        return False
+
+
 def main():
     if sys.version_info < (3, 8) or not hasattr(os, 'posix_spawnp'):
         reply('fatal python 3.8 or later is needed')
         return
     os.set_inheritable(REPLY, False)
+    adopts = adopt_orphans()
     # A run with a working directory of its own: os.posix_spawn has no chdir action, so the
     # launcher (one thread) changes directory around the spawn and returns here. O_PATH needs no
     # read permission on rpr's directory; without it such runs are left to execa.
@@ -117,7 +131,7 @@ def main():
                     os.environb[b'PATH'] = base[b'PATH']
                 else:
                     os.environb.pop(b'PATH', None)
-                reply('ready %d' % os.getpid())
+                reply('ready %d %d' % (os.getpid(), 1 if adopts else 0))
         del fields[:i]
 
 

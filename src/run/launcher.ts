@@ -26,6 +26,11 @@ const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).m
 
 /** Launchers started and not yet ended (one per process in practice). */
 const live = new Set<Launcher>();
+/**
+ * A launcher that started a run has died, or one does not adopt orphans (launcher.py): what runs
+ * left behind may have gone to init, out of every launcher's process tree.
+ */
+let treesIncomplete = false;
 
 /**
  * A long-lived launcher process for one job (see launcher-protocol.ts). It
@@ -45,6 +50,9 @@ export class Launcher {
   private readonly running = new Map<number, PendingRun>();
   private readonly reader = new ReplyReader();
   private dead = false;
+  /** It is its runs' subreaper: what leaves a run's process tree stays in the launcher's. */
+  private adopts = false;
+  private launched = 0;
   /** No new runs (the launcher said it cannot start them here); ends once the last one has. */
   private retiring = false;
 
@@ -118,8 +126,10 @@ export class Launcher {
       this.replies.on('error', () => this.die());
       this.replies.on('data', (chunk: Buffer) => {
         for (const reply of this.reader.push(chunk)) {
-          if (!settled) settle(reply?.type === 'ready' ? true : reply?.type === 'fatal' ? `the launcher cannot run: ${reply.reason}` : 'the launcher did not answer as expected');
-          else if (reply) this.onReply(reply);
+          if (!settled) {
+            if (reply?.type === 'ready') this.adopts = reply.adopts;
+            settle(reply?.type === 'ready' ? true : reply?.type === 'fatal' ? `the launcher cannot run: ${reply.reason}` : 'the launcher did not answer as expected');
+          } else if (reply) this.onReply(reply);
           else this.die(); // not the protocol: nothing it says can be trusted
         }
       });
@@ -166,6 +176,7 @@ export class Launcher {
         if (!run) return this.die();
         run.started(reply.pid);
         this.running.set(reply.pid, run);
+        if (this.launched++ === 0 && !this.adopts) treesIncomplete = true;
         break;
       }
       case 'error':
@@ -233,10 +244,19 @@ export class Launcher {
     return Promise.race([Promise.all(exits).then(() => undefined), bound]).finally(() => clearTimeout(timer));
   }
 
+  /**
+   * The pids of the live launchers, under which is everything any run they started left behind;
+   * null if some of it may be elsewhere (see treesIncomplete).
+   */
+  static adopters(): number[] | null {
+    return treesIncomplete ? null : [...live].filter((launcher) => launcher.launched > 0).map((launcher) => launcher.child.pid!);
+  }
+
   private die(): void {
     if (this.dead) return;
     this.dead = true;
     live.delete(this);
+    if (this.launched > 0) treesIncomplete = true;
     process.off('exit', this.onRprExit);
     // Stopped first, so that it starts nothing new while its children are found and killed. (Once
     // Node has reaped it, its pid may belong to someone else: then its runs are only those known.)

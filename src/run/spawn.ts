@@ -32,6 +32,8 @@ let unwanted = false;
 let late = false;
 let note: ((line: string) => void) | undefined;
 const noted = new Set<string>();
+/** A run was started by execa: what it leaves behind is in no launcher's process tree. */
+let outsideLaunchers = false;
 /** How long the first run waits for the launcher; later runs switch over when it is ready. */
 const LAUNCHER_WAIT_MS = 1000;
 
@@ -61,6 +63,13 @@ export function startLauncher(): Promise<Launcher | string> {
     return (launcher = started);
   }));
 }
+
+/**
+ * Where everything this process's runs started can be found: the pids of the launchers whose
+ * process trees hold it all (they adopt what leaves a run's tree), or null if some of it may be
+ * anywhere (a run started by execa, a launcher that died or adopts nothing).
+ */
+export const adopters = (): number[] | null => (outsideLaunchers ? null : Launcher.adopters());
 
 /** Ends the launcher now (a stop signal before the job's handlers exist): see Launcher.endAll. */
 export const endLaunchers = (): Promise<void> => Launcher.endAll();
@@ -131,6 +140,7 @@ function startWithExeca(request: SpawnRequest): Spawned {
 }
 
 function spawnWithExeca(execa: Execa, request: SpawnRequest): Spawned {
+  outsideLaunchers = true;
   const [file, ...args] = commandLine(request);
   const child = execa(file!, args, {
     env: request.env,

@@ -196,6 +196,19 @@ describe('grandchildren that leave the run (docs/hardening.md, "What rpr cleans 
     });
   }
 
+  it("launcher: a process that leaves its run becomes the launcher's child (its subreaper), and is ended at the end", async () => {
+    const dir = tempDir();
+    const escaped = uniqueSleep();
+    // Run 1 records its parent (the launcher) and leaves a setsid process behind, which reads its
+    // own parent once its first parent (run 1's sh) is gone; run 2 comes after that.
+    const script = `if [ "$RPR_RUN" = 1 ]; then echo $PPID > ${dir}/launcher; setsid sh -c 'sleep 0.4; grep ^PPid: /proc/$$/status > ${dir}/adopted; exec sleep ${escaped.secs}' & fi; true`;
+    const r = await run(['interval', '--every', '1500ms', '-t', '2', '--', 'sh', '-c', script], { watch: [escaped.marker] });
+    expect(r.code).toBe(0);
+    const launcher = readFileSync(path.join(dir, 'launcher'), 'utf8').trim();
+    expect(readFileSync(path.join(dir, 'adopted'), 'utf8').trim()).toBe(`PPid:\t${launcher}`);
+    expect(r.leftAtExit[escaped.marker]).toEqual([]);
+  });
+
   it('at a timeout: the group and the setsid daemon the run started are ended with it, while the job goes on', async () => {
     const inGroup = uniqueSleep();
     const escaped = uniqueSleep();
@@ -326,3 +339,26 @@ for attempt in range(50):
     os.waitpid(pid, 0)
 sys.exit(1)
 `;
+
+const canTrace = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', 'true']).status === 0;
+if (!canTrace) console.warn('SKIP the environment reads at the end of a job: strace is missing or may not trace here');
+
+describe.skipIf(!canTrace)('the end of a job looks for leftovers only where they can be', () => {
+  const environReads = (env: Record<string, string>): number => {
+    const out = path.join(tempDir(), 'trace');
+    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat', '-o', out, process.execPath, RPR, 'count', '-t', '1', '--', 'true'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    return readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((line) => /\/proc\/\d+\/environ/.test(line)).length;
+  };
+
+  it("launcher: only the launcher's descendants (none left here), not every process on the machine", () => {
+    expect(environReads({})).toBe(0);
+  });
+
+  it('execa (RPR_LAUNCHER=0): a run may have left anywhere, so every process is read', () => {
+    // At least this test's own processes: vitest, its worker, strace.
+    expect(environReads({ RPR_LAUNCHER: '0' })).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -68,7 +68,10 @@ describe('launcher requests', () => {
 
 describe('launcher replies', () => {
   it('parse each kind', () => {
-    expect(parseReply('ready 12')).toEqual({ type: 'ready', pid: 12 });
+    expect(parseReply('ready 12 1')).toEqual({ type: 'ready', pid: 12, adopts: true });
+    expect(parseReply('ready 12 0')).toEqual({ type: 'ready', pid: 12, adopts: false });
+    expect(parseReply('ready 12')).toBeNull();
+    expect(parseReply('ready 12 2')).toBeNull();
     expect(parseReply('started 4242')).toEqual({ type: 'started', pid: 4242 });
     expect(parseReply('exit 4242 0')).toEqual({ type: 'exit', pid: 4242, code: 0 });
     expect(parseReply('exit 4242 255')).toEqual({ type: 'exit', pid: 4242, code: 255 });
