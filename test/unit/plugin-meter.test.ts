@@ -274,6 +274,16 @@ describe("a metered call on rpr's own thread is stopped at its limit, whatever i
     expect(performance.now() - t0).toBeLessThan(300 + 1500);
   });
 
+  it("a module that metering would take over V8's limit (50,000 locals) runs unmetered, under node:vm", async () => {
+    const full = wat(`(module (memory (export "memory") 1)
+      (func (export "spin") (local ${'i32 '.repeat(50_000)}) (loop $l (memory.fill (i32.const 0) (i32.const 0) (i32.const 16)) (br $l))))`);
+    expect(prepareMetered(full).metered).toBe(true);
+    await expect(WebAssembly.compile(prepareMetered(full).bytes)).rejects.toThrow();
+    const { instance, metered } = await foregroundInstance(full, { limitMs: 300 });
+    expect(metered).toBe(false);
+    await expect(instance.call('spin', '', 300)).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
   it('a call that ends in time answers, and the instance stays', async () => {
     const { instance } = await foregroundInstance(
       wat(

@@ -45,6 +45,9 @@ async function build(plugin: string, bytes: Uint8Array, sha256: string, maxPages
   try {
     module = await compileWasm(prepared.bytes);
   } catch (error) {
+    // Metering can take a module over one of V8's limits that the original stays under (50,000
+    // locals in a function, a function's size): that one runs unmetered, under node:vm's watchdog.
+    if (prepared.metered) return build(plugin, bytes, sha256, maxPages, false);
     throw new PluginError(plugin, 'load', 'load', `the module does not compile: ${(error as Error).message}`);
   }
   // Instantiation runs no guest code now (prepareWasm moved the start function out), so doing it once
