@@ -1,8 +1,8 @@
 /**
  * The host side of metering (wasm/meter.ts). A metered module calls tick whenever the fuel it was
  * given is spent: tick hands out more until the call's deadline, then throws, and the exception
- * unwinds every wasm frame of the call. Per call this costs two clock reads, where node:vm's
- * watchdog starts and joins a thread.
+ * unwinds every wasm frame of the call. Per call this costs a clock read (and one per tick), where
+ * node:vm's watchdog starts and joins a thread.
  */
 import { METER_MODULE, METER_TICK } from '../wasm/meter.js';
 

@@ -1,7 +1,7 @@
 /**
  * What metering (meter.ts) puts into a function body: a charge at its entry, at every loop head and
- * before every call to an import or through a table, a length charge before every bulk memory or table operation, and
- * every function index (call, return_call, ref.func) renumbered.
+ * before every call to an import or through a table; a length charge before every bulk memory or
+ * table operation; and every function index (call, return_call, ref.func) renumbered.
  */
 import { encodeLeb, Reader, type Writer } from './binary.js';
 import { BULK, IMMEDIATES, MEMARG, NONE, ONE, readInstruction, UnsupportedInstruction } from './instructions.js';

@@ -7,12 +7,13 @@
  *   that can run before the next metering point (the function's or the loop's body), so straight
  *   code, however long, is paid for too;
  * - bulk memory and table operations pay a 64th of their length first (one memory.fill may cover the
- *   whole memory), and a call to an import or through a table pays 2^14 (the host's work is not the module's code);
+ *   whole memory), and a call to an import or through a table pays 2^14 (the host's work is not
+ *   the module's code);
  * - when the fuel is spent, tick is called: the host compares the clock with the call's deadline
  *   and throws past it. A JavaScript exception unwinds every wasm frame: nothing in the module can
- *   catch it, as long as the module has no exception handling. Modules that use exception handling,
- *   or any instruction this walker does not know, are left unmetered (null): the host keeps the
- *   node:vm guard for them.
+ *   catch it, as long as the module has no exception handling.
+ * Left unmetered (null), for the host to keep node:vm's guard: modules with exception handling, an
+ * instruction this walker does not know, or that are not valid (see meterWasm).
  * Adding an imported function moves every defined function's index up by one: calls, ref.func,
  * exports, element segments and the start section are renumbered, and the name section (debug
  * names by index) is dropped.
