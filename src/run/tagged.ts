@@ -63,42 +63,35 @@ async function candidates(): Promise<string[]> {
   }
 }
 
+/** The children of every thread of `pid` (throws if it is gone). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ').filter(Boolean).map(Number));
+}
+
 /**
  * Every descendant of `roots`, from each thread's /proc/PID/task/TID/children (a list the kernel
  * keeps, read without touching the process's memory: it cannot block). Null if a root cannot be
  * read (gone, or a kernel without CONFIG_PROC_CHILDREN).
  */
 function descendants(roots: number[]): string[] | null {
-  const found: string[] = [];
-  const seen = new Set<number>(roots);
-  const children = (pid: number): number[] => {
-    const list: number[] = [];
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (child) list.push(Number(child));
-    }
-    return list;
-  };
-  let level: number[] = [];
+  let queue: number[];
   try {
-    for (const root of roots) level.push(...children(root));
+    queue = roots.flatMap(childrenOf);
   } catch {
     return null;
   }
-  while (level.length > 0) {
-    const next: number[] = [];
-    for (const pid of level) {
-      if (seen.has(pid)) continue;
-      seen.add(pid);
-      found.push(String(pid));
-      try {
-        next.push(...children(pid));
-      } catch {
-        // gone meanwhile: its children, if any, are the launcher's now and are read next time
-      }
+  const seen = new Set<number>(roots);
+  for (let i = 0; i < queue.length; i++) {
+    const pid = queue[i]!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    try {
+      queue.push(...childrenOf(pid));
+    } catch {
+      // gone meanwhile: its children, if any, are the launcher's now and are read next time
     }
-    level = next;
   }
-  return found;
+  return [...seen].filter((pid) => !roots.includes(pid)).map(String);
 }
 
 /**

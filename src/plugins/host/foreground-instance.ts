@@ -39,13 +39,14 @@ export class ForegroundInstance implements Instance {
   static async create(spec: InstanceSpec): Promise<ForegroundInstance> {
     let self: ForegroundInstance | undefined;
     const fuel = spec.metered ? new Fuel() : undefined;
-    const checked = (functions: InstanceSpec['userFunctions']) => Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fuel ? fuel.checked(fn) : fn]));
+    // Copies: the SDK adds to the namespaces it is given.
+    const functions = { 'extism:host/user': { ...spec.userFunctions }, 'extism:host/env': { ...spec.kernelFunctions } };
     const plugin = await createForegroundPlugin(spec.module, {
       useWasi: false,
       allowedHosts: [],
       // Ours, so that the SDK does not touch the global fetch (loading undici costs ~25 ms).
       fetch: noFetch,
-      functions: { 'extism:host/user': checked(spec.userFunctions), 'extism:host/env': checked(spec.kernelFunctions), ...fuel?.imports } as never,
+      functions: (fuel ? fuel.functions(functions) : functions) as never,
       config: spec.config,
       memory: { maxPages: spec.kernelPages, maxHttpResponseBytes: spec.maxHttpResponseBytes, maxVarBytes: 1 << 20 },
       // Never a throw from here: a module with exception handling could catch it and go on. The

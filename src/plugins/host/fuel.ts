@@ -20,11 +20,6 @@ export class Fuel {
   /** The last call was stopped at its deadline. */
   expired = false;
 
-  /** Extism host functions get the call context first; tick takes nothing else. */
-  readonly imports: Record<string, Record<string, () => number>> = {
-    [METER_MODULE]: { [METER_TICK]: () => this.#tick() },
-  };
-
   #tick(): number {
     this.#check();
     return FUEL;
@@ -37,15 +32,19 @@ export class Fuel {
   }
 
   /**
-   * `fn` (a host function) checking the deadline first. The fuel counts the module's own work only:
-   * a loop that asks the host for a 1 MiB block or log line each time spends a few units an
-   * iteration and milliseconds in the host.
+   * The host functions of a metered instance, by namespace: each checks the deadline first (the
+   * fuel counts the module's own work only: a loop that asks the host for a 1 MiB block or log line
+   * each time spends a few units an iteration and milliseconds in the host), and tick. Extism calls
+   * them with the call context first; tick takes nothing else.
    */
-  checked<F extends (...args: never[]) => unknown>(fn: F): F {
-    return ((...args: never[]) => {
-      this.#check();
-      return fn(...args);
-    }) as F;
+  functions<F extends (...args: never[]) => unknown>(namespaces: Record<string, Record<string, F>>): Record<string, Record<string, F | (() => number)>> {
+    const checked = (fn: F) =>
+      ((...args: never[]) => {
+        this.#check();
+        return fn(...args);
+      }) as F;
+    const wrapped = Object.entries(namespaces).map(([namespace, fns]) => [namespace, Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, checked(fn)]))]);
+    return { ...Object.fromEntries(wrapped), [METER_MODULE]: { [METER_TICK]: () => this.#tick() } };
   }
 
   /** Runs `section` (a synchronous wasm call) with `limitMs` to run in. */

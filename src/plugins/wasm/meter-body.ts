@@ -15,7 +15,10 @@ export interface Meter {
   sequences: Sequences;
 }
 
-export const renumbered = (m: Meter, index: number): number => (index >= m.imported ? index + 1 : index);
+/** Where function `index` of a module with `imported` imported functions is once it is metered. */
+export const meteredIndex = (index: number, imported: number): number => (index >= imported ? index + 1 : index);
+
+export const renumbered = (m: Meter, index: number): number => meteredIndex(index, m.imported);
 
 /**
  * The instructions the rewrite puts in, encoded once per module (writing them byte by byte, ~30

@@ -18,18 +18,22 @@
  * exports, element segments and the start section are renumbered, and the name section (debug
  * names by index) is dropped.
  */
-import { Reader, readSections, SECTION, WasmFormatError, withSection, Writer, writeSections, type Section } from './binary.js';
+import { encodeLeb, encodeName, Reader, readSections, SECTION, WasmFormatError, withSection, Writer, writeSections, type Section } from './binary.js';
 import { UnsupportedInstruction } from './instructions.js';
 import { inspectSections, readTypes } from './inspect.js';
 import { constExpr, type Meter, meterBody, renumbered, sequences } from './meter-body.js';
+
+export { meteredIndex } from './meter-body.js';
 import { validWasm } from './runtime.js';
 
 export const METER_MODULE = 'rpr:meter';
 export const METER_TICK = 'tick';
+/** The fuel: (global (mut i32) (i32.const 0)), after the module's own globals. */
+const FUEL_GLOBAL = Uint8Array.of(0x7f, 0x01, 0x41, 0x00, 0x0b);
 
 /** A vector section, each entry passed through `entry`, with `extra` entries appended. */
-function vector(body: Uint8Array | undefined, entry: (r: Reader, w: Writer, index: number) => void, extra: Uint8Array[] = []): Uint8Array {
-  const r = new Reader(body ?? Uint8Array.of(0));
+function vector(body: Uint8Array, entry: (r: Reader, w: Writer, index: number) => void, extra: Uint8Array[] = []): Uint8Array {
+  const r = new Reader(body);
   const count = r.leb();
   const w = new Writer();
   w.leb(count + extra.length);
@@ -77,12 +81,11 @@ function rewrite(m: Meter, s: Section, types: ReturnType<typeof readTypes>, func
     case SECTION.custom:
       return new Reader(s.body).name() === 'name' ? [] : [s];
     case SECTION.global: {
-      const fuel = Uint8Array.of(0x7f, 0x01, 0x41, 0x00, 0x0b); // (mut i32) (i32.const 0)
       const global = (r: Reader, w: Writer): void => {
         copy(r, w, () => r.take(2)); // value type, mutability
         constExpr(m, r, w);
       };
-      return rebuilt(vector(s.body, global, [fuel]));
+      return rebuilt(vector(s.body, global, [FUEL_GLOBAL]));
     }
     case SECTION.export:
       return rebuilt(
@@ -125,9 +128,6 @@ function typeIndices(body: Uint8Array | undefined): number[] {
   return Array.from({ length: r.leb() }, () => r.leb());
 }
 
-/** Where function `index` of a module with `imported` imported functions is once it is metered. */
-export const meteredIndex = (index: number, imported: number): number => (index >= imported ? index + 1 : index);
-
 /**
  * The module metered (see above), or null if it uses what the walker does not know, or imports
  * anything but functions (prepare.ts refuses those), or is not valid. An invalid module could name
@@ -139,39 +139,25 @@ export function meterWasm(original: Uint8Array): Uint8Array | null {
   try {
     const sections = readSections(original);
     const { imports } = inspectSections(sections);
-    if (imports.some((imp) => imp.kind !== 'function')) return null;
-    const metered = meterModule(sections, imports.length);
-    return metered && writeSections(metered);
+    return imports.some((imp) => imp.kind !== 'function') ? null : writeSections(meterModule(sections, imports.length));
   } catch (error) {
-    if (error instanceof WasmFormatError) return null;
+    // What the walker does not know; or what this parser refuses and V8 took: left as it is.
+    if (error instanceof UnsupportedInstruction || error instanceof WasmFormatError) return null;
     throw error;
   }
 }
 
-function meterModule(sections: Section[], imported: number): Section[] | null {
+function meterModule(sections: Section[], imported: number): Section[] {
   const body = (id: number) => sections.find((s) => s.id === id)?.body;
-  try {
-    const types = readTypes(body(SECTION.type) ?? Uint8Array.of(0));
-    const globals = body(SECTION.global) ? new Reader(body(SECTION.global)!).leb() : 0;
-    const at = { imported, tick: imported, fuel: globals };
-    const m: Meter = { ...at, sequences: sequences(at) };
-    const funcTypes = typeIndices(body(SECTION.function));
-    let out = sections.flatMap((s) => rewrite(m, s, types, funcTypes));
-    const tick = new Writer();
-    for (const name of [METER_MODULE, METER_TICK]) {
-      const bytes = new TextEncoder().encode(name);
-      tick.leb(bytes.length);
-      tick.bytes(bytes);
-    }
-    tick.u8(0x00);
-    tick.leb(types.length);
-    out = withSection(out, { id: SECTION.type, body: append(body(SECTION.type), Uint8Array.of(0x60, 0x00, 0x01, 0x7f)) });
-    out = withSection(out, { id: SECTION.import, body: append(body(SECTION.import), tick.result) });
-    if (!body(SECTION.global)) out = withSection(out, { id: SECTION.global, body: Uint8Array.of(0x01, 0x7f, 0x01, 0x41, 0x00, 0x0b) });
-    return out;
-  } catch (error) {
-    // Malformed code is left for the compiler to report in its own words.
-    if (error instanceof UnsupportedInstruction || error instanceof WasmFormatError) return null;
-    throw error;
-  }
+  const types = readTypes(body(SECTION.type) ?? Uint8Array.of(0));
+  const globals = body(SECTION.global) ? new Reader(body(SECTION.global)!).leb() : 0;
+  const at = { imported, tick: imported, fuel: globals };
+  const m: Meter = { ...at, sequences: sequences(at) };
+  const funcTypes = typeIndices(body(SECTION.function));
+  let out = sections.flatMap((s) => rewrite(m, s, types, funcTypes));
+  const tick = Uint8Array.from([...encodeName(METER_MODULE), ...encodeName(METER_TICK), 0x00, ...encodeLeb(types.length)]);
+  out = withSection(out, { id: SECTION.type, body: append(body(SECTION.type), Uint8Array.of(0x60, 0x00, 0x01, 0x7f)) });
+  out = withSection(out, { id: SECTION.import, body: append(body(SECTION.import), tick) });
+  if (!body(SECTION.global)) out = withSection(out, { id: SECTION.global, body: append(undefined, FUEL_GLOBAL) });
+  return out;
 }
