@@ -1,4 +1,5 @@
 import { access, constants, stat } from 'node:fs/promises';
+import { monotonicMs } from '../clock/clock.js';
 import { OutputCapture, type CaptureNeeds, type CaptureResult } from './capture.js';
 import { createPrefixer, expandPrefix } from './prefix.js';
 import { groupIsLive, leaderExited, trackGroup } from './process-group.js';
@@ -85,7 +86,7 @@ export function streamMode(io: Pick<RunPlan, 'sinks' | 'passthrough' | 'prefix'>
 }
 
 export function executeRun(plan: RunPlan): ActiveRun {
-  const started = performance.now();
+  const started = monotonicMs();
   const capture = plan.capture ? new OutputCapture(plan.capture) : null;
   const mode = (stream: 'stdout' | 'stderr'): StdioMode => streamMode(plan, capture !== null, stream);
   // RPR_JOB_ID lets the job's end (and this run's timeout) find what left the run's group.
@@ -123,7 +124,7 @@ export function executeRun(plan: RunPlan): ActiveRun {
 
   const done = (async (): Promise<RunOutcome> => {
     await child.exited;
-    const durationMs = performance.now() - started;
+    const durationMs = monotonicMs() - started;
     if (child.pid !== undefined) leaderExited(child.pid);
     timeoutTimer?.clear();
     let linger: NodeJS.Timeout | undefined;

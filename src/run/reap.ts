@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock/clock.js';
 import { liveGroups, signalGroup } from './process-group.js';
 import { endTagged } from './tagged.js';
 
@@ -15,8 +16,8 @@ async function reapGroups(graceMs: number): Promise<void> {
   const groups = liveGroups();
   if (groups.length === 0) return;
   groups.forEach((pgid) => signalGroup(pgid, 'SIGTERM'));
-  const deadline = performance.now() + graceMs;
-  while (liveGroups().length > 0 && performance.now() < deadline) {
+  const deadline = monotonicMs() + graceMs;
+  while (liveGroups().length > 0 && monotonicMs() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   liveGroups().forEach((pgid) => signalGroup(pgid, 'SIGKILL'));

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { monotonicMs } from '../clock/clock.js';
 import { adopters } from './spawn.js';
 
 /**
@@ -139,12 +140,12 @@ async function signalTagged(run: number | undefined, signalOf: (pid: number) => 
  */
 export async function endTagged(graceMs: number, run?: number): Promise<number> {
   const seen = new Set<number>();
-  const deadline = performance.now() + graceMs;
+  const deadline = monotonicMs() + graceMs;
   for (;;) {
-    const late = performance.now() >= deadline;
+    const late = monotonicMs() >= deadline;
     const found = await signalTagged(run, (pid) => (late ? 'SIGKILL' : seen.has(pid) ? null : 'SIGTERM'));
     found.forEach((pid) => seen.add(pid));
-    if (found.length === 0 || performance.now() > deadline + 2000) break;
+    if (found.length === 0 || monotonicMs() > deadline + 2000) break;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   return seen.size;

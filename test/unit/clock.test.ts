@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSystemClock, MAX_TIMER_MS, readBoth, waitForFirst, type Clock } from '../../src/clock/clock.js';
+import { createSystemClock, MAX_TIMER_MS, monotonicMs, readBoth, waitForFirst, type Clock } from '../../src/clock/clock.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('system clock timeline', () => {
@@ -64,6 +64,23 @@ describe('system clock timeline', () => {
     wall += 900;
     mono += 100;
     expect(clock.now()).toBe(200);
+  });
+});
+
+describe('monotonicMs', () => {
+  it('advances as performance.now() does, in milliseconds', async () => {
+    const [mono0, perf0] = [monotonicMs(), performance.now()];
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const [mono1, perf1] = [monotonicMs(), performance.now()];
+    expect(mono1 - mono0).toBeGreaterThanOrEqual(100);
+    // Two readings a few microseconds apart, on a loaded machine perhaps a few milliseconds.
+    expect(Math.abs(mono1 - mono0 - (perf1 - perf0))).toBeLessThan(5);
+  });
+
+  it('never goes back, and reads below a millisecond', () => {
+    const readings = Array.from({ length: 1000 }, () => monotonicMs());
+    for (let i = 1; i < readings.length; i++) expect(readings[i]).toBeGreaterThanOrEqual(readings[i - 1]!);
+    expect(readings.some((r) => !Number.isInteger(r))).toBe(true);
   });
 });
 
