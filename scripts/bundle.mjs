@@ -1,16 +1,24 @@
 #!/usr/bin/env node
-// Bundles the CLI that `rpr` runs (dist/cli/bin.js, after tsc) into a few files, so that a start
-// reads six files instead of some sixty: Node 20's ESM loader spends about 1 ms per module
-// resolving, reading and linking it on a 2-core machine, most of rpr's start-up (docs/BENCHMARKS.md).
+// Bundles the CLI that `rpr` runs (dist/cli/bin.js, after tsc) into a few CommonJS files, so that a
+// start reads six files instead of some sixty, through require():
+// - Node 20's ES module loader spends about 1 ms per module resolving, reading and linking it on a
+//   2-core machine, and some 8 ms more to load itself (`node print.mjs` against `node -e 0`,
+//   docs/BENCHMARKS.md). CommonJS chunks skip both: measured against the same chunks as ES modules,
+//   --version 0.91x, a 1-run job 0.90x, `fibonacci --help` 0.93x (farm-bench, 30 pairs).
+// - dist/cli/package.json says `"type": "commonjs"`, so the files keep their names (bin.js is what
+//   package.json's bin, the tests and the plugin kit run). tsc's own files there, ES modules, move
+//   to dist/cli-modules/ (the same depth: their relative imports still resolve), where tests that
+//   call main() in-process load them; rpr never does.
+// - The packages that are ES modules (@extism/extism) stay imported with import().
 // Two steps, each doing what it is made for:
 // - esbuild bundles tsc's output and node_modules (commander's CommonJS included) into ESM chunks,
 //   one per set of dynamic imports that reach a module: some seventy, 26 of them loaded by a job;
-// - rollup puts those chunks back together by what an invocation loads (GROUPS below): bin.js
-//   and one chunk for --version, one more for --help and usage errors, two more (and a small one
-//   they share) for a job. What the other subcommands and the optional parts (plugins, cron,
-//   Redis, metrics, up) load stays in chunks of their own, loaded only when they are used.
+// - rollup puts those chunks back together by what an invocation loads (GROUPS below) and writes
+//   them as CommonJS: bin.js and one chunk for --version, one more for --help and usage errors, two
+//   more (and a small one they share) for a job. What the other subcommands and the optional parts
+//   (plugins, cron, Redis, metrics, up) load stays in chunks of their own, loaded only when used.
 // The rest of dist/ (tsc's one file per module) stays: dist/plugins/index.js is the plugin API.
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -37,13 +45,6 @@ const ownLocation = {
     });
   },
 };
-
-/**
- * commander and execa's helpers are CommonJS: their require() of Node's modules goes through
- * esbuild's __require, which needs a real require in the chunk that defines it. Only there: a
- * createRequire costs a few tenths of a millisecond per chunk loaded.
- */
-const REQUIRE = "import { createRequire as __rprCreateRequire } from 'node:module'; const require = __rprCreateRequire(import.meta.url);\n";
 
 // The input is tsc's output: bundling a bundle again would work, but nothing would say it is stale.
 if ((await readFile(path.join(OUT, 'bin.js'), 'utf8')).includes('./chunk-')) {
@@ -188,6 +189,8 @@ function fromEsbuild(files) {
       const map = byPath.get(`${id}.map`);
       return { code: byPath.get(id).replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), map: map ? JSON.parse(map) : null };
     },
+    // A chunk's own location, as esbuild's output asks for it (ownLocation above).
+    resolveImportMeta: (property) => (property === 'url' ? "require('node:url').pathToFileURL(__filename).href" : null),
   };
 }
 
@@ -205,7 +208,7 @@ const rolled = await rollup({
 });
 const { output } = await rolled.generate({
   dir: OUT,
-  format: 'es',
+  format: 'cjs',
   chunkFileNames: 'chunk-[hash].js',
   // bin.js is the entry: its own code stays in it.
   manualChunks: (id) => (id === path.join(OUT, 'bin.js') ? undefined : (group.get(id) ?? path.basename(id, '.js'))),
@@ -214,17 +217,17 @@ const { output } = await rolled.generate({
 await rolled.close();
 
 // Written only once the build has read every input (bin.js is both an input and the output).
-const old = (await readdir(OUT)).filter((f) => /^chunk-.*\.js(\.map)?$/.test(f));
-await Promise.all(old.map((f) => rm(path.join(OUT, f))));
+const written = new Set(output.flatMap((chunk) => (chunk.type === 'chunk' ? [chunk.fileName, `${chunk.fileName}.map`] : [])));
+const MODULES = path.join(DIST, 'cli-modules');
+await rm(MODULES, { recursive: true, force: true });
+await mkdir(MODULES);
+// Not tsc's bin.js: the bundle's takes its place (importing it would run rpr).
+const tscFiles = (await readdir(OUT)).filter((f) => /\.js(\.map)?$/.test(f) && !written.has(f));
+await Promise.all(tscFiles.map((f) => rename(path.join(OUT, f), path.join(MODULES, f))));
+await writeFile(path.join(OUT, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
 await Promise.all(
-  output.map((chunk) => {
-    // Each chunk's map is written with it, below (rollup also gives it as an asset).
-    if (chunk.type === 'asset') return chunk.fileName.endsWith('.map') ? undefined : writeFile(path.join(OUT, chunk.fileName), chunk.source);
-    const map = chunk.map;
-    if (!chunk.code.includes('typeof require')) return Promise.all([writeFile(path.join(OUT, chunk.fileName), chunk.code), writeFile(path.join(OUT, `${chunk.fileName}.map`), map.toString())]);
-    // After the shebang, if any; the line added shifts every mapping below it down one line.
-    const shebang = /^#!.*\n/.exec(chunk.code)?.[0] ?? '';
-    const shifted = { ...map, mappings: shebang ? map.mappings.replace(';', ';;') : `;${map.mappings}` };
-    return Promise.all([writeFile(path.join(OUT, chunk.fileName), shebang + REQUIRE + chunk.code.slice(shebang.length)), writeFile(path.join(OUT, `${chunk.fileName}.map`), JSON.stringify(shifted))]);
-  }),
+  output.flatMap((chunk) =>
+    // Each chunk's map is written with it (rollup also gives it as an asset).
+    chunk.type === 'chunk' ? [writeFile(path.join(OUT, chunk.fileName), chunk.code), writeFile(path.join(OUT, `${chunk.fileName}.map`), chunk.map.toString())] : [],
+  ),
 );

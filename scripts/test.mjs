@@ -125,7 +125,15 @@ const workers = read(path.join(OUT, 'workers', 'coverage-final.json'));
 
 /** A module of types only compiles to `export {};`: nothing in it can run, so nothing is counted. */
 const typesOnly = (rel) => {
-  const js = path.join(ROOT, 'dist', rel.replace(/^src\//, '').replace(/\.ts$/, '.js'));
+  // tsc's output of src/cli/ is in dist/cli-modules/ (scripts/bundle.mjs).
+  const js = path.join(
+    ROOT,
+    'dist',
+    rel
+      .replace(/^src\/cli\//, 'cli-modules/')
+      .replace(/^src\//, '')
+      .replace(/\.ts$/, '.js'),
+  );
   return (
     existsSync(js) &&
     readFileSync(js, 'utf8')

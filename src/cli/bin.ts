@@ -38,13 +38,14 @@ function looksLikeJob(argv: readonly string[]): boolean {
   return word === 'run' || (command !== null && command.length > 0);
 }
 
-const args = process.argv.slice(2);
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-  // The one answer that needs no command-line parser: loading commander and the CLI would more
-  // than double the time of printing a line known already.
-  process.stdout.write(`rpr ${VERSION}\n`);
-  code = 0;
-} else {
+/** The invocation's exit status. Not top-level await: the bundle rpr runs is CommonJS (scripts/bundle.mjs). */
+async function run(args: string[]): Promise<number> {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    // The one answer that needs no command-line parser: loading commander and the CLI would more
+    // than double the time of printing a line known already.
+    process.stdout.write(`rpr ${VERSION}\n`);
+    return 0;
+  }
   if (looksLikeJob(args)) {
     // Not imported above: --version loads neither.
     const [{ startLauncher, endLaunchers }, { holdStopSignals }] = await Promise.all([import('../run/spawn.js'), import('../app/signals.js')]);
@@ -52,7 +53,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
     holdStopSignals(endLaunchers);
   }
   const { main } = await import('./program.js');
-  code = await main(args);
+  return main(args);
 }
-// exitCode, not exit(): lets stdout drain when it is a slow pipe.
-settle();
+
+void run(process.argv.slice(2)).then((exit) => {
+  code = exit;
+  // exitCode, not exit(): lets stdout drain when it is a slow pipe.
+  settle();
+});

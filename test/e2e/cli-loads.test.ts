@@ -13,8 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RPR, cleanup, tempDir } from './core-helpers.js';
 
 const run = promisify(execFile);
-const HOOKS = pathToFileURL(fileURLToPath(new URL('../helpers/record-loads.mjs', import.meta.url))).href;
-const REGISTER = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(HOOKS)})`;
+const REGISTER = pathToFileURL(fileURLToPath(new URL('../helpers/record-loads-register.mjs', import.meta.url))).href;
 const CLI_DIR = pathToFileURL(join(RPR, '..')).href;
 
 interface Loads {
@@ -34,9 +33,7 @@ async function loads(args: string[], env: Record<string, string> = {}): Promise<
     env: { ...process.env, RPR_CONFIG: undefined, XDG_CONFIG_HOME: '/nonexistent', RPR_LOADS_FILE: file, ...env },
     timeout: 20_000,
   });
-  const urls = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((url) => url.startsWith('file:'));
+  const urls = [...new Set(readFileSync(file, 'utf8').split('\n'))].filter((url) => url.startsWith('file:'));
   const cli = urls.filter((url) => url.startsWith(`${CLI_DIR}/`)).map((url) => url.slice(CLI_DIR.length + 1));
   const packages = new Set<string>();
   for (const url of urls) {

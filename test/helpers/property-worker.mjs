@@ -137,7 +137,7 @@ const OPS = {
   },
   /** The whole command line, in this thread: exit status and what it printed. */
   async main(argv) {
-    const { main } = await dist('cli/program.js');
+    const { main } = await dist('cli-modules/program.js');
     const { value, stdout, stderr } = await captured(() => main(argv));
     return { code: value, stdout, stderr };
   },
