@@ -1,23 +1,27 @@
 // Start-up (issue 14): whole processes, each next to its baseline in the same rounds (A B A B ...),
 // ratios and differences taken round by round.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { interleaved, log, median, ms, NODE, pairedDifference, pairedRatio, REPEAT, ROOT, row, RPR } from './common.mjs';
+import { ENV, interleaved, log, median, ms, NODE, pairedDifference, pairedRatio, REPEAT, ROOT, row, RPR } from './common.mjs';
 
 export function startup(tmp) {
   log('start-up');
   const rpr = (...args) => [NODE, [RPR, ...args]];
-  // Floors: an ES module that prints a line (what --version cannot go below), a commander program
-  // with one subcommand of 60 options parsing a line (what any commander CLI pays before its own
-  // work), and Node starting one process and waiting for it (what any 1-run job started from Node pays).
-  const printer = path.join(tmp, 'print.mjs');
+  // Floors, each a CommonJS file as rpr's bundle is (Node's ES module loader would add some 8 ms):
+  // a file that prints a line (what --version cannot go below), a commander program with one
+  // subcommand of 60 options parsing a line (what any commander CLI pays before its own work), the
+  // same printing fibonacci's help (what any commander CLI pays to print it), and Node starting one
+  // process and waiting for it (what any 1-run job started from Node pays).
+  const printer = path.join(tmp, 'print.cjs');
   writeFileSync(printer, "process.stdout.write('rpr 0.0.0\\n');\n");
-  const commander = path.join(tmp, 'commander.mjs');
+  const commanderPath = JSON.stringify(createRequire(import.meta.url).resolve('commander'));
+  const commander = path.join(tmp, 'commander.cjs');
   writeFileSync(
     commander,
     [
-      "import { createRequire } from 'node:module';",
-      `const { Command, Option } = createRequire(${JSON.stringify(path.join(ROOT, 'package.json'))})('commander');`,
+      `const { Command, Option } = require(${commanderPath});`,
       "const program = new Command('x').exitOverride();",
       "const count = program.command('count').action(() => undefined);",
       'for (let i = 0; i < 60; i++) count.addOption(new Option(`--option-${i} <value>`, `option ${i}`).argParser((v) => v));',
@@ -25,21 +29,26 @@ export function startup(tmp) {
       '',
     ].join('\n'),
   );
+  const helpFloor = path.join(tmp, 'help.cjs');
+  const help = helpAsCommander(spawnSync(NODE, [RPR, 'fibonacci', '--help'], { env: ENV, encoding: 'utf8' }).stdout, commanderPath);
+  writeFileSync(helpFloor, help.script);
   // The plugin floor: what any host pays to run fibonacci under Extism with the hash check rpr
   // makes, and nothing of rpr (the SDK loading while the wasm is read, hashed and compiled, as in rpr).
-  const extism = path.join(tmp, 'extism.mjs');
+  const extism = path.join(tmp, 'extism.cjs');
   const sdk = import.meta.resolve('@extism/extism');
   writeFileSync(
     extism,
     [
-      "import { createHash } from 'node:crypto';",
-      "import { readFileSync } from 'node:fs';",
+      "const { createHash } = require('node:crypto');",
+      "const { readFileSync } = require('node:fs');",
       `const sdk = import(${JSON.stringify(sdk)});`,
       `const bytes = readFileSync(${JSON.stringify(path.join(ROOT, 'plugins-dist/fibonacci/plugin.wasm'))});`,
       "createHash('sha256').update(bytes).digest('hex');",
-      'const module = await WebAssembly.compile(bytes);',
-      'const plugin = await (await sdk).createPlugin(module, { useWasi: false, runInWorker: false });',
-      "await plugin.call('describe', '');",
+      'void (async () => {',
+      '  const module = await WebAssembly.compile(bytes);',
+      '  const plugin = await (await sdk).createPlugin(module, { useWasi: false, runInWorker: false });',
+      "  await plugin.call('describe', '');",
+      '})();',
       '',
     ].join('\n'),
   );
@@ -48,8 +57,9 @@ export function startup(tmp) {
       node: [NODE, ['-e', '0']],
       printer: [NODE, [printer]],
       commander: [NODE, [commander]],
+      helpFloor: [NODE, [helpFloor]],
       spawner: [NODE, ['-e', "require('node:child_process').spawnSync('true')"]],
-      extism: [NODE, ['--no-warnings', extism]],
+      extism: [NODE, [extism]],
       version: rpr('--version'),
       coreJob: rpr('count', '--times', '1', '--', 'true'),
       coreHelp: rpr('count', '--help'),
@@ -62,7 +72,7 @@ export function startup(tmp) {
   const times = (x) => `${x.toFixed(2)}x`;
   const plus = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} ms`;
 
-  row('Start-up', 'floor: an ES module that prints one line (`node print.mjs`)', ms(m.printer, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.printer, t.node)) });
+  row('Start-up', 'floor: a file that prints one line (`node print.cjs`)', ms(m.printer, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.printer, t.node)) });
   row('Start-up', 'floor: a commander program parsing one subcommand of 60 options', ms(m.commander, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, { ratio: times(pairedRatio(t.commander, t.node)) });
   row('Start-up', 'floor: Node starting one process and waiting for it (`node -e "spawnSync(\'true\')"`)', ms(m.spawner, 1), `${ms(m.node, 1)} (\`node -e 0\`)`, {
     ratio: times(pairedRatio(t.spawner, t.node)),
@@ -82,6 +92,15 @@ export function startup(tmp) {
     met: helpVsVersion <= 10,
     note: '`rpr --version` answers without loading the CLI, so this difference is mostly the CLI itself: see the next row',
   });
+  row(
+    'Start-up',
+    `floor: a commander program printing the same help (its ${help.options} options, descriptions and headings; nothing of rpr)`,
+    ms(m.helpFloor, 1),
+    `${ms(m.printer, 1)} (\`node print.cjs\`)`,
+    {
+      ratio: plus(pairedDifference(t.helpFloor, t.printer)),
+    },
+  );
   const helpVsHelp = pairedDifference(t.pluginHelp, t.coreHelp);
   row('Start-up', '`rpr fibonacci --help`, against the same CLI without plugins', ms(m.pluginHelp, 1), `${ms(m.coreHelp, 1)} (\`rpr count --help\`)`, {
     ratio: plus(helpVsHelp),
@@ -109,4 +128,32 @@ export function startup(tmp) {
       met: pluginJob <= 25,
     },
   );
+}
+
+/**
+ * `rpr fibonacci --help`'s options (flags, description, heading) as a bare commander program that
+ * prints the same help: what printing it costs any commander CLI.
+ */
+function helpAsCommander(text, commanderPath) {
+  const options = [];
+  let heading = 'Options';
+  let last;
+  for (const line of text.split('\n')) {
+    if (/^\S.*:$/.test(line)) heading = line.slice(0, -1);
+    const option = /^ {2}(-\S.*?)(?: {2,}(.*))?$/.exec(line);
+    if (option && !/^-h, --help/.test(option[1])) options.push((last = [option[1].trim(), option[2] ?? '', heading]));
+    else if (last && /^ {10,}\S/.test(line)) last[1] += ` ${line.trim()}`;
+    else last = undefined;
+  }
+  if (options.length < 10) throw new Error(`rpr fibonacci --help: found ${options.length} options`);
+  const script = [
+    `const { Command, Option } = require(${commanderPath});`,
+    "const program = new Command('rpr').exitOverride();",
+    "const sub = program.command('fibonacci').alias('fib').argument('[command...]').action(() => undefined);",
+    `sub.description(${JSON.stringify((text.split('\n\n')[1] ?? '').replace(/\n/g, ' '))});`,
+    `for (const [flags, description, heading] of ${JSON.stringify(options)}) sub.addOption(new Option(flags, description).helpGroup(heading));`,
+    "try { program.parse(['fibonacci', '--help'], { from: 'user' }); } catch {}",
+    '',
+  ].join('\n');
+  return { script, options: options.length };
 }
