@@ -2,14 +2,15 @@
 // Bundles the CLI that `rpr` runs (dist/cli/bin.js, after tsc) into a few CommonJS files, so that a
 // start reads six files instead of some sixty, through require():
 // - Node 20's ES module loader spends about 1 ms per module resolving, reading and linking it on a
-//   2-core machine, and some 8 ms more to load itself (`node print.mjs` against `node -e 0`,
-//   docs/BENCHMARKS.md). CommonJS chunks skip both: measured against the same chunks as ES modules,
+//   2-core machine, and some 8 ms more to load itself (a file that prints a line: 1.10x of `node -e 0`
+//   as an ES module, 1.02-1.04x as CommonJS). CommonJS chunks skip both: measured against the same chunks as ES modules,
 //   --version 0.91x, a 1-run job 0.90x, `fibonacci --help` 0.93x (farm-bench, 30 pairs).
 // - dist/cli/package.json says `"type": "commonjs"`, so the files keep their names (bin.js is what
 //   package.json's bin, the tests and the plugin kit run). tsc's own files there, ES modules, move
 //   to dist/cli-modules/ (the same depth: their relative imports still resolve), where tests that
 //   call main() in-process load them; rpr never does.
-// - The packages that are ES modules (@extism/extism) stay imported with import().
+// - The packages left out of the bundle are required too: @extism/extism's exports give CommonJS
+//   to require() (the plugin API in dist/plugins/ and the unit tests load its ES module build).
 // Two steps, each doing what it is made for:
 // - esbuild bundles tsc's output and node_modules (commander's CommonJS included) into ESM chunks,
 //   one per set of dynamic imports that reach a module: some seventy, 26 of them loaded by a job;
@@ -213,6 +214,9 @@ const { output } = await rolled.generate({
   // bin.js is the entry: its own code stays in it.
   manualChunks: (id) => (id === path.join(OUT, 'bin.js') ? undefined : (group.get(id) ?? path.basename(id, '.js'))),
   sourcemap: true,
+  // import() of a package becomes require(): @extism/extism ships CommonJS too ("require" in its
+  // exports), and an import() would start Node's ES module loader for it alone.
+  dynamicImportInCjs: false,
 });
 await rolled.close();
 
