@@ -102,10 +102,10 @@ export function startup(tmp) {
     },
   );
   const helpVsHelp = pairedDifference(t.pluginHelp, t.coreHelp);
+  // The plugin system's share of the row above (finding the plugin, its subcommand from the
+  // manifest, discovery's chunk): a figure to follow, not one of issue 14's targets.
   row('Start-up', '`rpr fibonacci --help`, against the same CLI without plugins', ms(m.pluginHelp, 1), `${ms(m.coreHelp, 1)} (\`rpr count --help\`)`, {
     ratio: plus(helpVsHelp),
-    target: 'plugin system <= +10 ms',
-    met: helpVsHelp <= 10,
   });
   row(
     'Start-up',
