@@ -34,7 +34,7 @@ export function machine() {
 }
 
 const METHOD = [
-  '- Start-up: wall time of whole processes, each variant run in turn with the others (A B C ... A B C ...), at least 15 rounds; a ratio or difference is the median of the round-by-round ones, so that both sides of it saw the same machine.',
+  '- Start-up: wall time of whole processes, each variant run in turn with the others (A B C ... A B C ...), at least 25 rounds; a ratio or difference is the median of the round-by-round ones, so that both sides of it saw the same machine.',
   '- Per-run cost: (wall time of the larger job - wall time of the smaller) / the difference in runs, for rpr and for a `sh` loop starting `/bin/true`, in turn; "grown" rpr holds a 140 MB buffer (`node --import`), its RSS sampled from /proc while it runs.',
   "- Start-time error: each run prints `date +%s%N`. Run 1 is left out (its start is start-up). Against the ideal grid anchored on the earliest run, the error of a run is how late it started; p50 and p99 are over the runs; drift is the last run's offset minus the second run's, signed. The `sleep` loop (`date; sleep INTERVAL` in `sh`) is what a fixed-rate scheduler replaces: its error grows with every run.",
   '- Plugin load and decisions: in one process through the plugin API (dist/plugins/index.js: `loadPlugin`, `schedulerNext`); cold means the compiled-module cache was cleared first.',

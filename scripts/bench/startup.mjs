@@ -66,7 +66,7 @@ export function startup(tmp) {
       pluginHelp: rpr('fibonacci', '--help'),
       pluginJob: rpr('fibonacci', '--times', '1', '--', 'true'),
     },
-    Math.max(15, REPEAT * 5),
+    Math.max(25, REPEAT * 8),
   );
   const m = Object.fromEntries(Object.entries(t).map(([k, xs]) => [k, median(xs)]));
   const times = (x) => `${x.toFixed(2)}x`;
