@@ -106,9 +106,10 @@ const PLUGIN_USERS = [
 const GROUPS = [
   // What bin.js imports itself: --version loads this and bin.js only.
   { name: 'base', everyone: true, roots: ['dist/cli/bin.js'] },
-  // What a job needs to start its launcher (python3, some 30 ms to start) and to hold stop signals:
+  // What a job needs to start its launcher (python3, some 30 ms to start), to hold stop signals and
+  // to set V8's flags before the rest loads:
   // bin.js loads it first, and the rest of the CLI loads while the launcher starts.
-  { name: 'launch', everyone: true, roots: ['dist/run/spawn.js', 'dist/app/signals.js'] },
+  { name: 'launch', everyone: true, roots: ['dist/run/spawn.js', 'dist/app/signals.js', 'dist/app/steady-gc.js'] },
   // Parsing a command line: commander, the option catalog, help and usage errors, the config lookup.
   { name: 'cli', everyone: true, roots: ['dist/cli/program.js', 'dist/cli/config-file.js'] },
   // Running a job: the loop, its schedule, its runs, its report.

@@ -48,9 +48,10 @@ async function run(args: string[]): Promise<number> {
   }
   if (looksLikeJob(args)) {
     // Not imported above: --version loads neither.
-    const [{ startLauncher, endLaunchers }, { holdStopSignals }] = await Promise.all([import('../run/spawn.js'), import('../app/signals.js')]);
+    const [{ startLauncher, endLaunchers }, { holdStopSignals }, { keepSmallHeapSteady }] = await Promise.all([import('../run/spawn.js'), import('../app/signals.js'), import('../app/steady-gc.js')]);
     void startLauncher();
     holdStopSignals(endLaunchers);
+    keepSmallHeapSteady();
   }
   const { main } = await import('./program.js');
   return main(args);
