@@ -34,6 +34,13 @@ describe('the npm package', () => {
     expect(dangling).toEqual([]);
   });
 
+  it("ships the bundle rpr runs, not tsc's files of src/cli/ (dist/cli-modules/, for the tests)", () => {
+    const files = packed();
+    expect(files).toContain('dist/cli/bin.js');
+    expect(files).toContain('dist/cli/package.json');
+    expect(files.filter((f) => f.startsWith('dist/cli-modules/'))).toEqual([]);
+  });
+
   it('ships the man page package.json names, and the LICENSE', () => {
     const files = packed();
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { man: string };
