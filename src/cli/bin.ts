@@ -47,7 +47,7 @@ async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (looksLikeJob(args)) {
-    // Not imported above: --version loads neither.
+    // Not imported above: --version loads none of them.
     const [{ startLauncher, endLaunchers }, { holdStopSignals }, { keepSmallHeapSteady }] = await Promise.all([import('../run/spawn.js'), import('../app/signals.js'), import('../app/steady-gc.js')]);
     void startLauncher();
     holdStopSignals(endLaunchers);
