@@ -16,7 +16,8 @@ export function startup(tmp) {
   // process and waiting for it (what any 1-run job started from Node pays).
   const printer = path.join(tmp, 'print.cjs');
   writeFileSync(printer, "process.stdout.write('rpr 0.0.0\\n');\n");
-  const commanderPath = JSON.stringify(createRequire(import.meta.url).resolve('commander'));
+  const resolve = createRequire(import.meta.url).resolve;
+  const commanderPath = JSON.stringify(resolve('commander'));
   const commander = path.join(tmp, 'commander.cjs');
   writeFileSync(
     commander,
@@ -33,20 +34,21 @@ export function startup(tmp) {
   const help = helpAsCommander(spawnSync(NODE, [RPR, 'fibonacci', '--help'], { env: ENV, encoding: 'utf8' }).stdout, commanderPath);
   writeFileSync(helpFloor, help.script);
   // The plugin floor: what any host pays to run fibonacci under Extism with the hash check rpr
-  // makes, and nothing of rpr (the SDK loading while the wasm is read, hashed and compiled, as in rpr).
+  // makes, and nothing of rpr. The SDK's CommonJS build, as rpr's bundle requires it (an import()
+  // would add the ES module loader, and the floor would be higher than what rpr pays).
   const extism = path.join(tmp, 'extism.cjs');
-  const sdk = import.meta.resolve('@extism/extism');
+  const sdk = JSON.stringify(resolve('@extism/extism'));
   writeFileSync(
     extism,
     [
       "const { createHash } = require('node:crypto');",
       "const { readFileSync } = require('node:fs');",
-      `const sdk = import(${JSON.stringify(sdk)});`,
+      `const sdk = require(${sdk});`,
       `const bytes = readFileSync(${JSON.stringify(path.join(ROOT, 'plugins-dist/fibonacci/plugin.wasm'))});`,
       "createHash('sha256').update(bytes).digest('hex');",
       'void (async () => {',
       '  const module = await WebAssembly.compile(bytes);',
-      '  const plugin = await (await sdk).createPlugin(module, { useWasi: false, runInWorker: false });',
+      '  const plugin = await sdk.createPlugin(module, { useWasi: false, runInWorker: false });',
       "  await plugin.call('describe', '');",
       '})();',
       '',
@@ -59,7 +61,7 @@ export function startup(tmp) {
       commander: [NODE, [commander]],
       helpFloor: [NODE, [helpFloor]],
       spawner: [NODE, ['-e', "require('node:child_process').spawnSync('true')"]],
-      extism: [NODE, [extism]],
+      extism: [NODE, ['--no-warnings', extism]],
       version: rpr('--version'),
       coreJob: rpr('count', '--times', '1', '--', 'true'),
       coreHelp: rpr('count', '--help'),
