@@ -15,8 +15,8 @@
 // - esbuild bundles tsc's output and node_modules (commander's CommonJS included) into ESM chunks,
 //   one per set of dynamic imports that reach a module: some seventy, 26 of them loaded by a job;
 // - rollup puts those chunks back together by what an invocation loads (GROUPS below) and writes
-//   them as CommonJS: bin.js and one chunk for --version, one more for --help and usage errors, two
-//   more (and a small one they share) for a job. What the other subcommands and the optional parts
+//   them as CommonJS: bin.js and one chunk for --version, one more for --help and usage errors, three
+//   more (the V8 flag a job sets first, then two, and small ones they share) for a job. What the other subcommands and the optional parts
 //   (plugins, cron, Redis, metrics, up) load stays in chunks of their own, loaded only when used.
 // The rest of dist/ (tsc's one file per module) stays: dist/plugins/index.js is the plugin API.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -47,6 +47,23 @@ const ownLocation = {
   },
 };
 
+/**
+ * commander requires node:child_process as it loads, for executable subcommands (`git-style`
+ * programs it would spawn), which rpr has none of: the bundle hands it one that loads on first use.
+ * Loading child_process costs some 3 ms of `rpr fibonacci --help` (a job loads it anyway, for its
+ * launcher).
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require('node:child_process'))[key] });\n",
+      loader: 'js',
+    }));
+  },
+};
+
 // The input is tsc's output: bundling a bundle again would work, but nothing would say it is stale.
 if ((await readFile(path.join(OUT, 'bin.js'), 'utf8')).includes('./chunk-')) {
   console.error('bundle: dist/cli/bin.js is already a bundle; run tsc first (npm run build does)');
@@ -65,7 +82,7 @@ const result = await build({
   // The plugin runtime starts a worker from its own files; ioredis and prom-client are loaded only by
   // the jobs that use them, and are left as they are.
   external: ['@extism/extism', 'ioredis', 'prom-client'],
-  plugins: [ownLocation],
+  plugins: [ownLocation, lazyChildProcessForCommander],
   write: false,
   metafile: true,
   absWorkingDir: ROOT,
@@ -106,10 +123,12 @@ const PLUGIN_USERS = [
 const GROUPS = [
   // What bin.js imports itself: --version loads this and bin.js only.
   { name: 'base', everyone: true, roots: ['dist/cli/bin.js'] },
-  // What a job needs to start its launcher (python3, some 30 ms to start), to hold stop signals and
-  // to set V8's flags before the rest loads:
+  // The V8 flag a job sets before any other chunk compiles from its code cache (scripts/code-cache.mjs):
+  // V8's flags are part of a cache's key. A job loads it first; nothing else does.
+  { name: 'flags', everyone: true, roots: ['dist/app/steady-gc.js'] },
+  // What a job needs to start its launcher (python3, some 30 ms to start) and to hold stop signals:
   // bin.js loads it first, and the rest of the CLI loads while the launcher starts.
-  { name: 'launch', everyone: true, roots: ['dist/run/spawn.js', 'dist/app/signals.js', 'dist/app/steady-gc.js'] },
+  { name: 'launch', everyone: true, roots: ['dist/run/spawn.js', 'dist/app/signals.js'] },
   // Parsing a command line: commander, the option catalog, help and usage errors, the config lookup.
   { name: 'cli', everyone: true, roots: ['dist/cli/program.js', 'dist/cli/config-file.js'] },
   // Running a job: the loop, its schedule, its runs, its report.

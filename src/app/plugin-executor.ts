@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock/clock.js';
 import { RprError } from '../errors/index.js';
 import type { ExecutionPlan, PluginHandle } from '../plugins/index.js';
 import { executorPlan } from '../plugins/kinds.js';
@@ -35,7 +36,7 @@ export function executorRunner(handle: PluginHandle, report: (line: string) => v
   return (plan) => {
     let started: ActiveRun | undefined;
     let cancelled = false;
-    const begun = performance.now();
+    const begun = monotonicMs();
     const done = (async (): Promise<RunOutcome> => {
       try {
         const planned = await executorPlan(handle, { argv: [...plan.argv], cwd: process.cwd(), run: plan.run });
@@ -72,5 +73,5 @@ export function executorRunner(handle: PluginHandle, report: (line: string) => v
 }
 
 function notRun(begun: number, spawnError: string | null): RunOutcome {
-  return { exitCode: null, signal: spawnError ? null : 'SIGTERM', spawnError, timedOut: false, durationMs: performance.now() - begun, capture: null };
+  return { exitCode: null, signal: spawnError ? null : 'SIGTERM', spawnError, timedOut: false, durationMs: monotonicMs() - begun, capture: null };
 }

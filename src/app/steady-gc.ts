@@ -6,7 +6,8 @@
  * of a job every 100 ms, at 8.2 s (start-time error p99, docs/BENCHMARKS.md). With V8's
  * `--no-memory-reducer-for-small-heaps` the reducer waits for the heap's first full collection,
  * that is for a heap that grew. V8 reads the flag as the heap grows, so it must be set before the
- * job's modules load (cli/bin.ts); set later, the reducer is already on its way.
+ * job's modules load (cli/bin.ts); set later, the reducer is already on its way. V8's flags are also
+ * part of a code cache's key: a job's chunks have caches made with it set (cli/code-cache.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exitCodeFor, formatError } from '../errors/exit-codes.js';
 import { RprError } from '../errors/index.js';
 import { VERSION } from '../version.js';
 import { scanArgs } from './argv.js';
+import { compileWithCodeCache } from './code-cache.js';
 import { NO_JOB_WORDS } from './names.js';
 
 // A reader that went away (`rpr --help | head -1`) is not an error: what is left to write is
@@ -46,13 +49,17 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(`rpr ${VERSION}\n`);
     return 0;
   }
+  const here = path.dirname(fileURLToPath(import.meta.url));
   if (looksLikeJob(args)) {
-    // Not imported above: --version loads none of them.
-    const [{ startLauncher, endLaunchers }, { holdStopSignals }, { keepSmallHeapSteady }] = await Promise.all([import('../run/spawn.js'), import('../app/signals.js'), import('../app/steady-gc.js')]);
+    // Not imported above: --version loads none of these. A job sets a V8 flag, and V8's flags are
+    // part of a code cache's key: it is set before the first cached chunk compiles, and a job's
+    // chunks have caches of their own.
+    (await import('../app/steady-gc.js')).keepSmallHeapSteady();
+    compileWithCodeCache(here, 'job');
+    const [{ startLauncher, endLaunchers }, { holdStopSignals }] = await Promise.all([import('../run/spawn.js'), import('../app/signals.js')]);
     void startLauncher();
     holdStopSignals(endLaunchers);
-    keepSmallHeapSteady();
-  }
+  } else compileWithCodeCache(here, 'cli');
   const { main } = await import('./program.js');
   return main(args);
 }

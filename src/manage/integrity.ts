@@ -10,7 +10,8 @@
  * Bundled plugins (plugins-dist/, shipped with rpr) are not checked here: they are part of rpr.
  * A user plugin that is not in the lock (copied by hand) loads as before, unless signatures are required.
  */
-import { readFile } from 'node:fs/promises';
+// fs.promises is loaded on first use (some 2 ms): `rpr fibonacci --help` loads this module, never calls it.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { PluginsConfig } from '../config/types.js';
 // The modules themselves, not the plugin system's index: discovery (the CLI's, for every plugin
@@ -50,7 +51,7 @@ export class IntegrityError extends ManifestError {
 export const sha256Of = (bytes: Uint8Array): string => nodeCrypto().createHash('sha256').update(bytes).digest('hex');
 
 /** The plugin.sig beside a manifest, or null. */
-const readSignatureOf = (manifest: PluginManifest): Promise<string | null> => readFile(path.join(manifest.dir, SIGNATURE_FILE), 'utf8').catch(() => null);
+const readSignatureOf = (manifest: PluginManifest): Promise<string | null> => fs.readFile(path.join(manifest.dir, SIGNATURE_FILE), 'utf8').catch(() => null);
 
 /**
  * Throws an IntegrityError if the installed plugin `manifest`, whose wasm hashes to `sha256`, may not
@@ -151,7 +152,7 @@ export async function discoverChecked(config: PluginsConfig | undefined, options
         let sha: string | undefined;
         if (options.verifyFiles) {
           try {
-            sha = sha256Of(await readFile(manifest.wasm));
+            sha = sha256Of(await fs.readFile(manifest.wasm));
           } catch {
             return; // the host's own check names the missing file
           }

@@ -9,8 +9,8 @@
  *   taken over: renamed away first, so that two processes breaking the same stale mutex cannot both
  *   believe they own the next one.
  */
-import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+// fs.promises is loaded on first use (some 2 ms): `rpr fibonacci --help` loads this module, never calls it.
+import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RprError } from '../errors/index.js';
@@ -72,7 +72,7 @@ export async function readLock(dir: string): Promise<LockFile | null> {
   const file = path.join(dir, LOCK_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await fs.readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new LockFileError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}`);
@@ -101,7 +101,7 @@ export async function readLock(dir: string): Promise<LockFile | null> {
 /** Writes a file whole: temporary file beside it, fsync, rename. */
 async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
-  const handle = await open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode);
+  const handle = await fs.open(tmp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -109,9 +109,9 @@ async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0
     await handle.close();
   }
   try {
-    await rename(tmp, file);
+    await fs.rename(tmp, file);
   } catch (error) {
-    await unlink(tmp).catch(() => {});
+    await fs.unlink(tmp).catch(() => {});
     throw error;
   }
 }
@@ -162,7 +162,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function mutexBusy(dir: string): Promise<boolean> {
   const file = path.join(dir, MUTEX_FILE);
   try {
-    const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+    const [text, info] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
     return staleReason(text, info.mtimeMs, Date.now()) === null;
   } catch {
     return false;
@@ -180,14 +180,14 @@ export async function waitUntilFree(dir: string, ms: number): Promise<void> {
  * Throws if it cannot be had within WAIT_MS.
  */
 export async function withMutex<T>(dir: string, fn: () => Promise<T>, onWait?: (owner: string) => void, waitMs = WAIT_MS): Promise<T> {
-  await mkdir(dir, { recursive: true });
+  await fs.mkdir(dir, { recursive: true });
   const file = path.join(dir, MUTEX_FILE);
   const me: MutexOwner = { pid: process.pid, host: os.hostname(), started: Date.now(), token: nodeCrypto().randomBytes(8).toString('hex') };
   const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {
     try {
-      const handle = await open(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+      const handle = await fs.open(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
       try {
         await handle.writeFile(JSON.stringify(me));
       } finally {
@@ -200,7 +200,7 @@ export async function withMutex<T>(dir: string, fn: () => Promise<T>, onWait?: (
     let text: string;
     let mtimeMs: number;
     try {
-      [text, mtimeMs] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtimeMs)]);
+      [text, mtimeMs] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file).then((s) => s.mtimeMs)]);
     } catch {
       continue; // released while we looked
     }
@@ -208,13 +208,13 @@ export async function withMutex<T>(dir: string, fn: () => Promise<T>, onWait?: (
       // Rename, then make sure what we moved is the stale mutex we judged, not a fresh one.
       const aside = `${file}.stale-${me.token}`;
       try {
-        await rename(file, aside);
+        await fs.rename(file, aside);
       } catch {
         continue;
       }
-      const moved = await readFile(aside, 'utf8').catch(() => '');
-      if (moved !== text) await link(aside, file).catch(() => {}); // someone else's live mutex: put it back
-      await unlink(aside).catch(() => {});
+      const moved = await fs.readFile(aside, 'utf8').catch(() => '');
+      if (moved !== text) await fs.link(aside, file).catch(() => {}); // someone else's live mutex: put it back
+      await fs.unlink(aside).catch(() => {});
       continue;
     }
     if (Date.now() > deadline) {
@@ -229,7 +229,7 @@ export async function withMutex<T>(dir: string, fn: () => Promise<T>, onWait?: (
   try {
     return await fn();
   } finally {
-    const now = await readFile(file, 'utf8').catch(() => '');
-    if (now === JSON.stringify(me)) await unlink(file).catch(() => {});
+    const now = await fs.readFile(file, 'utf8').catch(() => '');
+    if (now === JSON.stringify(me)) await fs.unlink(file).catch(() => {});
   }
 }

@@ -1,4 +1,5 @@
-import { access, constants, stat } from 'node:fs/promises';
+// fs.promises is loaded on first use: only a run with a working directory of its own needs it.
+import { constants, promises as fs } from 'node:fs';
 import { monotonicMs } from '../clock/clock.js';
 import { OutputCapture, type CaptureNeeds, type CaptureResult } from './capture.js';
 import { createPrefixer, expandPrefix } from './prefix.js';
@@ -161,8 +162,8 @@ export function executeRun(plan: RunPlan): ActiveRun {
 /** What is wrong with a run's working directory, in words; undefined when nothing is. */
 async function workingDirectoryProblem(dir: string): Promise<string | undefined> {
   try {
-    if (!(await stat(dir)).isDirectory()) return `working directory ${dir} is not a directory`;
-    await access(dir, constants.X_OK);
+    if (!(await fs.stat(dir)).isDirectory()) return `working directory ${dir} is not a directory`;
+    await fs.access(dir, constants.X_OK);
     return undefined;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: Node loads it on first use (some 2 ms), and a job whose runs
+// start through the launcher never gets here.
+import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { monotonicMs } from '../clock/clock.js';
 import { adopters } from './spawn.js';
 
@@ -58,7 +59,7 @@ async function candidates(): Promise<string[]> {
   const found = roots && descendants(roots);
   if (found) return found;
   try {
-    return await readdir('/proc');
+    return await fs.readdir('/proc');
   } catch {
     return [];
   }
@@ -108,7 +109,7 @@ async function signalTagged(run: number | undefined, signalOf: (pid: number) => 
     let environ: string;
     try {
       // A zombie's environment reads empty; another user's cannot be read at all.
-      environ = `\0${await readFile(`/proc/${entry}/environ`, 'latin1')}`;
+      environ = `\0${await fs.readFile(`/proc/${entry}/environ`, 'latin1')}`;
     } catch {
       return;
     }

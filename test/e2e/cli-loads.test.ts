@@ -23,6 +23,8 @@ interface Loads {
   packages: Set<string>;
   /** rpr's own modules in those files (tsc's output, as the bundle names them: `run/launcher.js`). */
   modules: Set<string>;
+  /** Node's own modules the process loaded (`child_process`, `internal/fs/promises`). */
+  builtins: Set<string>;
   stdout: string;
 }
 
@@ -46,7 +48,13 @@ async function loads(args: string[], env: Record<string, string> = {}): Promise<
     for (const [, pkg] of code.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) packages.add(pkg!);
     for (const [, module] of code.matchAll(/^\/\/ dist\/(\S+\.js)$/gm)) modules.add(module!);
   }
-  return { cli, packages, modules, stdout };
+  const builtins = new Set(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('node:'))
+      .map((line) => line.slice('node:'.length)),
+  );
+  return { cli, packages, modules, builtins, stdout };
 }
 
 /** Packages only some jobs use: a job that does not use them must not load them. */
@@ -69,14 +77,18 @@ describe('start-up loads only what the invocation uses', () => {
     expect([...r.packages]).toEqual(['commander']);
   });
 
-  it('a core job: six files of dist/cli, and none of the optional packages (its runs start through the launcher)', async () => {
+  it('a core job: eight files of dist/cli, and none of the optional packages (its runs start through the launcher)', async () => {
     const r = await loads(['count', '--times', '1', '--', 'echo', 'ran']);
     expect(r.stdout).toBe('ran\n');
-    // bin.js, what it imports, the launcher's start, the CLI, the job, and a chunk the job shares
-    // with the plugin manifests.
-    expect(r.cli.length).toBeLessThanOrEqual(6);
+    // bin.js, what it imports, the V8 flag a job sets, the launcher's start, the CLI, the job, and
+    // the chunks the job shares with the plugin manifests and with the plugin host (the clock).
+    expect(r.cli.length).toBeLessThanOrEqual(8);
     expect(r.modules).toContain('run/launcher.js');
     for (const pkg of OPTIONAL) expect(r.packages, pkg).not.toContain(pkg);
+    // Node's modules a job's start need not load (some 1.5-2.5 ms each): perf_hooks (performance.now()),
+    // fs/promises (only a run with its own working directory, or one started through execa).
+    expect(r.builtins).toContain('child_process');
+    for (const builtin of ['perf_hooks', 'fs/promises']) expect(r.builtins, builtin).not.toContain(builtin);
   });
 
   it('the same job with the launcher off loads execa: what this test reads is what runs', async () => {
@@ -90,8 +102,9 @@ describe('start-up loads only what the invocation uses', () => {
     expect(r.stdout).toBe('ran\n');
     expect(r.packages).toContain('@extism/extism');
     for (const pkg of ['ioredis', 'prom-client', 'cron-parser', 'execa']) expect(r.packages, pkg).not.toContain(pkg);
-    // The core job's six, plugin discovery, the plugin host and what they share with other subcommands.
-    expect(r.cli.length).toBeLessThanOrEqual(11);
+    // The core job's eight, plugin discovery, the plugin host and what they share with other subcommands.
+    expect(r.cli.length).toBeLessThanOrEqual(12);
+    expect(r.builtins).not.toContain('perf_hooks');
   });
 
   it("a scheduler plugin's --help: the plugin's options, and nothing of a job (no launcher, no loop, no plugin host)", async () => {
@@ -100,6 +113,11 @@ describe('start-up loads only what the invocation uses', () => {
     for (const module of ['run/launcher.js', 'job/loop.js', 'plugins/host/load.js']) expect(r.modules, module).not.toContain(module);
     expect(r.modules).toContain('cli/plugin-commands.js');
     for (const pkg of ['@extism/extism', 'execa', 'ioredis', 'prom-client', 'cron-parser']) expect(r.packages, pkg).not.toContain(pkg);
+    // Nor Node's modules only a job uses: child_process (commander requires it as it loads, for
+    // executable subcommands; the bundle gives it one loaded on first use), fs/promises, v8 (a job's
+    // V8 flag).
+    expect(r.builtins).toContain('fs');
+    for (const builtin of ['child_process', 'fs/promises', 'v8']) expect(r.builtins, builtin).not.toContain(builtin);
   });
 
   it('a cron job loads cron-parser, and no plugin host', async () => {

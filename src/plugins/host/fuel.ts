@@ -4,6 +4,7 @@
  * unwinds every wasm frame of the call. Per call this costs a clock read (and one per tick), where
  * node:vm's watchdog starts and joins a thread.
  */
+import { monotonicMs } from '../../clock/clock.js';
 import { METER_MODULE, METER_TICK } from '../wasm/meter.js';
 
 /**
@@ -26,7 +27,7 @@ export class Fuel {
   }
 
   #check(): void {
-    if (performance.now() <= this.#deadline) return;
+    if (monotonicMs() <= this.#deadline) return;
     this.expired = true;
     throw new Error('ran out of time');
   }
@@ -50,7 +51,7 @@ export class Fuel {
   /** Runs `section` (a synchronous wasm call) with `limitMs` to run in. */
   run<T>(section: () => T, limitMs: number): T {
     this.expired = false;
-    this.#deadline = performance.now() + limitMs;
+    this.#deadline = monotonicMs() + limitMs;
     try {
       return section();
     } finally {

@@ -5,6 +5,7 @@
  * call gets a fresh one built from the cached compiled module, with init replayed.
  */
 import { stat } from 'node:fs/promises';
+import { monotonicMs } from '../../clock/clock.js';
 import { CONTRACT, type PluginKind } from '../contract.js';
 import { denied, PluginError, type Grant } from '../errors.js';
 import { pinDifferences, pinOf } from '../manifest/pin.js';
@@ -92,9 +93,9 @@ export class PluginHandle {
 
   /** Loads the first generation; throws if it does not work. */
   async start(manifest: PluginManifest): Promise<void> {
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const { gen, instance } = await buildGeneration(manifest, this.#hooks);
-    this.stats.lastCreateMs = performance.now() - t0;
+    this.stats.lastCreateMs = monotonicMs() - t0;
     this.#gen = gen;
     this.#instance = Promise.resolve(instance);
     this.#stamp = await fileStamp([manifest.file, manifest.wasm]);
@@ -205,7 +206,7 @@ export class PluginHandle {
 
   async #spawn(): Promise<Instance> {
     const gen = this.#gen;
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     let instance: Instance;
     try {
       instance = await createInstance(gen.spec);
@@ -218,7 +219,7 @@ export class PluginHandle {
       instance.discard();
       throw error;
     }
-    this.stats.lastCreateMs = performance.now() - t0;
+    this.stats.lastCreateMs = monotonicMs() - t0;
     return instance;
   }
 
