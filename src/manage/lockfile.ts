@@ -9,10 +9,12 @@
  *   taken over: renamed away first, so that two processes breaking the same stale mutex cannot both
  *   believe they own the next one.
  */
-// fs.promises is loaded on first use (some 2 ms): `rpr fibonacci --help` loads this module, never calls it.
-import { constants, promises as fs } from 'node:fs';
+// fs.promises is loaded on first use (some 2 ms), by what installs or changes plugins: readLock,
+// which every plugin discovery calls (`rpr fibonacci --help` too), reads with node:fs's callback.
+import { constants, promises as fs, readFile } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { RprError } from '../errors/index.js';
 import { nodeCrypto } from '../plugins/node-crypto.js';
 import type { PinnedPermissions } from '../plugins/index.js';
@@ -67,12 +69,14 @@ class LockFileError extends RprError {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const readText = promisify(readFile);
+
 /** The lock file of `dir`, or null when there is none (nothing was installed through rpr). */
 export async function readLock(dir: string): Promise<LockFile | null> {
   const file = path.join(dir, LOCK_FILE);
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readText(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new LockFileError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}`);
