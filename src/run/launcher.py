@@ -43,6 +43,9 @@ def main():
         reply('fatal python 3.8 or later is needed')
         return
     os.set_inheritable(REPLY, False)
+    # rpr, whose requests these are. Killed, it leaves its last requests in the pipe, and they are
+    # read before the end of file: a run started then would have nobody to watch, time or end it.
+    rpr = os.getppid()
     adopts = adopt_orphans()
     # A run with a working directory of its own: os.posix_spawn has no chdir action, so the
     # launcher (one thread) changes directory around the spawn and returns here. O_PATH needs no
@@ -130,6 +133,8 @@ def main():
             msg = fields[i + 1:i + 1 + int(fields[i])]
             i += 1 + len(msg)
             if msg[0] == b'run':
+                if os.getppid() != rpr:
+                    return
                 run(msg)
             elif msg[0] == b'env':
                 base = dict(entry.partition(b'=')[::2] for entry in msg[1:])

@@ -2,13 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative as relativePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Launcher } from '../../src/run/launcher.js';
+import { encodeEnv, encodeRun } from '../../src/run/launcher-protocol.js';
 import type { ProcessEnd, Spawned, SpawnRequest } from '../../src/run/spawn.js';
 
 /** The launcher needs Linux and python3 >= 3.8; elsewhere rpr uses execa and these tests do not apply. */
 const available = process.platform === 'linux' && spawnSync('python3', ['-c', 'import sys; sys.exit(sys.version_info < (3, 8))']).status === 0;
 
+const LAUNCHER_PY = fileURLToPath(new URL('../../src/run/launcher.py', import.meta.url));
 const fallbacks: SpawnRequest[] = [];
 const fallbackEnd: ProcessEnd = { exitCode: null, signal: null, spawnError: 'EFALLBACK' };
 /** Stands in for execa: records what it was asked to start. */
@@ -198,6 +201,46 @@ describe.skipIf(!available)('Launcher', () => {
     expect(alive(run.pid!)).toBe(false);
     expect(processesWith(marker)).toEqual([]);
     expect(launcher.launch(sh('true'), ['true'])).toBe('the launcher has stopped');
+  });
+
+  it('starts no run asked for by an rpr that is gone: a request left in the pipe by a killed rpr stays unrun', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rpr-launcher-orphan-'));
+    try {
+      const ran = join(dir, 'ran');
+      // A stand-in for rpr: starts the launcher as rpr does (requests on stdin, replies on fd 3),
+      // waits for it to be ready, stops it, writes a run request and dies. The launcher, let go only
+      // then, reads that request from the pipe before its end of file.
+      writeFileSync(join(dir, 'env'), encodeEnv({ PATH: process.env.PATH }));
+      writeFileSync(join(dir, 'run'), encodeRun({ argv: ['/bin/sh', '-c', `echo ran > ${ran}`], env: {}, stdout: 'null', stderr: 'null' }));
+      const rpr = `
+import os, signal, subprocess, sys
+launcher_py, dir = sys.argv[1], sys.argv[2]
+os.open('/dev/null', os.O_RDONLY)  # holds fd 3, so that the pipe is not there
+r, w = os.pipe()
+os.dup2(w, 3)
+launcher = subprocess.Popen([sys.executable, '-I', '-S', launcher_py], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(3,))
+os.close(3)
+os.close(w)
+launcher.stdin.write(open(dir + '/env', 'rb').read()); launcher.stdin.flush()
+reply = os.read(r, 100)
+os.kill(launcher.pid, signal.SIGSTOP)
+launcher.stdin.write(open(dir + '/run', 'rb').read()); launcher.stdin.flush()
+print(launcher.pid, reply.decode().split()[0], flush=True)
+os._exit(0)
+`;
+      const stand = spawnSync('python3', ['-c', rpr, LAUNCHER_PY, dir], { encoding: 'utf8', timeout: 10_000 });
+      const [pid, first] = stand.stdout.trim().split(' ');
+      expect(first, stand.stderr).toBe('ready');
+      // rpr is gone (its python3 has exited): the launcher goes on.
+      process.kill(Number(pid), 'SIGCONT');
+      const deadline = Date.now() + 5000;
+      while (alive(Number(pid)) && Date.now() < deadline) spawnSync('sleep', ['0.02']);
+      expect(alive(Number(pid))).toBe(false);
+      spawnSync('sleep', ['0.2']);
+      expect(() => readFileSync(ran, 'utf8')).toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('endAll ends a launcher still starting, one that does not read, and resolves once each has exited', async () => {
