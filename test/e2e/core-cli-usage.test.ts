@@ -105,9 +105,11 @@ describe('subcommands and aliases', () => {
   it('count and duration without --every run back to back', async () => {
     for (const args of [
       ['count', '-t', '4'],
-      ['duration', '-f', '400ms'],
+      // Long enough for a second run on a loaded machine (a CI run saw one run of `sleep 0.05` in
+      // 400 ms), with runs long enough that there are few gaps to measure.
+      ['duration', '-f', '1s'],
     ]) {
-      const r = await run([...args, '--json', '--', 'sh', '-c', 'sleep 0.05']);
+      const r = await run([...args, '--json', '--', 'sh', '-c', 'sleep 0.2']);
       expect(r.code).toBe(0);
       const recs = lines(r.stdout).map((l) => JSON.parse(l) as { start: string; end: string });
       expect(recs.length).toBeGreaterThanOrEqual(2);
