@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -27,6 +27,9 @@ export type CacheKind = 'job' | 'cli';
  * with vm.Script's cachedData.
  * - A chunk without a cache, or whose cache V8 refuses (another Node, other V8 flags), compiles from
  *   its source: only slower.
+ * - V8 checks a cache against its source's length only. The build writes dist/ anew, and a chunk's
+ *   name holds its content's hash; a chunk changed after its cache was made (an edit by hand) is
+ *   compiled from its source.
  * - Source maps (--enable-source-maps, RPR_DEBUG's traces) and V8 coverage (NODE_V8_COVERAGE, the
  *   tests') are read by Node's own loader only, so either leaves every chunk to it.
  */
@@ -35,7 +38,7 @@ export function compileWithCodeCache(dir: string, kind: CacheKind): void {
   const loader = Module as unknown as CommonJsLoader;
   const loadJs = loader._extensions['.js']!;
   loader._extensions['.js'] = (module, filename) => {
-    const cachedData = path.dirname(filename) === dir ? readCache(`${filename}.${kind}.cache`) : undefined;
+    const cachedData = path.dirname(filename) === dir ? readCache(filename, `${filename}.${kind}.cache`) : undefined;
     if (cachedData === undefined) return loadJs(module, filename);
     const script = new vm.Script(loader.wrap(readFileSync(filename, 'utf8')), { filename, cachedData });
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => void;
@@ -43,9 +46,9 @@ export function compileWithCodeCache(dir: string, kind: CacheKind): void {
   };
 }
 
-function readCache(file: string): Buffer | undefined {
+function readCache(chunk: string, cache: string): Buffer | undefined {
   try {
-    return readFileSync(file);
+    return statSync(chunk).mtimeMs > statSync(cache).mtimeMs ? undefined : readFileSync(cache);
   } catch {
     return undefined;
   }

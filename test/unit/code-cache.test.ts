@@ -5,7 +5,7 @@
  * code. (That is also why the build keys a cache by the chunk's file name, which holds its content's
  * hash, and writes dist/ anew.)
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +58,14 @@ describe('compileWithCodeCache', () => {
     );
     compileWithCodeCache(dir, 'cli');
     expect(requireHere(a)).toEqual({ v: 'Z', b: 'b', f: a, d: dir });
+  });
+
+  it('a chunk changed after its cache was made (an edit by hand) compiles from its source', () => {
+    const a = chunk(dir, 'chunk-a.js', 'exports.v = "A";', 'exports.v = "Z";');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(a, later, later);
+    compileWithCodeCache(dir, 'cli');
+    expect(requireHere(a).v).toBe('A');
   });
 
   it("a job reads a chunk's job cache, not the one made for the rest of the CLI", () => {
