@@ -85,7 +85,7 @@ function floorNotes(find) {
   if (find('a scheduler plugin')) {
     notes.push(
       "The plugin rows measure the plugin host of this commit: scheduler plugins on rpr's own thread (a worker only for plugins that need HTTP or files), the bundled plugins found in the manifest index the build writes (no plugin.toml read, no wasm hashed until one is loaded), the launcher started while the plugin loads. " +
-        "What is left between a plugin job and a core one is loading the plugin host (its modules, node:crypto for the wasm's hash and @extism/extism's 158 KB) and compiling the plugin's wasm; the help row pays for the plugin subcommands' chunk (discovery, the manifest index, the integrity checks of user plugins) and `node:module`, which `count --help` does not load.",
+        "What is left between a plugin job and a core one is loading the plugin host (its modules, node:crypto for the wasm's hash and @extism/extism's 158 KB) and compiling the plugin's wasm; the help row pays for the plugin subcommands' chunk (discovery, the manifest index, the integrity checks of user plugins), which `count --help` does not load.",
     );
   }
   return notes;
