@@ -125,7 +125,12 @@ export function executeRun(plan: RunPlan): ActiveRun {
 
   const done = (async (): Promise<RunOutcome> => {
     await child.exited;
-    const durationMs = monotonicMs() - started;
+    const ended = monotonicMs();
+    // From the exec, where the launcher says when that was: a launcher slow to get to the request
+    // (a loaded machine) would otherwise lengthen the run, and move its start earlier for a
+    // schedule that reckons starts from durations (rate-limit keeps N starts per window).
+    const exec = child.startedAtMs;
+    const durationMs = ended - (exec !== undefined && exec >= started && exec <= ended ? exec : started);
     if (child.pid !== undefined) leaderExited(child.pid);
     timeoutTimer?.clear();
     let linger: NodeJS.Timeout | undefined;

@@ -14,7 +14,9 @@
  * launcher -> rpr, on fd 3: ASCII lines.
  *   ready <launcher pid> <adopts 0|1>                after env; 1: it is its runs' subreaper
  *                                                    (what leaves a run's process tree is its child)
- *   started <pid> | error <ERRNO> | unsupported <why>  one per run request, in order
+ *   started <pid> <µs> | error <ERRNO> | unsupported <why>
+ *                                                    one per run request, in order; µs: CLOCK_MONOTONIC
+ *                                                    when the run's exec was done
  *   exit <pid> <code> | signal <pid> <signo>         when a run's process (or an adopted one) has ended
  *   fatal <why>                                      the launcher is giving up
  */
@@ -34,7 +36,7 @@ export interface LaunchRequest {
 
 export type Reply =
   | { type: 'ready'; pid: number; adopts: boolean }
-  | { type: 'started'; pid: number }
+  | { type: 'started'; pid: number; atMs: number }
   | { type: 'error'; code: string }
   | { type: 'unsupported'; reason: string }
   | { type: 'exit'; pid: number; code: number }
@@ -71,6 +73,8 @@ export function encodeRun(request: LaunchRequest): Buffer {
 }
 
 const INT = /^(0|[1-9]\d{0,9})$/;
+/** Microseconds of CLOCK_MONOTONIC: up to 2^53 (285 years of uptime). */
+const MICROS = /^(0|[1-9]\d{0,15})$/;
 
 /** One reply line (without its newline); null when it is not one. */
 export function parseReply(line: string): Reply | null {
@@ -87,8 +91,8 @@ export function parseReply(line: string): Reply | null {
       return pid && (adopts === 0 || adopts === 1) ? { type: 'ready', pid, adopts: adopts === 1 } : null;
     }
     case 'started': {
-      const [pid] = ints(1) ?? [];
-      return pid ? { type: 'started', pid } : null;
+      const [pid, micros] = rest.split(' ');
+      return rest.split(' ').length === 2 && INT.test(pid!) && Number(pid) > 0 && MICROS.test(micros!) ? { type: 'started', pid: Number(pid), atMs: Number(micros) / 1000 } : null;
     }
     case 'exit': {
       const [pid, code] = ints(2) ?? [];

@@ -10,7 +10,7 @@
 # launcher also uses rpr's PATH to find the program. Runs may overlap: their ends are reaped from a
 # select loop woken by SIGCHLD, and so are the orphans the launcher adopts (adopt_orphans), which
 # rpr ignores.
-import errno, os, select, sys
+import errno, os, select, sys, time
 # The C module under `signal`: the same functions and numbers, without the enums `signal` builds on
 # import (about 6 ms of the launcher's start, which a 1-run job waits for).
 try:
@@ -109,7 +109,9 @@ def main():
         finally:
             if moved:
                 os.fchdir(home)
-        reply('started %d' % pid)
+        # When the run's exec was done (posix_spawn returns after it), on CLOCK_MONOTONIC as rpr
+        # reads it: what rpr times the run from, however late the launcher got to the request.
+        reply('started %d %d' % (pid, time.monotonic_ns() // 1000))
 
     while True:
         ready = select.select([0, wake_r], [], [])[0]

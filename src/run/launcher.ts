@@ -174,7 +174,7 @@ export class Launcher {
       case 'started': {
         const run = this.starting.shift();
         if (!run) return this.die();
-        run.started(reply.pid);
+        run.started(reply.pid, reply.atMs);
         this.running.set(reply.pid, run);
         if (this.launched++ === 0 && !this.adopts) treesIncomplete = true;
         break;

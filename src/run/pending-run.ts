@@ -13,6 +13,7 @@ export class PendingRun implements Spawned {
   readonly ended: Promise<ProcessEnd>;
   readonly exited: Promise<void>;
   private ownPid: number | undefined;
+  private startedAt: number | undefined;
   private resolveEnd!: (end: ProcessEnd) => void;
   private delegate: Spawned | undefined;
   private queued: NodeJS.Signals[] = [];
@@ -35,8 +36,14 @@ export class PendingRun implements Spawned {
     else signalGroup(this.ownPid, name);
   }
 
-  started(pid: number): void {
+  /** When the run's exec was done, on monotonicMs's clock; undefined when not known (execa). */
+  get startedAtMs(): number | undefined {
+    return this.delegate ? this.delegate.startedAtMs : this.startedAt;
+  }
+
+  started(pid: number, atMs?: number): void {
     this.ownPid = pid;
+    this.startedAt = atMs;
     trackGroup(pid);
     for (const name of this.queued.splice(0)) signalGroup(pid, name);
   }

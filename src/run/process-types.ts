@@ -31,4 +31,9 @@ export interface Spawned {
   exited: Promise<void>;
   /** Signals the run's whole process group. */
   signal(name: NodeJS.Signals): void;
+  /**
+   * When the run's exec was done, on monotonicMs's clock, where the way it was started says so (the
+   * launcher does); otherwise the run is timed from when it was asked for.
+   */
+  readonly startedAtMs?: number | undefined;
 }

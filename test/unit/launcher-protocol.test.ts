@@ -72,7 +72,7 @@ describe('launcher replies', () => {
     expect(parseReply('ready 12 0')).toEqual({ type: 'ready', pid: 12, adopts: false });
     expect(parseReply('ready 12')).toBeNull();
     expect(parseReply('ready 12 2')).toBeNull();
-    expect(parseReply('started 4242')).toEqual({ type: 'started', pid: 4242 });
+    expect(parseReply('started 4242 13134567891')).toEqual({ type: 'started', pid: 4242, atMs: 13134567.891 });
     expect(parseReply('exit 4242 0')).toEqual({ type: 'exit', pid: 4242, code: 0 });
     expect(parseReply('exit 4242 255')).toEqual({ type: 'exit', pid: 4242, code: 255 });
     expect(parseReply('signal 4242 15')).toEqual({ type: 'signal', pid: 4242, signo: 15 });
@@ -85,11 +85,15 @@ describe('launcher replies', () => {
     for (const line of [
       '',
       'started',
-      'started 0',
-      'started -1',
-      'started 12 13',
-      'started 1e3',
-      'started 007',
+      'started 0 1',
+      'started -1 1',
+      'started 12',
+      'started 12 13 14',
+      'started 12 -13',
+      'started 12 1.5',
+      'started 12 12345678901234567',
+      'started 1e3 1',
+      'started 007 1',
       'exit 12',
       'exit 12 256',
       'exit 12 1 ',
@@ -106,8 +110,8 @@ describe('launcher replies', () => {
   it('are read as lines across chunk boundaries', () => {
     const reader = new ReplyReader();
     expect(reader.push('star')).toEqual([]);
-    expect(reader.push(Buffer.from('ted 7\nexit 7 3\nsig'))).toEqual([
-      { type: 'started', pid: 7 },
+    expect(reader.push(Buffer.from('ted 7 5000\nexit 7 3\nsig'))).toEqual([
+      { type: 'started', pid: 7, atMs: 5 },
       { type: 'exit', pid: 7, code: 3 },
     ]);
     expect(reader.push('nal 7 9\n')).toEqual([{ type: 'signal', pid: 7, signo: 9 }]);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative as relativePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { monotonicMs } from '../../src/clock/clock.js';
 import { Launcher } from '../../src/run/launcher.js';
 import { encodeEnv, encodeRun } from '../../src/run/launcher-protocol.js';
 import type { ProcessEnd, Spawned, SpawnRequest } from '../../src/run/spawn.js';
@@ -201,6 +202,20 @@ describe.skipIf(!available)('Launcher', () => {
     expect(alive(run.pid!)).toBe(false);
     expect(processesWith(marker)).toEqual([]);
     expect(launcher.launch(sh('true'), ['true'])).toBe('the launcher has stopped');
+  });
+
+  it("says when it exec'd each run, on rpr's monotonic clock, however late it got to the request", async () => {
+    const launcher = await startLauncher();
+    const pid = (launcher as unknown as { child: { pid: number } }).child.pid;
+    process.kill(pid, 'SIGSTOP');
+    const asked = monotonicMs();
+    const run = launch(launcher, sh('true'));
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pid, 'SIGCONT');
+    await run.ended;
+    // A run is timed from its exec (run/execute.ts): 300 ms in a stopped launcher are not the run's.
+    expect(run.startedAtMs! - asked).toBeGreaterThanOrEqual(295);
+    expect(run.startedAtMs!).toBeLessThanOrEqual(monotonicMs());
   });
 
   it('starts no run asked for by an rpr that is gone: a request left in the pipe by a killed rpr stays unrun', () => {
