@@ -59,8 +59,20 @@ const invocations = [
 ];
 for (const [kind, args] of invocations) {
   const r = spawnSync(process.execPath, ['--require', preload, path.join(OUT, 'bin.js'), ...args], {
-    // No user config or plugins: the bundle's own code paths only.
-    env: { ...process.env, RPR_CODE_CACHE_OUT: work, RPR_CODE_CACHE_KIND: kind, HOME: home, XDG_CONFIG_HOME: home, XDG_DATA_HOME: home, RPR_CONFIG: undefined },
+    // No user config or plugins: the bundle's own code paths only. Nor source maps or V8 coverage
+    // from the caller's environment: under either, rpr leaves its chunks to Node (no cache made).
+    env: {
+      ...process.env,
+      RPR_CODE_CACHE_OUT: work,
+      RPR_CODE_CACHE_KIND: kind,
+      HOME: home,
+      XDG_CONFIG_HOME: home,
+      XDG_DATA_HOME: home,
+      RPR_CONFIG: undefined,
+      RPR_PLUGIN_DIR: undefined,
+      NODE_OPTIONS: undefined,
+      NODE_V8_COVERAGE: undefined,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
   });
