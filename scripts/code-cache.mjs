@@ -3,50 +3,23 @@
 // by src/cli/code-cache.ts when rpr loads them. A cache made right after compiling holds only each
 // chunk's top level; one made after the code has run holds every function that ran too, which V8
 // would otherwise compile on its first call. So the cache is made by running rpr, as a user would,
-// with a preload that compiles the chunks through vm.Script and writes each one's cache as rpr
-// exits. Later invocations run more of the code: a chunk's cache is the one of the last invocation
+// with a preload (code-cache-preload.mjs) that compiles the chunks as rpr does and writes each one's
+// cache as rpr exits. Later invocations run more of the code: a chunk's cache is the one of the last invocation
 // that loaded it. A job sets a V8 flag (app/steady-gc.ts) and V8's flags are part of a cache's key,
 // so jobs and the rest (help) each get caches of their own.
 // A chunk's file name holds its content's hash (rollup's), and the build writes dist/ anew: a cache
 // can only sit next to the chunk it was made from.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = path.join(ROOT, 'dist', 'cli');
 const work = mkdtempSync(path.join(os.tmpdir(), 'rpr-code-cache-'));
 
-// The preload: CommonJS, as the bundle is. rpr's own hook (src/cli/code-cache.ts), installed once
-// V8's flags are set, finds no cache yet and hands each chunk to this one: a cache is kept only for
-// those, compiled under the flags rpr runs them with (a chunk compiled before rpr's hook, as the
-// one that sets the flags, is never read from a cache).
-const preload = path.join(work, 'write-cache.cjs');
-writeFileSync(
-  preload,
-  `const Module = require('node:module');
-const fs = require('node:fs');
-const path = require('node:path');
-const vm = require('node:vm');
-const dir = ${JSON.stringify(OUT)};
-const out = process.env.RPR_CODE_CACHE_OUT;
-const scripts = new Map();
-const loadJs = Module._extensions['.js'];
-const hook = (module, filename) => {
-  const viaRpr = Module._extensions['.js'] !== hook;
-  if (!viaRpr || path.dirname(filename) !== dir || !path.basename(filename).startsWith('chunk-')) return loadJs(module, filename);
-  const script = new vm.Script(Module.wrap(fs.readFileSync(filename, 'utf8')), { filename });
-  scripts.set(path.basename(filename), script);
-  script.runInThisContext({ displayErrors: true }).call(module.exports, module.exports, Module.createRequire(filename), module, filename, dir);
-};
-Module._extensions['.js'] = hook;
-process.on('exit', () => {
-  for (const [name, script] of scripts) fs.writeFileSync(path.join(out, name + '.' + process.env.RPR_CODE_CACHE_KIND + '.cache'), script.createCachedData());
-});
-`,
-);
+const preload = pathToFileURL(path.join(ROOT, 'scripts', 'code-cache-preload.mjs')).href;
 
 for (const file of readdirSync(OUT)) if (file.endsWith('.cache')) rmSync(path.join(OUT, file));
 
@@ -58,7 +31,7 @@ const invocations = [
   ['job', ['fibonacci', '--times', '2', '--initial', '1ms', '--', 'true']],
 ];
 for (const [kind, args] of invocations) {
-  const r = spawnSync(process.execPath, ['--require', preload, path.join(OUT, 'bin.js'), ...args], {
+  const r = spawnSync(process.execPath, ['--import', preload, path.join(OUT, 'bin.js'), ...args], {
     // No user config or plugins: the bundle's own code paths only. Nor source maps or V8 coverage
     // from the caller's environment: under either, rpr leaves its chunks to Node (no cache made).
     env: {

@@ -40,10 +40,21 @@ export function compileWithCodeCache(dir: string, kind: CacheKind): void {
   loader._extensions['.js'] = (module, filename) => {
     const cachedData = path.dirname(filename) === dir ? readCache(filename, `${filename}.${kind}.cache`) : undefined;
     if (cachedData === undefined) return loadJs(module, filename);
-    const script = new vm.Script(loader.wrap(readFileSync(filename, 'utf8')), { filename, cachedData });
-    const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => void;
-    wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, dir);
+    compileChunk(module, filename, cachedData);
   };
+}
+
+/**
+ * Compiles and runs one CommonJS file as require() would (its wrapper given exports, require,
+ * module, __filename, __dirname), through vm.Script: with `cachedData`, from that code cache. The
+ * script is returned for the build's cache writer (scripts/code-cache-preload.mjs).
+ * @public the writer imports tsc's output of this file, which knip does not follow
+ */
+export function compileChunk(module: NodeJS.Module, filename: string, cachedData?: Buffer): vm.Script {
+  const script = new vm.Script((Module as unknown as CommonJsLoader).wrap(readFileSync(filename, 'utf8')), { filename, ...(cachedData ? { cachedData } : {}) });
+  const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => void;
+  wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, path.dirname(filename));
+  return script;
 }
 
 function readCache(chunk: string, cache: string): Buffer | undefined {

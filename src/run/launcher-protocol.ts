@@ -91,8 +91,9 @@ export function parseReply(line: string): Reply | null {
       return pid && (adopts === 0 || adopts === 1) ? { type: 'ready', pid, adopts: adopts === 1 } : null;
     }
     case 'started': {
-      const [pid, micros] = rest.split(' ');
-      return rest.split(' ').length === 2 && INT.test(pid!) && Number(pid) > 0 && MICROS.test(micros!) ? { type: 'started', pid: Number(pid), atMs: Number(micros) / 1000 } : null;
+      const parts = rest.split(' ');
+      const [pid, micros] = parts;
+      return parts.length === 2 && INT.test(pid!) && Number(pid) > 0 && MICROS.test(micros!) ? { type: 'started', pid: Number(pid), atMs: Number(micros) / 1000 } : null;
     }
     case 'exit': {
       const [pid, code] = ints(2) ?? [];
